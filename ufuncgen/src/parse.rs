@@ -1,0 +1,1 @@
+//! Python source → ruff AST of the kernel (a `def` or a `lambda`), with spans.
