@@ -1,0 +1,23 @@
+"""Type stubs for the native extension `ufuncgen._native` (private: use `ufuncgen`)."""
+
+from typing import Any
+
+import numpy as np
+
+def compile_vectorize(
+    name: str,
+    doc: str | None,
+    source: tuple[str, str, int, int],
+    signatures: list[str],
+    globals: list[tuple[str, str, Any, str | None]],
+    options: dict[str, Any],
+) -> np.ufunc: ...
+def inspect_llvm(ufunc: object) -> dict[str, str]: ...
+def inspect_asm(ufunc: object) -> dict[str, str]: ...
+def host_info() -> tuple[str, str, list[str]]: ...
+def _test_ufunc(
+    name: str, doc: str | None, identity: int, identity_value: object = None
+) -> np.ufunc: ...
+def _live_ufuncs() -> int: ...
+
+class _UfuncOwner: ...
