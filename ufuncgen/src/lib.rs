@@ -11,6 +11,7 @@ pub mod ir;
 pub mod jit;
 pub mod lower;
 pub mod parse;
+pub mod runtime;
 pub mod spec;
 pub mod types;
 
