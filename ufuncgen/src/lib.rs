@@ -14,6 +14,7 @@ pub mod parse;
 pub mod runtime;
 pub mod spec;
 pub mod types;
+pub mod vecmath;
 
 pub use diag::{CompileError, ErrorKind, SourceMap, Span};
 pub use spec::{GlobalValue, KernelSpec, ModuleKind, Options, Signature};
