@@ -131,6 +131,24 @@ fn host_info(py: Python<'_>) -> (String, String, Vec<String>) {
     (info.llvm_version, info.cpu_name, info.cpu_features)
 }
 
+/// Binds the vector-math entry points (first call wins; later calls report that binding):
+/// `candidates` are extra places to look for SVML. Returns `(library, svml_path)`.
+#[pyfunction]
+fn init_vector_math(
+    py: Python<'_>,
+    candidates: Vec<std::path::PathBuf>,
+) -> (&'static str, Option<String>) {
+    let state =
+        py.detach(|| ufuncgen::vecmath::init(&ufuncgen::vecmath::Settings::from_env(candidates)));
+    (
+        state.tier.name(),
+        state
+            .svml_path
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
+    )
+}
+
 /// A ufunc with hand-written `dd->d` and `ff->f` add loops (tests registration and lifetimes).
 #[pyfunction]
 #[pyo3(signature = (name, doc, identity, identity_value=None))]
@@ -162,6 +180,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(inspect_llvm, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_asm, m)?)?;
     m.add_function(wrap_pyfunction!(host_info, m)?)?;
+    m.add_function(wrap_pyfunction!(init_vector_math, m)?)?;
     m.add_function(wrap_pyfunction!(_test_ufunc, m)?)?;
     m.add_function(wrap_pyfunction!(_live_ufuncs, m)?)?;
     m.add_class::<UfuncOwner>()?;

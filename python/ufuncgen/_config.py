@@ -6,6 +6,8 @@ import os
 import warnings
 from typing import Any
 
+from ._runtime import vector_math
+
 __all__ = ["config"]
 
 
@@ -41,12 +43,13 @@ def config() -> dict[str, Any]:
     from . import _native
 
     llvm_version, cpu_name, cpu_features = _native.host_info()
+    vector_library, svml_path = vector_math()
     return {
         "llvm_version": llvm_version,
         "cpu_name": cpu_name,
         "cpu_features": list(cpu_features),
-        "vector_library": "scalar",
-        "svml_path": None,
+        "vector_library": vector_library,
+        "svml_path": svml_path,
         "num_threads": _num_threads(),
         "cache_dir": _cache_dir(),
     }

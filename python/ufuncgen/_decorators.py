@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _source
+from ._runtime import vector_math
 from .errors import SignatureError
 
 __all__ = ["vectorize"]
@@ -124,6 +125,7 @@ def vectorize(
         globals_ = _source.collect_globals(func)
         from . import _native
 
+        vector_math()  # generated code links against the library bound here
         ufunc = _native.compile_vectorize(
             func.__name__, func.__doc__, tuple(source), sigs, globals_, options
         )

@@ -41,3 +41,15 @@ def test_cache_dir_from_environment(monkeypatch, tmp_path):
     assert ufuncgen.config()["cache_dir"] == str(tmp_path / "c")
     monkeypatch.delenv("UFUNCGEN_CACHE_DIR")
     assert ufuncgen.config()["cache_dir"].endswith(os.path.join(".cache", "ufuncgen"))
+
+
+def test_disabling_svml_reports_no_svml_path():
+    import subprocess
+    import sys
+
+    code = "import ufuncgen; c = ufuncgen.config(); print(c['vector_library'], c['svml_path'])"
+    env = dict(os.environ, UFUNCGEN_DISABLE_SVML="1")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    ).stdout.split()
+    assert out[0] in ("libmvec", "scalar") and out[1] == "None"
