@@ -22,8 +22,7 @@ def _num_threads() -> int:
         value = 0
     if value < 1:
         warnings.warn(
-            f"ignoring UFUNCGEN_NUM_THREADS={raw!r}: expected a positive integer; "
-            f"using {default}",
+            f"ignoring UFUNCGEN_NUM_THREADS={raw!r}: expected a positive integer; using {default}",
             RuntimeWarning,
             stacklevel=3,
         )

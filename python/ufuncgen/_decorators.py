@@ -64,7 +64,7 @@ def _signature_list(signatures: object, func: types.FunctionType) -> list[str]:
         code = func.__code__
         raise SignatureError(
             f"signatures must be strings such as 'float64(float64, float64)', not {bad[0]!r} "
-            f'(in function \'{func.__name__}\', file "{code.co_filename}", '
+            f"(in function '{func.__name__}', file \"{code.co_filename}\", "
             f"line {code.co_firstlineno})",
             function=func.__name__,
             filename=code.co_filename,

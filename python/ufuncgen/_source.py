@@ -34,7 +34,7 @@ def _no_source(func: types.FunctionType, why: str) -> CompileError:
     return CompileError(
         f"cannot compile '{func.__name__}': its source code is not available ({why}); "
         "ufuncgen compiles kernels from their source, so define them in a file "
-        f'(in function \'{func.__name__}\', file "{code.co_filename}", line {code.co_firstlineno})',
+        f"(in function '{func.__name__}', file \"{code.co_filename}\", line {code.co_firstlineno})",
         function=func.__name__,
         filename=code.co_filename,
         lineno=code.co_firstlineno,
@@ -152,9 +152,7 @@ def _find_lambda(tree: ast.Module, code: types.CodeType) -> ast.Lambda | None:
 # Globals
 
 
-_BUILTIN_CALLABLES = (
-    "abs min max int float bool complex round pow range len divmod".split()
-)
+_BUILTIN_CALLABLES = "abs min max int float bool complex round pow range len divmod".split()
 
 _MODULES = {math: "math", cmath: "cmath", np: "numpy"}
 

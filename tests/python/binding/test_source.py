@@ -8,8 +8,11 @@ from math import exp as e_alias
 import numpy as np
 import pytest
 
-from ufuncgen import CompileError
-from ufuncgen._source import _classify, collect_globals, kernel_source
+from ufuncgen import CompileError, _source
+
+kernel_source = _source.kernel_source
+collect_globals = _source.collect_globals
+_classify = _source._classify
 
 SCALE = 2.5
 HALF = np.float32(0.5)
@@ -63,11 +66,13 @@ def test_same_signature_lambdas_on_one_line_are_told_apart():
 
 
 def test_multiline_lambda_inside_brackets_is_parenthesised():
+    # fmt: off
     f = max(
         [lambda a,
          b: a + b],
         key=id,
     )
+    # fmt: on
     src = kernel_source(f)
     compile(src.text, "<t>", "eval")
     assert "a + b" in src.text
