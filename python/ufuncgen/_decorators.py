@@ -127,7 +127,12 @@ def vectorize(
 
         vector_math()  # generated code links against the library bound here
         ufunc = _native.compile_vectorize(
-            func.__name__, func.__doc__, tuple(source), sigs, globals_, options
+            func.__name__,
+            func.__doc__,
+            (source.text, source.filename, source.first_line, source.col_offset),
+            sigs,
+            globals_,
+            options,
         )
         _set_module(ufunc, func)
         return ufunc
