@@ -29,3 +29,24 @@ def test_two_thousand_test_ufuncs_are_freed():
     assert _native._live_ufuncs() == base_live
     # Each leaked ufunc would cost at least its ~1 KiB of object and tables.
     assert rss_bytes() - base_rss < 1 << 20
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc")
+def test_two_thousand_compiled_ufuncs_are_freed(compiler):
+    from ufuncgen import vectorize
+
+    def cycle(n):
+        for _ in range(n):
+            f = vectorize(["float64(float64, float64)"])(lambda a, b: a * b + 1.0)
+            f([1.0], [2.0])
+            del f
+        gc.collect()
+
+    cycle(200)
+    base_live = _native._live_ufuncs()
+    base_rss = rss_bytes()
+    cycle(2000)
+    assert _native._live_ufuncs() == base_live
+    # ORC keeps ~15 KiB per live ufunc; 2,000 leaked ones would be well above this bound.
+    grown = rss_bytes() - base_rss
+    assert grown < 8 << 20, f"RSS grew by {grown / 2**20:.1f} MiB"
