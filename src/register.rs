@@ -22,6 +22,16 @@ pub struct LoopEntry {
     pub output: Scalar,
 }
 
+impl From<&ufuncgen::CompiledLoop> for LoopEntry {
+    fn from(l: &ufuncgen::CompiledLoop) -> Self {
+        LoopEntry {
+            func: l.func,
+            inputs: l.inputs.clone(),
+            output: l.output,
+        }
+    }
+}
+
 /// What `ufunc.reduce` starts from (NumPy's identity code, plus the value for `Value`).
 pub struct Identity {
     pub code: IdentityCode,
