@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-import time
 
 
 def run(code: str) -> str:
@@ -16,12 +15,15 @@ def test_import_does_not_load_the_native_extension():
     assert out.strip() == "False"
 
 
-def test_import_is_fast():
-    best = min(_timed_import() for _ in range(3))
-    assert best < 0.150, f"import ufuncgen took {best * 1000:.0f} ms"
+def _import_seconds(module: str) -> float:
+    # Timed inside the child, so interpreter start-up is not counted; best of 5 absorbs load
+    # from other processes on a small machine.
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    return min(float(run(code)) for _ in range(5))
 
 
-def _timed_import() -> float:
-    start = time.perf_counter()
-    run("import ufuncgen")
-    return time.perf_counter() - start
+def test_import_costs_little_beyond_numpy():
+    # The target is 150 ms including NumPy on an idle machine; relative to NumPy's own import
+    # the check does not depend on how busy the machine is.
+    numpy_s, ours_s = _import_seconds("numpy"), _import_seconds("ufuncgen")
+    assert ours_s - numpy_s < 0.030, f"numpy {numpy_s * 1e3:.0f} ms, ufuncgen {ours_s * 1e3:.0f} ms"
