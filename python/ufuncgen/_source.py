@@ -166,10 +166,9 @@ def _known_callables() -> dict[int, tuple[object, str]]:
     table: dict[int, tuple[object, str]] = {}
 
     def add(obj: object, name: str) -> None:
-        # The first spelling wins unless the object's own __name__ is also a spelling.
-        own = getattr(obj, "__name__", None)
-        current = table.get(id(obj))
-        if current is None or (own == name.rsplit(".", 1)[1] and current[1] != name):
+        # Aliases (np.abs is np.absolute) get the spelling matching the object's own __name__,
+        # else the first in alphabetical order.
+        if id(obj) not in table or getattr(obj, "__name__", None) == name.rsplit(".", 1)[1]:
             table[id(obj)] = (obj, name)
 
     for module, prefix in _MODULES.items():
