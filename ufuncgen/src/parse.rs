@@ -41,9 +41,11 @@ pub fn parse_kernel(function: &str, map: &SourceMap) -> Result<Kernel, CompileEr
     let module_error = match ruff_python_parser::parse_module(&map.source) {
         Ok(parsed) => {
             let mut body = parsed.into_syntax().body;
-            match body.first() {
+            // Statements before the `def` (imports, in a file given whole) are not the kernel.
+            let first_def = body.iter().position(|s| matches!(s, Stmt::FunctionDef(_)));
+            match first_def.map_or(body.first(), |i| body.get(i)) {
                 Some(Stmt::FunctionDef(_)) => {
-                    let Stmt::FunctionDef(def) = body.swap_remove(0) else {
+                    let Stmt::FunctionDef(def) = body.swap_remove(first_def.unwrap_or(0)) else {
                         return Err(err(ErrorKind::Compile, "no function found".into(), Span::default()));
                     };
                     if def.is_async {
