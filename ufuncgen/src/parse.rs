@@ -46,7 +46,11 @@ pub fn parse_kernel(function: &str, map: &SourceMap) -> Result<Kernel, CompileEr
             match first_def.map_or(body.first(), |i| body.get(i)) {
                 Some(Stmt::FunctionDef(_)) => {
                     let Stmt::FunctionDef(def) = body.swap_remove(first_def.unwrap_or(0)) else {
-                        return Err(err(ErrorKind::Compile, "no function found".into(), Span::default()));
+                        return Err(err(
+                            ErrorKind::Compile,
+                            "no function found".into(),
+                            Span::default(),
+                        ));
                     };
                     if def.is_async {
                         return Err(err(
@@ -71,7 +75,11 @@ pub fn parse_kernel(function: &str, map: &SourceMap) -> Result<Kernel, CompileEr
                 }
                 Some(Stmt::Expr(e)) if matches!(*e.value, Expr::Lambda(_)) => {
                     let Stmt::Expr(e) = body.swap_remove(0) else {
-                        return Err(err(ErrorKind::Compile, "no lambda found".into(), Span::default()));
+                        return Err(err(
+                            ErrorKind::Compile,
+                            "no lambda found".into(),
+                            Span::default(),
+                        ));
                     };
                     return lambda_kernel(*e.value, &err);
                 }
@@ -106,9 +114,16 @@ type ErrFn<'a> = dyn Fn(ErrorKind, String, Span) -> CompileError + 'a;
 
 fn lambda_kernel(expr: Expr, err: &ErrFn<'_>) -> Result<Kernel, CompileError> {
     let Expr::Lambda(lambda) = expr else {
-        return Err(err(ErrorKind::Compile, "no lambda found".into(), Span::default()));
+        return Err(err(
+            ErrorKind::Compile,
+            "no lambda found".into(),
+            Span::default(),
+        ));
     };
-    let head = Span::new(lambda.range.start().into(), u32::from(lambda.range.start()) + 6);
+    let head = Span::new(
+        lambda.range.start().into(),
+        u32::from(lambda.range.start()) + 6,
+    );
     let params = match &lambda.parameters {
         Some(p) => check_params(p, err)?,
         None => Vec::new(),
@@ -124,10 +139,16 @@ fn lambda_kernel(expr: Expr, err: &ErrFn<'_>) -> Result<Kernel, CompileError> {
 fn check_params(p: &Parameters, err: &ErrFn<'_>) -> Result<Vec<Param>, CompileError> {
     let unsupported = |msg: &str, r: TextRange| err(ErrorKind::Unsupported, msg.into(), span(r));
     if let Some(v) = &p.vararg {
-        return Err(unsupported("*args parameters are not supported in kernels", v.range));
+        return Err(unsupported(
+            "*args parameters are not supported in kernels",
+            v.range,
+        ));
     }
     if let Some(k) = &p.kwarg {
-        return Err(unsupported("**kwargs parameters are not supported in kernels", k.range));
+        return Err(unsupported(
+            "**kwargs parameters are not supported in kernels",
+            k.range,
+        ));
     }
     if let Some(k) = p.kwonlyargs.first() {
         return Err(unsupported(

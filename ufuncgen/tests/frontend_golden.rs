@@ -19,7 +19,9 @@ fn golden_dir() -> PathBuf {
 }
 
 fn parse_global(line: &str) -> Result<(String, GlobalValue), String> {
-    let (name, rest) = line.split_once('=').ok_or("global needs NAME = KIND VALUE")?;
+    let (name, rest) = line
+        .split_once('=')
+        .ok_or("global needs NAME = KIND VALUE")?;
     let mut words = rest.split_whitespace();
     let kind = words.next().ok_or("missing kind")?;
     let value = words.collect::<Vec<_>>().join(" ");

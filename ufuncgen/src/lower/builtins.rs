@@ -25,7 +25,9 @@ pub(super) enum Callee {
     ToInt(MathFn),
     Round,
     /// `abs` keeps ints; `python`: Python's `abs(True)` is the int 1, NumPy's stays bool.
-    Abs { python: bool },
+    Abs {
+        python: bool,
+    },
     Sign,
     /// `np.minimum`-like: two arguments in their promoted type, ints kept.
     Pairwise(MathFn),
@@ -34,9 +36,15 @@ pub(super) enum Callee {
     /// `pow(a, b)` / `np.power`: the `**` operator.
     Power,
     /// A conversion; `python` for the builtins (literal in, literal out).
-    Cast { to: Scalar, python: bool },
+    Cast {
+        to: Scalar,
+        python: bool,
+    },
     Bool,
-    Complex { to: Scalar, python: bool },
+    Complex {
+        to: Scalar,
+        python: bool,
+    },
     /// `isnan` and friends: a float argument, a bool result.
     Predicate(MathFn),
 }
@@ -107,10 +115,19 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
             "max" => Callee::PyMinMax(PyMax),
             "round" => Callee::Round,
             "pow" => Callee::Power,
-            "int" => Callee::Cast { to: Scalar::I64, python: true },
-            "float" => Callee::Cast { to: Scalar::F64, python: true },
+            "int" => Callee::Cast {
+                to: Scalar::I64,
+                python: true,
+            },
+            "float" => Callee::Cast {
+                to: Scalar::F64,
+                python: true,
+            },
             "bool" => Callee::Bool,
-            "complex" => Callee::Complex { to: Scalar::C128, python: true },
+            "complex" => Callee::Complex {
+                to: Scalar::C128,
+                python: true,
+            },
             _ => return None,
         });
     }
@@ -118,8 +135,14 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         if let Some(t) = numpy_scalar_type(name) {
             return Some(match t.kind() {
                 Kind::Bool => Callee::Bool,
-                Kind::Complex => Callee::Complex { to: t, python: false },
-                _ => Callee::Cast { to: t, python: false },
+                Kind::Complex => Callee::Complex {
+                    to: t,
+                    python: false,
+                },
+                _ => Callee::Cast {
+                    to: t,
+                    python: false,
+                },
             });
         }
     }
@@ -224,10 +247,16 @@ impl Lowerer<'_> {
     pub(super) fn call(&mut self, c: &ast::ExprCall) -> Result<Val, CompileError> {
         let range = c.range();
         if let Some(k) = c.arguments.keywords.first() {
-            return Err(self.unsupported("keyword arguments are not supported in kernel calls", k.range));
+            return Err(self.unsupported(
+                "keyword arguments are not supported in kernel calls",
+                k.range,
+            ));
         }
         if let Some(s) = c.arguments.args.iter().find(|a| a.is_starred_expr()) {
-            return Err(self.unsupported("star arguments are not supported in kernel calls", s.range()));
+            return Err(self.unsupported(
+                "star arguments are not supported in kernel calls",
+                s.range(),
+            ));
         }
         let shown = self.text(c.func.range()).to_string();
         let target = self.callee(&c.func)?;
@@ -314,12 +343,21 @@ impl Lowerer<'_> {
         }
     }
 
-    fn arity(&self, shown: &str, n: usize, want: usize, range: TextRange) -> Result<(), CompileError> {
+    fn arity(
+        &self,
+        shown: &str,
+        n: usize,
+        want: usize,
+        range: TextRange,
+    ) -> Result<(), CompileError> {
         if n == want {
             return Ok(());
         }
         let s = if want == 1 { "" } else { "s" };
-        Err(self.typing(format!("{shown}() takes {want} argument{s} ({n} given)"), range))
+        Err(self.typing(
+            format!("{shown}() takes {want} argument{s} ({n} given)"),
+            range,
+        ))
     }
 
     fn no_complex(&self, shown: &str, t: Ty, range: TextRange) -> Result<(), CompileError> {
@@ -330,11 +368,22 @@ impl Lowerer<'_> {
     }
 
     /// Lowers `callee(args)`.
-    fn apply(&mut self, callee: Callee, shown: &str, args: Vec<Val>, range: TextRange) -> Result<Val, CompileError> {
+    fn apply(
+        &mut self,
+        callee: Callee,
+        shown: &str,
+        args: Vec<Val>,
+        range: TextRange,
+    ) -> Result<Val, CompileError> {
         let joined = args.iter().map(|a| a.ty).reduce(promote_ty);
         let call = |f, args, ty| Val::strong(mk(ExprKind::Call(f, args), ty, range));
         match callee {
-            Callee::Float { f, arity, complex, to_complex } => {
+            Callee::Float {
+                f,
+                arity,
+                complex,
+                to_complex,
+            } => {
                 self.arity(shown, args.len(), arity, range)?;
                 let ty = joined.unwrap_or(Ty::Strong(Scalar::F64));
                 let t = match ty.kind() {
@@ -352,9 +401,15 @@ impl Lowerer<'_> {
             }
             Callee::ToInt(_) | Callee::Round => {
                 if callee == Callee::Round && args.len() == 2 {
-                    return Err(self.unsupported("round() with ndigits is not supported yet", range));
+                    return Err(
+                        self.unsupported("round() with ndigits is not supported yet", range)
+                    );
                 }
-                let f = if let Callee::ToInt(f) = callee { f } else { MathFn::Rint };
+                let f = if let Callee::ToInt(f) = callee {
+                    f
+                } else {
+                    MathFn::Rint
+                };
                 self.arity(shown, args.len(), 1, range)?;
                 let v = single(args);
                 self.no_complex(shown, v.ty, range)?;
@@ -424,13 +479,19 @@ impl Lowerer<'_> {
                 self.no_complex(shown, ty, range)?;
                 let t = ty.concrete();
                 let mut exprs = self.coerce_all(args, t)?.into_iter();
-                let first = exprs.next().ok_or_else(|| self.typing("missing argument", range))?;
-                let folded = exprs.fold(first, |acc, x| mk(ExprKind::Call(f, vec![acc, x]), t, range));
+                let first = exprs
+                    .next()
+                    .ok_or_else(|| self.typing("missing argument", range))?;
+                let folded = exprs.fold(first, |acc, x| {
+                    mk(ExprKind::Call(f, vec![acc, x]), t, range)
+                });
                 Ok(Val::strong(folded))
             }
             Callee::Power => {
                 if args.len() == 3 {
-                    return Err(self.unsupported("pow() with a modulus is not supported in kernels", range));
+                    return Err(
+                        self.unsupported("pow() with a modulus is not supported in kernels", range)
+                    );
                 }
                 self.arity(shown, args.len(), 2, range)?;
                 let mut it = args.into_iter();
@@ -443,7 +504,10 @@ impl Lowerer<'_> {
                 self.arity(shown, args.len(), 1, range)?;
                 let v = single(args);
                 if v.kind() == Kind::Complex {
-                    return Err(self.typing(format!("cannot convert {} to {to} (take .real first)", v.ty), range));
+                    return Err(self.typing(
+                        format!("cannot convert {} to {to} (take .real first)", v.ty),
+                        range,
+                    ));
                 }
                 if python && v.is_weak() {
                     if let Some(c) = v.as_const().and_then(|c| python_cast(c, to)) {
@@ -479,7 +543,9 @@ impl Lowerer<'_> {
                     let (Some(re), Some(im)) = (parts.next(), parts.next()) else {
                         return Err(self.typing("missing argument", range));
                     };
-                    if let (ExprKind::Const(Const::Float(r)), ExprKind::Const(Const::Float(i))) = (&re.kind, &im.kind) {
+                    if let (ExprKind::Const(Const::Float(r)), ExprKind::Const(Const::Float(i))) =
+                        (&re.kind, &im.kind)
+                    {
                         let c = Const::Complex(*r, *i);
                         return Ok(if weak {
                             Val::literal(c, range)
@@ -487,9 +553,16 @@ impl Lowerer<'_> {
                             Val::constant(c, Ty::Strong(to), range)
                         });
                     }
-                    Ok(Val::strong(mk(ExprKind::MakeComplex(Box::new(re), Box::new(im)), to, range)))
+                    Ok(Val::strong(mk(
+                        ExprKind::MakeComplex(Box::new(re), Box::new(im)),
+                        to,
+                        range,
+                    )))
                 }
-                n => Err(self.typing(format!("{shown}() takes 1 or 2 arguments ({n} given)"), range)),
+                n => Err(self.typing(
+                    format!("{shown}() takes 1 or 2 arguments ({n} given)"),
+                    range,
+                )),
             },
             Callee::Predicate(f) => {
                 self.arity(shown, args.len(), 1, range)?;
@@ -514,7 +587,11 @@ impl Lowerer<'_> {
             (Kind::Complex, _) => {
                 let t = v.ty.concrete();
                 let x = self.coerce(v, t)?;
-                Ok(Val::strong(mk(ExprKind::Unary(UnaryOp::Conj, Box::new(x)), t, range)))
+                Ok(Val::strong(mk(
+                    ExprKind::Unary(UnaryOp::Conj, Box::new(x)),
+                    t,
+                    range,
+                )))
             }
             (Kind::Bool, _) => Ok(Val::strong(self.convert(v, Scalar::I64)?)),
             _ => Ok(v),
@@ -529,7 +606,8 @@ impl Lowerer<'_> {
 /// The one argument of a call whose arity was checked.
 fn single(args: Vec<Val>) -> Val {
     let mut it = args.into_iter();
-    it.next().unwrap_or_else(|| Val::literal(Const::Int(0), TextRange::default()))
+    it.next()
+        .unwrap_or_else(|| Val::literal(Const::Int(0), TextRange::default()))
 }
 
 /// Points a conversion's result at the whole call.
@@ -542,7 +620,9 @@ fn relocate(mut e: crate::ir::Expr, range: TextRange) -> crate::ir::Expr {
 fn python_cast(c: Const, to: Scalar) -> Option<Const> {
     match (c, to) {
         (Const::Int(i), Scalar::I64) => Some(Const::Int(i)),
-        (Const::Float(x), Scalar::I64) if x.is_finite() && x.abs() < 1e38 => Some(Const::Int(x.trunc() as i128)),
+        (Const::Float(x), Scalar::I64) if x.is_finite() && x.abs() < 1e38 => {
+            Some(Const::Int(x.trunc() as i128))
+        }
         (Const::Int(i), Scalar::F64) => Some(Const::Float(i as f64)),
         (Const::Float(x), Scalar::F64) => Some(Const::Float(x)),
         _ => None,

@@ -26,8 +26,16 @@ impl Lowerer<'_> {
                 self.unary(u.op, v, u.range)
             }
             Expr::Compare(c) => {
+                if let Some(op) = c.ops.iter().find(|op| super::ops::cmp_op(**op).is_none()) {
+                    let msg = format!("the '{}' operator is not supported in kernels", op.as_str());
+                    return Err(self.unsupported(msg, c.range));
+                }
                 let first = self.expr(&c.left)?;
-                Ok(Val::strong(self.compare_chain(first, &c.ops, &c.comparators)?))
+                Ok(Val::strong(self.compare_chain(
+                    first,
+                    &c.ops,
+                    &c.comparators,
+                )?))
             }
             Expr::BoolOp(b) => self.logical(b),
             Expr::If(i) => self.select(i),

@@ -41,7 +41,10 @@ fn join(map: &mut HashMap<String, Ty>, name: &str, ty: Ty) {
 impl TypeState {
     /// Parameters start with (and always include) their signature types.
     pub fn new<'a>(params: impl IntoIterator<Item = (&'a str, Scalar)>) -> TypeState {
-        let params: Vec<_> = params.into_iter().map(|(n, t)| (n.to_string(), t)).collect();
+        let params: Vec<_> = params
+            .into_iter()
+            .map(|(n, t)| (n.to_string(), t))
+            .collect();
         let mut s = TypeState {
             params,
             ..TypeState::default()

@@ -28,6 +28,19 @@ fn binary_op(op: Operator) -> Option<BinaryOp> {
     })
 }
 
+/// The IR comparison of a Python comparison operator (None: `is`, `in` and their negations).
+pub(super) fn cmp_op(op: PyCmp) -> Option<CmpOp> {
+    Some(match op {
+        PyCmp::Eq => CmpOp::Eq,
+        PyCmp::NotEq => CmpOp::Ne,
+        PyCmp::Lt => CmpOp::Lt,
+        PyCmp::LtE => CmpOp::Le,
+        PyCmp::Gt => CmpOp::Gt,
+        PyCmp::GtE => CmpOp::Ge,
+        PyCmp::Is | PyCmp::IsNot | PyCmp::In | PyCmp::NotIn => return None,
+    })
+}
+
 fn is_arithmetic(op: BinaryOp) -> bool {
     use BinaryOp::*;
     matches!(op, Add | Sub | Mul | Div | FloorDiv | Mod | Pow)
@@ -144,19 +157,11 @@ impl Lowerer<'_> {
         r: Val,
         range: TextRange,
     ) -> Result<crate::ir::Expr, CompileError> {
-        let cop = match op {
-            PyCmp::Eq => CmpOp::Eq,
-            PyCmp::NotEq => CmpOp::Ne,
-            PyCmp::Lt => CmpOp::Lt,
-            PyCmp::LtE => CmpOp::Le,
-            PyCmp::Gt => CmpOp::Gt,
-            PyCmp::GtE => CmpOp::Ge,
-            PyCmp::Is | PyCmp::IsNot | PyCmp::In | PyCmp::NotIn => {
-                return Err(self.unsupported(
-                    format!("the '{}' operator is not supported in kernels", op.as_str()),
-                    range,
-                ))
-            }
+        let Some(cop) = cmp_op(op) else {
+            return Err(self.unsupported(
+                format!("the '{}' operator is not supported in kernels", op.as_str()),
+                range,
+            ));
         };
         let mut t = promote_ty(l.ty, r.ty).concrete();
         if t.is_complex() && !matches!(cop, CmpOp::Eq | CmpOp::Ne) {

@@ -63,14 +63,22 @@ impl Lowerer<'_> {
             Stmt::For(f) => self.for_stmt(f, out),
             Stmt::Break(_) => {
                 if !self.flow.brk() {
-                    return Err(self.error(ErrorKind::Compile, "'break' outside loop", parse::span(range)));
+                    return Err(self.error(
+                        ErrorKind::Compile,
+                        "'break' outside loop",
+                        parse::span(range),
+                    ));
                 }
                 out.push(stmt(StmtKind::Break, range));
                 Ok(())
             }
             Stmt::Continue(_) => {
                 if !self.flow.in_loop() {
-                    return Err(self.error(ErrorKind::Compile, "'continue' not properly in loop", parse::span(range)));
+                    return Err(self.error(
+                        ErrorKind::Compile,
+                        "'continue' not properly in loop",
+                        parse::span(range),
+                    ));
                 }
                 self.flow.terminate();
                 out.push(stmt(StmtKind::Continue, range));
@@ -78,7 +86,10 @@ impl Lowerer<'_> {
             }
             Stmt::Return(r) => {
                 let Some(v) = &r.value else {
-                    return Err(self.typing("a kernel must return a value ('return' alone returns None)", range));
+                    return Err(self.typing(
+                        "a kernel must return a value ('return' alone returns None)",
+                        range,
+                    ));
                 };
                 let value = self.expr(v)?;
                 let s = self.return_stmt(value, parse::span(range))?;
@@ -133,7 +144,12 @@ impl Lowerer<'_> {
     }
 
     /// `name = value`.
-    fn store(&mut self, name: &str, value: Val, range: TextRange) -> Result<ir::Stmt, CompileError> {
+    fn store(
+        &mut self,
+        name: &str,
+        value: Val,
+        range: TextRange,
+    ) -> Result<ir::Stmt, CompileError> {
         let dst = self.declare(name, value.ty);
         let e = self.coerce(value, self.scope.ty(dst))?;
         self.flow.assign(name);
@@ -199,7 +215,10 @@ impl Lowerer<'_> {
             return Err(self.unsupported("async for is not supported in kernels", f.range));
         }
         let Expr::Name(var) = &*f.target else {
-            return Err(self.unsupported("for loops in kernels need a single loop variable", f.target.range()));
+            return Err(self.unsupported(
+                "for loops in kernels need a single loop variable",
+                f.target.range(),
+            ));
         };
         let (start, stop, step, t) = self.range_call(&f.iter)?;
         let name = var.id.as_str();
@@ -214,7 +233,10 @@ impl Lowerer<'_> {
             let hidden = self.scope.temp("i", t);
             let value = mk(ExprKind::Local(hidden), t, var.range);
             let value = super::val::cast(value, self.scope.ty(dst));
-            (hidden, vec![stmt(StmtKind::Assign { dst, value }, var.range)])
+            (
+                hidden,
+                vec![stmt(StmtKind::Assign { dst, value }, var.range)],
+            )
         };
         self.flow.enter_loop();
         body.extend(self.block(&f.body)?);
@@ -238,57 +260,93 @@ impl Lowerer<'_> {
 
     /// `range(stop)`, `range(start, stop)`, `range(start, stop, step)`: the bounds in one integer
     /// type (int64, or uint64 when the bounds are uint64) and that type.
-    fn range_call(&mut self, iter: &Expr) -> Result<(ir::Expr, ir::Expr, ir::Expr, Scalar), CompileError> {
+    fn range_call(
+        &mut self,
+        iter: &Expr,
+    ) -> Result<(ir::Expr, ir::Expr, ir::Expr, Scalar), CompileError> {
         let not_range = || {
             self.unsupported(
                 "for loops in vectorize kernels can only iterate over range(...)",
                 iter.range(),
             )
         };
-        let Expr::Call(call) = iter else { return Err(not_range()) };
+        let Expr::Call(call) = iter else {
+            return Err(not_range());
+        };
         let is_range = match &*call.func {
-            Expr::Name(n) if !self.scope.is_local(n.id.as_str()) => match self.spec.global(n.id.as_str()) {
-                None => n.id.as_str() == "range",
-                Some(crate::spec::GlobalValue::Callable(q)) => q == "builtins.range",
-                Some(_) => false,
-            },
+            Expr::Name(n) if !self.scope.is_local(n.id.as_str()) => {
+                match self.spec.global(n.id.as_str()) {
+                    None => n.id.as_str() == "range",
+                    Some(crate::spec::GlobalValue::Callable(q)) => q == "builtins.range",
+                    Some(_) => false,
+                }
+            }
             _ => false,
         };
         if !is_range {
             return Err(not_range());
         }
         if let Some(k) = call.arguments.keywords.first() {
-            return Err(self.unsupported("keyword arguments are not supported in kernel calls", k.range));
+            return Err(self.unsupported(
+                "keyword arguments are not supported in kernel calls",
+                k.range,
+            ));
         }
         let n = call.arguments.args.len();
         if !(1..=3).contains(&n) {
-            return Err(self.typing(format!("range() takes 1 to 3 arguments ({n} given)"), call.range()));
+            return Err(self.typing(
+                format!("range() takes 1 to 3 arguments ({n} given)"),
+                call.range(),
+            ));
         }
         let mut vals = Vec::with_capacity(3);
         for a in call.arguments.args.iter() {
             let v = self.expr(a)?;
             if v.kind() > Kind::Int {
-                return Err(self.typing(format!("range() arguments must be integers, not {}", v.ty), a.range()));
+                return Err(self.typing(
+                    format!("range() arguments must be integers, not {}", v.ty),
+                    a.range(),
+                ));
             }
             vals.push(v);
         }
-        let joined = vals.iter().map(|v| v.ty).reduce(promote_ty).unwrap_or(Ty::Strong(Scalar::I64));
+        let joined = vals
+            .iter()
+            .map(|v| v.ty)
+            .reduce(promote_ty)
+            .unwrap_or(Ty::Strong(Scalar::I64));
         // Python's range counts in unbounded ints; int64 is that here (uint64 bounds keep
         // their type, since int64 cannot hold them).
-        let t = if joined == Ty::Strong(Scalar::U64) { Scalar::U64 } else { Scalar::I64 };
+        let t = if joined == Ty::Strong(Scalar::U64) {
+            Scalar::U64
+        } else {
+            Scalar::I64
+        };
         let at = call.range();
         let konst = |v: i128| Val::constant(Const::Int(v), Ty::Strong(t), at);
         let mut it = vals.into_iter();
         let (start, stop, step) = match n {
             1 => (konst(0), it.next(), konst(1)),
             2 => (it.next().unwrap_or_else(|| konst(0)), it.next(), konst(1)),
-            _ => (it.next().unwrap_or_else(|| konst(0)), it.next(), it.next().unwrap_or_else(|| konst(1))),
+            _ => (
+                it.next().unwrap_or_else(|| konst(0)),
+                it.next(),
+                it.next().unwrap_or_else(|| konst(1)),
+            ),
         };
         let stop = stop.unwrap_or_else(|| konst(0));
         let step_range = step.range();
-        let (start, stop, step) = (self.coerce(start, t)?, self.coerce(stop, t)?, self.coerce(step, t)?);
+        let (start, stop, step) = (
+            self.coerce(start, t)?,
+            self.coerce(stop, t)?,
+            self.coerce(step, t)?,
+        );
         if matches!(step.kind, ExprKind::Const(Const::Int(0))) {
-            return Err(self.error(ErrorKind::Compile, "range() arg 3 must not be zero", parse::span(step_range)));
+            return Err(self.error(
+                ErrorKind::Compile,
+                "range() arg 3 must not be zero",
+                parse::span(step_range),
+            ));
         }
         Ok((start, stop, step, t))
     }
@@ -301,7 +359,10 @@ impl Lowerer<'_> {
                 if value.kind() > t.kind() {
                     return Err(self.error(
                         ErrorKind::Typing,
-                        format!("cannot return {} from a function declared to return {t}", value.ty),
+                        format!(
+                            "cannot return {} from a function declared to return {t}",
+                            value.ty
+                        ),
                         value.expr.span,
                     ));
                 }

@@ -176,10 +176,9 @@ impl Lowerer<'_> {
             match materialize(c, to) {
                 Ok(c) => return Ok(mk(ExprKind::Const(c), to, range)),
                 Err(NoConst::OutOfBounds(i)) if v.is_weak() => {
-                    return Err(self.typing(
-                        format!("Python integer {i} out of bounds for {to}"),
-                        range,
-                    ))
+                    return Err(
+                        self.typing(format!("Python integer {i} out of bounds for {to}"), range)
+                    )
                 }
                 Err(_) => {}
             }
@@ -212,7 +211,11 @@ impl Lowerer<'_> {
                     return Ok(Expr { kind, ty: to, span });
                 }
                 kind => {
-                    let expr = Expr { kind, ty: v.expr.ty, span };
+                    let expr = Expr {
+                        kind,
+                        ty: v.expr.ty,
+                        span,
+                    };
                     return Ok(cast(expr, to));
                 }
             }
@@ -235,7 +238,11 @@ impl Lowerer<'_> {
     pub(super) fn truth(&self, v: Val) -> Result<Expr, CompileError> {
         let range = v.range();
         if let Some(c) = v.as_const() {
-            return Ok(mk(ExprKind::Const(Const::Bool(const_truth(c))), Scalar::Bool, range));
+            return Ok(mk(
+                ExprKind::Const(Const::Bool(const_truth(c))),
+                Scalar::Bool,
+                range,
+            ));
         }
         let t = v.ty.concrete();
         if t == Scalar::Bool {
@@ -257,7 +264,11 @@ impl Lowerer<'_> {
         if let ExprKind::Const(Const::Bool(x)) = b.kind {
             return Ok(mk(ExprKind::Const(Const::Bool(!x)), Scalar::Bool, range));
         }
-        Ok(mk(ExprKind::Unary(UnaryOp::Not, Box::new(b)), Scalar::Bool, range))
+        Ok(mk(
+            ExprKind::Unary(UnaryOp::Not, Box::new(b)),
+            Scalar::Bool,
+            range,
+        ))
     }
 }
 

@@ -207,9 +207,7 @@ impl Parser {
                     Some(Token::Colon) => text.push(':'),
                     Some(Token::Comma) => text.push_str(", "),
                     Some(Token::Number(n)) => text.push_str(&n),
-                    Some(t) => {
-                        return Err(format!("unexpected {} in an array type", t.describe()))
-                    }
+                    Some(t) => return Err(format!("unexpected {} in an array type", t.describe())),
                     None => return Err("missing ']' in an array type".into()),
                 }
             }
@@ -249,7 +247,10 @@ mod tests {
         assert_eq!(ok("  f4 ( f4 ,\ti8 ) "), (Some(F32), vec![F32, I64]));
         assert_eq!(ok("(f4, f4)"), (None, vec![F32, F32]));
         assert_eq!(ok("c16(c8)"), (Some(C128), vec![C64]));
-        assert_eq!(ok("boolean(b1, bool, bool_)"), (Some(Bool), vec![Bool, Bool, Bool]));
+        assert_eq!(
+            ok("boolean(b1, bool, bool_)"),
+            (Some(Bool), vec![Bool, Bool, Bool])
+        );
         assert_eq!(ok("u1(u2,u4,u8)"), (Some(U8), vec![U16, U32, U64]));
         assert_eq!(ok("intp(uintp)"), (Some(I64), vec![U64]));
         assert_eq!(ok("int32(int16, int8,)"), (Some(I32), vec![I16, I8]));
@@ -279,11 +280,17 @@ mod tests {
             ("f8(f8; f8)", "unexpected character ';'"),
             ("f8(void)", "'void' is not a valid argument type"),
             ("float 64(float64)", "unknown type 'float'"),
-            ("f8 64(float64)", "expected '(' after the return type, found '64'"),
+            (
+                "f8 64(float64)",
+                "expected '(' after the return type, found '64'",
+            ),
             (")f8(", "expected a type name, found ')'"),
             ("f8(f8[:)", "unexpected ')' in an array type"),
             ("f8(f8[:", "missing ']'"),
-            ("f8 f8(f8)", "expected '(' after the return type, found 'f8'"),
+            (
+                "f8 f8(f8)",
+                "expected '(' after the return type, found 'f8'",
+            ),
         ];
         for (text, want) in cases {
             match Signature::parse(text) {
