@@ -4,6 +4,7 @@
 //! `lower`, which knows the kernel language.
 
 use crate::diag::{CompileError, ErrorKind, SourceMap, Span};
+use ruff_python_ast::visitor::{walk_expr, Visitor};
 use ruff_python_ast::{Expr, Parameters, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
@@ -73,17 +74,15 @@ pub fn parse_kernel(function: &str, map: &SourceMap) -> Result<Kernel, CompileEr
                         head: span(def.name.range),
                     });
                 }
-                Some(Stmt::Expr(e)) if matches!(*e.value, Expr::Lambda(_)) => {
-                    let Stmt::Expr(e) = body.swap_remove(0) else {
-                        return Err(err(
-                            ErrorKind::Compile,
-                            "no lambda found".into(),
-                            Span::default(),
-                        ));
-                    };
-                    return lambda_kernel(*e.value, &err);
+                _ => {
+                    // `f = vectorize(sigs)(lambda a, b: a + b)` given whole: its first lambda.
+                    let mut finder = LambdaFinder(None);
+                    finder.visit_body(&body);
+                    if let Some(lambda) = finder.0 {
+                        return lambda_kernel(lambda, &err);
+                    }
+                    None
                 }
-                _ => None,
             }
         }
         Err(e) => Some(e),
@@ -108,6 +107,22 @@ pub fn parse_kernel(function: &str, map: &SourceMap) -> Result<Kernel, CompileEr
             map,
         ),
     })
+}
+
+/// Finds the first `lambda` expression in source order.
+struct LambdaFinder(Option<Expr>);
+
+impl<'a> Visitor<'a> for LambdaFinder {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.0.is_some() {
+            return;
+        }
+        if let Expr::Lambda(_) = expr {
+            self.0 = Some(expr.clone());
+        } else {
+            walk_expr(self, expr);
+        }
+    }
 }
 
 type ErrFn<'a> = dyn Fn(ErrorKind, String, Span) -> CompileError + 'a;
@@ -205,6 +220,9 @@ mod tests {
         // Parenthesised over two lines: not a statement on its own line, still an expression.
         let k = parse("(lambda x:\n x + 1)").unwrap();
         assert_eq!(k.params.len(), 1);
+        // The whole line around it, as `inspect.getsource` gives it.
+        let k = parse("f = vectorize(['f8(f8, f8, f8)'])(lambda x, y, z: x)\n").unwrap();
+        assert_eq!(k.params.len(), 3);
     }
 
     #[test]

@@ -221,6 +221,8 @@ fn fold_binary(op: BinaryOp, a: Const, b: Const) -> Option<Const> {
             FloorDiv => Const::Int(floor_div(x, y)?),
             Mod => Const::Int(x.checked_sub(y.checked_mul(floor_div(x, y)?)?)?),
             Pow if y >= 0 => Const::Int(x.checked_pow(u32::try_from(y).ok()?)?),
+            // Python: an int to a negative int power is a float (`2 ** -1 == 0.5`).
+            Pow if x != 0 => Const::Float((x as f64).powf(y as f64)),
             Div if y != 0 => Const::Float(x as f64 / y as f64),
             BitAnd => Const::Int(x & y),
             BitOr => Const::Int(x | y),
@@ -285,6 +287,10 @@ mod tests {
         assert_eq!(fd(1, 0), None);
         assert_eq!(
             fold_binary(BinaryOp::Pow, Const::Int(2), Const::Int(-1)),
+            Some(Const::Float(0.5))
+        );
+        assert_eq!(
+            fold_binary(BinaryOp::Pow, Const::Int(0), Const::Int(-1)),
             None
         );
         assert_eq!(
