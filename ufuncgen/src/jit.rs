@@ -44,6 +44,26 @@ unsafe impl Send for Jit {}
 
 static JIT: OnceLock<Result<Mutex<Jit>, String>> = OnceLock::new();
 
+/// Errors ORC reports asynchronously (e.g. "Symbols not found"), kept for the next lookup's
+/// message instead of being printed to stderr.
+static REPORTED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+extern "C" fn report_error(_ctx: *mut std::ffi::c_void, err: LLVMErrorRef) {
+    if let Err(msg) = take_error(err) {
+        let mut reported = REPORTED.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded: only the latest few matter for a message.
+        if reported.len() >= 8 {
+            reported.remove(0);
+        }
+        reported.push(msg);
+    }
+}
+
+/// Takes the errors ORC reported since the last call.
+fn drain_reported() -> Vec<String> {
+    std::mem::take(&mut *REPORTED.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
 /// Turns an LLVM error into its message (and frees it); `None` for success.
 fn take_error(err: LLVMErrorRef) -> Result<(), String> {
     if err.is_null() {
@@ -76,6 +96,11 @@ fn create_jit() -> Result<Jit, String> {
         }
         let mut lljit: LLVMOrcLLJITRef = std::ptr::null_mut();
         take_error(LLVMOrcCreateLLJIT(&mut lljit, LLVMOrcCreateLLJITBuilder()))?;
+        LLVMOrcExecutionSessionSetErrorReporter(
+            LLVMOrcLLJITGetExecutionSession(lljit),
+            report_error,
+            std::ptr::null_mut(),
+        );
         let dylib = LLVMOrcLLJITGetMainJITDylib(lljit);
         let mut generator: LLVMOrcDefinitionGeneratorRef = std::ptr::null_mut();
         take_error(LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
@@ -156,9 +181,18 @@ impl JitCode {
         let name = CString::new(symbol).map_err(|_| format!("bad symbol name {symbol:?}"))?;
         let jit = jit()?;
         let mut addr: LLVMOrcExecutorAddress = 0;
+        drain_reported();
         // SAFETY: live LLJIT; the name is NUL-terminated.
-        take_error(unsafe { LLVMOrcLLJITLookup(jit.lljit, &mut addr, name.as_ptr()) })
-            .map_err(|e| format!("cannot link {symbol}: {e}"))?;
+        take_error(unsafe { LLVMOrcLLJITLookup(jit.lljit, &mut addr, name.as_ptr()) }).map_err(
+            |e| {
+                let mut msg = format!("cannot link {symbol}: {e}");
+                for cause in drain_reported() {
+                    msg.push_str("; ");
+                    msg.push_str(&cause);
+                }
+                msg
+            },
+        )?;
         if addr == 0 {
             return Err(format!("symbol {symbol} has no address"));
         }

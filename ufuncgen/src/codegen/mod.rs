@@ -87,6 +87,18 @@ pub fn asm_from_ir(llvm_ir: &str, target: &Target) -> Result<String, String> {
     String::from_utf8(asm).map_err(|e| format!("assembly is not UTF-8: {e}"))
 }
 
+/// An object file for a module given as LLVM IR text (ahead-of-time builds, tests).
+pub fn object_from_ir(llvm_ir: &str, target: &Target) -> Result<Vec<u8>, String> {
+    let machine = target.machine()?;
+    let ctx = Context::create();
+    let buf = MemoryBuffer::create_from_memory_range_copy(llvm_ir.as_bytes(), "ir");
+    let module = ctx
+        .create_module_from_ir(buf)
+        .map_err(|e| format!("cannot parse LLVM IR: {e}"))?;
+    configure(&module, &machine);
+    emit(&machine, &module, FileType::Object)
+}
+
 fn configure(module: &Module<'_>, machine: &TargetMachine) {
     module.set_triple(&machine.get_triple());
     module.set_data_layout(&machine.get_target_data().get_data_layout());

@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use ufuncgen::codegen::{compile_loop, loop_symbol, LoopCode, Target};
-use ufuncgen::ir::{BinaryOp, CmpOp, Const, Expr, ExprKind, Function, Local, LocalDecl, MathFn, Stmt, StmtKind};
+use ufuncgen::ir::{
+    BinaryOp, CmpOp, Const, Expr, ExprKind, Function, Local, LocalDecl, MathFn, Stmt, StmtKind,
+};
 use ufuncgen::jit::JitCode;
 use ufuncgen::{LoopFn, Options, Scalar, Span};
 
@@ -29,7 +31,11 @@ pub fn with_flags<T>(f: impl FnOnce() -> T) -> (T, i32) {
 }
 
 fn e(kind: ExprKind, ty: Scalar) -> Expr {
-    Expr { kind, ty, span: Span::default() }
+    Expr {
+        kind,
+        ty,
+        span: Span::default(),
+    }
 }
 
 /// Parameter or local `i` of type `ty`.
@@ -47,7 +53,10 @@ pub fn bin(op: BinaryOp, a: Expr, b: Expr) -> Expr {
     e(ExprKind::Binary(op, Box::new(a), Box::new(b)), ty)
 }
 pub fn cmp(op: CmpOp, a: Expr, b: Expr) -> Expr {
-    e(ExprKind::Compare(op, Box::new(a), Box::new(b)), Scalar::Bool)
+    e(
+        ExprKind::Compare(op, Box::new(a), Box::new(b)),
+        Scalar::Bool,
+    )
 }
 pub fn call(f: MathFn, args: Vec<Expr>, ty: Scalar) -> Expr {
     e(ExprKind::Call(f, args), ty)
@@ -56,10 +65,16 @@ pub fn cast(x: Expr, ty: Scalar) -> Expr {
     e(ExprKind::Cast(Box::new(x)), ty)
 }
 pub fn ret(x: Expr) -> Stmt {
-    Stmt { kind: StmtKind::Return(x), span: Span::default() }
+    Stmt {
+        kind: StmtKind::Return(x),
+        span: Span::default(),
+    }
 }
 pub fn stmt(kind: StmtKind) -> Stmt {
-    Stmt { kind, span: Span::default() }
+    Stmt {
+        kind,
+        span: Span::default(),
+    }
 }
 
 /// A function with the given parameter types (named p0, p1, ...), extra locals and body.
@@ -68,14 +83,28 @@ pub fn func(params: &[Scalar], locals: &[Scalar], ret_ty: Scalar, body: Vec<Stmt
         .iter()
         .chain(locals)
         .enumerate()
-        .map(|(i, &ty)| LocalDecl { name: format!("v{i}"), ty })
+        .map(|(i, &ty)| LocalDecl {
+            name: format!("v{i}"),
+            ty,
+        })
         .collect();
-    Function { name: "k".into(), params: params.len() as u32, locals: decls, ret: ret_ty, body }
+    Function {
+        name: "k".into(),
+        params: params.len() as u32,
+        locals: decls,
+        ret: ret_ty,
+        body,
+    }
 }
 
 /// `lambda a, b: a op b` on one dtype.
 pub fn binary_fn(op: BinaryOp, ty: Scalar) -> Function {
-    func(&[ty, ty], &[], ty, vec![ret(bin(op, var(0, ty), var(1, ty)))])
+    func(
+        &[ty, ty],
+        &[],
+        ty,
+        vec![ret(bin(op, var(0, ty), var(1, ty)))],
+    )
 }
 
 static UNIQUE: AtomicU64 = AtomicU64::new(1);
@@ -108,7 +137,12 @@ impl Compiled {
     /// Every pointer must address n elements at its step.
     pub unsafe fn call_raw(&self, ptrs: &mut [*mut u8], steps: &[isize], n: isize) {
         let dims = [n];
-        (self.func)(ptrs.as_mut_ptr(), dims.as_ptr(), steps.as_ptr(), std::ptr::null_mut());
+        (self.func)(
+            ptrs.as_mut_ptr(),
+            dims.as_ptr(),
+            steps.as_ptr(),
+            std::ptr::null_mut(),
+        );
     }
 
     /// Contiguous unary call.
@@ -125,8 +159,16 @@ impl Compiled {
     pub fn map2<A: Copy, B: Copy, R: Copy + Default>(&self, a: &[A], b: &[B]) -> Vec<R> {
         assert_eq!(a.len(), b.len());
         let mut out = vec![R::default(); a.len()];
-        let mut ptrs = [a.as_ptr() as *mut u8, b.as_ptr() as *mut u8, out.as_mut_ptr() as *mut u8];
-        let steps = [size_of::<A>() as isize, size_of::<B>() as isize, size_of::<R>() as isize];
+        let mut ptrs = [
+            a.as_ptr() as *mut u8,
+            b.as_ptr() as *mut u8,
+            out.as_mut_ptr() as *mut u8,
+        ];
+        let steps = [
+            size_of::<A>() as isize,
+            size_of::<B>() as isize,
+            size_of::<R>() as isize,
+        ];
         // SAFETY: all arrays hold a.len() elements at these steps.
         unsafe { self.call_raw(&mut ptrs, &steps, a.len() as isize) };
         out
