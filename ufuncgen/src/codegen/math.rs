@@ -506,19 +506,6 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let b = &self.b;
         let small = b.build_or(b.build_or(n1, n2, "")?, n3, "")?;
         let direct = b.build_or(b.build_or(b_zero, a_zero, "")?, small, "direct")?;
-        let pre = self.current_block()?;
-        let (slow, join) = (self.new_block("cpow.call"), self.new_block("cpow.end"));
-        b.build_conditional_branch(direct, join, slow)?;
-        b.position_at_end(slow);
-        let (sr, si) = self.call_complex_symbol(
-            if ty == Scalar::C128 { "cpow" } else { "cpowf" },
-            &[(ar, ai), (br, bi)],
-            ty,
-        )?;
-        let slow_end = self.current_block()?;
-        let b = &self.b;
-        b.build_unconditional_branch(join)?;
-        b.position_at_end(join);
         let sel = |c, x: FloatValue<'ctx>, y: FloatValue<'ctx>| -> CgResult<FloatValue<'ctx>> {
             Ok(b.build_select(c, x, y, "")?.into_float_value())
         };
@@ -536,6 +523,18 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             sel(b_zero, if part == 0 { one } else { zero }, v)
         };
         let (dr, di) = (pick(0)?, pick(1)?);
+        let pre = self.current_block()?;
+        let (slow, join) = (self.new_block("cpow.call"), self.new_block("cpow.end"));
+        b.build_conditional_branch(direct, join, slow)?;
+        b.position_at_end(slow);
+        let (sr, si) = self.call_complex_symbol(
+            if ty == Scalar::C128 { "cpow" } else { "cpowf" },
+            &[(ar, ai), (br, bi)],
+            ty,
+        )?;
+        let slow_end = self.current_block()?;
+        self.b.build_unconditional_branch(join)?;
+        self.b.position_at_end(join);
         self.phi(
             ty,
             [
