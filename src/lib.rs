@@ -3,7 +3,6 @@
 //! Everything here is glue: the compiler crate does the work, `register` talks to NumPy.
 
 mod errors;
-mod host;
 mod kernel;
 mod numpy_api;
 mod register;
@@ -119,7 +118,7 @@ fn inspect_asm<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
 /// `(llvm_version, cpu_name, cpu_features)` for `ufuncgen.config()`.
 #[pyfunction]
 fn host_info(py: Python<'_>) -> (String, String, Vec<String>) {
-    let info = py.detach(host::host_info);
+    let info = py.detach(ufuncgen::codegen::host_info);
     (info.llvm_version, info.cpu_name, info.cpu_features)
 }
 

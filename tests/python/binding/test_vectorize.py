@@ -67,11 +67,24 @@ def test_globals_and_closures_are_frozen_at_decoration():
 @pytest.mark.parametrize(("identity", "empty"), [(0, 0.0), (1, 1.0), (2.5, 2.5)])
 def test_identity_is_the_empty_reduction(identity, empty):
     @vectorize(["f8(f8, f8)"], identity=identity)
+    def mul(a, b):
+        return a * b
+
+    assert mul.identity == identity
+    assert mul.reduce(np.array([])) == empty
+    # NumPy starts a reduction from the identity, as it does for its own ufuncs.
+    assert mul.reduce(np.arange(1.0, 5.0)) == 24.0 * empty
+
+
+def test_reorderable_reduces_over_several_axes():
+    @vectorize(["f8(f8, f8)"], identity="reorderable")
     def add(a, b):
         return a + b
 
-    assert add.reduce(np.array([])) == empty
-    assert add.reduce(np.arange(5.0)) == 10.0
+    a = np.arange(12.0).reshape(3, 4)
+    assert add.reduce(a, axis=(0, 1)) == a.sum()
+    with pytest.raises(ValueError):
+        add.reduce(np.array([]))
 
 
 def test_inspection_keys_are_the_signatures_as_written():
