@@ -215,7 +215,8 @@ def collect_globals(func: types.FunctionType) -> list[tuple[str, str, Any, str |
     payload, dtype)`. Closure cells win over globals, globals over builtins, as in Python."""
     code = func.__code__
     values: dict[str, Any] = {}
-    builtin_ns = func.__builtins__ if isinstance(func.__builtins__, dict) else vars(builtins)
+    own_builtins = getattr(func, "__builtins__", None)  # the namespace the function runs with
+    builtin_ns = own_builtins if isinstance(own_builtins, dict) else vars(builtins)
     for name in dict.fromkeys(_names_read(code)):
         if name in func.__globals__:
             values[name] = func.__globals__[name]
