@@ -158,3 +158,20 @@ def test_compiled_code_is_freed_with_the_ufunc():
     del f
     gc.collect()
     assert _native._live_ufuncs() == before
+
+
+@pytest.mark.parametrize("fastmath", [False, True])
+def test_fastmath_reaches_code_generation(fastmath):
+    def k(a, b, c):
+        return a * b + c
+
+    ir = ufuncgen.inspect_llvm(vectorize(["f8(f8, f8, f8)"], fastmath=fastmath)(k))
+    assert ("fast" in ir["f8(f8, f8, f8)"]) is fastmath
+
+
+def test_nopython_false_compiles_the_same_way():
+    def k(a):
+        return a + 1.0
+
+    f = vectorize(["f8(f8)"], nopython=False)(k)
+    assert isinstance(f, np.ufunc) and f(1.0) == 2.0
