@@ -93,3 +93,15 @@ def test_error_classes_form_the_documented_hierarchy():
 def test_public_names():
     for name in ("vectorize", "inspect_llvm", "inspect_asm", "config", "__version__"):
         assert hasattr(ufuncgen, name)
+
+
+@pytest.mark.parametrize(
+    "code", ["def k(a):\n    return a\n", "k = lambda a: a\n"], ids=["def", "lambda"]
+)
+def test_kernel_without_source_is_a_compile_error(code):
+    ns = {}
+    exec(code, ns)
+    with pytest.raises(CompileError, match="source code is not available") as info:
+        vectorize(["f8(f8)"])(ns["k"])
+    assert info.value.filename == "<string>"
+    assert not isinstance(info.value, SignatureError)
