@@ -159,20 +159,6 @@ fn _test_ufunc<'py>(
     register::create_ufunc(py, name, doc, 2, &testing::add_loops(), &identity, None)
 }
 
-/// `a * b + 1.0` for float64, compiled from hand-written IR through codegen and the JIT.
-#[pyfunction]
-fn _test_jit_ufunc<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-    let compiled = py
-        .detach(|| testing::jit_fma_like(name))
-        .map_err(PyRuntimeError::new_err)?;
-    let loops: Vec<LoopEntry> = compiled.loops.iter().map(LoopEntry::from).collect();
-    let identity = Identity {
-        code: IdentityCode::None,
-        value: None,
-    };
-    register::create_ufunc(py, name, None, 2, &loops, &identity, Some(compiled))
-}
-
 /// How many ufuncs created by this module are alive.
 #[pyfunction]
 fn _live_ufuncs() -> usize {
@@ -187,7 +173,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(host_info, m)?)?;
     m.add_function(wrap_pyfunction!(init_vector_math, m)?)?;
     m.add_function(wrap_pyfunction!(_test_ufunc, m)?)?;
-    m.add_function(wrap_pyfunction!(_test_jit_ufunc, m)?)?;
     m.add_function(wrap_pyfunction!(_live_ufuncs, m)?)?;
     m.add_class::<UfuncOwner>()?;
     Ok(())

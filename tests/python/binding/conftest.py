@@ -29,24 +29,3 @@ def compiler():
     missing = _compiler_missing()
     if missing is not None:
         pytest.skip(f"compiler stage missing: {missing}")
-
-
-@functools.cache
-def _jit_missing() -> str | None:
-    from ufuncgen import _native
-
-    try:
-        _native._test_jit_ufunc("probe")
-    except RuntimeError as exc:
-        if "not built yet" in str(exc):
-            return str(exc)
-        raise
-    return None
-
-
-@pytest.fixture(scope="session")
-def jit():
-    """Skips tests that need codegen and the JIT while those are still stubs."""
-    missing = _jit_missing()
-    if missing is not None:
-        pytest.skip(f"codegen/JIT missing: {missing}")

@@ -50,38 +50,3 @@ def test_two_thousand_compiled_ufuncs_are_freed(compiler):
     # A live compiled ufunc holds ~44 KiB (code and IR text): 2,000 leaked ones would be ~88 MiB.
     grown = rss_bytes() - base_rss
     assert grown < 8 << 20, f"RSS grew by {grown / 2**20:.1f} MiB"
-
-
-def test_jit_ufunc_computes_and_is_inspectable(jit):
-    import numpy as np
-
-    import ufuncgen
-
-    f = _native._test_jit_ufunc("fmaish")
-    a = np.linspace(-3, 3, 1001)
-    np.testing.assert_array_equal(f(a, a[::-1]), a * a[::-1] + 1.0)
-    np.testing.assert_array_equal(f(a[::7], 2.0), a[::7] * 2.0 + 1.0)
-    ir = ufuncgen.inspect_llvm(f)
-    assert list(ir) == ["float64(float64, float64)"]
-    assert "define" in ir["float64(float64, float64)"]
-    asm = ufuncgen.inspect_asm(f)["float64(float64, float64)"]
-    assert "ret" in asm
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc")
-def test_jit_ufuncs_are_freed(jit):
-    # 500 cycles: about 30 ms of compilation each; a leak costs ~44 KiB per ufunc.
-    def cycle(n):
-        for i in range(n):
-            f = _native._test_jit_ufunc(f"k{i}")
-            f([1.0], [2.0])
-            del f
-        gc.collect()
-
-    cycle(100)
-    base_live = _native._live_ufuncs()
-    base_rss = rss_bytes()
-    cycle(500)
-    assert _native._live_ufuncs() == base_live
-    grown = rss_bytes() - base_rss
-    assert grown < 8 << 20, f"RSS grew by {grown / 2**20:.1f} MiB"
