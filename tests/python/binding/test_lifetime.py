@@ -32,7 +32,7 @@ def test_two_thousand_test_ufuncs_are_freed():
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc")
-def test_two_thousand_compiled_ufuncs_are_freed(compiler):
+def test_two_thousand_compiled_ufuncs_are_freed():
     from ufuncgen import vectorize
 
     def cycle(n):

@@ -13,8 +13,6 @@ import pytest
 import ufuncgen
 from ufuncgen import SignatureError, TypingError, UnsupportedError, vectorize
 
-pytestmark = pytest.mark.usefixtures("compiler")
-
 OFFSET = 1.5
 
 
@@ -24,7 +22,7 @@ def rc_kernel(v, t):
 
 
 @pytest.fixture(scope="module")
-def rc(compiler):
+def rc():
     """The kernel compiled and bound as this module's `rc`, so it pickles by name."""
     py_func = rc_kernel
     f = vectorize(["float64(float64, float64)", "float32(float32, float32)"])(py_func)
