@@ -8,8 +8,9 @@ import pytest
 
 # Float arithmetic (+ - * / // %) is IEEE-exact in both NumPy and ufuncgen: compared bit for bit.
 # Math functions go through different libraries (libm or a vector library here, NumPy's own SIMD
-# loops there), so they are compared within a few units in the last place.
-MATH_ULPS = {np.dtype(np.float64): 4, np.dtype(np.float32): 4}
+# loops there), each documented within 4 ulp: compared within the sum of the two. (Measured
+# NumPy 2.4 vs glibc: at most 3 ulp on the test domains.)
+MATH_ULPS = {np.dtype(np.float64): 8, np.dtype(np.float32): 8}
 # Complex results whose algorithm may legitimately differ (division, abs, cmath functions).
 COMPLEX_RTOL = {np.dtype(np.complex128): 1e-13, np.dtype(np.complex64): 2e-6}
 

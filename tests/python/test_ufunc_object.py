@@ -57,6 +57,25 @@ def test_name_and_doc():
     assert "Squares x and scales it." in scaled_square.__doc__
 
 
+def _unary(a):
+    return a + 1
+
+
+def _binary(a, b):
+    return a - b
+
+
+def _ternary(a, b, c):
+    return a * b + c
+
+
+def _quaternary(a, b, c, d):
+    return a * b - c * d
+
+
+KERNELS_BY_ARITY = {1: _unary, 2: _binary, 3: _ternary, 4: _quaternary}
+
+
 @pytest.mark.parametrize(
     "nin, sigs",
     [
@@ -67,12 +86,7 @@ def test_name_and_doc():
     ],
 )
 def test_nin_nout(nin, sigs):
-    src = {
-        1: lambda a: a + 1,
-        2: lambda a, b: a - b,
-        3: lambda a, b, c: a * b + c,
-        4: lambda a, b, c, d: a * b - c * d,
-    }[nin]
+    src = KERNELS_BY_ARITY[nin]
     f = vectorize(sigs)(src)
     assert (f.nin, f.nout, f.nargs) == (nin, 1, nin + 1)
     args = [np.arange(1, 6, dtype=f.types[0][0]) * (i + 2) for i in range(nin)]
