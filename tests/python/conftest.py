@@ -14,13 +14,18 @@ MATH_ULPS = {np.dtype(np.float64): 8, np.dtype(np.float32): 8}
 # Complex results whose algorithm may legitimately differ (division, abs, cmath functions).
 COMPLEX_RTOL = {np.dtype(np.complex128): 1e-13, np.dtype(np.complex64): 2e-6}
 
-INT_DTYPES = [np.dtype(t) for t in "int8 int16 int32 int64 uint8 uint16 uint32 uint64".split()]
+# NumPy's own order (b B h H i I l L): a ufunc with loops in this order picks, for every input
+# dtype, its own loop as the first one reachable by safe casting.
+INT_DTYPES = [np.dtype(t) for t in "int8 uint8 int16 uint16 int32 uint32 int64 uint64".split()]
 SIGNED_DTYPES = [d for d in INT_DTYPES if d.kind == "i"]
 FLOAT_DTYPES = [np.dtype(np.float32), np.dtype(np.float64)]
 COMPLEX_DTYPES = [np.dtype(np.complex64), np.dtype(np.complex128)]
 NUMERIC_DTYPES = INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES
 
 N_RANDOM = 200
+# NumPy's type characters for 64-bit ints differ by platform ('l' on Linux, 'q' on Windows).
+I8 = np.dtype(np.int64).char
+U8 = np.dtype(np.uint64).char
 
 
 def sig(ret, *args) -> str:

@@ -15,7 +15,9 @@ from conftest import (
     COMPLEX_DTYPES,
     COMPLEX_RTOL,
     FLOAT_DTYPES,
+    I8,
     INT_DTYPES,
+    U8,
     assert_complex_close,
     assert_identical,
     assert_ulp_close,
@@ -510,8 +512,8 @@ def branch_unify(x):
 def test_local_unification():
     f = vectorize(["(int64,)"])(int_then_float)
     g = vectorize(["(int64,)"])(branch_unify)
-    assert f.types == ["q->d"]
-    assert g.types == ["q->d"]
+    assert f.types == [f"{I8}->d"]
+    assert g.types == [f"{I8}->d"]
     n = np.arange(0, 7)
     assert_identical(f(n), n * 0.5)
     assert_identical(g(np.array([-1, 0, 3])), np.array([2.5, 2.5, 1.0]))
@@ -546,7 +548,7 @@ def mixed_strong(x, y):
         (plus_one, "(int8,)", ["b->b"], np.int8),
         (plus_one, "(uint8,)", ["B->B"], np.uint8),
         (plus_one, "(float32,)", ["f->f"], np.float32),
-        (mod_eight, "(uint64,)", ["Q->Q"], np.uint64),
+        (mod_eight, "(uint64,)", [f"{U8}->{U8}"], np.uint64),
         (plus_one_float, "(int8,)", ["b->d"], np.int8),
         (times_two_float, "(complex64,)", ["F->F"], np.complex64),
     ],
@@ -563,7 +565,7 @@ def test_weak_literals(rng, kernel, in_sig, types, in_dtype):
 
 def test_strong_mixed_promotion(rng):
     f = vectorize(["(float32, int64)", "(int8, uint8)", "(uint64, int64)"])(mixed_strong)
-    assert f.types == ["fq->d", "bB->h", "Qq->d"]
+    assert f.types == [f"f{I8}->d", "bB->h", f"{U8}{I8}->d"]
     x, y = random_values(rng, F4, 50), random_values(rng, np.int64, 25)[:50]
     assert_identical(f(x, y), x + y)
 
@@ -934,14 +936,14 @@ def test_math_floor_gives_int64_np_floor_gives_float(rng, dtype):
     code = dtype.char
     for kernel, np_fn in ((m_floor, np.floor), (m_ceil, np.ceil), (m_trunc, np.trunc)):
         f = vectorize([f"({dtype.name},)"])(kernel)
-        assert f.types == [f"{code}->q"], kernel.__name__
+        assert f.types == [f"{code}->{I8}"], kernel.__name__
         assert_identical(f(x), np_fn(x).astype(np.int64))
     for kernel, np_fn in ((np_floor, np.floor), (np_ceil, np.ceil), (np_trunc, np.trunc)):
         f = vectorize([f"({dtype.name},)"])(kernel)
         assert f.types == [f"{code}->{code}"], kernel.__name__
         assert_identical(f(x), np_fn(x))
     f = vectorize([f"({dtype.name},)"])(py_round)
-    assert f.types == [f"{code}->q"]
+    assert f.types == [f"{code}->{I8}"]
     # round() rounds half to even, like np.rint.
     assert_identical(f(x), np.rint(x).astype(np.int64))
 
@@ -998,7 +1000,7 @@ def test_float_to_int_casts(rng, dtype):
     x = rng.uniform(-1e9, 1e9, 300).astype(dtype)
     x[:6] = [-0.9, 0.9, -1.5, 1.5, -0.0, 3.0]
     f = vectorize([f"({dtype.name},)"])(to_int)
-    assert f.types == [f"{dtype.char}->q"]
+    assert f.types == [f"{dtype.char}->{I8}"]
     assert_identical(f(x), x.astype(np.int64))
     bad = np.array([np.nan, np.inf, -np.inf, 1e30], dtype=dtype)
     with np.errstate(invalid="ignore"):
