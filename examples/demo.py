@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(2024)
     header = ("kernel", "compile ms", "NumPy ns/elem", "ufuncgen ns/elem", "ratio", "check")
     rows = []
-    failed = False
+    problems = []
     compiled = {}
     for demo in DEMOS:
         key = (demo.kernel.__name__, tuple(demo.signatures))
@@ -65,8 +65,9 @@ def main(argv=None) -> int:
         ufunc, compile_ms = compiled[key]
 
         inputs = demo.make_inputs(rng, args.n, demo.dtype)
-        ok = demo.matches(demo.run(ufunc, inputs), demo.reference(*inputs))
-        failed |= not ok
+        problem = demo.mismatch(demo.run(ufunc, inputs), demo.reference(*inputs))
+        if problem:
+            problems.append(f"{demo.label}: {problem}")
         times = interleaved(
             {
                 "numpy": lambda d=demo, i=inputs: d.reference(*i),
@@ -82,7 +83,7 @@ def main(argv=None) -> int:
                 f"{times['numpy']:.2f}",
                 f"{times['ufuncgen']:.2f}",
                 f"{times['numpy'] / times['ufuncgen']:.2f}x",
-                f"{'OK' if ok else 'FAIL'} ({describe_tolerance(demo.dtype)})",
+                f"{'FAIL' if problem else 'OK'} ({describe_tolerance(demo.dtype)})",
             )
         )
 
@@ -95,8 +96,8 @@ def main(argv=None) -> int:
             )
         )
     print("ratio = NumPy time / ufuncgen time (higher is better); medians of", args.repeats, "runs")
-    if failed:
-        print("FAIL: some results differ from NumPy", file=sys.stderr)
+    if problems:
+        print("FAIL: results differ from NumPy:", *problems, sep="\n  ", file=sys.stderr)
         return 1
     return 0
 

@@ -60,15 +60,22 @@ class Demo:
         """Applies ``ufunc`` (or the ufunc method this demo uses) to the inputs."""
         return getattr(ufunc, self.method)(*inputs)
 
-    def matches(self, got, want) -> bool:
-        """Compares a result with NumPy's under this dtype's tolerance."""
+    def mismatch(self, got, want) -> str | None:
+        """Why a result differs from NumPy's beyond this dtype's tolerance; None if it does not."""
         tol = TOLERANCES[self.dtype]
         got, want = np.asarray(got), np.asarray(want)
-        if got.dtype != want.dtype or got.shape != want.shape:
-            return False
+        if got.dtype != want.dtype:
+            return f"dtype {got.dtype}, NumPy gives {want.dtype}"
+        if got.shape != want.shape:
+            return f"shape {got.shape}, NumPy gives {want.shape}"
         if tol is None:
-            return bool(np.array_equal(got, want))
-        return bool(np.allclose(got, want, equal_nan=True, **tol))
+            bad = np.count_nonzero(got != want)
+            return f"{bad} values differ" if bad else None
+        if np.allclose(got, want, equal_nan=True, **tol):
+            return None
+        with np.errstate(all="ignore"):
+            rel = np.nanmax(np.abs(got - want) / np.abs(want))
+        return f"max relative error {rel:.3g} > rtol {tol['rtol']:g}"
 
 
 def _rc_inputs(rng, n, dtype):
