@@ -17,7 +17,8 @@ SIGS = ["float64(float64, float64)", "f4(f4,f4)", "int32(int32, int32)"]
 
 
 def axpy(a, b):
-    return a * 2.5 + b
+    # A multiply feeding an add: what FMA contraction would fuse if it were allowed.
+    return a * 3 + b
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +66,16 @@ def test_fastmath_ir_has_fast_flags(fast_ufunc):
     assert re.search(r"\bfast\b", text)
 
 
+def test_default_results_are_bit_exact(ufunc, rng):
+    # Without contraction a * 3 + b rounds twice, exactly as NumPy's two loops do.
+    a, b = rng.standard_normal(10_000), rng.standard_normal(10_000)
+    np.testing.assert_array_equal(ufunc(a, b), a * 3 + b)
+
+
 def test_fastmath_results_still_close(fast_ufunc, rng):
     a, b = rng.standard_normal(1000), rng.standard_normal(1000)
-    np.testing.assert_allclose(fast_ufunc(a, b), a * 2.5 + b, rtol=1e-14)
+    # A fused multiply-add rounds once: at most an ulp of the operands apart, even on cancellation.
+    np.testing.assert_allclose(fast_ufunc(a, b), a * 3 + b, rtol=1e-14, atol=1e-14)
 
 
 def test_inspect_asm_returns_text(ufunc):
