@@ -82,14 +82,14 @@ install_requirements() {
     rm -f "$STAMPS/build"
 }
 
-# Any build input newer than the stamp means the extension is stale.
+# Any Rust/C build input newer than the stamp means the extension is stale. Python files are
+# not inputs: maturin installs the package in editable mode, so they are read in place.
 sources_changed() {
     [ -f "$STAMPS/build" ] || return 0
     local newer
-    newer="$(find src ufuncgen svml-shim python Cargo.toml Cargo.lock pyproject.toml .cargo \
-        -path ufuncgen/target -prune -o -path '*/__pycache__' -prune -o -type f \
-        \( -name '*.rs' -o -name '*.c' -o -name '*.h' -o -name '*.py' -o -name '*.pyi' \
-           -o -name '*.toml' -o -name 'Cargo.lock' \) \
+    newer="$(find src ufuncgen svml-shim Cargo.toml Cargo.lock pyproject.toml .cargo \
+        -path ufuncgen/tests -prune -o -type f \
+        \( -name '*.rs' -o -name '*.c' -o -name '*.h' -o -name '*.toml' -o -name 'Cargo.lock' \) \
         -newer "$STAMPS/build" -print -quit 2>/dev/null || true)"
     [ -n "$newer" ]
 }
@@ -101,10 +101,12 @@ build_extension() {
     fi
     say "building the extension (release; static LLVM links take a while)"
     local start=$SECONDS
+    # Stamp the time the build started: an edit made during the build still counts as newer.
+    mkdir -p "$STAMPS"
+    touch "$STAMPS/build.new"
     VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" PYO3_PYTHON="$VENV/bin/python" \
         "$VENV/bin/maturin" develop --release --quiet
-    mkdir -p "$STAMPS"
-    touch "$STAMPS/build"
+    mv "$STAMPS/build.new" "$STAMPS/build"
     say "extension built in $((SECONDS - start)) s"
 }
 
