@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import FLOAT_DTYPES, INT_DTYPES, assert_identical, random_values, sig
+from numpy_diff import FLOAT_DTYPES, INT_DTYPES, assert_identical, random_values, sig
 
 from ufuncgen import vectorize
 

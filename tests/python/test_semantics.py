@@ -11,7 +11,10 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from conftest import (
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from numpy_diff import (
     COMPLEX_DTYPES,
     COMPLEX_RTOL,
     FLOAT_DTYPES,
@@ -27,9 +30,6 @@ from conftest import (
     sig,
     values,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from ufuncgen import vectorize
 

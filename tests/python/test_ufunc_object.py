@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import I8
+from numpy_diff import I8
 
 import ufuncgen
 from ufuncgen import vectorize
