@@ -166,9 +166,9 @@ def bench_compile(count: int) -> str:
         start = time.perf_counter()
         ufuncgen.vectorize(["float64(float64, float64)"])(kernels.rc_filter)
         times.append(time.perf_counter() - start)
-    rows = [["vectorize rc_filter, 1 signature", f"{statistics.median(times) * 1e3:.1f}"]]
-    rows.append(["first of them (JIT start-up)", f"{times[0] * 1e3:.1f}"])
-    return markdown(["compile", "median ms"], rows)
+    row = [f"vectorize rc_filter, 1 signature, {count} fresh compiles"]
+    row += [f"{statistics.median(times) * 1e3:.1f}", f"{min(times) * 1e3:.1f}"]
+    return markdown(["compile", "median ms", "min ms"], [row])
 
 
 def bench_import(count: int) -> str:
