@@ -8,7 +8,9 @@ cd "$ROOT"
 VENV="$ROOT/.venv"
 STAMPS="$ROOT/.stamps"
 PYTHON="${PYTHON:-python3}"
-APT_PACKAGES=(llvm-22-dev libpolly-22-dev libzstd-dev libffi-dev zlib1g-dev libxml2-dev)
+# LLVM for inkwell's static link; build-essential for the C shim, the linker and libstdc++.
+APT_PACKAGES=(llvm-22-dev libpolly-22-dev libzstd-dev libffi-dev zlib1g-dev libxml2-dev
+    build-essential)
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
