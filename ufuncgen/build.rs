@@ -4,6 +4,7 @@ fn main() {
     println!("cargo:rerun-if-changed=../svml-shim");
     cc::Build::new()
         .file("../svml-shim/shim.c")
+        .file("../svml-shim/vecmath.c")
         .flag_if_supported("-std=c11")
         .opt_level(2)
         .compile("ufg_svml_shim");

@@ -11,8 +11,10 @@ pub mod ir;
 pub mod jit;
 pub mod lower;
 pub mod parse;
+pub mod runtime;
 pub mod spec;
 pub mod types;
+pub mod vecmath;
 
 pub use diag::{CompileError, ErrorKind, SourceMap, Span};
 pub use spec::{GlobalValue, KernelSpec, ModuleKind, Options, Signature};

@@ -1,26 +1,27 @@
 //! Typed IR → LLVM: the scalar kernel, the NumPy loop around it, optimization, object emission.
+//!
+//! `kernel` lowers an `ir::Function` (with `arith`, `cast` and `math` for the operations),
+//! `loops` wraps it in the NumPy inner-loop ABI, `target` knows the CPU; this module runs the
+//! O3 pipeline and emits an object file (the JIT and ahead-of-time builds both consume it).
+
+mod arith;
+mod cast;
+mod kernel;
+mod loops;
+pub(crate) mod math;
+mod target;
+mod value;
+
+pub use target::{host_info, HostInfo, Target};
+
+use inkwell::context::Context;
+use inkwell::memory_buffer::MemoryBuffer;
+use inkwell::module::Module;
+use inkwell::passes::PassBuilderOptions;
+use inkwell::targets::{FileType, TargetMachine};
 
 use crate::ir;
 use crate::spec::Options;
-
-/// The CPU that code is generated for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Target {
-    /// LLVM CPU name (`"znver4"`, `"x86-64-v3"`, ...).
-    pub cpu: String,
-    /// LLVM feature string (`"+avx2,+fma,..."`).
-    pub features: String,
-}
-
-impl Target {
-    /// The machine we run on.
-    pub fn host() -> Target {
-        Target {
-            cpu: String::new(),
-            features: String::new(),
-        }
-    }
-}
 
 /// One loop compiled to an object file.
 pub struct LoopCode {
@@ -51,12 +52,61 @@ pub fn compile_loop(
     opts: Options,
     target: &Target,
 ) -> Result<LoopCode, String> {
-    let _ = (func, symbol, opts, target);
-    Err("code generation not built yet".into())
+    let machine = target.machine()?;
+    let ctx = Context::create();
+    let module = ctx.create_module(symbol);
+    configure(&module, &machine);
+    let kernel_name = format!("{symbol}.kernel");
+    let kernel = kernel::build_kernel(&ctx, &module, func, &kernel_name, opts.fastmath, target)?;
+    loops::build_loop(&ctx, &module, kernel, func, symbol, target)?;
+    module
+        .verify()
+        .map_err(|e| format!("invalid LLVM IR for {symbol}: {e}"))?;
+    module
+        .run_passes("default<O3>", &machine, PassBuilderOptions::create())
+        .map_err(|e| format!("LLVM optimization of {symbol} failed: {e}"))?;
+    let llvm_ir = module.print_to_string().to_string();
+    let object = emit(&machine, &module, FileType::Object)?;
+    Ok(LoopCode {
+        symbol: symbol.to_string(),
+        object,
+        llvm_ir,
+    })
 }
 
 /// Assembly text for a module given as LLVM IR text (for `inspect_asm`).
 pub fn asm_from_ir(llvm_ir: &str, target: &Target) -> Result<String, String> {
-    let _ = (llvm_ir, target);
-    Err("code generation not built yet".into())
+    let machine = target.machine()?;
+    let ctx = Context::create();
+    let buf = MemoryBuffer::create_from_memory_range_copy(llvm_ir.as_bytes(), "ir");
+    let module = ctx
+        .create_module_from_ir(buf)
+        .map_err(|e| format!("cannot parse LLVM IR: {e}"))?;
+    configure(&module, &machine);
+    let asm = emit(&machine, &module, FileType::Assembly)?;
+    String::from_utf8(asm).map_err(|e| format!("assembly is not UTF-8: {e}"))
+}
+
+/// An object file for a module given as LLVM IR text (ahead-of-time builds, tests).
+pub fn object_from_ir(llvm_ir: &str, target: &Target) -> Result<Vec<u8>, String> {
+    let machine = target.machine()?;
+    let ctx = Context::create();
+    let buf = MemoryBuffer::create_from_memory_range_copy(llvm_ir.as_bytes(), "ir");
+    let module = ctx
+        .create_module_from_ir(buf)
+        .map_err(|e| format!("cannot parse LLVM IR: {e}"))?;
+    configure(&module, &machine);
+    emit(&machine, &module, FileType::Object)
+}
+
+fn configure(module: &Module<'_>, machine: &TargetMachine) {
+    module.set_triple(&machine.get_triple());
+    module.set_data_layout(&machine.get_target_data().get_data_layout());
+}
+
+fn emit(machine: &TargetMachine, module: &Module<'_>, kind: FileType) -> Result<Vec<u8>, String> {
+    machine
+        .write_to_memory_buffer(module, kind)
+        .map(|b| b.as_slice().to_vec())
+        .map_err(|e| format!("LLVM code generation failed: {e}"))
 }

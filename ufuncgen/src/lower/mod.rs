@@ -1,16 +1,184 @@
 //! AST → typed IR: names resolved, types inferred (NEP 50), casts made explicit.
+//!
+//! One `Lowerer` pass walks the body in source order, typing every expression with the current
+//! variable types and emitting IR. Assignments widen the variable types in `infer::TypeState`;
+//! when a pass widened anything, its IR is discarded and the body is lowered again, so the IR of
+//! the last pass uses the final (unified) types everywhere.
 
-use crate::diag::{CompileError, ErrorKind};
+mod builtins;
+mod expr;
+mod flow;
+mod infer;
+mod ops;
+mod scope;
+mod stmt;
+mod val;
+
+use crate::diag::{CompileError, ErrorKind, Span};
 use crate::ir;
-use crate::spec::{KernelSpec, Signature};
+use crate::parse::{self, Body, Kernel};
+use crate::spec::{ArgType, KernelSpec, Signature};
+use crate::types::Scalar;
+use flow::Flow;
+use infer::TypeState;
+use ruff_text_size::TextRange;
+use scope::Scope;
+
+/// Upper bound on lowering passes; each pass that continues widened some type, and types widen
+/// only a few times, so this is never reached by a real kernel.
+const MAX_PASSES: usize = 64;
 
 /// Lowers the kernel in `spec` to typed IR for one signature.
 pub fn lower_kernel(spec: &KernelSpec, sig: &Signature) -> Result<ir::Function, CompileError> {
-    let _ = sig;
-    Err(CompileError::general(
+    let kernel = parse::parse_kernel(&spec.name, &spec.source)?;
+    lower_parsed(spec, &kernel, sig)
+}
+
+/// Lowers an already parsed kernel (parse once, lower once per signature).
+pub fn lower_parsed(
+    spec: &KernelSpec,
+    kernel: &Kernel,
+    sig: &Signature,
+) -> Result<ir::Function, CompileError> {
+    if kernel.params.len() != sig.args.len() {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        return Err(CompileError::general(
+            ErrorKind::Signature,
+            format!(
+                "function '{}' takes {} argument{} but the signature gives {}",
+                spec.name,
+                kernel.params.len(),
+                plural(kernel.params.len()),
+                sig.args.len()
+            ),
+            &spec.name,
+            &spec.source,
+        ));
+    }
+    let param_types: Vec<Scalar> = sig
+        .args
+        .iter()
+        .map(|a| match a {
+            ArgType::Scalar(s) => *s,
+        })
+        .collect();
+    let mut state = TypeState::new(
+        kernel
+            .params
+            .iter()
+            .map(|p| p.name.as_str())
+            .zip(param_types.iter().copied()),
+    );
+    for _ in 0..MAX_PASSES {
+        let result = Lowerer::new(spec, kernel, &param_types, sig.ret, &mut state).run();
+        // An error seen while types were still changing may vanish with the final types.
+        if !state.finish_pass(result.is_ok()) {
+            return result;
+        }
+    }
+    Err(CompileError::at(
         ErrorKind::Compile,
-        "front end not built yet",
+        "type inference did not converge",
         &spec.name,
         &spec.source,
+        kernel.head,
     ))
+}
+
+/// One lowering pass over a kernel body.
+pub(super) struct Lowerer<'a> {
+    spec: &'a KernelSpec,
+    kernel: &'a Kernel,
+    /// The return type the signature declares, if any.
+    declared_ret: Option<Scalar>,
+    state: &'a mut TypeState,
+    scope: Scope,
+    flow: Flow,
+}
+
+impl<'a> Lowerer<'a> {
+    fn new(
+        spec: &'a KernelSpec,
+        kernel: &'a Kernel,
+        params: &[Scalar],
+        declared_ret: Option<Scalar>,
+        state: &'a mut TypeState,
+    ) -> Self {
+        let scope = Scope::new(kernel, params);
+        let flow = Flow::entry(kernel.params.iter().map(|p| p.name.as_str()));
+        Lowerer {
+            spec,
+            kernel,
+            declared_ret,
+            state,
+            scope,
+            flow,
+        }
+    }
+
+    fn run(mut self) -> Result<ir::Function, CompileError> {
+        let mut body = self.bind_params();
+        match &self.kernel.body {
+            Body::Def(stmts) => {
+                let stmts = match stmts.first() {
+                    Some(ruff_python_ast::Stmt::Expr(e)) if e.value.is_string_literal_expr() => {
+                        &stmts[1..]
+                    }
+                    _ => &stmts[..],
+                };
+                body.extend(self.block(stmts)?);
+                if self.flow.reachable() {
+                    return Err(self.error(
+                        ErrorKind::Typing,
+                        "function may not return a value (every path must end in 'return')",
+                        self.kernel.head,
+                    ));
+                }
+            }
+            Body::Lambda(e) => {
+                let span = parse::span(ruff_text_size::Ranged::range(e));
+                let value = self.expr(e)?;
+                body.push(self.return_stmt(value, span)?);
+            }
+        }
+        let ret = match self.declared_ret.or(self.state.ret()) {
+            Some(t) => t,
+            None => {
+                return Err(self.error(
+                    ErrorKind::Typing,
+                    "function never returns a value",
+                    self.kernel.head,
+                ))
+            }
+        };
+        Ok(ir::Function {
+            name: self.spec.name.clone(),
+            params: self.kernel.params.len() as u32,
+            locals: self.scope.into_locals(),
+            ret,
+            body,
+        })
+    }
+
+    /// A compile error of `kind` at `span`.
+    fn error(&self, kind: ErrorKind, msg: impl Into<String>, span: Span) -> CompileError {
+        CompileError::at(kind, msg, &self.spec.name, &self.spec.source, span)
+    }
+
+    fn typing(&self, msg: impl Into<String>, range: TextRange) -> CompileError {
+        self.error(ErrorKind::Typing, msg, parse::span(range))
+    }
+
+    fn unsupported(&self, msg: impl Into<String>, range: TextRange) -> CompileError {
+        self.error(ErrorKind::Unsupported, msg, parse::span(range))
+    }
+
+    /// The source text of a node, for messages.
+    fn text(&self, range: TextRange) -> &str {
+        self.spec
+            .source
+            .source
+            .get(usize::from(range.start())..usize::from(range.end()))
+            .unwrap_or("?")
+    }
 }

@@ -1,6 +1,7 @@
 //! What the Python side hands the compiler: a kernel's source, the values of the names it
 //! reads from outside, its signatures and options. Nothing here is Python-specific code.
 
+pub mod layout;
 pub mod signature;
 
 use crate::diag::SourceMap;

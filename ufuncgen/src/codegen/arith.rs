@@ -1,0 +1,526 @@
+//! Binary operators and comparisons with NumPy's exact semantics: wrapping integers, Python's
+//! floor division and modulo, NumPy's shift results, Smith's complex division, and float
+//! comparisons that raise no FP flag for NaN.
+
+use inkwell::values::{FloatValue, IntValue};
+use inkwell::{FloatPredicate, IntPredicate};
+
+use super::kernel::Cg;
+use super::value::{CgError, CgResult, Val};
+use crate::ir::{BinaryOp, CmpOp};
+use crate::types::Scalar;
+
+/// Names of the svml-shim helpers that raise NumPy's FP flags.
+pub(crate) const RAISE_DIVBYZERO: &str = "ufg_raise_divbyzero";
+pub(crate) const RAISE_OVERFLOW: &str = "ufg_raise_overflow";
+pub(crate) const RAISE_INVALID: &str = "ufg_raise_invalid";
+
+impl<'a, 'ctx> Cg<'a, 'ctx> {
+    /// `a op b`, both of dtype `ty`.
+    pub(crate) fn binary(
+        &mut self,
+        op: BinaryOp,
+        a: Val<'ctx>,
+        b: Val<'ctx>,
+        ty: Scalar,
+    ) -> CgResult<Val<'ctx>> {
+        match (a, b) {
+            (Val::Int(x), Val::Int(y)) if ty == Scalar::Bool => self.bool_binary(op, x, y),
+            (Val::Int(x), Val::Int(y)) => self.int_binary(op, x, y, ty).map(Val::Int),
+            (Val::Float(x), Val::Float(y)) => self.float_binary(op, x, y, ty).map(Val::Float),
+            (Val::Complex(ar, ai), Val::Complex(br, bi)) => {
+                self.complex_binary(op, (ar, ai), (br, bi), ty)
+            }
+            _ => Err(CgError(format!("operands of {op:?} differ in kind"))),
+        }
+    }
+
+    /// NumPy's bool arithmetic: `+` is or, `*` is and.
+    fn bool_binary(
+        &self,
+        op: BinaryOp,
+        x: IntValue<'ctx>,
+        y: IntValue<'ctx>,
+    ) -> CgResult<Val<'ctx>> {
+        let b = &self.b;
+        Ok(Val::Int(match op {
+            BinaryOp::Add | BinaryOp::BitOr => b.build_or(x, y, "or")?,
+            BinaryOp::Mul | BinaryOp::BitAnd => b.build_and(x, y, "and")?,
+            BinaryOp::Sub | BinaryOp::BitXor => b.build_xor(x, y, "xor")?,
+            op => return Err(CgError(format!("{op:?} is not defined on bool"))),
+        }))
+    }
+
+    fn int_binary(
+        &mut self,
+        op: BinaryOp,
+        x: IntValue<'ctx>,
+        y: IntValue<'ctx>,
+        ty: Scalar,
+    ) -> CgResult<IntValue<'ctx>> {
+        let b = &self.b;
+        Ok(match op {
+            BinaryOp::Add => b.build_int_add(x, y, "add")?,
+            BinaryOp::Sub => b.build_int_sub(x, y, "sub")?,
+            BinaryOp::Mul => b.build_int_mul(x, y, "mul")?,
+            BinaryOp::BitAnd => b.build_and(x, y, "and")?,
+            BinaryOp::BitOr => b.build_or(x, y, "or")?,
+            BinaryOp::BitXor => b.build_xor(x, y, "xor")?,
+            BinaryOp::FloorDiv => self.int_divmod(x, y, ty, true)?,
+            BinaryOp::Mod => self.int_divmod(x, y, ty, false)?,
+            BinaryOp::Shl | BinaryOp::Shr => self.shift(op, x, y, ty)?,
+            BinaryOp::Pow => self.int_pow(x, y, ty)?,
+            BinaryOp::Div => {
+                return Err(CgError("true division of integers reached codegen".into()))
+            }
+        })
+    }
+
+    /// Python's `//` (`quotient`) or `%` on integers; by zero: 0 and the divide-by-zero flag;
+    /// `MIN // -1`: MIN and the overflow flag. The divisor is guarded, so there is no UB.
+    fn int_divmod(
+        &mut self,
+        x: IntValue<'ctx>,
+        y: IntValue<'ctx>,
+        ty: Scalar,
+        quotient: bool,
+    ) -> CgResult<IntValue<'ctx>> {
+        let b = &self.b;
+        let t = x.get_type();
+        let (zero, one) = (t.const_zero(), t.const_int(1, false));
+        let by_zero = b.build_int_compare(IntPredicate::EQ, y, zero, "byzero")?;
+        let result = if ty.is_signed() {
+            let minus_one = t.const_all_ones();
+            let by_m1 = b.build_int_compare(IntPredicate::EQ, y, minus_one, "bym1")?;
+            let special = b.build_or(by_zero, by_m1, "")?;
+            let d = b.build_select(special, one, y, "d")?.into_int_value();
+            let q = b.build_int_signed_div(x, d, "q")?;
+            let r = b.build_int_signed_rem(x, d, "r")?;
+            // Floor: step down when the remainder's sign differs from the divisor's.
+            let r_nz = b.build_int_compare(IntPredicate::NE, r, zero, "")?;
+            let signs = b.build_int_compare(IntPredicate::SLT, b.build_xor(r, y, "")?, zero, "")?;
+            let adjust = b.build_and(r_nz, signs, "adjust")?;
+            let res = if quotient {
+                let q = b.build_int_sub(q, b.build_int_z_extend(adjust, t, "")?, "")?;
+                let neg = b.build_int_neg(x, "")?;
+                b.build_select(by_m1, neg, q, "")?.into_int_value()
+            } else {
+                let r =
+                    b.build_int_add(r, b.build_select(adjust, y, zero, "")?.into_int_value(), "")?;
+                b.build_select(by_m1, zero, r, "")?.into_int_value()
+            };
+            if quotient {
+                let min = t.const_int(1u64 << (ty.bits() - 1), false);
+                let is_min = b.build_int_compare(IntPredicate::EQ, x, min, "")?;
+                let overflow = b.build_and(by_m1, is_min, "overflow")?;
+                self.call_if(overflow, RAISE_OVERFLOW)?;
+            }
+            res
+        } else {
+            let d = b.build_select(by_zero, one, y, "d")?.into_int_value();
+            if quotient {
+                b.build_int_unsigned_div(x, d, "q")?
+            } else {
+                b.build_int_unsigned_rem(x, d, "r")?
+            }
+        };
+        let result = self
+            .b
+            .build_select(by_zero, zero, result, "")?
+            .into_int_value();
+        self.call_if(by_zero, RAISE_DIVBYZERO)?;
+        Ok(result)
+    }
+
+    /// NumPy's shifts: a count < 0 or >= the width gives 0 (or -1 for `>>` of a negative
+    /// signed value), never LLVM's poison.
+    fn shift(
+        &self,
+        op: BinaryOp,
+        x: IntValue<'ctx>,
+        n: IntValue<'ctx>,
+        ty: Scalar,
+    ) -> CgResult<IntValue<'ctx>> {
+        let b = &self.b;
+        let t = x.get_type();
+        let width = t.const_int(ty.bits() as u64, false);
+        // Unsigned compare: negative counts look huge, as in NumPy's cast to size_t.
+        let in_range = b.build_int_compare(IntPredicate::ULT, n, width, "inrange")?;
+        Ok(match (op, ty.is_signed()) {
+            (BinaryOp::Shr, true) => {
+                // Shifting by width-1 gives the sign fill: -1 for negatives, 0 otherwise.
+                let max = t.const_int(ty.bits() as u64 - 1, false);
+                let n = b.build_select(in_range, n, max, "")?.into_int_value();
+                b.build_right_shift(x, n, true, "shr")?
+            }
+            (op, _) => {
+                let n = b
+                    .build_select(in_range, n, t.const_zero(), "")?
+                    .into_int_value();
+                let r = if op == BinaryOp::Shl {
+                    b.build_left_shift(x, n, "shl")?
+                } else {
+                    b.build_right_shift(x, n, false, "shr")?
+                };
+                b.build_select(in_range, r, t.const_zero(), "")?
+                    .into_int_value()
+            }
+        })
+    }
+
+    /// Integer power by repeated squaring, wrapping. A negative exponent gives 0 (NumPy raises
+    /// ValueError there; run-time errors are not wired yet).
+    fn int_pow(
+        &self,
+        x: IntValue<'ctx>,
+        e: IntValue<'ctx>,
+        ty: Scalar,
+    ) -> CgResult<IntValue<'ctx>> {
+        let b = &self.b;
+        let t = x.get_type();
+        let (zero, one) = (t.const_zero(), t.const_int(1, false));
+        let negative = if ty.is_signed() {
+            b.build_int_compare(IntPredicate::SLT, e, zero, "negexp")?
+        } else {
+            self.ctx.bool_type().const_zero()
+        };
+        let e0 = b.build_select(negative, zero, e, "")?.into_int_value();
+        let pre = self.current_block()?;
+        let (head, body, done) = (
+            self.new_block("pow.head"),
+            self.new_block("pow.body"),
+            self.new_block("pow.end"),
+        );
+        b.build_unconditional_branch(head)?;
+        b.position_at_end(head);
+        let acc = b.build_phi(t, "acc")?;
+        let base = b.build_phi(t, "base")?;
+        let exp = b.build_phi(t, "exp")?;
+        let (accv, basev, expv) = (
+            acc.as_basic_value().into_int_value(),
+            base.as_basic_value().into_int_value(),
+            exp.as_basic_value().into_int_value(),
+        );
+        let more = b.build_int_compare(IntPredicate::NE, expv, zero, "")?;
+        b.build_conditional_branch(more, body, done)?;
+        b.position_at_end(body);
+        let odd =
+            b.build_int_compare(IntPredicate::NE, b.build_and(expv, one, "")?, zero, "odd")?;
+        let acc2 = b
+            .build_select(odd, b.build_int_mul(accv, basev, "")?, accv, "")?
+            .into_int_value();
+        let base2 = b.build_int_mul(basev, basev, "")?;
+        let exp2 = b.build_right_shift(expv, one, false, "")?;
+        b.build_unconditional_branch(head)?;
+        acc.add_incoming(&[(&one, pre), (&acc2, body)]);
+        base.add_incoming(&[(&x, pre), (&base2, body)]);
+        exp.add_incoming(&[(&e0, pre), (&exp2, body)]);
+        b.position_at_end(done);
+        Ok(b.build_select(negative, zero, accv, "pow")?
+            .into_int_value())
+    }
+
+    fn float_binary(
+        &mut self,
+        op: BinaryOp,
+        x: FloatValue<'ctx>,
+        y: FloatValue<'ctx>,
+        ty: Scalar,
+    ) -> CgResult<FloatValue<'ctx>> {
+        let b = &self.b;
+        Ok(match op {
+            BinaryOp::Add => b.build_float_add(x, y, "add")?,
+            BinaryOp::Sub => b.build_float_sub(x, y, "sub")?,
+            BinaryOp::Mul => b.build_float_mul(x, y, "mul")?,
+            BinaryOp::Div => b.build_float_div(x, y, "div")?,
+            BinaryOp::FloorDiv => self.float_divmod(x, y, true)?,
+            BinaryOp::Mod => self.float_divmod(x, y, false)?,
+            BinaryOp::Pow => self
+                .call_math(
+                    crate::ir::MathFn::Pow,
+                    &[Val::Float(x), Val::Float(y)],
+                    ty,
+                    ty,
+                )?
+                .float()?,
+            op => return Err(CgError(format!("{op:?} is not defined on {ty}"))),
+        })
+    }
+
+    /// NumPy's `npy_divmod` (fmod, then the sign fix and rounding of the quotient to an
+    /// integer); by zero, `//` gives `a / b` with NumPy's flags and `%` gives `fmod(a, 0)`.
+    fn float_divmod(
+        &mut self,
+        a: FloatValue<'ctx>,
+        bv: FloatValue<'ctx>,
+        quotient: bool,
+    ) -> CgResult<FloatValue<'ctx>> {
+        let t = a.get_type();
+        let (zero, one) = (t.const_zero(), t.const_float(1.0));
+        let b = &self.b;
+        let by_zero = b.build_float_compare(FloatPredicate::OEQ, bv, zero, "byzero")?;
+        // For `//` the fmod is guarded so that x // 0 raises no invalid flag from fmod(x, 0).
+        let (fa, fb) = if quotient {
+            (
+                b.build_select(by_zero, zero, a, "")?.into_float_value(),
+                b.build_select(by_zero, one, bv, "")?.into_float_value(),
+            )
+        } else {
+            (a, bv)
+        };
+        let m = b.build_float_rem(fa, fb, "fmod")?;
+        let div = b.build_float_div(b.build_float_sub(fa, m, "")?, fb, "")?;
+        let m_nz = b.build_float_compare(FloatPredicate::UNE, m, zero, "")?;
+        let b_neg = self.fcmp(CmpOp::Lt, fb, zero)?;
+        let m_neg = self.fcmp(CmpOp::Lt, m, zero)?;
+        let b = &self.b;
+        let differ = b.build_xor(b_neg, m_neg, "")?;
+        let adjust = b.build_and(m_nz, differ, "adjust")?;
+        if !quotient {
+            let m1 = b.build_select(adjust, b.build_float_add(m, fb, "")?, m, "")?;
+            let signed_zero = self.copysign(zero, fb)?;
+            return Ok(self
+                .b
+                .build_select(m_nz, m1.into_float_value(), signed_zero, "mod")?
+                .into_float_value());
+        }
+        let div1 = b
+            .build_select(adjust, b.build_float_sub(div, one, "")?, div, "")?
+            .into_float_value();
+        let fl = self.intrinsic("llvm.floor", &[div1])?;
+        let frac = self.b.build_float_sub(div1, fl, "")?;
+        let round_up = self.fcmp(CmpOp::Gt, frac, t.const_float(0.5))?;
+        let b = &self.b;
+        let fl2 = b
+            .build_select(round_up, b.build_float_add(fl, one, "")?, fl, "")?
+            .into_float_value();
+        let div_nz = b.build_float_compare(FloatPredicate::UNE, div1, zero, "")?;
+        // a / b is both the by-zero result and the sign source of a zero quotient.
+        let plain = b.build_float_div(a, bv, "")?;
+        let signed_zero = self.copysign(zero, plain)?;
+        let b = &self.b;
+        let q = b
+            .build_select(div_nz, fl2, signed_zero, "")?
+            .into_float_value();
+        let q = b
+            .build_select(by_zero, plain, q, "floordiv")?
+            .into_float_value();
+        // a / 0 raises NumPy's flags by itself except for NaN (invalid) and inf (divide).
+        let nan = self.is_nan(a)?;
+        let inf = self.is_inf(a)?;
+        let (nan0, inf0) = (
+            self.b.build_and(by_zero, nan, "")?,
+            self.b.build_and(by_zero, inf, "")?,
+        );
+        self.call_if(nan0, RAISE_INVALID)?;
+        self.call_if(inf0, RAISE_DIVBYZERO)?;
+        Ok(q)
+    }
+
+    fn complex_binary(
+        &mut self,
+        op: BinaryOp,
+        (ar, ai): (FloatValue<'ctx>, FloatValue<'ctx>),
+        (br, bi): (FloatValue<'ctx>, FloatValue<'ctx>),
+        ty: Scalar,
+    ) -> CgResult<Val<'ctx>> {
+        let b = &self.b;
+        Ok(match op {
+            BinaryOp::Add => Val::Complex(
+                b.build_float_add(ar, br, "")?,
+                b.build_float_add(ai, bi, "")?,
+            ),
+            BinaryOp::Sub => Val::Complex(
+                b.build_float_sub(ar, br, "")?,
+                b.build_float_sub(ai, bi, "")?,
+            ),
+            BinaryOp::Mul => {
+                let (r, i) = self.cmul((ar, ai), (br, bi))?;
+                Val::Complex(r, i)
+            }
+            BinaryOp::Div => {
+                let (r, i) = self.cdiv((ar, ai), (br, bi))?;
+                Val::Complex(r, i)
+            }
+            BinaryOp::Pow => self.complex_pow((ar, ai), (br, bi), ty)?,
+            op => return Err(CgError(format!("{op:?} is not defined on {ty}"))),
+        })
+    }
+
+    /// NumPy's complex product (the plain formula, no infinity recovery).
+    pub(crate) fn cmul(
+        &self,
+        (ar, ai): (FloatValue<'ctx>, FloatValue<'ctx>),
+        (br, bi): (FloatValue<'ctx>, FloatValue<'ctx>),
+    ) -> CgResult<(FloatValue<'ctx>, FloatValue<'ctx>)> {
+        let b = &self.b;
+        let r = b.build_float_sub(
+            b.build_float_mul(ar, br, "")?,
+            b.build_float_mul(ai, bi, "")?,
+            "re",
+        )?;
+        let i = b.build_float_add(
+            b.build_float_mul(ar, bi, "")?,
+            b.build_float_mul(ai, br, "")?,
+            "im",
+        )?;
+        Ok((r, i))
+    }
+
+    /// NumPy's complex quotient: Smith's algorithm, scaled by the larger part of the divisor;
+    /// by a zero divisor each part is divided by zero (inf or nan, with the flags).
+    pub(crate) fn cdiv(
+        &self,
+        (ar, ai): (FloatValue<'ctx>, FloatValue<'ctx>),
+        (br, bi): (FloatValue<'ctx>, FloatValue<'ctx>),
+    ) -> CgResult<(FloatValue<'ctx>, FloatValue<'ctx>)> {
+        let t = ar.get_type();
+        let (zero, one) = (t.const_zero(), t.const_float(1.0));
+        let abs_r = self.fabs(br)?;
+        let abs_i = self.fabs(bi)?;
+        let real_big = self.fcmp(CmpOp::Ge, abs_r, abs_i)?;
+        let b = &self.b;
+        let r_zero = b.build_float_compare(FloatPredicate::OEQ, abs_r, zero, "")?;
+        let i_zero = b.build_float_compare(FloatPredicate::OEQ, abs_i, zero, "")?;
+        let both_zero = b.build_and(r_zero, i_zero, "")?;
+        let sel = |c, x: FloatValue<'ctx>, y: FloatValue<'ctx>| -> CgResult<FloatValue<'ctx>> {
+            Ok(b.build_select(c, x, y, "")?.into_float_value())
+        };
+        // p is the larger part, q the other; the divisions are guarded in the zero case.
+        let p = sel(real_big, br, bi)?;
+        let q = sel(real_big, bi, br)?;
+        let rat = b.build_float_div(q, sel(both_zero, one, p)?, "rat")?;
+        let den = b.build_float_add(p, b.build_float_mul(q, rat, "")?, "")?;
+        let scl = b.build_float_div(one, sel(both_zero, one, den)?, "scl")?;
+        // real part big: ((ar + ai*rat), (ai - ar*rat)); imag big: ((ar*rat + ai), (ai*rat - ar)).
+        let big_r = b.build_float_add(ar, b.build_float_mul(ai, rat, "")?, "")?;
+        let big_i = b.build_float_sub(ai, b.build_float_mul(ar, rat, "")?, "")?;
+        let small_r = b.build_float_add(b.build_float_mul(ar, rat, "")?, ai, "")?;
+        let small_i = b.build_float_sub(b.build_float_mul(ai, rat, "")?, ar, "")?;
+        let nr = b.build_float_mul(sel(real_big, big_r, small_r)?, scl, "")?;
+        let ni = b.build_float_mul(sel(real_big, big_i, small_i)?, scl, "")?;
+        let zd = sel(both_zero, abs_r, one)?;
+        let zr = b.build_float_div(ar, zd, "")?;
+        let zi = b.build_float_div(ai, zd, "")?;
+        Ok((sel(both_zero, zr, nr)?, sel(both_zero, zi, ni)?))
+    }
+
+    /// Compares two values of dtype `ty`; the result is an `i1`.
+    pub(crate) fn compare(
+        &self,
+        op: CmpOp,
+        a: Val<'ctx>,
+        b: Val<'ctx>,
+        ty: Scalar,
+    ) -> CgResult<IntValue<'ctx>> {
+        match (a, b) {
+            (Val::Int(x), Val::Int(y)) => {
+                let signed = ty.is_signed();
+                let pred = match op {
+                    CmpOp::Eq => IntPredicate::EQ,
+                    CmpOp::Ne => IntPredicate::NE,
+                    CmpOp::Lt if signed => IntPredicate::SLT,
+                    CmpOp::Le if signed => IntPredicate::SLE,
+                    CmpOp::Gt if signed => IntPredicate::SGT,
+                    CmpOp::Ge if signed => IntPredicate::SGE,
+                    CmpOp::Lt => IntPredicate::ULT,
+                    CmpOp::Le => IntPredicate::ULE,
+                    CmpOp::Gt => IntPredicate::UGT,
+                    CmpOp::Ge => IntPredicate::UGE,
+                };
+                Ok(self.b.build_int_compare(pred, x, y, "cmp")?)
+            }
+            (Val::Float(x), Val::Float(y)) => self.fcmp(op, x, y),
+            (Val::Complex(xr, xi), Val::Complex(yr, yi)) => {
+                self.complex_compare(op, (xr, xi), (yr, yi))
+            }
+            _ => Err(CgError(format!("operands of {op:?} differ in kind"))),
+        }
+    }
+
+    /// NumPy's complex comparisons: equality of both parts; order lexicographic, false when
+    /// an imaginary part is NaN.
+    fn complex_compare(
+        &self,
+        op: CmpOp,
+        (xr, xi): (FloatValue<'ctx>, FloatValue<'ctx>),
+        (yr, yi): (FloatValue<'ctx>, FloatValue<'ctx>),
+    ) -> CgResult<IntValue<'ctx>> {
+        let b = &self.b;
+        match op {
+            CmpOp::Eq => Ok(b.build_and(self.fcmp(op, xr, yr)?, self.fcmp(op, xi, yi)?, "eq")?),
+            CmpOp::Ne => Ok(b.build_or(self.fcmp(op, xr, yr)?, self.fcmp(op, xi, yi)?, "ne")?),
+            CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
+                let strict = match op {
+                    CmpOp::Lt | CmpOp::Le => CmpOp::Lt,
+                    _ => CmpOp::Gt,
+                };
+                let real_order = self.fcmp(strict, xr, yr)?;
+                let imag_ord = b.build_float_compare(FloatPredicate::ORD, xi, yi, "")?;
+                let first = b.build_and(real_order, imag_ord, "")?;
+                let real_eq = self.fcmp(CmpOp::Eq, xr, yr)?;
+                let second = b.build_and(real_eq, self.fcmp(op, xi, yi)?, "")?;
+                Ok(b.build_or(first, second, "cmp")?)
+            }
+        }
+    }
+
+    /// A float comparison that raises no FP flag for quiet NaNs. x86's vector `<`/`<=` are
+    /// signalling, so ordering is decided on sign-magnitude integer keys instead (equality and
+    /// unordered tests are quiet already). With fastmath the plain comparison is used.
+    pub(crate) fn fcmp(
+        &self,
+        op: CmpOp,
+        x: FloatValue<'ctx>,
+        y: FloatValue<'ctx>,
+    ) -> CgResult<IntValue<'ctx>> {
+        let b = &self.b;
+        let plain = |p| -> CgResult<IntValue<'ctx>> { Ok(b.build_float_compare(p, x, y, "fcmp")?) };
+        match op {
+            CmpOp::Eq => return plain(FloatPredicate::OEQ),
+            CmpOp::Ne => return plain(FloatPredicate::UNE),
+            _ if self.fastmath => {
+                return plain(match op {
+                    CmpOp::Lt => FloatPredicate::OLT,
+                    CmpOp::Le => FloatPredicate::OLE,
+                    CmpOp::Gt => FloatPredicate::OGT,
+                    _ => FloatPredicate::OGE,
+                })
+            }
+            _ => {}
+        }
+        // Gt/Ge are Lt/Le with the operands swapped.
+        let (x, y, strict) = match op {
+            CmpOp::Lt => (x, y, true),
+            CmpOp::Le => (x, y, false),
+            CmpOp::Gt => (y, x, true),
+            _ => (y, x, false),
+        };
+        let bits = x.get_type().get_bit_width();
+        let it = super::value::int_of_width(self.ctx, bits);
+        let xi = b.build_bit_cast(x, it, "")?.into_int_value();
+        let yi = b.build_bit_cast(y, it, "")?.into_int_value();
+        let key = |v: IntValue<'ctx>| -> CgResult<IntValue<'ctx>> {
+            // Negative floats: flip the magnitude bits so that signed integer order is float order.
+            let sign = b.build_right_shift(v, it.const_int(bits as u64 - 1, false), true, "")?;
+            let mask = b.build_right_shift(sign, it.const_int(1, false), false, "")?;
+            Ok(b.build_xor(v, mask, "key")?)
+        };
+        let (kx, ky) = (key(xi)?, key(yi)?);
+        let both_zero = b.build_int_compare(
+            IntPredicate::EQ,
+            b.build_left_shift(b.build_or(xi, yi, "")?, it.const_int(1, false), "")?,
+            it.const_zero(),
+            "bothzero",
+        )?;
+        let ordered = b.build_float_compare(FloatPredicate::ORD, x, y, "ord")?;
+        let r = if strict {
+            let lt = b.build_int_compare(IntPredicate::SLT, kx, ky, "")?;
+            b.build_and(lt, b.build_not(both_zero, "")?, "")?
+        } else {
+            let le = b.build_int_compare(IntPredicate::SLE, kx, ky, "")?;
+            b.build_or(le, both_zero, "")?
+        };
+        Ok(b.build_and(r, ordered, "fcmp")?)
+    }
+}

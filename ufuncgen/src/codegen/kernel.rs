@@ -1,0 +1,646 @@
+//! Lowers one `ir::Function` to an internal, always-inlined LLVM function: parameters by value,
+//! the result returned (complex as `{T, T}`); locals live in allocas that mem2reg promotes.
+
+use inkwell::attributes::AttributeLoc;
+use inkwell::basic_block::BasicBlock;
+use inkwell::builder::Builder;
+use inkwell::context::Context;
+use inkwell::module::{Linkage, Module};
+use inkwell::types::BasicMetadataTypeEnum;
+use inkwell::values::{FunctionValue, IntValue, PointerValue};
+use inkwell::IntPredicate;
+
+use super::target::Target;
+use super::value::{
+    abi_type, float_type, from_abi, int_type, to_abi, zero, CgError, CgResult, Val,
+};
+use crate::ir::{self, Const, ExprKind, LogicalOp, StmtKind, UnaryOp};
+use crate::types::Scalar;
+
+/// Where a local lives: one alloca, or two for a complex (real, imag).
+#[derive(Clone, Copy)]
+enum Slot<'ctx> {
+    One(PointerValue<'ctx>),
+    Two(PointerValue<'ctx>, PointerValue<'ctx>),
+}
+
+/// Jump targets of the innermost enclosing loop.
+struct LoopTargets<'ctx> {
+    continue_to: BasicBlock<'ctx>,
+    break_to: BasicBlock<'ctx>,
+}
+
+/// The state of lowering one kernel; arithmetic, casts and math calls extend it in sibling
+/// modules.
+pub(crate) struct Cg<'a, 'ctx> {
+    pub ctx: &'ctx Context,
+    pub module: &'a Module<'ctx>,
+    pub b: Builder<'ctx>,
+    pub func: FunctionValue<'ctx>,
+    /// Emit LLVM fast-math flags and plain (possibly signalling) float comparisons.
+    pub fastmath: bool,
+    slots: Vec<Slot<'ctx>>,
+    local_types: Vec<Scalar>,
+    loops: Vec<LoopTargets<'ctx>>,
+    ret: Scalar,
+}
+
+/// Emits `func` as the internal function `name` and returns it.
+pub(crate) fn build_kernel<'ctx>(
+    ctx: &'ctx Context,
+    module: &Module<'ctx>,
+    func: &ir::Function,
+    name: &str,
+    fastmath: bool,
+    target: &Target,
+) -> Result<FunctionValue<'ctx>, String> {
+    if func.locals.len() < func.params as usize {
+        return Err(format!(
+            "IR of {} declares {} parameters but only {} locals",
+            func.name,
+            func.params,
+            func.locals.len()
+        ));
+    }
+    let params: Vec<BasicMetadataTypeEnum> = func.locals[..func.params as usize]
+        .iter()
+        .map(|d| abi_type(ctx, d.ty).into())
+        .collect();
+    let fn_type = inkwell::types::BasicType::fn_type(&abi_type(ctx, func.ret), &params, false);
+    let f = module.add_function(name, fn_type, Some(Linkage::Internal));
+    for attr in ["alwaysinline", "nounwind"] {
+        let kind = inkwell::attributes::Attribute::get_named_enum_kind_id(attr);
+        f.add_attribute(AttributeLoc::Function, ctx.create_enum_attribute(kind, 0));
+    }
+    target.apply_to(f);
+
+    let entry = ctx.append_basic_block(f, "entry");
+    let b = ctx.create_builder();
+    b.position_at_end(entry);
+    let mut cg = Cg {
+        ctx,
+        module,
+        b,
+        func: f,
+        fastmath,
+        slots: Vec::with_capacity(func.locals.len()),
+        local_types: func.locals.iter().map(|d| d.ty).collect(),
+        loops: Vec::new(),
+        ret: func.ret,
+    };
+    cg.lower_body(func).map_err(String::from)?;
+    if fastmath {
+        set_fast_flags(f);
+    }
+    Ok(f)
+}
+
+/// Puts LLVM's `fast` flags on every float instruction of `f` (one generic pass, not per op).
+fn set_fast_flags(f: FunctionValue<'_>) {
+    use inkwell::values::FastMathFlags;
+    for bb in f.get_basic_block_iter() {
+        let mut inst = bb.get_first_instruction();
+        while let Some(i) = inst {
+            if i.can_use_fast_math_flags() {
+                // Calls and phis returning non-float types reject the flags; that is fine.
+                let _ = i.set_fast_math_flags(FastMathFlags::all());
+            }
+            inst = i.get_next_instruction();
+        }
+    }
+}
+
+impl<'a, 'ctx> Cg<'a, 'ctx> {
+    fn lower_body(&mut self, func: &ir::Function) -> CgResult<()> {
+        for (i, decl) in func.locals.iter().enumerate() {
+            let slot = if decl.ty.is_complex() {
+                let t = float_type(self.ctx, decl.ty);
+                Slot::Two(
+                    self.b.build_alloca(t, &format!("{}.re", decl.name))?,
+                    self.b.build_alloca(t, &format!("{}.im", decl.name))?,
+                )
+            } else {
+                Slot::One(
+                    self.b
+                        .build_alloca(abi_type(self.ctx, decl.ty), &decl.name)?,
+                )
+            };
+            self.slots.push(slot);
+            // Locals start at zero so that no path reads an undefined value.
+            let init = if i < func.params as usize {
+                let p = self
+                    .func
+                    .get_nth_param(i as u32)
+                    .ok_or_else(|| CgError(format!("missing parameter {i}")))?;
+                from_abi(&self.b, decl.ty, p)?
+            } else {
+                zero(self.ctx, decl.ty)
+            };
+            self.store_local(ir::Local(i as u32), init)?;
+        }
+        self.block(&func.body)?;
+        if self.open() {
+            // Falling off the end: the front end should prevent it; return zero, never UB.
+            self.ret_value(zero(self.ctx, self.ret))?;
+        }
+        Ok(())
+    }
+
+    // ---- blocks and control flow helpers ----
+
+    /// A new block in the kernel.
+    pub(crate) fn new_block(&self, name: &str) -> BasicBlock<'ctx> {
+        self.ctx.append_basic_block(self.func, name)
+    }
+
+    /// True while the builder's block has no terminator yet.
+    pub(crate) fn open(&self) -> bool {
+        self.b
+            .get_insert_block()
+            .is_some_and(|bb| bb.get_terminator().is_none())
+    }
+
+    /// Branches to `to` unless the current block already ended (return, break, continue).
+    pub(crate) fn br(&self, to: BasicBlock<'ctx>) -> CgResult<()> {
+        if self.open() {
+            self.b.build_unconditional_branch(to)?;
+        }
+        Ok(())
+    }
+
+    /// Continues emitting in a fresh unreachable block after a terminator.
+    fn dead_block(&self) {
+        let bb = self.new_block("dead");
+        self.b.position_at_end(bb);
+    }
+
+    fn ret_value(&self, v: Val<'ctx>) -> CgResult<()> {
+        let abi = to_abi(self.ctx, &self.b, self.ret, v)?;
+        self.b.build_return(Some(&abi))?;
+        Ok(())
+    }
+
+    fn local_ty(&self, l: ir::Local) -> CgResult<Scalar> {
+        self.local_types
+            .get(l.0 as usize)
+            .copied()
+            .ok_or_else(|| CgError(format!("unknown local {l}")))
+    }
+
+    fn store_local(&self, l: ir::Local, v: Val<'ctx>) -> CgResult<()> {
+        let slot = self
+            .slots
+            .get(l.0 as usize)
+            .copied()
+            .ok_or_else(|| CgError(format!("unknown local {l}")))?;
+        match (slot, v) {
+            (Slot::Two(pr, pi), Val::Complex(r, i)) => {
+                self.b.build_store(pr, r)?;
+                self.b.build_store(pi, i)?;
+            }
+            (Slot::One(p), Val::Int(x)) => {
+                self.b.build_store(p, x)?;
+            }
+            (Slot::One(p), Val::Float(x)) => {
+                self.b.build_store(p, x)?;
+            }
+            _ => return Err(CgError(format!("value of the wrong kind stored to {l}"))),
+        }
+        Ok(())
+    }
+
+    fn load_local(&self, l: ir::Local) -> CgResult<Val<'ctx>> {
+        let ty = self.local_ty(l)?;
+        let slot = self.slots[l.0 as usize];
+        Ok(match slot {
+            Slot::Two(pr, pi) => {
+                let t = float_type(self.ctx, ty);
+                Val::Complex(
+                    self.b.build_load(t, pr, "re")?.into_float_value(),
+                    self.b.build_load(t, pi, "im")?.into_float_value(),
+                )
+            }
+            Slot::One(p) => {
+                let v = self.b.build_load(abi_type(self.ctx, ty), p, "v")?;
+                if ty.is_float() {
+                    Val::Float(v.into_float_value())
+                } else {
+                    Val::Int(v.into_int_value())
+                }
+            }
+        })
+    }
+
+    // ---- statements ----
+
+    fn block(&mut self, stmts: &ir::Block) -> CgResult<()> {
+        for s in stmts {
+            self.stmt(s)?;
+        }
+        Ok(())
+    }
+
+    fn stmt(&mut self, s: &ir::Stmt) -> CgResult<()> {
+        match &s.kind {
+            StmtKind::Assign { dst, value } => {
+                let v = self.expr(value)?;
+                self.store_local(*dst, v)?;
+            }
+            StmtKind::If {
+                cond,
+                then_body,
+                else_body,
+            } => {
+                let c = self.expr(cond)?.int()?;
+                let (then_bb, else_bb, join) = (
+                    self.new_block("then"),
+                    self.new_block("else"),
+                    self.new_block("endif"),
+                );
+                self.b.build_conditional_branch(c, then_bb, else_bb)?;
+                self.b.position_at_end(then_bb);
+                self.block(then_body)?;
+                self.br(join)?;
+                self.b.position_at_end(else_bb);
+                self.block(else_body)?;
+                self.br(join)?;
+                self.b.position_at_end(join);
+            }
+            StmtKind::While { cond, body, orelse } => {
+                let (head, body_bb, else_bb, exit) = (
+                    self.new_block("while.head"),
+                    self.new_block("while.body"),
+                    self.new_block("while.else"),
+                    self.new_block("while.end"),
+                );
+                self.br(head)?;
+                self.b.position_at_end(head);
+                let c = self.expr(cond)?.int()?;
+                self.b.build_conditional_branch(c, body_bb, else_bb)?;
+                self.b.position_at_end(body_bb);
+                self.loops.push(LoopTargets {
+                    continue_to: head,
+                    break_to: exit,
+                });
+                self.block(body)?;
+                self.loops.pop();
+                self.br(head)?;
+                self.b.position_at_end(else_bb);
+                self.block(orelse)?;
+                self.br(exit)?;
+                self.b.position_at_end(exit);
+            }
+            StmtKind::ForRange {
+                var,
+                start,
+                stop,
+                step,
+                body,
+                orelse,
+            } => self.for_range(*var, [start, stop, step], body, orelse)?,
+            StmtKind::Break | StmtKind::Continue => {
+                let target = self
+                    .loops
+                    .last()
+                    .map(|l| {
+                        if matches!(s.kind, StmtKind::Break) {
+                            l.break_to
+                        } else {
+                            l.continue_to
+                        }
+                    })
+                    .ok_or_else(|| CgError("break or continue outside a loop".into()))?;
+                self.br(target)?;
+                self.dead_block();
+            }
+            StmtKind::Return(e) => {
+                let v = self.expr(e)?;
+                if self.open() {
+                    self.ret_value(v)?;
+                }
+                self.dead_block();
+            }
+        }
+        Ok(())
+    }
+
+    /// `for var in range(start, stop, step)` as a counted loop: the trip count is computed up
+    /// front in unsigned arithmetic, so bounds near the type's limits cannot overflow the
+    /// induction variable (Python's ints never wrap), and a zero step runs zero times.
+    fn for_range(
+        &mut self,
+        var: ir::Local,
+        [start, stop, step]: [&ir::Expr; 3],
+        body: &ir::Block,
+        orelse: &ir::Block,
+    ) -> CgResult<()> {
+        let ty = self.local_ty(var)?;
+        let it = int_type(self.ctx, ty);
+        let (a, e, st) = (
+            self.expr(start)?.int()?,
+            self.expr(stop)?.int()?,
+            self.expr(step)?.int()?,
+        );
+        let b = &self.b;
+        let zero = it.const_zero();
+        let one = it.const_int(1, false);
+        let (lt, gt) = if ty.is_signed() {
+            (IntPredicate::SLT, IntPredicate::SGT)
+        } else {
+            (IntPredicate::ULT, IntPredicate::UGT)
+        };
+        // Upward: count = a < e ? (e - a - 1) / step + 1 : 0.
+        let up = b.build_int_compare(gt, st, zero, "up")?;
+        let safe_st = b.build_select(up, st, one, "st")?.into_int_value();
+        let span_up = b.build_int_sub(b.build_int_sub(e, a, "")?, one, "")?;
+        let n_up = b.build_int_add(b.build_int_unsigned_div(span_up, safe_st, "")?, one, "")?;
+        let n_up = b
+            .build_select(b.build_int_compare(lt, a, e, "")?, n_up, zero, "")?
+            .into_int_value();
+        // Downward (signed only): count = a > e ? (a - e - 1) / -step + 1 : 0.
+        let count = if ty.is_signed() {
+            let down = b.build_int_compare(IntPredicate::SLT, st, zero, "down")?;
+            let neg = b.build_int_sub(zero, st, "")?;
+            let safe_neg = b.build_select(down, neg, one, "")?.into_int_value();
+            let span_dn = b.build_int_sub(b.build_int_sub(a, e, "")?, one, "")?;
+            let n_dn =
+                b.build_int_add(b.build_int_unsigned_div(span_dn, safe_neg, "")?, one, "")?;
+            let n_dn = b
+                .build_select(b.build_int_compare(gt, a, e, "")?, n_dn, zero, "")?
+                .into_int_value();
+            let n = b.build_select(down, n_dn, zero, "")?.into_int_value();
+            b.build_select(up, n_up, n, "count")?.into_int_value()
+        } else {
+            b.build_select(up, n_up, zero, "count")?.into_int_value()
+        };
+
+        let pre = b
+            .get_insert_block()
+            .ok_or_else(|| CgError("builder has no block".into()))?;
+        let (head, body_bb, latch, else_bb, exit) = (
+            self.new_block("for.head"),
+            self.new_block("for.body"),
+            self.new_block("for.next"),
+            self.new_block("for.else"),
+            self.new_block("for.end"),
+        );
+        self.b.build_unconditional_branch(head)?;
+        self.b.position_at_end(head);
+        let k = self.b.build_phi(it, "k")?;
+        k.add_incoming(&[(&zero, pre)]);
+        let kv = k.as_basic_value().into_int_value();
+        let more = self
+            .b
+            .build_int_compare(IntPredicate::ULT, kv, count, "more")?;
+        self.b.build_conditional_branch(more, body_bb, else_bb)?;
+
+        self.b.position_at_end(body_bb);
+        let value = self
+            .b
+            .build_int_add(a, self.b.build_int_mul(kv, st, "")?, "i")?;
+        self.store_local(var, Val::Int(value))?;
+        self.loops.push(LoopTargets {
+            continue_to: latch,
+            break_to: exit,
+        });
+        self.block(body)?;
+        self.loops.pop();
+        self.br(latch)?;
+
+        self.b.position_at_end(latch);
+        let next = self.b.build_int_add(kv, one, "k.next")?;
+        k.add_incoming(&[(&next, latch)]);
+        self.b.build_unconditional_branch(head)?;
+
+        self.b.position_at_end(else_bb);
+        self.block(orelse)?;
+        self.br(exit)?;
+        self.b.position_at_end(exit);
+        Ok(())
+    }
+
+    // ---- expressions ----
+
+    /// Lowers an expression to its value (of dtype `e.ty`).
+    pub(crate) fn expr(&mut self, e: &ir::Expr) -> CgResult<Val<'ctx>> {
+        match &e.kind {
+            ExprKind::Const(c) => self.constant(*c, e.ty),
+            ExprKind::Local(l) => self.load_local(*l),
+            ExprKind::Cast(x) => {
+                let v = self.expr(x)?;
+                self.cast(v, x.ty, e.ty)
+            }
+            ExprKind::Unary(op, x) => {
+                let v = self.expr(x)?;
+                self.unary(*op, v, x.ty)
+            }
+            ExprKind::Binary(op, l, r) => {
+                let (a, b) = (self.expr(l)?, self.expr(r)?);
+                self.binary(*op, a, b, l.ty)
+            }
+            ExprKind::Compare(op, l, r) => {
+                let (a, b) = (self.expr(l)?, self.expr(r)?);
+                Ok(Val::Int(self.compare(*op, a, b, l.ty)?))
+            }
+            ExprKind::Logical(op, l, r) => self.logical(*op, l, r, e.ty),
+            ExprKind::Select {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let c = self.expr(cond)?.int()?;
+                self.branch_value(c, e.ty, |cg| cg.expr(then), |cg| cg.expr(otherwise))
+            }
+            ExprKind::Call(f, args) => {
+                let vals = args
+                    .iter()
+                    .map(|a| self.expr(a))
+                    .collect::<CgResult<Vec<_>>>()?;
+                let arg_ty = args.first().map(|a| a.ty).unwrap_or(e.ty);
+                self.call_math(*f, &vals, arg_ty, e.ty)
+            }
+            ExprKind::Let { local, value, body } => {
+                let v = self.expr(value)?;
+                self.store_local(*local, v)?;
+                self.expr(body)
+            }
+            ExprKind::MakeComplex(r, i) => {
+                let (r, i) = (self.expr(r)?.float()?, self.expr(i)?.float()?);
+                Ok(Val::Complex(r, i))
+            }
+        }
+    }
+
+    fn constant(&self, c: Const, ty: Scalar) -> CgResult<Val<'ctx>> {
+        let float = |x: f64| {
+            let t = float_type(self.ctx, ty);
+            // float32 constants are rounded once, here, like NumPy's float32(x).
+            if ty.real_part() == Scalar::F32 {
+                t.const_float(x as f32 as f64)
+            } else {
+                t.const_float(x)
+            }
+        };
+        Ok(match (c, ty) {
+            (Const::Complex(r, i), t) if t.is_complex() => Val::Complex(float(r), float(i)),
+            (Const::Float(x), t) if t.is_complex() => Val::Complex(float(x), float(0.0)),
+            (Const::Float(x), t) if t.is_float() => Val::Float(float(x)),
+            (Const::Int(i), t) if t.is_float() => Val::Float(float(i as f64)),
+            (Const::Bool(v), t) if !t.is_float() && !t.is_complex() => {
+                Val::Int(int_type(self.ctx, t).const_int(v as u64, false))
+            }
+            // Two's complement of the (already wrapped) value; const_int truncates to the width.
+            (Const::Int(i), t) if !t.is_complex() => {
+                Val::Int(int_type(self.ctx, t).const_int(i as u64, false))
+            }
+            (c, t) => return Err(CgError(format!("constant {c:?} cannot have type {t}"))),
+        })
+    }
+
+    fn unary(&mut self, op: UnaryOp, v: Val<'ctx>, ty: Scalar) -> CgResult<Val<'ctx>> {
+        let b = &self.b;
+        Ok(match (op, v) {
+            (UnaryOp::Neg, Val::Int(x)) => Val::Int(b.build_int_neg(x, "neg")?),
+            (UnaryOp::Neg, Val::Float(x)) => Val::Float(b.build_float_neg(x, "neg")?),
+            (UnaryOp::Neg, Val::Complex(r, i)) => {
+                Val::Complex(b.build_float_neg(r, "neg")?, b.build_float_neg(i, "neg")?)
+            }
+            (UnaryOp::Invert | UnaryOp::Not, Val::Int(x)) => Val::Int(b.build_not(x, "not")?),
+            (UnaryOp::Real, Val::Complex(r, _)) => Val::Float(r),
+            (UnaryOp::Imag, Val::Complex(_, i)) => Val::Float(i),
+            (UnaryOp::Real, v @ (Val::Float(_) | Val::Int(_))) => v,
+            (UnaryOp::Conj, Val::Complex(r, i)) => Val::Complex(r, b.build_float_neg(i, "conj")?),
+            (UnaryOp::Conj, v @ (Val::Float(_) | Val::Int(_))) => v,
+            (op, v) => {
+                return Err(CgError(format!(
+                    "unary {op:?} on {v:?} of type {ty} is not defined"
+                )))
+            }
+        })
+    }
+
+    /// Python truthiness: non-zero (NaN is true; a complex is true if either part is).
+    pub(crate) fn truthy(&self, v: Val<'ctx>) -> CgResult<IntValue<'ctx>> {
+        let b = &self.b;
+        Ok(match v {
+            Val::Int(x) if x.get_type().get_bit_width() == 1 => x,
+            Val::Int(x) => {
+                b.build_int_compare(IntPredicate::NE, x, x.get_type().const_zero(), "nz")?
+            }
+            Val::Float(x) => b.build_float_compare(
+                inkwell::FloatPredicate::UNE,
+                x,
+                x.get_type().const_zero(),
+                "nz",
+            )?,
+            Val::Complex(r, i) => {
+                let z = r.get_type().const_zero();
+                let rn = b.build_float_compare(inkwell::FloatPredicate::UNE, r, z, "")?;
+                let inz = b.build_float_compare(inkwell::FloatPredicate::UNE, i, z, "")?;
+                b.build_or(rn, inz, "nz")?
+            }
+        })
+    }
+
+    /// `a and b` / `a or b` with Python's short circuit and value semantics.
+    fn logical(
+        &mut self,
+        op: LogicalOp,
+        l: &ir::Expr,
+        r: &ir::Expr,
+        ty: Scalar,
+    ) -> CgResult<Val<'ctx>> {
+        let a = self.expr(l)?;
+        let t = self.truthy(a)?;
+        // `and` evaluates b when a is true; `or` when a is false.
+        match op {
+            LogicalOp::And => self.branch_value(t, ty, |cg| cg.expr(r), |_| Ok(a)),
+            LogicalOp::Or => self.branch_value(t, ty, |_| Ok(a), |cg| cg.expr(r)),
+        }
+    }
+
+    /// Evaluates exactly one of two arms, chosen by `cond`, and merges their values.
+    pub(crate) fn branch_value(
+        &mut self,
+        cond: IntValue<'ctx>,
+        ty: Scalar,
+        then: impl FnOnce(&mut Self) -> CgResult<Val<'ctx>>,
+        otherwise: impl FnOnce(&mut Self) -> CgResult<Val<'ctx>>,
+    ) -> CgResult<Val<'ctx>> {
+        let (tb, eb, join) = (
+            self.new_block("sel.then"),
+            self.new_block("sel.else"),
+            self.new_block("sel.end"),
+        );
+        self.b.build_conditional_branch(cond, tb, eb)?;
+        self.b.position_at_end(tb);
+        let tv = then(self)?;
+        let tb_end = self.current_block()?;
+        self.b.build_unconditional_branch(join)?;
+        self.b.position_at_end(eb);
+        let ev = otherwise(self)?;
+        let eb_end = self.current_block()?;
+        self.b.build_unconditional_branch(join)?;
+        self.b.position_at_end(join);
+        self.phi(ty, [(tv, tb_end), (ev, eb_end)])
+    }
+
+    pub(crate) fn current_block(&self) -> CgResult<BasicBlock<'ctx>> {
+        self.b
+            .get_insert_block()
+            .ok_or_else(|| CgError("builder has no block".into()))
+    }
+
+    /// Merges values arriving from several blocks.
+    pub(crate) fn phi<const N: usize>(
+        &self,
+        ty: Scalar,
+        incoming: [(Val<'ctx>, BasicBlock<'ctx>); N],
+    ) -> CgResult<Val<'ctx>> {
+        let part = |sel: fn(Val<'ctx>) -> CgResult<inkwell::values::BasicValueEnum<'ctx>>,
+                    t: inkwell::types::BasicTypeEnum<'ctx>|
+         -> CgResult<inkwell::values::BasicValueEnum<'ctx>> {
+            let phi = self.b.build_phi(t, "phi")?;
+            for (v, bb) in incoming {
+                let x = sel(v)?;
+                phi.add_incoming(&[(&x, bb)]);
+            }
+            Ok(phi.as_basic_value())
+        };
+        if ty.is_complex() {
+            let t = float_type(self.ctx, ty).into();
+            let re = part(|v| Ok(v.complex()?.0.into()), t)?;
+            let im = part(|v| Ok(v.complex()?.1.into()), t)?;
+            Ok(Val::Complex(re.into_float_value(), im.into_float_value()))
+        } else if ty.is_float() {
+            let t = float_type(self.ctx, ty).into();
+            Ok(Val::Float(
+                part(|v| Ok(v.float()?.into()), t)?.into_float_value(),
+            ))
+        } else {
+            let t = int_type(self.ctx, ty).into();
+            Ok(Val::Int(part(|v| Ok(v.int()?.into()), t)?.into_int_value()))
+        }
+    }
+
+    /// Emits `if cond { call f() }` for a side-effect-only runtime helper (FP flag raisers).
+    pub(crate) fn call_if(&self, cond: IntValue<'ctx>, helper: &str) -> CgResult<()> {
+        let f = self.module.get_function(helper).unwrap_or_else(|| {
+            let t = self.ctx.void_type().fn_type(&[], false);
+            let f = self.module.add_function(helper, t, Some(Linkage::External));
+            let cold = inkwell::attributes::Attribute::get_named_enum_kind_id("cold");
+            f.add_attribute(
+                AttributeLoc::Function,
+                self.ctx.create_enum_attribute(cold, 0),
+            );
+            f
+        });
+        let (call_bb, cont) = (self.new_block("flag"), self.new_block("flag.done"));
+        self.b.build_conditional_branch(cond, call_bb, cont)?;
+        self.b.position_at_end(call_bb);
+        self.b.build_call(f, &[], "")?;
+        self.b.build_unconditional_branch(cont)?;
+        self.b.position_at_end(cont);
+        Ok(())
+    }
+}

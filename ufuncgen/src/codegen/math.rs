@@ -1,0 +1,589 @@
+//! Math functions: ONE table maps (function, dtype, tier) to an LLVM intrinsic or a library
+//! symbol; functions that are a few instructions (sign, min/max, predicates) are lowered inline.
+//! Vector-library tiers (SVML, libmvec) become new rows of `TABLE` with their own `Tier`.
+
+use inkwell::attributes::{Attribute, AttributeLoc};
+use inkwell::intrinsics::Intrinsic;
+use inkwell::module::Linkage;
+use inkwell::types::{BasicMetadataTypeEnum, BasicTypeEnum};
+use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, FloatValue, IntValue};
+use inkwell::{FloatPredicate, IntPredicate};
+
+use super::kernel::Cg;
+use super::value::{float_type, CgError, CgResult, Val};
+use crate::ir::{CmpOp, MathFn};
+use crate::types::Scalar;
+
+/// Which implementation family a row belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tier {
+    /// LLVM intrinsics and the C library's scalar functions.
+    Scalar,
+}
+
+/// How a function is computed for one dtype.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lowering {
+    /// An overloaded LLVM intrinsic (`llvm.exp`), instantiated at the dtype.
+    Intrinsic(&'static str),
+    /// A C library function; complex ones use the C ABI of `double complex`/`float complex`.
+    Symbol(&'static str),
+}
+
+/// One function at one tier, per dtype (`None`: not available for that dtype).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MathRow {
+    pub func: MathFn,
+    pub tier: Tier,
+    pub f32: Option<Lowering>,
+    pub f64: Option<Lowering>,
+    pub c64: Option<Lowering>,
+    pub c128: Option<Lowering>,
+}
+
+const fn both(func: MathFn, l: Lowering) -> MathRow {
+    MathRow {
+        func,
+        tier: Tier::Scalar,
+        f32: Some(l),
+        f64: Some(l),
+        c64: None,
+        c128: None,
+    }
+}
+
+const fn libm(func: MathFn, f64: &'static str, f32: &'static str) -> MathRow {
+    MathRow {
+        func,
+        tier: Tier::Scalar,
+        f32: Some(Lowering::Symbol(f32)),
+        f64: Some(Lowering::Symbol(f64)),
+        c64: None,
+        c128: None,
+    }
+}
+
+const fn with_complex(row: MathRow, c128: &'static str, c64: &'static str) -> MathRow {
+    MathRow {
+        c64: Some(Lowering::Symbol(c64)),
+        c128: Some(Lowering::Symbol(c128)),
+        ..row
+    }
+}
+
+use Lowering::Intrinsic as I;
+
+/// The table: every math function lowered through an intrinsic or a library symbol.
+pub(crate) const TABLE: &[MathRow] = &[
+    with_complex(both(MathFn::Exp, I("llvm.exp")), "cexp", "cexpf"),
+    both(MathFn::Exp2, I("llvm.exp2")),
+    libm(MathFn::Expm1, "expm1", "expm1f"),
+    with_complex(both(MathFn::Log, I("llvm.log")), "clog", "clogf"),
+    both(MathFn::Log2, I("llvm.log2")),
+    both(MathFn::Log10, I("llvm.log10")),
+    libm(MathFn::Log1p, "log1p", "log1pf"),
+    with_complex(both(MathFn::Sqrt, I("llvm.sqrt")), "csqrt", "csqrtf"),
+    libm(MathFn::Cbrt, "cbrt", "cbrtf"),
+    with_complex(both(MathFn::Sin, I("llvm.sin")), "csin", "csinf"),
+    with_complex(both(MathFn::Cos, I("llvm.cos")), "ccos", "ccosf"),
+    with_complex(both(MathFn::Tan, I("llvm.tan")), "ctan", "ctanf"),
+    with_complex(both(MathFn::Asin, I("llvm.asin")), "casin", "casinf"),
+    with_complex(both(MathFn::Acos, I("llvm.acos")), "cacos", "cacosf"),
+    with_complex(both(MathFn::Atan, I("llvm.atan")), "catan", "catanf"),
+    with_complex(both(MathFn::Sinh, I("llvm.sinh")), "csinh", "csinhf"),
+    with_complex(both(MathFn::Cosh, I("llvm.cosh")), "ccosh", "ccoshf"),
+    with_complex(both(MathFn::Tanh, I("llvm.tanh")), "ctanh", "ctanhf"),
+    with_complex(libm(MathFn::Asinh, "asinh", "asinhf"), "casinh", "casinhf"),
+    with_complex(libm(MathFn::Acosh, "acosh", "acoshf"), "cacosh", "cacoshf"),
+    with_complex(libm(MathFn::Atanh, "atanh", "atanhf"), "catanh", "catanhf"),
+    libm(MathFn::Erf, "erf", "erff"),
+    libm(MathFn::Erfc, "erfc", "erfcf"),
+    libm(MathFn::Gamma, "tgamma", "tgammaf"),
+    libm(MathFn::Lgamma, "lgamma", "lgammaf"),
+    both(MathFn::Floor, I("llvm.floor")),
+    both(MathFn::Ceil, I("llvm.ceil")),
+    both(MathFn::Trunc, I("llvm.trunc")),
+    both(MathFn::Rint, I("llvm.rint")),
+    both(MathFn::Abs, I("llvm.fabs")),
+    both(MathFn::Atan2, I("llvm.atan2")),
+    libm(MathFn::Hypot, "hypot", "hypotf"),
+    with_complex(both(MathFn::Pow, I("llvm.pow")), "cpow", "cpowf"),
+    both(MathFn::Copysign, I("llvm.copysign")),
+];
+
+/// The lowering of `func` for `dtype` at `tier`, if the table has one.
+pub(crate) fn lookup(func: MathFn, dtype: Scalar, tier: Tier) -> Option<Lowering> {
+    let row = TABLE.iter().find(|r| r.func == func && r.tier == tier)?;
+    match dtype {
+        Scalar::F32 => row.f32,
+        Scalar::F64 => row.f64,
+        Scalar::C64 => row.c64,
+        Scalar::C128 => row.c128,
+        _ => None,
+    }
+}
+
+impl<'a, 'ctx> Cg<'a, 'ctx> {
+    /// A math function applied to `args` (of dtype `arg_ty`); the result has dtype `ret_ty`.
+    pub(crate) fn call_math(
+        &mut self,
+        func: MathFn,
+        args: &[Val<'ctx>],
+        arg_ty: Scalar,
+        ret_ty: Scalar,
+    ) -> CgResult<Val<'ctx>> {
+        if let Some(v) = self.inline_math(func, args, arg_ty)? {
+            return Ok(v);
+        }
+        let lowering = lookup(func, arg_ty, Tier::Scalar).ok_or_else(|| {
+            CgError(format!(
+                "{func:?} is not available for {arg_ty} (result {ret_ty})"
+            ))
+        })?;
+        if arg_ty.is_complex() {
+            let parts = args
+                .iter()
+                .map(|a| a.complex())
+                .collect::<CgResult<Vec<_>>>()?;
+            if func == MathFn::Pow {
+                let (a, b) = two(&parts)?;
+                return self.complex_pow(a, b, arg_ty);
+            }
+            let Lowering::Symbol(name) = lowering else {
+                return Err(CgError(format!("complex {func:?} must be a library call")));
+            };
+            let (r, i) = self.call_complex_symbol(name, &parts, arg_ty)?;
+            return Ok(Val::Complex(r, i));
+        }
+        let floats = args
+            .iter()
+            .map(|a| a.float())
+            .collect::<CgResult<Vec<_>>>()?;
+        let t = float_type(self.ctx, arg_ty);
+        Ok(Val::Float(match lowering {
+            Lowering::Intrinsic(name) => self.intrinsic(name, &floats)?,
+            Lowering::Symbol(name) => {
+                let f = self.libm_function(name, t.into(), &vec![t.into(); floats.len()]);
+                let margs: Vec<BasicMetadataValueEnum> = floats.iter().map(|&x| x.into()).collect();
+                self.call_value(f, &margs)?.into_float_value()
+            }
+        }))
+    }
+
+    /// Functions that are a few instructions (or need integer or complex handling).
+    fn inline_math(
+        &mut self,
+        func: MathFn,
+        args: &[Val<'ctx>],
+        ty: Scalar,
+    ) -> CgResult<Option<Val<'ctx>>> {
+        use MathFn::*;
+        let b = &self.b;
+        Ok(Some(match (func, args) {
+            (Abs, [Val::Int(x)]) => Val::Int(self.int_abs(*x, ty)?),
+            (Abs, [Val::Complex(r, i)]) => {
+                let hy = self.call_math(
+                    Hypot,
+                    &[Val::Float(*r), Val::Float(*i)],
+                    ty.real_part(),
+                    ty.real_part(),
+                )?;
+                return Ok(Some(hy));
+            }
+            (Sign, [Val::Int(x)]) => Val::Int(self.int_sign(*x, ty)?),
+            (Sign, [Val::Float(x)]) => Val::Float(self.float_sign(*x)?),
+            (Fmod, [Val::Float(x), Val::Float(y)]) => {
+                Val::Float(b.build_float_rem(*x, *y, "fmod")?)
+            }
+            (IsNan, [Val::Float(x)]) => Val::Int(self.is_nan(*x)?),
+            (IsInf, [Val::Float(x)]) => Val::Int(self.is_inf(*x)?),
+            (IsFinite, [Val::Float(x)]) => Val::Int(self.is_finite(*x)?),
+            (IsNan | IsInf, [Val::Int(_)]) => Val::Int(self.ctx.bool_type().const_zero()),
+            (IsFinite, [Val::Int(_)]) => Val::Int(self.ctx.bool_type().const_all_ones()),
+            (Minimum | Maximum | Fmin | Fmax | PyMin | PyMax, [x, y]) => {
+                self.min_max(func, *x, *y, ty)?
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// `abs` of an integer, wrapping (`abs(MIN) == MIN`, as NumPy).
+    fn int_abs(&self, x: IntValue<'ctx>, ty: Scalar) -> CgResult<IntValue<'ctx>> {
+        if !ty.is_signed() {
+            return Ok(x);
+        }
+        let b = &self.b;
+        let neg = b.build_int_compare(IntPredicate::SLT, x, x.get_type().const_zero(), "")?;
+        Ok(b.build_select(neg, b.build_int_neg(x, "")?, x, "abs")?
+            .into_int_value())
+    }
+
+    fn int_sign(&self, x: IntValue<'ctx>, ty: Scalar) -> CgResult<IntValue<'ctx>> {
+        let b = &self.b;
+        let t = x.get_type();
+        let zero = t.const_zero();
+        let pos = b.build_int_compare(
+            if ty.is_signed() {
+                IntPredicate::SGT
+            } else {
+                IntPredicate::UGT
+            },
+            x,
+            zero,
+            "",
+        )?;
+        let pos = b.build_int_z_extend_or_bit_cast(pos, t, "")?;
+        if !ty.is_signed() {
+            return Ok(pos);
+        }
+        let neg = b.build_int_compare(IntPredicate::SLT, x, zero, "")?;
+        Ok(b.build_int_sub(pos, b.build_int_z_extend(neg, t, "")?, "sign")?)
+    }
+
+    /// NumPy's sign: 1, -1, +0 for either zero, NaN for NaN.
+    fn float_sign(&self, x: FloatValue<'ctx>) -> CgResult<FloatValue<'ctx>> {
+        let t = x.get_type();
+        let zero = t.const_zero();
+        let pos = self.fcmp(CmpOp::Gt, x, zero)?;
+        let neg = self.fcmp(CmpOp::Lt, x, zero)?;
+        let is_zero = self.fcmp(CmpOp::Eq, x, zero)?;
+        let b = &self.b;
+        let z_or_nan = b.build_select(is_zero, zero, x, "")?.into_float_value();
+        let n = b
+            .build_select(neg, t.const_float(-1.0), z_or_nan, "")?
+            .into_float_value();
+        Ok(b.build_select(pos, t.const_float(1.0), n, "sign")?
+            .into_float_value())
+    }
+
+    /// minimum/maximum (NaN-propagating), fmin/fmax (NaN-ignoring) and Python's min/max, in
+    /// NumPy's scalar formulation with quiet comparisons, so NaNs raise no flag.
+    fn min_max(&self, func: MathFn, x: Val<'ctx>, y: Val<'ctx>, ty: Scalar) -> CgResult<Val<'ctx>> {
+        use MathFn::*;
+        let b = &self.b;
+        match (x, y) {
+            (Val::Int(a), Val::Int(c)) => {
+                let lt = if ty.is_signed() {
+                    IntPredicate::SLT
+                } else {
+                    IntPredicate::ULT
+                };
+                let gt = if ty.is_signed() {
+                    IntPredicate::SGT
+                } else {
+                    IntPredicate::UGT
+                };
+                // Python's min/max keep the first argument on ties; for ints that is invisible.
+                let (pred, first, second) = match func {
+                    Minimum | Fmin | PyMin => (lt, a, c),
+                    _ => (gt, a, c),
+                };
+                let take_first = b.build_int_compare(pred, first, second, "")?;
+                Ok(Val::Int(
+                    b.build_select(take_first, first, second, "minmax")?
+                        .into_int_value(),
+                ))
+            }
+            (Val::Float(a), Val::Float(c)) => {
+                let take_a = match func {
+                    Minimum | Maximum | Fmin | Fmax => {
+                        let op = if matches!(func, Minimum | Fmin) {
+                            CmpOp::Lt
+                        } else {
+                            CmpOp::Gt
+                        };
+                        let ordered = self.fcmp(op, a, c)?;
+                        // minimum/maximum keep a NaN in a; fmin/fmax keep a when c is NaN.
+                        let nan = if matches!(func, Minimum | Maximum) {
+                            self.is_nan(a)?
+                        } else {
+                            self.is_nan(c)?
+                        };
+                        self.b.build_or(ordered, nan, "")?
+                    }
+                    // min(a, b) is `b if b < a else a`.
+                    PyMin => self.b.build_not(self.fcmp(CmpOp::Lt, c, a)?, "")?,
+                    _ => self.b.build_not(self.fcmp(CmpOp::Gt, c, a)?, "")?,
+                };
+                Ok(Val::Float(
+                    self.b
+                        .build_select(take_a, a, c, "minmax")?
+                        .into_float_value(),
+                ))
+            }
+            _ => Err(CgError(format!("{func:?} is not defined on {ty}"))),
+        }
+    }
+
+    /// `x != x`: quiet.
+    pub(crate) fn is_nan(&self, x: FloatValue<'ctx>) -> CgResult<IntValue<'ctx>> {
+        Ok(self
+            .b
+            .build_float_compare(FloatPredicate::UNO, x, x, "isnan")?)
+    }
+
+    /// Exponent all ones and mantissa zero, on the bits (no FP compare, no flag).
+    pub(crate) fn is_inf(&self, x: FloatValue<'ctx>) -> CgResult<IntValue<'ctx>> {
+        let (bits, it, exp_mask) = self.float_bits(x)?;
+        let abs = self.b.build_and(
+            bits,
+            it.const_int(u64::MAX >> (64 - it.get_bit_width() + 1), false),
+            "",
+        )?;
+        Ok(self
+            .b
+            .build_int_compare(IntPredicate::EQ, abs, exp_mask, "isinf")?)
+    }
+
+    /// Exponent not all ones, on the bits.
+    pub(crate) fn is_finite(&self, x: FloatValue<'ctx>) -> CgResult<IntValue<'ctx>> {
+        let (bits, _, exp_mask) = self.float_bits(x)?;
+        let e = self.b.build_and(bits, exp_mask, "")?;
+        Ok(self
+            .b
+            .build_int_compare(IntPredicate::NE, e, exp_mask, "isfinite")?)
+    }
+
+    /// The bits of a float, their integer type and the exponent mask.
+    fn float_bits(
+        &self,
+        x: FloatValue<'ctx>,
+    ) -> CgResult<(
+        IntValue<'ctx>,
+        inkwell::types::IntType<'ctx>,
+        IntValue<'ctx>,
+    )> {
+        let w = x.get_type().get_bit_width();
+        let it = super::value::int_of_width(self.ctx, w);
+        let bits = self.b.build_bit_cast(x, it, "bits")?.into_int_value();
+        let mask = if w == 32 {
+            0x7f80_0000u64
+        } else {
+            0x7ff0_0000_0000_0000u64
+        };
+        Ok((bits, it, it.const_int(mask, false)))
+    }
+
+    pub(crate) fn fabs(&self, x: FloatValue<'ctx>) -> CgResult<FloatValue<'ctx>> {
+        self.intrinsic("llvm.fabs", &[x])
+    }
+
+    pub(crate) fn copysign(
+        &self,
+        mag: FloatValue<'ctx>,
+        sign: FloatValue<'ctx>,
+    ) -> CgResult<FloatValue<'ctx>> {
+        self.intrinsic("llvm.copysign", &[mag, sign])
+    }
+
+    /// Calls an overloaded float intrinsic at the type of its first argument.
+    pub(crate) fn intrinsic(
+        &self,
+        name: &str,
+        args: &[FloatValue<'ctx>],
+    ) -> CgResult<FloatValue<'ctx>> {
+        let first = args
+            .first()
+            .ok_or_else(|| CgError(format!("{name} needs arguments")))?;
+        let intr = Intrinsic::find(name)
+            .ok_or_else(|| CgError(format!("LLVM has no intrinsic {name}")))?;
+        let decl = intr
+            .get_declaration(self.module, &[first.get_type().into()])
+            .ok_or_else(|| CgError(format!("cannot declare {name}")))?;
+        let margs: Vec<BasicMetadataValueEnum> = args.iter().map(|&x| x.into()).collect();
+        Ok(self.call_value(decl, &margs)?.into_float_value())
+    }
+
+    /// Declares (once) a pure C library function: no memory access, so loops around it stay
+    /// vectorizable and errno is ignored (NumPy ignores it too).
+    pub(crate) fn libm_function(
+        &self,
+        name: &str,
+        ret: BasicTypeEnum<'ctx>,
+        params: &[BasicMetadataTypeEnum<'ctx>],
+    ) -> inkwell::values::FunctionValue<'ctx> {
+        if let Some(f) = self.module.get_function(name) {
+            return f;
+        }
+        let f = self.module.add_function(
+            name,
+            inkwell::types::BasicType::fn_type(&ret, params, false),
+            Some(Linkage::External),
+        );
+        for (attr, val) in [
+            ("memory", 0u64),
+            ("nounwind", 0),
+            ("willreturn", 0),
+            ("nosync", 0),
+        ] {
+            let kind = Attribute::get_named_enum_kind_id(attr);
+            f.add_attribute(
+                AttributeLoc::Function,
+                self.ctx.create_enum_attribute(kind, val),
+            );
+        }
+        f
+    }
+
+    pub(crate) fn call_value(
+        &self,
+        f: inkwell::values::FunctionValue<'ctx>,
+        args: &[BasicMetadataValueEnum<'ctx>],
+    ) -> CgResult<BasicValueEnum<'ctx>> {
+        self.b
+            .build_call(f, args, "call")?
+            .try_as_basic_value()
+            .basic()
+            .ok_or_else(|| CgError("a math call returned void".into()))
+    }
+
+    /// Calls a C99 complex function with the x86-64 System V ABI: `double complex` travels as
+    /// two doubles and returns as `{double, double}`; `float complex` as `<2 x float>`.
+    pub(crate) fn call_complex_symbol(
+        &self,
+        name: &str,
+        args: &[(FloatValue<'ctx>, FloatValue<'ctx>)],
+        ty: Scalar,
+    ) -> CgResult<(FloatValue<'ctx>, FloatValue<'ctx>)> {
+        let ft = float_type(self.ctx, ty);
+        let b = &self.b;
+        if ty == Scalar::C128 {
+            let ret = self.ctx.struct_type(&[ft.into(), ft.into()], false);
+            let f = self.libm_function(name, ret.into(), &vec![ft.into(); 2 * args.len()]);
+            let flat: Vec<BasicMetadataValueEnum> = args
+                .iter()
+                .flat_map(|&(r, i)| [r.into(), i.into()])
+                .collect();
+            let st = self.call_value(f, &flat)?.into_struct_value();
+            let r = b.build_extract_value(st, 0, "re")?.into_float_value();
+            let i = b.build_extract_value(st, 1, "im")?.into_float_value();
+            Ok((r, i))
+        } else {
+            let vt = ft.vec_type(2);
+            let f = self.libm_function(name, vt.into(), &vec![vt.into(); args.len()]);
+            let i32t = self.ctx.i32_type();
+            let mut packed = Vec::with_capacity(args.len());
+            for &(r, i) in args {
+                let v = b.build_insert_element(vt.get_undef(), r, i32t.const_zero(), "")?;
+                let v = b.build_insert_element(v, i, i32t.const_int(1, false), "")?;
+                packed.push(v.into());
+            }
+            let v = self.call_value(f, &packed)?.into_vector_value();
+            let r = b
+                .build_extract_element(v, i32t.const_zero(), "re")?
+                .into_float_value();
+            let i = b
+                .build_extract_element(v, i32t.const_int(1, false), "im")?
+                .into_float_value();
+            Ok((r, i))
+        }
+    }
+
+    /// NumPy's complex power: `z**0` is 1, `0**w` is 0 for real positive w (else NaN),
+    /// small integer exponents 1..3 multiply directly, everything else calls `cpow`.
+    pub(crate) fn complex_pow(
+        &mut self,
+        (ar, ai): (FloatValue<'ctx>, FloatValue<'ctx>),
+        (br, bi): (FloatValue<'ctx>, FloatValue<'ctx>),
+        ty: Scalar,
+    ) -> CgResult<Val<'ctx>> {
+        let t = ar.get_type();
+        let (zero, one) = (t.const_zero(), t.const_float(1.0));
+        let eq = |x, y| self.fcmp(CmpOp::Eq, x, y);
+        let b_real = eq(bi, zero)?;
+        let b_zero = self.b.build_and(eq(br, zero)?, b_real, "")?;
+        let a_zero = self.b.build_and(eq(ar, zero)?, eq(ai, zero)?, "")?;
+        let is = |n: f64| -> CgResult<IntValue<'ctx>> {
+            Ok(self.b.build_and(b_real, eq(br, t.const_float(n))?, "")?)
+        };
+        let (n1, n2, n3) = (is(1.0)?, is(2.0)?, is(3.0)?);
+        let sq = self.cmul((ar, ai), (ar, ai))?;
+        let cube = self.cmul(sq, (ar, ai))?;
+        let pos_real = self
+            .b
+            .build_and(b_real, self.fcmp(CmpOp::Gt, br, zero)?, "")?;
+        let nan = t.const_float(f64::NAN);
+        let b = &self.b;
+        let small = b.build_or(b.build_or(n1, n2, "")?, n3, "")?;
+        let direct = b.build_or(b.build_or(b_zero, a_zero, "")?, small, "direct")?;
+        let sel = |c, x: FloatValue<'ctx>, y: FloatValue<'ctx>| -> CgResult<FloatValue<'ctx>> {
+            Ok(b.build_select(c, x, y, "")?.into_float_value())
+        };
+        let pick = |part: usize| -> CgResult<FloatValue<'ctx>> {
+            let [a, s, c] = if part == 0 {
+                [ar, sq.0, cube.0]
+            } else {
+                [ai, sq.1, cube.1]
+            };
+            let zero_base = sel(pos_real, zero, nan)?;
+            let v = sel(n3, c, zero_base)?;
+            let v = sel(n2, s, v)?;
+            let v = sel(n1, a, v)?;
+            let v = sel(a_zero, zero_base, v)?;
+            sel(b_zero, if part == 0 { one } else { zero }, v)
+        };
+        let (dr, di) = (pick(0)?, pick(1)?);
+        let pre = self.current_block()?;
+        let (slow, join) = (self.new_block("cpow.call"), self.new_block("cpow.end"));
+        b.build_conditional_branch(direct, join, slow)?;
+        b.position_at_end(slow);
+        let (sr, si) = self.call_complex_symbol(
+            if ty == Scalar::C128 { "cpow" } else { "cpowf" },
+            &[(ar, ai), (br, bi)],
+            ty,
+        )?;
+        let slow_end = self.current_block()?;
+        self.b.build_unconditional_branch(join)?;
+        self.b.position_at_end(join);
+        self.phi(
+            ty,
+            [
+                (Val::Complex(dr, di), pre),
+                (Val::Complex(sr, si), slow_end),
+            ],
+        )
+    }
+}
+
+fn two<T: Copy>(v: &[T]) -> CgResult<(T, T)> {
+    match v {
+        [a, b] => Ok((*a, *b)),
+        _ => Err(CgError(format!("expected two arguments, got {}", v.len()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_is_unique_and_complete_for_floats() {
+        for (i, r) in TABLE.iter().enumerate() {
+            assert!(r.f32.is_some() && r.f64.is_some(), "{:?}", r.func);
+            assert!(
+                TABLE[i + 1..]
+                    .iter()
+                    .all(|o| o.func != r.func || o.tier != r.tier),
+                "{:?} twice",
+                r.func
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_picks_dtype_column() {
+        assert_eq!(
+            lookup(MathFn::Expm1, Scalar::F32, Tier::Scalar),
+            Some(Lowering::Symbol("expm1f"))
+        );
+        assert_eq!(
+            lookup(MathFn::Gamma, Scalar::F64, Tier::Scalar),
+            Some(Lowering::Symbol("tgamma"))
+        );
+        assert_eq!(
+            lookup(MathFn::Exp, Scalar::C64, Tier::Scalar),
+            Some(Lowering::Symbol("cexpf"))
+        );
+        assert_eq!(lookup(MathFn::Erf, Scalar::C128, Tier::Scalar), None);
+    }
+}

@@ -1,0 +1,157 @@
+//! How dtypes look in LLVM: register types, in-memory types, and the value of one expression.
+
+use inkwell::builder::BuilderError;
+use inkwell::context::Context;
+use inkwell::types::{BasicTypeEnum, FloatType, IntType};
+use inkwell::values::{BasicValueEnum, FloatValue, IntValue};
+
+use crate::types::Scalar;
+
+/// An internal code generation failure (a bug, never a user error), as text.
+#[derive(Debug)]
+pub(crate) struct CgError(pub String);
+
+impl From<BuilderError> for CgError {
+    fn from(e: BuilderError) -> Self {
+        CgError(format!("LLVM builder: {e}"))
+    }
+}
+
+impl From<CgError> for String {
+    fn from(e: CgError) -> Self {
+        e.0
+    }
+}
+
+/// Result of a code generation step.
+pub(crate) type CgResult<T> = Result<T, CgError>;
+
+/// One value in registers: bool is `i1`, complex a (real, imag) pair.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Val<'ctx> {
+    Int(IntValue<'ctx>),
+    Float(FloatValue<'ctx>),
+    Complex(FloatValue<'ctx>, FloatValue<'ctx>),
+}
+
+impl<'ctx> Val<'ctx> {
+    /// The integer (or bool) inside, or an internal error.
+    pub(crate) fn int(self) -> CgResult<IntValue<'ctx>> {
+        match self {
+            Val::Int(v) => Ok(v),
+            other => Err(CgError(format!("expected an integer value, got {other:?}"))),
+        }
+    }
+
+    /// The float inside, or an internal error.
+    pub(crate) fn float(self) -> CgResult<FloatValue<'ctx>> {
+        match self {
+            Val::Float(v) => Ok(v),
+            other => Err(CgError(format!("expected a float value, got {other:?}"))),
+        }
+    }
+
+    /// The complex parts inside, or an internal error.
+    pub(crate) fn complex(self) -> CgResult<(FloatValue<'ctx>, FloatValue<'ctx>)> {
+        match self {
+            Val::Complex(r, i) => Ok((r, i)),
+            other => Err(CgError(format!("expected a complex value, got {other:?}"))),
+        }
+    }
+}
+
+/// The integer type of an int or bool dtype (bool is `i1` in registers).
+pub(crate) fn int_type(ctx: &Context, s: Scalar) -> IntType<'_> {
+    int_of_width(ctx, s.bits())
+}
+
+/// The LLVM integer type of a width we use (1, 8, 16, 32 or 64 bits).
+pub(crate) fn int_of_width(ctx: &Context, bits: u32) -> IntType<'_> {
+    match bits {
+        1 => ctx.bool_type(),
+        8 => ctx.i8_type(),
+        16 => ctx.i16_type(),
+        32 => ctx.i32_type(),
+        _ => ctx.i64_type(),
+    }
+}
+
+/// The float type of a float dtype or of a complex dtype's parts.
+pub(crate) fn float_type(ctx: &Context, s: Scalar) -> FloatType<'_> {
+    match s.real_part() {
+        Scalar::F32 => ctx.f32_type(),
+        _ => ctx.f64_type(),
+    }
+}
+
+/// The type a kernel parameter or result of dtype `s` has (complex is `{T, T}`).
+pub(crate) fn abi_type(ctx: &Context, s: Scalar) -> BasicTypeEnum<'_> {
+    if s.is_complex() {
+        let t = float_type(ctx, s);
+        ctx.struct_type(&[t.into(), t.into()], false).into()
+    } else if s.is_float() {
+        float_type(ctx, s).into()
+    } else {
+        int_type(ctx, s).into()
+    }
+}
+
+/// The type one element of dtype `s` has in an array (bool is a byte; complex one part).
+pub(crate) fn mem_type(ctx: &Context, s: Scalar) -> BasicTypeEnum<'_> {
+    match s {
+        Scalar::Bool => ctx.i8_type().into(),
+        s if s.is_int() => int_type(ctx, s).into(),
+        s => float_type(ctx, s).into(),
+    }
+}
+
+/// Splits a kernel parameter (as passed by the ABI) into a register value.
+pub(crate) fn from_abi<'ctx>(
+    b: &inkwell::builder::Builder<'ctx>,
+    s: Scalar,
+    v: BasicValueEnum<'ctx>,
+) -> CgResult<Val<'ctx>> {
+    Ok(if s.is_complex() {
+        let st = v.into_struct_value();
+        let re = b.build_extract_value(st, 0, "re")?.into_float_value();
+        let im = b.build_extract_value(st, 1, "im")?.into_float_value();
+        Val::Complex(re, im)
+    } else if s.is_float() {
+        Val::Float(v.into_float_value())
+    } else {
+        Val::Int(v.into_int_value())
+    })
+}
+
+/// Packs a register value into the kernel's ABI form.
+pub(crate) fn to_abi<'ctx>(
+    ctx: &'ctx Context,
+    b: &inkwell::builder::Builder<'ctx>,
+    s: Scalar,
+    v: Val<'ctx>,
+) -> CgResult<BasicValueEnum<'ctx>> {
+    Ok(match v {
+        Val::Complex(re, im) => {
+            let st = abi_type(ctx, s).into_struct_type();
+            let agg = b
+                .build_insert_value(st.get_undef(), re, 0, "c")?
+                .into_struct_value();
+            let agg = b.build_insert_value(agg, im, 1, "c")?.into_struct_value();
+            agg.into()
+        }
+        Val::Float(f) => f.into(),
+        Val::Int(i) => i.into(),
+    })
+}
+
+/// The zero of a dtype (the kernel's result when control falls off its end).
+pub(crate) fn zero<'ctx>(ctx: &'ctx Context, s: Scalar) -> Val<'ctx> {
+    if s.is_complex() {
+        let z = float_type(ctx, s).const_zero();
+        Val::Complex(z, z)
+    } else if s.is_float() {
+        Val::Float(float_type(ctx, s).const_zero())
+    } else {
+        Val::Int(int_type(ctx, s).const_zero())
+    }
+}

@@ -1,0 +1,271 @@
+//! Expressions: literals, names, attributes, `and`/`or`, `x if c else y`, chained comparisons.
+//! Operators live in `ops`, calls in `builtins`.
+
+use super::val::{materialize, mk, Val};
+use super::Lowerer;
+use crate::diag::{CompileError, ErrorKind};
+use crate::ir::{self, Const, ExprKind, LogicalOp, UnaryOp};
+use crate::types::{promote_ty, Kind, Scalar, Ty};
+use ruff_python_ast::{self as ast, BoolOp, CmpOp, Expr, Number};
+use ruff_text_size::{Ranged, TextRange};
+
+impl Lowerer<'_> {
+    /// Lowers and types one expression.
+    pub(super) fn expr(&mut self, e: &Expr) -> Result<Val, CompileError> {
+        match e {
+            Expr::NumberLiteral(n) => self.number(&n.value, n.range),
+            Expr::BooleanLiteral(b) => Ok(Val::literal(Const::Bool(b.value), b.range)),
+            Expr::Name(n) => self.load_name(n.id.as_str(), n.range),
+            Expr::BinOp(b) => {
+                let l = self.expr(&b.left)?;
+                let r = self.expr(&b.right)?;
+                self.binary(b.op, l, r, b.range)
+            }
+            Expr::UnaryOp(u) => {
+                let v = self.expr(&u.operand)?;
+                self.unary(u.op, v, u.range)
+            }
+            Expr::Compare(c) => {
+                if let Some(op) = c.ops.iter().find(|op| super::ops::cmp_op(**op).is_none()) {
+                    let msg = format!("the '{}' operator is not supported in kernels", op.as_str());
+                    return Err(self.unsupported(msg, c.range));
+                }
+                let first = self.expr(&c.left)?;
+                Ok(Val::strong(self.compare_chain(
+                    first,
+                    &c.ops,
+                    &c.comparators,
+                )?))
+            }
+            Expr::BoolOp(b) => self.logical(b),
+            Expr::If(i) => self.select(i),
+            Expr::Call(c) => self.call(c),
+            Expr::Attribute(a) => self.attribute(a),
+            _ => Err(self.unsupported(unsupported_expr(e), e.range())),
+        }
+    }
+
+    fn number(&self, n: &Number, range: TextRange) -> Result<Val, CompileError> {
+        let c = match n {
+            Number::Int(i) => match i.as_u64() {
+                Some(v) => Const::Int(i128::from(v)),
+                None => {
+                    return Err(self.typing(
+                        format!(
+                            "integer literal {} is too large for any NumPy integer type",
+                            self.text(range)
+                        ),
+                        range,
+                    ))
+                }
+            },
+            Number::Float(x) => Const::Float(*x),
+            Number::Complex { real, imag } => Const::Complex(*real, *imag),
+        };
+        Ok(Val::literal(c, range))
+    }
+
+    /// A frozen global or closure constant: weak when it is a Python scalar.
+    pub(super) fn global_const(
+        &self,
+        name: &str,
+        value: Const,
+        dtype: Option<Scalar>,
+        range: TextRange,
+    ) -> Result<Val, CompileError> {
+        let Some(t) = dtype else {
+            return Ok(Val::literal(value, range));
+        };
+        match materialize(value, t) {
+            Ok(c) => Ok(Val::constant(c, Ty::Strong(t), range)),
+            Err(_) => Err(self.error(
+                ErrorKind::Compile,
+                format!("global '{name}' holds {value:?}, which is not a valid {t}"),
+                crate::parse::span(range),
+            )),
+        }
+    }
+
+    /// `a and b and ...` / `a or b or ...`: Python's value semantics in the promoted type.
+    fn logical(&mut self, b: &ast::ExprBoolOp) -> Result<Val, CompileError> {
+        let op = match b.op {
+            BoolOp::And => LogicalOp::And,
+            BoolOp::Or => LogicalOp::Or,
+        };
+        let vals = b
+            .values
+            .iter()
+            .map(|e| self.expr(e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(ty) = vals.iter().map(|v| v.ty).reduce(promote_ty) else {
+            return Err(self.typing("empty boolean operation", b.range));
+        };
+        let t = ty.concrete();
+        let mut acc: Option<ir::Expr> = None;
+        for v in vals {
+            let e = self.coerce(v, t)?;
+            acc = Some(match acc {
+                None => e,
+                Some(a) => mk(ExprKind::Logical(op, Box::new(a), Box::new(e)), t, b.range),
+            });
+        }
+        let expr = acc.ok_or_else(|| self.typing("empty boolean operation", b.range))?;
+        Ok(Val { expr, ty })
+    }
+
+    /// `then if test else otherwise`: both arms in their promoted type.
+    fn select(&mut self, i: &ast::ExprIf) -> Result<Val, CompileError> {
+        let c = self.expr(&i.test)?;
+        let cond = self.truth(c)?;
+        let a = self.expr(&i.body)?;
+        let b = self.expr(&i.orelse)?;
+        let ty = promote_ty(a.ty, b.ty);
+        let t = ty.concrete();
+        let then = self.coerce(a, t)?;
+        let otherwise = self.coerce(b, t)?;
+        let kind = ExprKind::Select {
+            cond: Box::new(cond),
+            then: Box::new(then),
+            otherwise: Box::new(otherwise),
+        };
+        Ok(Val {
+            expr: mk(kind, t, i.range),
+            ty,
+        })
+    }
+
+    /// `a < b < c`: `(a < b) and (b < c)` with `b` evaluated once (bound by a `Let`).
+    fn compare_chain(
+        &mut self,
+        left: Val,
+        ops: &[CmpOp],
+        rest: &[Expr],
+    ) -> Result<ir::Expr, CompileError> {
+        let (Some(&op), Some(next)) = (ops.first(), rest.first()) else {
+            return Err(self.typing("empty comparison", left.range()));
+        };
+        let right = self.expr(next)?;
+        let pair = TextRange::new(left.range().start(), right.range().end());
+        if ops.len() == 1 {
+            return self.compare(op, left, right, pair);
+        }
+        let simple = matches!(right.expr.kind, ExprKind::Local(_) | ExprKind::Const(_));
+        let (shared, binding) = if simple {
+            (right, None)
+        } else {
+            let t = right.ty.concrete();
+            let local = self.scope.temp("cmp", t);
+            let range = right.range();
+            let value = self.coerce(right, t)?;
+            (Val::local(local, t, range), Some((local, value)))
+        };
+        let head = self.compare(op, left, shared.clone(), pair)?;
+        let tail = self.compare_chain(shared, &ops[1..], &rest[1..])?;
+        let whole = TextRange::new(pair.start(), rest.last().map_or(pair.end(), |e| e.end()));
+        let both = mk(
+            ExprKind::Logical(LogicalOp::And, Box::new(head), Box::new(tail)),
+            Scalar::Bool,
+            whole,
+        );
+        Ok(match binding {
+            None => both,
+            Some((local, value)) => mk(
+                ExprKind::Let {
+                    local,
+                    value: Box::new(value),
+                    body: Box::new(both),
+                },
+                Scalar::Bool,
+                whole,
+            ),
+        })
+    }
+
+    /// `math.pi`, `np.nan`, `z.real`, `z.imag`.
+    fn attribute(&mut self, a: &ast::ExprAttribute) -> Result<Val, CompileError> {
+        let attr = a.attr.id.as_str();
+        if let Some(module) = self.module_of(&a.value) {
+            let q = format!("{}.{attr}", super::builtins::module_name(module));
+            if let Some(c) = super::builtins::constant(&q) {
+                return Ok(Val::literal(c, a.range));
+            }
+            let shown = self.text(a.range).to_string();
+            if super::builtins::lookup(&q).is_some() {
+                return Err(self.unsupported(
+                    format!("function '{shown}' cannot be used as a value in kernels; call it"),
+                    a.range,
+                ));
+            }
+            return Err(self.unsupported(format!("'{shown}' is not supported in kernels"), a.range));
+        }
+        let v = self.expr(&a.value)?;
+        match attr {
+            "real" => self.part(v, false, a.range),
+            "imag" => self.part(v, true, a.range),
+            _ => Err(self.typing(format!("{} has no attribute '{attr}'", v.ty), a.range)),
+        }
+    }
+
+    /// `v.real` / `v.imag` (of a real number: itself / zero).
+    fn part(&mut self, v: Val, imag: bool, range: TextRange) -> Result<Val, CompileError> {
+        match (v.kind(), v.as_const()) {
+            (Kind::Complex, Some(Const::Complex(r, i))) if v.is_weak() => {
+                Ok(Val::literal(Const::Float(if imag { i } else { r }), range))
+            }
+            (Kind::Complex, _) => {
+                let t = v.scalar().real_part();
+                let op = if imag { UnaryOp::Imag } else { UnaryOp::Real };
+                let e = self.coerce(v.clone(), v.scalar())?;
+                Ok(Val::strong(mk(ExprKind::Unary(op, Box::new(e)), t, range)))
+            }
+            // A bool's parts are the integers of Python's `True.real`.
+            (Kind::Bool, _) if imag => Ok(Val::literal(Const::Int(0), range)),
+            (Kind::Bool, _) => Ok(Val::strong(self.coerce(v, Scalar::I64)?)),
+            (_, _) if imag => {
+                let z = super::val::zero(v.scalar());
+                Ok(Val::constant(z, v.ty, range))
+            }
+            _ => Ok(v),
+        }
+    }
+
+    /// The module a name refers to, when it is a global module (not shadowed by a local).
+    pub(super) fn module_of(&self, e: &Expr) -> Option<crate::spec::ModuleKind> {
+        let Expr::Name(n) = e else { return None };
+        if self.scope.is_local(n.id.as_str()) {
+            return None;
+        }
+        match self.spec.global(n.id.as_str()) {
+            Some(crate::spec::GlobalValue::Module(m)) => Some(*m),
+            _ => None,
+        }
+    }
+}
+
+/// The message for an expression outside the kernel language.
+fn unsupported_expr(e: &Expr) -> &'static str {
+    match e {
+        Expr::StringLiteral(_) | Expr::BytesLiteral(_) => "strings are not supported in kernels",
+        Expr::FString(_) | Expr::TString(_) => "f-strings are not supported in kernels",
+        Expr::NoneLiteral(_) => "None is not supported in kernels",
+        Expr::EllipsisLiteral(_) => "'...' is not supported in kernels",
+        Expr::List(_) => "lists are not supported in kernels",
+        Expr::Tuple(_) => "tuples are not supported in kernels",
+        Expr::Dict(_) => "dicts are not supported in kernels",
+        Expr::Set(_) => "sets are not supported in kernels",
+        Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) => {
+            "comprehensions are not supported in kernels"
+        }
+        Expr::Generator(_) => "generator expressions are not supported in kernels",
+        Expr::Lambda(_) => "lambdas inside kernels are not supported",
+        Expr::Named(_) => "assignment expressions (:=) are not supported in kernels",
+        Expr::Subscript(_) => {
+            "subscripts are not supported in vectorize kernels (array arguments need guvectorize)"
+        }
+        Expr::Starred(_) => "star expressions are not supported in kernels",
+        Expr::Slice(_) => "slices are not supported in kernels",
+        Expr::Await(_) => "await is not supported in kernels",
+        Expr::Yield(_) | Expr::YieldFrom(_) => "generators (yield) are not supported in kernels",
+        _ => "this expression is not supported in kernels",
+    }
+}

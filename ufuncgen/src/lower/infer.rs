@@ -1,0 +1,154 @@
+//! The types of locals and of the return value, unified Numba-style across the whole body.
+//!
+//! A variable's type is the promotion (`promote_ty`, NEP 50) of every value assigned to it, read
+//! back as a concrete dtype. Each lowering pass reads the types the previous pass ended with and
+//! joins afresh what it assigns; when a pass ends with the types it started from, its IR is
+//! consistent and final. (Joining afresh matters: a weak `y = 0.0` later unified with a float32
+//! reads as float64 in the first pass, and that stale float64 must not leak into other joins.)
+//! After a few passes the joins become cumulative, which only widens and so must converge.
+
+use crate::types::{promote_ty, Scalar, Ty};
+use std::collections::HashMap;
+
+/// Passes after which joins accumulate across passes (guaranteeing convergence).
+const FRESH_PASSES: usize = 8;
+
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Types {
+    vars: HashMap<String, Ty>,
+    ret: Option<Ty>,
+}
+
+/// The unified types, kept across lowering passes.
+#[derive(Debug, Default)]
+pub(super) struct TypeState {
+    params: Vec<(String, Scalar)>,
+    /// What the last finished pass inferred; what this pass reads.
+    prev: Types,
+    /// The joins of the pass in progress.
+    cur: Types,
+    passes: usize,
+}
+
+fn join(map: &mut HashMap<String, Ty>, name: &str, ty: Ty) {
+    let new = match map.get(name) {
+        Some(&old) => promote_ty(old, ty),
+        None => ty,
+    };
+    map.insert(name.to_string(), new);
+}
+
+impl TypeState {
+    /// Parameters start with (and always include) their signature types.
+    pub fn new<'a>(params: impl IntoIterator<Item = (&'a str, Scalar)>) -> TypeState {
+        let params: Vec<_> = params
+            .into_iter()
+            .map(|(n, t)| (n.to_string(), t))
+            .collect();
+        let mut s = TypeState {
+            params,
+            ..TypeState::default()
+        };
+        s.cur = s.seed();
+        s.prev = s.seed();
+        s
+    }
+
+    fn seed(&self) -> Types {
+        Types {
+            vars: self
+                .params
+                .iter()
+                .map(|(n, t)| (n.clone(), Ty::Strong(*t)))
+                .collect(),
+            ret: None,
+        }
+    }
+
+    /// Records that `name` is assigned a value of type `ty`.
+    pub fn join_var(&mut self, name: &str, ty: Ty) {
+        join(&mut self.cur.vars, name, ty);
+    }
+
+    /// The concrete type of a variable: as the previous pass ended, or as seen so far.
+    pub fn var(&self, name: &str) -> Option<Scalar> {
+        self.prev
+            .vars
+            .get(name)
+            .or_else(|| self.cur.vars.get(name))
+            .map(|t| t.concrete())
+    }
+
+    /// Records a `return` of a value of type `ty`.
+    pub fn join_ret(&mut self, ty: Ty) {
+        self.cur.ret = Some(match self.cur.ret {
+            Some(old) => promote_ty(old, ty),
+            None => ty,
+        });
+    }
+
+    /// The inferred return type, once some `return` has been seen.
+    pub fn ret(&self) -> Option<Scalar> {
+        self.prev.ret.or(self.cur.ret).map(|t| t.concrete())
+    }
+
+    /// Ends a pass; true when the types differ from those the pass read (so its IR is stale).
+    /// A pass that stopped at an error only adds to the previous types.
+    pub fn finish_pass(&mut self, complete: bool) -> bool {
+        self.passes += 1;
+        let seed = self.seed();
+        let mut next = std::mem::replace(&mut self.cur, seed);
+        if !complete || self.passes > FRESH_PASSES {
+            for (name, &ty) in &self.prev.vars {
+                join(&mut next.vars, name, ty);
+            }
+            next.ret = match (next.ret, self.prev.ret) {
+                (Some(a), Some(b)) => Some(promote_ty(b, a)),
+                (a, b) => a.or(b),
+            };
+        }
+        let changed = next != self.prev;
+        self.prev = next;
+        changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Weak;
+
+    #[test]
+    fn passes_read_previous_types_and_join_afresh() {
+        let mut s = TypeState::new([("x", Scalar::F32)]);
+        // Pass 1: `y = 0.0` (weak), `z = y` reads float64, `y = x` makes y float32.
+        s.join_var("y", Ty::Weak(Weak::Float));
+        assert_eq!(s.var("y"), Some(Scalar::F64));
+        s.join_var("z", Ty::Strong(Scalar::F64));
+        s.join_var("y", Ty::Strong(Scalar::F32));
+        assert!(s.finish_pass(true));
+        // Pass 2 reads y as float32, so z is float32 too; the stale float64 is gone.
+        assert_eq!(s.var("y"), Some(Scalar::F32));
+        s.join_var("y", Ty::Weak(Weak::Float));
+        s.join_var("z", Ty::Strong(Scalar::F32));
+        s.join_var("y", Ty::Strong(Scalar::F32));
+        assert!(s.finish_pass(true));
+        assert_eq!(s.var("z"), Some(Scalar::F32));
+        // Pass 3 sees the same: converged.
+        s.join_var("y", Ty::Weak(Weak::Float));
+        s.join_var("z", Ty::Strong(Scalar::F32));
+        s.join_var("y", Ty::Strong(Scalar::F32));
+        assert!(!s.finish_pass(true));
+    }
+
+    #[test]
+    fn incomplete_passes_accumulate() {
+        let mut s = TypeState::new([]);
+        s.join_var("a", Ty::Strong(Scalar::I64));
+        assert!(s.finish_pass(false));
+        s.join_var("b", Ty::Strong(Scalar::F64));
+        assert!(s.finish_pass(false));
+        assert_eq!(s.var("a"), Some(Scalar::I64));
+        assert!(!s.finish_pass(false));
+    }
+}

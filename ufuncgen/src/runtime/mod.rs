@@ -1,0 +1,5 @@
+//! Run-time support for compiled loops that is not generated code: the parallel target.
+
+pub mod fpflags;
+pub mod parallel;
+pub mod plan;

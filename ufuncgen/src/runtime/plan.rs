@@ -1,0 +1,240 @@
+//! Deciding how one loop call is split across threads: pure arithmetic, unit-tested.
+
+use std::ops::Range;
+
+/// One operand of a loop call: where its first iteration starts, how far each outer
+/// iteration moves it, and the bytes one iteration touches relative to its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operand {
+    pub ptr: usize,
+    pub step: isize,
+    /// An iteration at address `p` touches `[p + lo, p + hi)`.
+    pub lo: isize,
+    pub hi: isize,
+}
+
+impl Operand {
+    /// An element-wise operand: one item of `itemsize` bytes per iteration.
+    pub fn item(ptr: usize, step: isize, itemsize: usize) -> Operand {
+        Operand {
+            ptr,
+            step,
+            lo: 0,
+            hi: itemsize as isize,
+        }
+    }
+
+    /// The byte range all `n` iterations touch together.
+    fn extent(&self, n: usize) -> (i128, i128) {
+        let last = self.step as i128 * (n as i128 - 1);
+        let base = self.ptr as i128;
+        (
+            base + last.min(0) + self.lo as i128,
+            base + last.max(0) + self.hi as i128,
+        )
+    }
+}
+
+/// What one call does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Run the serial loop on the calling thread.
+    Serial,
+    /// Run these index ranges concurrently; together they cover `0..n` in order.
+    Chunks(Vec<Range<usize>>),
+}
+
+/// The knobs of planning.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Threads available, the calling thread included.
+    pub threads: usize,
+    /// Below this much estimated serial work (ns) a call stays serial: waking workers and
+    /// gathering their results costs a few microseconds, which a short call cannot win back.
+    pub min_parallel_ns: f64,
+    /// Chunk lengths are multiples of this many elements (a multiple of every vector width,
+    /// and 64 bytes or more for every item size, so aligned chunks stay cache-line aligned).
+    pub grain: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            threads: 1,
+            min_parallel_ns: 40_000.0,
+            grain: 64,
+        }
+    }
+}
+
+/// True when running iterations of one call concurrently could give a different answer
+/// than running them in order: an output written by every iteration (step 0, as `reduce`
+/// passes it), or an output that overlaps another operand other than exactly (same address,
+/// same step) aliasing an input, as `accumulate` and overlapping `out=` arguments do.
+pub fn may_race(n: usize, operands: &[Operand], nin: usize) -> bool {
+    if n < 2 {
+        return false;
+    }
+    for (o, out) in operands.iter().enumerate().skip(nin) {
+        if out.step == 0 {
+            return true;
+        }
+        let (olo, ohi) = out.extent(n);
+        for (a, other) in operands.iter().enumerate() {
+            if a == o {
+                continue;
+            }
+            let (alo, ahi) = other.extent(n);
+            let overlaps = alo < ohi && olo < ahi;
+            let same_walk = a < nin
+                && other.ptr == out.ptr
+                && other.step == out.step
+                && other.lo == out.lo
+                && other.hi == out.hi;
+            if overlaps && !same_walk {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Splits a call of `n` iterations, given the loop's measured serial cost per iteration.
+pub fn plan(n: usize, operands: &[Operand], nin: usize, ns_per_iter: f64, limits: &Limits) -> Plan {
+    let threads = limits.threads.max(1);
+    let grain = limits.grain.max(1);
+    if threads == 1 || n < 2 * grain || (n as f64) * ns_per_iter < limits.min_parallel_ns {
+        return Plan::Serial;
+    }
+    if may_race(n, operands, nin) {
+        return Plan::Serial;
+    }
+    // Start chunks where the first output's address is cache-line aligned, when its
+    // elements are contiguous and the base allows it, so no line is written by two threads.
+    let offset = operands
+        .get(nin)
+        .and_then(|out| {
+            let step = out.step.unsigned_abs();
+            let misalign = (64 - out.ptr % 64) % 64;
+            (out.step > 0 && 64 % step == 0 && misalign % step == 0).then_some(misalign / step)
+        })
+        .unwrap_or(0)
+        .min(n);
+    let per_thread = (n - offset).div_ceil(threads);
+    let chunk = per_thread.div_ceil(grain) * grain;
+    let mut bounds = vec![0];
+    let mut next = offset + chunk;
+    while next < n {
+        bounds.push(next);
+        next += chunk;
+    }
+    bounds.push(n);
+    let chunks: Vec<Range<usize>> = bounds
+        .windows(2)
+        .map(|w| w[0]..w[1])
+        .filter(|r| !r.is_empty())
+        .collect();
+    if chunks.len() < 2 {
+        Plan::Serial
+    } else {
+        Plan::Chunks(chunks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(threads: usize) -> Limits {
+        Limits {
+            threads,
+            ..Limits::default()
+        }
+    }
+
+    fn binary(a: usize, b: usize, out: usize, step: isize) -> Vec<Operand> {
+        vec![
+            Operand::item(a, step, 8),
+            Operand::item(b, step, 8),
+            Operand::item(out, step, 8),
+        ]
+    }
+
+    #[test]
+    fn small_or_cheap_calls_stay_serial() {
+        let ops = binary(0x1000_0000, 0x2000_0000, 0x3000_0000, 8);
+        assert_eq!(plan(100, &ops, 2, 1.0, &limits(2)), Plan::Serial);
+        assert_eq!(plan(10_000, &ops, 2, 1.0, &limits(2)), Plan::Serial);
+        assert_eq!(plan(1_000_000, &ops, 2, 1.0, &limits(1)), Plan::Serial);
+        assert!(matches!(
+            plan(1_000_000, &ops, 2, 1.0, &limits(2)),
+            Plan::Chunks(_)
+        ));
+    }
+
+    #[test]
+    fn chunks_cover_everything_in_order_on_grain_and_line_boundaries() {
+        for threads in [2, 3, 8, 16] {
+            for n in [10_000usize, 100_003, 1_000_000] {
+                // Output base 24 bytes past a cache line: first boundary must land on one.
+                let ops = binary(0x10_0000, 0x90_0000, 0x1_2000_0018, 8);
+                let Plan::Chunks(chunks) = plan(n, &ops, 2, 100.0, &limits(threads)) else {
+                    panic!("expected chunks for n={n}");
+                };
+                assert_eq!(chunks.first().map(|c| c.start), Some(0));
+                assert_eq!(chunks.last().map(|c| c.end), Some(n));
+                for w in chunks.windows(2) {
+                    assert_eq!(w[0].end, w[1].start);
+                    assert_eq!(
+                        (0x1_2000_0018 + w[1].start * 8) % 64,
+                        0,
+                        "boundary {} not aligned",
+                        w[1].start
+                    );
+                }
+                assert!(
+                    chunks.len() <= threads + 1,
+                    "{} chunks for {threads} threads",
+                    chunks.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn reduce_accumulate_and_overlap_are_serial() {
+        // reduce: output step 0 aliased to the first input
+        let reduce = vec![
+            Operand::item(0x1000, 0, 8),
+            Operand::item(0x8000, 8, 8),
+            Operand::item(0x1000, 0, 8),
+        ];
+        assert!(may_race(1000, &reduce, 2));
+        // accumulate: output one element past an input
+        let acc = vec![
+            Operand::item(0x1000, 8, 8),
+            Operand::item(0x9000, 8, 8),
+            Operand::item(0x1008, 8, 8),
+        ];
+        assert!(may_race(1000, &acc, 2));
+        assert_eq!(plan(1_000_000, &acc, 2, 100.0, &limits(4)), Plan::Serial);
+        // in place: exactly the same walk is safe
+        let inplace = binary(0x1000, 0x100000, 0x1000, 8);
+        assert!(!may_race(1000, &inplace, 2));
+        // reversed view of the output as input: overlapping with another step
+        let reversed = vec![
+            Operand::item(0x1000 + 999 * 8, -8, 8),
+            Operand::item(0x1000, 8, 8),
+        ];
+        assert!(may_race(1000, &reversed, 1));
+        // disjoint arrays
+        assert!(!may_race(1000, &binary(0x1000, 0x10000, 0x20000, 8), 2));
+        // two outputs writing the same memory
+        let two_out = vec![
+            Operand::item(0x1000, 8, 8),
+            Operand::item(0x9000, 8, 8),
+            Operand::item(0x9000, 8, 8),
+        ];
+        assert!(may_race(1000, &two_out, 1));
+    }
+}

@@ -1,0 +1,364 @@
+//! Golden tests for the front end: every `tests/golden/*.py` is a kernel whose header comments
+//! give its signatures (`# sig: f8(f8)`) and frozen globals (`# global: K = float 2.5`); the
+//! printed typed IR (or diagnostic) per signature must equal `*.expected`.
+//! `BLESS=1 cargo test --test frontend_golden` rewrites the expectations (then read them!).
+//!
+//! Every kernel gets the modules `math`, `np`, `numpy` and `cmath` as globals. Global kinds:
+//! `int`/`float`/`complex`/`bool` (Python scalars), a dtype name (NumPy scalar), `callable
+//! QUALNAME`, `module math|numpy|cmath`, `other TYPENAME`. Each lowered function is also
+//! checked against the IR contract of `ir.rs` (operand types, casts, local types).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use ufuncgen::ir::{self, Const, ExprKind, MathFn, StmtKind};
+use ufuncgen::types::{Kind, Scalar};
+use ufuncgen::{GlobalValue, KernelSpec, ModuleKind, Options, Signature, SourceMap};
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+fn parse_global(line: &str) -> Result<(String, GlobalValue), String> {
+    let (name, rest) = line
+        .split_once('=')
+        .ok_or("global needs NAME = KIND VALUE")?;
+    let mut words = rest.split_whitespace();
+    let kind = words.next().ok_or("missing kind")?;
+    let value = words.collect::<Vec<_>>().join(" ");
+    let num = |v: &str| v.parse::<f64>().map_err(|e| format!("{v}: {e}"));
+    let g = match kind {
+        "module" => GlobalValue::Module(match value.as_str() {
+            "math" => ModuleKind::Math,
+            "numpy" => ModuleKind::Numpy,
+            "cmath" => ModuleKind::Cmath,
+            m => return Err(format!("unknown module {m}")),
+        }),
+        "callable" => GlobalValue::Callable(value),
+        "other" => GlobalValue::Other(value),
+        "int" => GlobalValue::Const {
+            value: Const::Int(value.parse().map_err(|e| format!("{value}: {e}"))?),
+            dtype: None,
+        },
+        "float" => GlobalValue::Const {
+            value: Const::Float(num(&value)?),
+            dtype: None,
+        },
+        "bool" => GlobalValue::Const {
+            value: Const::Bool(value == "True"),
+            dtype: None,
+        },
+        "complex" => {
+            let (r, i) = value.split_once(' ').ok_or("complex needs RE IM")?;
+            GlobalValue::Const {
+                value: Const::Complex(num(r)?, num(i)?),
+                dtype: None,
+            }
+        }
+        dtype => {
+            let t = Scalar::from_name(dtype).ok_or(format!("unknown kind {dtype}"))?;
+            let value = match t.kind() {
+                Kind::Bool => Const::Bool(value == "True"),
+                Kind::Int => Const::Int(value.parse().map_err(|e| format!("{value}: {e}"))?),
+                Kind::Float => Const::Float(num(&value)?),
+                Kind::Complex => Const::Complex(num(&value)?, 0.0),
+            };
+            GlobalValue::Const {
+                value,
+                dtype: Some(t),
+            }
+        }
+    };
+    Ok((name.trim().to_string(), g))
+}
+
+/// Lowers one golden kernel for each of its signatures and prints the results.
+fn run_case(path: &Path) -> Result<String, String> {
+    let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let mut sigs = Vec::new();
+    let mut globals = vec![
+        ("math".to_string(), GlobalValue::Module(ModuleKind::Math)),
+        ("np".to_string(), GlobalValue::Module(ModuleKind::Numpy)),
+        ("numpy".to_string(), GlobalValue::Module(ModuleKind::Numpy)),
+        ("cmath".to_string(), GlobalValue::Module(ModuleKind::Cmath)),
+    ];
+    for line in source.lines() {
+        if let Some(s) = line.strip_prefix("# sig:") {
+            sigs.push(s.trim().to_string());
+        } else if let Some(g) = line.strip_prefix("# global:") {
+            let (name, value) = parse_global(g)?;
+            globals.retain(|(n, _)| *n != name);
+            globals.push((name, value));
+        }
+    }
+    if sigs.is_empty() {
+        return Err("no '# sig:' line".into());
+    }
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("k");
+    let spec = KernelSpec {
+        name: "kernel".into(),
+        source: SourceMap {
+            source,
+            filename: format!("{stem}.py"),
+            first_line: 1,
+            col_offset: 0,
+        },
+        signatures: sigs.clone(),
+        globals,
+        options: Options::default(),
+    };
+    let mut out = String::new();
+    for text in &sigs {
+        let _ = writeln!(out, "== {text}");
+        let sig = match Signature::parse(text) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = writeln!(out, "signature error: {e}");
+                continue;
+            }
+        };
+        match ufuncgen::lower::lower_kernel(&spec, &sig) {
+            Ok(f) => {
+                verify(&f).map_err(|e| format!("IR contract violated for {text}: {e}\n{f}"))?;
+                let _ = write!(out, "{f}");
+            }
+            Err(e) => {
+                let _ = writeln!(
+                    out,
+                    "{:?}Error at {}:{}: {}\n{}",
+                    e.kind, e.lineno, e.col, e.message, e.snippet
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[test]
+fn golden() {
+    let bless = std::env::var_os("BLESS").is_some();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(golden_dir())
+        .expect("tests/golden exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "py"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 25, "only {} golden cases", paths.len());
+    let mut failures = Vec::new();
+    for path in &paths {
+        let expected_path = path.with_extension("expected");
+        let got = match run_case(path) {
+            Ok(s) => s,
+            Err(e) => {
+                failures.push(format!("{}: {e}", path.display()));
+                continue;
+            }
+        };
+        if bless {
+            std::fs::write(&expected_path, &got).expect("write expectation");
+            continue;
+        }
+        let want = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if want != got {
+            failures.push(format!(
+                "{}:\n--- expected\n{want}--- got\n{got}",
+                path.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---- the IR contract of ir.rs, checked on every lowered function ----
+
+struct Checker<'a> {
+    f: &'a ir::Function,
+}
+
+fn verify(f: &ir::Function) -> Result<(), String> {
+    if f.locals.len() < f.params as usize {
+        return Err("fewer locals than parameters".into());
+    }
+    let c = Checker { f };
+    c.block(&f.body)
+}
+
+impl Checker<'_> {
+    fn local(&self, l: ir::Local) -> Result<Scalar, String> {
+        self.f
+            .locals
+            .get(l.0 as usize)
+            .map(|d| d.ty)
+            .ok_or(format!("unknown local {l}"))
+    }
+
+    fn block(&self, b: &ir::Block) -> Result<(), String> {
+        for s in b {
+            match &s.kind {
+                StmtKind::Assign { dst, value } => {
+                    self.expr(value)?;
+                    same(self.local(*dst)?, value.ty, "assignment")?;
+                }
+                StmtKind::If {
+                    cond,
+                    then_body,
+                    else_body,
+                } => {
+                    self.bool_expr(cond)?;
+                    self.block(then_body)?;
+                    self.block(else_body)?;
+                }
+                StmtKind::While { cond, body, orelse } => {
+                    self.bool_expr(cond)?;
+                    self.block(body)?;
+                    self.block(orelse)?;
+                }
+                StmtKind::ForRange {
+                    var,
+                    start,
+                    stop,
+                    step,
+                    body,
+                    orelse,
+                } => {
+                    let t = self.local(*var)?;
+                    if !t.is_int() {
+                        return Err(format!("range variable of type {t}"));
+                    }
+                    for e in [start, stop, step] {
+                        self.expr(e)?;
+                        same(t, e.ty, "range bound")?;
+                    }
+                    self.block(body)?;
+                    self.block(orelse)?;
+                }
+                StmtKind::Break | StmtKind::Continue => {}
+                StmtKind::Return(e) => {
+                    self.expr(e)?;
+                    same(self.f.ret, e.ty, "return")?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn bool_expr(&self, e: &ir::Expr) -> Result<(), String> {
+        self.expr(e)?;
+        same(Scalar::Bool, e.ty, "condition")
+    }
+
+    fn expr(&self, e: &ir::Expr) -> Result<(), String> {
+        match &e.kind {
+            ExprKind::Const(c) => match (c, e.ty.kind()) {
+                (Const::Bool(_), Kind::Bool) | (Const::Float(_), Kind::Float) => Ok(()),
+                (Const::Complex(..), Kind::Complex) => Ok(()),
+                (Const::Int(v), Kind::Int) => {
+                    let bits = e.ty.bits();
+                    let (lo, hi) = if e.ty.is_signed() {
+                        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+                    } else {
+                        (0, (1i128 << bits) - 1)
+                    };
+                    if (lo..=hi).contains(v) {
+                        Ok(())
+                    } else {
+                        Err(format!("constant {v} out of range for {}", e.ty))
+                    }
+                }
+                _ => Err(format!("constant {c:?} typed {}", e.ty)),
+            },
+            ExprKind::Local(l) => same(self.local(*l)?, e.ty, "local read"),
+            ExprKind::Cast(x) => {
+                self.expr(x)?;
+                if x.ty == e.ty {
+                    return Err(format!("no-op cast to {}", e.ty));
+                }
+                if x.ty.is_complex() && !e.ty.is_complex() {
+                    return Err(format!("cast from {} to {}", x.ty, e.ty));
+                }
+                Ok(())
+            }
+            ExprKind::Unary(op, x) => {
+                self.expr(x)?;
+                match op {
+                    ir::UnaryOp::Real | ir::UnaryOp::Imag => {
+                        if !x.ty.is_complex() {
+                            return Err(format!("{op:?} of {}", x.ty));
+                        }
+                        same(x.ty.real_part(), e.ty, "part")
+                    }
+                    ir::UnaryOp::Not => {
+                        same(Scalar::Bool, x.ty, "not")?;
+                        same(Scalar::Bool, e.ty, "not")
+                    }
+                    _ => same(x.ty, e.ty, "unary"),
+                }
+            }
+            ExprKind::Binary(op, a, b) => {
+                self.expr(a)?;
+                self.expr(b)?;
+                same(a.ty, b.ty, "binary operands")?;
+                same(a.ty, e.ty, "binary result")?;
+                if *op == ir::BinaryOp::Div && e.ty.kind() <= Kind::Int {
+                    return Err(format!("true division in {}", e.ty));
+                }
+                Ok(())
+            }
+            ExprKind::Compare(_, a, b) => {
+                self.expr(a)?;
+                self.expr(b)?;
+                same(a.ty, b.ty, "compare operands")?;
+                same(Scalar::Bool, e.ty, "compare result")
+            }
+            ExprKind::Logical(_, a, b) => {
+                self.expr(a)?;
+                self.expr(b)?;
+                same(a.ty, e.ty, "logical operand")?;
+                same(b.ty, e.ty, "logical operand")
+            }
+            ExprKind::Select {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.bool_expr(cond)?;
+                self.expr(then)?;
+                self.expr(otherwise)?;
+                same(then.ty, e.ty, "select arm")?;
+                same(otherwise.ty, e.ty, "select arm")
+            }
+            ExprKind::Call(func, args) => {
+                for a in args {
+                    self.expr(a)?;
+                    same(args[0].ty, a.ty, "call arguments")?;
+                }
+                let arg = args.first().map(|a| a.ty).ok_or("call without arguments")?;
+                let want = match func {
+                    MathFn::IsNan | MathFn::IsInf | MathFn::IsFinite => Scalar::Bool,
+                    MathFn::Abs if arg.is_complex() => arg.real_part(),
+                    _ => arg,
+                };
+                same(want, e.ty, "call result")
+            }
+            ExprKind::Let { local, value, body } => {
+                self.expr(value)?;
+                self.expr(body)?;
+                same(self.local(*local)?, value.ty, "let binding")?;
+                same(body.ty, e.ty, "let body")
+            }
+            ExprKind::MakeComplex(r, i) => {
+                self.expr(r)?;
+                self.expr(i)?;
+                same(e.ty.real_part(), r.ty, "complex part")?;
+                same(e.ty.real_part(), i.ty, "complex part")
+            }
+        }
+    }
+}
+
+fn same(want: Scalar, got: Scalar, what: &str) -> Result<(), String> {
+    if want == got {
+        Ok(())
+    } else {
+        Err(format!("{what}: expected {want}, found {got}"))
+    }
+}

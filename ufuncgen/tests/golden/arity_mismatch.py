@@ -1,0 +1,3 @@
+# sig: (f8)
+def k(a, b):
+    return a + b

@@ -1,0 +1,4 @@
+# sig: (i8)
+# global: factorial = callable math.factorial
+def k(n):
+    return factorial(n)

@@ -1,0 +1,3 @@
+# sig: (c16)
+def k(z):
+    return math.sin(z)

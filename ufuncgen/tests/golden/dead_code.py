@@ -1,0 +1,4 @@
+# sig: (f8)
+def k(x):
+    return x
+    y = undefined + "string"

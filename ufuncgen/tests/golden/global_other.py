@@ -1,0 +1,4 @@
+# sig: (f8)
+# global: data = other list
+def k(x):
+    return x + data

@@ -1,0 +1,3 @@
+# sig: int64(f8)
+def k(x):
+    return x * 2

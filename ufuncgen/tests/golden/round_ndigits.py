@@ -1,0 +1,3 @@
+# sig: (f8)
+def k(x):
+    return round(x, 2)

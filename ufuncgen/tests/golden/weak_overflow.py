@@ -1,0 +1,3 @@
+# sig: (u1)
+def k(x):
+    return x + 300
