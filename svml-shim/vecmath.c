@@ -115,8 +115,19 @@ int ufg_vm_bind(void *svml, void *mvec) {
     return (int)UFG_VM_COUNT;
 }
 
+/* The scalar entries, by name: JIT code links to them like to the vector ones (a Python
+ * extension is loaded RTLD_LOCAL, so the JIT cannot find them through dlsym). */
+struct ufg_vm_scalar {
+    const char *name; /* ufg_exp_f64 */
+    void *addr;
+};
+#define UFG_SCALAR_ROWS(F) {"ufg_" #F "_f64", (void *)ufg_##F##_f64}, {"ufg_" #F "_f32", (void *)ufg_##F##_f32},
+static const struct ufg_vm_scalar ufg_vm_scalars[] = {UFG_UNARY(UFG_SCALAR_ROWS) UFG_BINARY(UFG_SCALAR_ROWS)};
+#define UFG_VM_SCALAR_COUNT (sizeof(ufg_vm_scalars) / sizeof(ufg_vm_scalars[0]))
+
 /* The implementation an entry point is bound to (what JIT code calls directly), its tier
- * through `tier` (may be NULL), or NULL for an unknown name. */
+ * through `tier` (may be NULL), or NULL for an unknown name.  Scalar entries (ufg_exp_f64)
+ * resolve to themselves at tier 0. */
 void *ufg_vm_resolve(const char *name, int *tier) {
     for (size_t i = 0; i < UFG_VM_COUNT; i++) {
         if (strcmp(ufg_vm_entries[i].name, name) == 0) {
@@ -124,7 +135,18 @@ void *ufg_vm_resolve(const char *name, int *tier) {
             return *ufg_vm_entries[i].slot;
         }
     }
+    for (size_t i = 0; i < UFG_VM_SCALAR_COUNT; i++) {
+        if (strcmp(ufg_vm_scalars[i].name, name) == 0) {
+            if (tier) *tier = 0;
+            return ufg_vm_scalars[i].addr;
+        }
+    }
     return NULL;
+}
+
+/* Name of scalar entry `i` (for enumerating), or NULL past the end. */
+const char *ufg_vm_scalar_name(int i) {
+    return (i >= 0 && (size_t)i < UFG_VM_SCALAR_COUNT) ? ufg_vm_scalars[i].name : NULL;
 }
 
 /* Name of entry `i` (for enumerating), or NULL past the end. */
