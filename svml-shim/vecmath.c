@@ -12,6 +12,7 @@
 #include <immintrin.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /* name, has-libmvec (glibc >= 2.35 has them all; 2.22 only exp/log/sin/cos/pow) */
@@ -73,7 +74,7 @@ struct ufg_vm_entry {
     const char *name;   /* ufg_exp_f64x8 */
     void **slot;        /* the table pointer the ufg_* wrapper calls through */
     void *fallback;     /* per-lane libm loop */
-    const char *svml;   /* __svml_exp8 */
+    const char *svml;   /* __svml_exp8 (the _ha variant is preferred) */
     const char *mvec;   /* _ZGVeN8v_exp */
 };
 
@@ -94,6 +95,16 @@ static struct ufg_vm_entry ufg_vm_entries[] = {UFG_UNARY(UFG_ROWS_UNARY) UFG_BIN
 /* Which tier each entry is bound to: 0 per-lane libm, 1 libmvec, 2 SVML. */
 static unsigned char ufg_vm_bound[UFG_VM_COUNT];
 
+/* SVML's high-accuracy variant (`__svml_exp8_ha`, at most 1 ULP, IEEE special cases such as
+ * pow(-0, 3) == -0 right) where the library has it, else its default (up to 4 ULP, and
+ * pow(-0, odd) loses the sign of zero). */
+static void *ufg_svml_lookup(void *svml, const char *name) {
+    char ha[64];
+    int n = snprintf(ha, sizeof ha, "%s_ha", name);
+    void *f = (n > 0 && (size_t)n < sizeof ha) ? dlsym(svml, ha) : NULL;
+    return f ? f : dlsym(svml, name);
+}
+
 /* Binds every entry: SVML where `svml` has it, else libmvec where `mvec` has it, else the
  * per-lane fallback.  Either handle may be NULL.  Not thread-safe: call once, before any
  * generated loop runs (the Rust side guards it with a Once). Returns the number of entries. */
@@ -102,7 +113,7 @@ int ufg_vm_bind(void *svml, void *mvec) {
         struct ufg_vm_entry *e = &ufg_vm_entries[i];
         void *f = NULL;
         unsigned char tier = 0;
-        if (svml && (f = dlsym(svml, e->svml))) {
+        if (svml && (f = ufg_svml_lookup(svml, e->svml))) {
             tier = 2;
         } else if (mvec && (f = dlsym(mvec, e->mvec))) {
             tier = 1;
