@@ -219,6 +219,17 @@ mod tests {
         );
         assert!(entry_names().len() >= 100);
         assert!(resolve("ufg_nope_f64x8").is_none());
+        let scalars = scalar_entry_names();
+        assert_eq!(
+            scalars.len() * 2,
+            entry_names().len(),
+            "f64 and f32 of each function"
+        );
+        let (sin_addr, sin_tier) = resolve("ufg_sin_f32").expect("scalar entries resolve");
+        assert_eq!(sin_tier, Tier::Scalar);
+        // SAFETY: the scalar entry is `float ufg_sin_f32(float)`.
+        let sinf: extern "C" fn(f32) -> f32 = unsafe { std::mem::transmute(sin_addr) };
+        assert_eq!(sinf(0.5).to_bits(), 0.5f32.sin().to_bits());
         let (addr, tier) = resolve("ufg_exp_f64x4").expect("exp x4 is an entry point");
         assert_eq!(tier, Tier::Libmvec);
         if !std::arch::is_x86_feature_detected!("avx2") {

@@ -12,7 +12,14 @@ fn libmvec_tier_matches_glibc_within_4_ulp() {
         disable_libmvec: false,
         svml_candidates: vec![],
     });
-    assert_eq!(vm.tier, Tier::Libmvec, "glibc >= 2.35 on x86-64 ships libmvec");
+    assert_eq!(
+        vm.tier,
+        Tier::Libmvec,
+        "glibc >= 2.35 on x86-64 ships libmvec"
+    );
     let largest = vecmath_util::check_tier(Tier::Libmvec, 4);
-    assert!(largest > 0, "results identical to scalar libm: libmvec is not in use");
+    assert!(
+        largest > 0,
+        "results identical to scalar libm: libmvec is not in use"
+    );
 }

@@ -23,7 +23,13 @@ fn svml_tier_matches_glibc_within_2_ulp() {
         eprintln!("skipped: no loadable SVML at {path:?}");
         return;
     }
-    assert!(vm.svml_path.as_deref().is_some_and(|p| p.starts_with(&path)));
+    assert!(vm
+        .svml_path
+        .as_deref()
+        .is_some_and(|p| p.starts_with(&path)));
     let largest = vecmath_util::check_tier(Tier::Svml, 2);
-    assert!(largest > 0, "results identical to scalar libm: SVML is not in use");
+    assert!(
+        largest > 0,
+        "results identical to scalar libm: SVML is not in use"
+    );
 }

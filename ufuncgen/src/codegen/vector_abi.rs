@@ -104,7 +104,11 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         for &n in &lanes {
             let v = t.vec_type(n);
             // Declared pure like the scalar entry, so the widened call stays as movable.
-            self.libm_function(&vector_entry(&scalar, n), v.into(), &vec![v.into(); args.len()]);
+            self.libm_function(
+                &vector_entry(&scalar, n),
+                v.into(),
+                &vec![v.into(); args.len()],
+            );
             mappings.push(vfabi_mapping(&scalar, n, args.len()));
         }
         let margs: Vec<BasicMetadataValueEnum> = args.iter().map(|&x| x.into()).collect();
@@ -127,9 +131,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
 pub(crate) fn pin_vector_variants(module: &Module<'_>) {
     let variants: Vec<FunctionValue<'_>> = module
         .get_functions()
-        .filter(|f| {
-            f.count_basic_blocks() == 0 && f.get_name().to_str().is_ok_and(is_vector_entry)
-        })
+        .filter(|f| f.count_basic_blocks() == 0 && f.get_name().to_str().is_ok_and(is_vector_entry))
         .collect();
     if variants.is_empty() {
         return;
