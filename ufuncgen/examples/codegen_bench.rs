@@ -89,7 +89,11 @@ fn exp_asin(ty: Scalar) -> Function {
 /// `sin(x) * cos(x) + log1p(x * x)`
 fn trig_log1p(ty: Scalar) -> Function {
     let x = || var(0, ty);
-    let sc = bin(BinaryOp::Mul, call(MathFn::Sin, x()), call(MathFn::Cos, x()));
+    let sc = bin(
+        BinaryOp::Mul,
+        call(MathFn::Sin, x()),
+        call(MathFn::Cos, x()),
+    );
     let l = call(MathFn::Log1p, bin(BinaryOp::Mul, x(), x()));
     function(1, ty, bin(BinaryOp::Add, sc, l))
 }
@@ -106,7 +110,9 @@ fn column(k: usize, n: usize, ty: Scalar) -> Vec<u8> {
         _ => 0.5 + (i % 777) as f64 * 0.02,
     };
     if ty == Scalar::F32 {
-        (0..n).flat_map(|i| (value(i) as f32).to_ne_bytes()).collect()
+        (0..n)
+            .flat_map(|i| (value(i) as f32).to_ne_bytes())
+            .collect()
     } else {
         (0..n).flat_map(|i| value(i).to_ne_bytes()).collect()
     }
@@ -153,10 +159,26 @@ fn main() -> Result<(), String> {
     let kernels = [
         ("rc  v*(1-exp(1/t))        f64", rc(), true),
         ("axpy 2.5*x+y              f64", axpy(), true),
-        ("exp(arcsin(x))            f64", exp_asin(Scalar::F64), false),
-        ("exp(arcsin(x))            f32", exp_asin(Scalar::F32), false),
-        ("sin*cos+log1p(x*x)        f64", trig_log1p(Scalar::F64), false),
-        ("sin*cos+log1p(x*x)        f32", trig_log1p(Scalar::F32), false),
+        (
+            "exp(arcsin(x))            f64",
+            exp_asin(Scalar::F64),
+            false,
+        ),
+        (
+            "exp(arcsin(x))            f32",
+            exp_asin(Scalar::F32),
+            false,
+        ),
+        (
+            "sin*cos+log1p(x*x)        f64",
+            trig_log1p(Scalar::F64),
+            false,
+        ),
+        (
+            "sin*cos+log1p(x*x)        f32",
+            trig_log1p(Scalar::F32),
+            false,
+        ),
     ];
     for (k, (name, f, with_10m)) in kernels.iter().enumerate() {
         let mut compile_ms = Vec::new();
