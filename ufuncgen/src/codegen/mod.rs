@@ -11,6 +11,7 @@ mod loops;
 pub(crate) mod math;
 mod target;
 mod value;
+mod vector_abi;
 
 pub use target::{host_info, HostInfo, Target};
 
@@ -59,6 +60,7 @@ pub fn compile_loop(
     let kernel_name = format!("{symbol}.kernel");
     let kernel = kernel::build_kernel(&ctx, &module, func, &kernel_name, opts.fastmath, target)?;
     loops::build_loop(&ctx, &module, kernel, func, symbol, target)?;
+    vector_abi::pin_vector_variants(&module);
     module
         .verify()
         .map_err(|e| format!("invalid LLVM IR for {symbol}: {e}"))?;
