@@ -236,6 +236,24 @@ impl Checker<'_> {
                     self.expr(e)?;
                     same(self.f.ret, e.ty, "return")?;
                 }
+                StmtKind::ReturnVoid => {
+                    if !self.f.is_gufunc() {
+                        return Err("bare return in a scalar kernel".into());
+                    }
+                }
+                StmtKind::Store {
+                    array,
+                    index,
+                    value,
+                } => {
+                    let a = self.array(*array)?;
+                    if !a.writable {
+                        return Err(format!("store to read-only array {array}"));
+                    }
+                    self.index(a, index)?;
+                    self.expr(value)?;
+                    same(a.dtype, value.ty, "stored value")?;
+                }
             }
         }
         Ok(())
@@ -351,7 +369,37 @@ impl Checker<'_> {
                 same(e.ty.real_part(), r.ty, "complex part")?;
                 same(e.ty.real_part(), i.ty, "complex part")
             }
+            ExprKind::Load { array, index } => {
+                let a = self.array(*array)?;
+                self.index(a, index)?;
+                same(a.dtype, e.ty, "loaded value")
+            }
+            ExprKind::Shape(array, axis) => {
+                if *axis >= self.array(*array)?.ndim {
+                    return Err(format!("shape axis {axis} of {array}"));
+                }
+                same(Scalar::I64, e.ty, "shape")
+            }
         }
+    }
+
+    fn array(&self, id: ir::ArrayId) -> Result<&ir::ArrayDecl, String> {
+        self.f
+            .arrays
+            .get(id.0 as usize)
+            .ok_or(format!("unknown array {id}"))
+    }
+
+    /// One int64 index per dimension.
+    fn index(&self, a: &ir::ArrayDecl, index: &[ir::Expr]) -> Result<(), String> {
+        if index.len() != a.ndim as usize {
+            return Err(format!("{} indices for {} dimensions", index.len(), a.ndim));
+        }
+        for ix in index {
+            self.expr(ix)?;
+            same(Scalar::I64, ix.ty, "index")?;
+        }
+        Ok(())
     }
 }
 
