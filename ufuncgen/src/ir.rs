@@ -179,7 +179,10 @@ pub enum ExprKind {
     /// `array[index...]`: one int64 index per dimension, negative ones counting from the end;
     /// an index still out of range raises `IndexError` when `Function::boundscheck` is set.
     /// `Expr::ty` is the array's dtype.
-    Load { array: ArrayId, index: Vec<Expr> },
+    Load {
+        array: ArrayId,
+        index: Vec<Expr>,
+    },
     /// `array.shape[axis]`, an int64.
     Shape(ArrayId, u32),
 }
@@ -436,7 +439,11 @@ impl fmt::Display for Function {
             }
         }
         if self.is_gufunc() {
-            let checks = if self.boundscheck { "" } else { " boundscheck=False" };
+            let checks = if self.boundscheck {
+                ""
+            } else {
+                " boundscheck=False"
+            };
             writeln!(f, "){checks}:")?;
         } else {
             writeln!(f, ") -> {}:", self.ret)?;

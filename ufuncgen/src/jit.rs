@@ -95,9 +95,7 @@ fn create_jit() -> Result<Jit, String> {
     // SAFETY: plain ORC C API use; every created object is either owned by the LLJIT or freed.
     unsafe {
         // libm must be visible to dlsym(RTLD_DEFAULT) even when the host binary never used it.
-        for lib in [c"libm.so.6"] {
-            llvm_sys::support::LLVMLoadLibraryPermanently(lib.as_ptr());
-        }
+        llvm_sys::support::LLVMLoadLibraryPermanently(c"libm.so.6".as_ptr());
         let mut lljit: LLVMOrcLLJITRef = std::ptr::null_mut();
         take_error(LLVMOrcCreateLLJIT(&mut lljit, LLVMOrcCreateLLJITBuilder()))?;
         LLVMOrcExecutionSessionSetErrorReporter(

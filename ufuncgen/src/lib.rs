@@ -123,8 +123,7 @@ pub fn compile_gufunc(
         let args = spec::gufunc::bind(&sig, &parsed).map_err(|m| {
             signature_error(format!("signature {text:?} does not fit the layout: {m}"))
         })?;
-        let func =
-            lower::lower_gufunc(spec, &kernel, &sig, &args, writable_args, boundscheck)?;
+        let func = lower::lower_gufunc(spec, &kernel, &sig, &args, writable_args, boundscheck)?;
         let cores = core_args(&args, &order);
         let symbol = codegen::loop_symbol(&spec.name, &func, Some(unique * 1000 + i as u64));
         let code = codegen::compile_gufunc_loop(
@@ -162,7 +161,10 @@ pub fn compile_gufunc(
 
 /// How the loop finds each argument's core sizes (indices into `dimensions[1..]`, in NumPy's
 /// order of first appearance) and whether it passes the argument as an array.
-fn core_args(args: &[spec::gufunc::GuArg], order: &[spec::layout::CoreDim]) -> Vec<codegen::CoreArg> {
+fn core_args(
+    args: &[spec::gufunc::GuArg],
+    order: &[spec::layout::CoreDim],
+) -> Vec<codegen::CoreArg> {
     use spec::layout::CoreDim;
     args.iter()
         .map(|a| {

@@ -86,16 +86,11 @@ impl<'ctx> Cg<'_, 'ctx> {
         let f = self.shim_fn("ufg_index_error", |ctx| {
             let i64t = ctx.i64_type();
             let ptr = ctx.ptr_type(AddressSpace::default());
-            ctx.void_type().fn_type(
-                &[i64t.into(), i64t.into(), i64t.into(), ptr.into()],
-                false,
-            )
+            ctx.void_type()
+                .fn_type(&[i64t.into(), i64t.into(), i64t.into(), ptr.into()], false)
         });
-        self.b.build_call(
-            f,
-            &[index.into(), axis.into(), size.into(), msg.into()],
-            "",
-        )?;
+        self.b
+            .build_call(f, &[index.into(), axis.into(), size.into(), msg.into()], "")?;
         Ok(())
     }
 
@@ -117,11 +112,21 @@ impl<'ctx> Cg<'_, 'ctx> {
             let im = b.build_load(ft, pi, "im")?.into_float_value();
             Val::Complex(re, im)
         } else if dtype.is_float() {
-            Val::Float(b.build_load(mem_type(self.ctx, dtype), p, "x")?.into_float_value())
+            Val::Float(
+                b.build_load(mem_type(self.ctx, dtype), p, "x")?
+                    .into_float_value(),
+            )
         } else {
-            let raw = b.build_load(mem_type(self.ctx, dtype), p, "x")?.into_int_value();
+            let raw = b
+                .build_load(mem_type(self.ctx, dtype), p, "x")?
+                .into_int_value();
             if dtype == Scalar::Bool {
-                Val::Int(b.build_int_compare(IntPredicate::NE, raw, raw.get_type().const_zero(), "b")?)
+                Val::Int(b.build_int_compare(
+                    IntPredicate::NE,
+                    raw,
+                    raw.get_type().const_zero(),
+                    "b",
+                )?)
             } else {
                 Val::Int(raw)
             }

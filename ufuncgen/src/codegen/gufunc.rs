@@ -52,7 +52,9 @@ pub(crate) fn stop_on_failure<'ctx>(
     exit: BasicBlock<'ctx>,
     cont: BasicBlock<'ctx>,
 ) -> CgResult<()> {
-    let v = b.build_load(ctx.i8_type(), failed, "failed")?.into_int_value();
+    let v = b
+        .build_load(ctx.i8_type(), failed, "failed")?
+        .into_int_value();
     let stop = b.build_int_compare(IntPredicate::NE, v, ctx.i8_type().const_zero(), "stop")?;
     b.build_conditional_branch(stop, exit, cont)?;
     b.position_at_end(cont);

@@ -93,7 +93,10 @@ pub(crate) fn build_kernel<'ctx>(
             Some(id) => {
                 params.push(ptr.into());
                 let ndim = func.arrays[id.0 as usize].ndim as usize;
-                params.extend(std::iter::repeat_n(BasicMetadataTypeEnum::from(i64t), 2 * ndim));
+                params.extend(std::iter::repeat_n(
+                    BasicMetadataTypeEnum::from(i64t),
+                    2 * ndim,
+                ));
             }
             None => params.push(abi_type(ctx, d.ty).into()),
         }

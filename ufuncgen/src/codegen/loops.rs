@@ -99,7 +99,8 @@ impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
         let (args, dims, steps) = (self.param(0)?, self.param(1)?, self.param(2)?);
         let ptr_t = self.ctx.ptr_type(AddressSpace::default());
         let n = b.build_load(self.i64t, dims, "n")?.into_int_value();
-        self.failed.set(Some(super::gufunc::failure_flag(self.ctx, b)?));
+        self.failed
+            .set(Some(super::gufunc::failure_flag(self.ctx, b)?));
         let types: Vec<Scalar> = (0..func.params as usize)
             .map(|i| func.locals[i].ty)
             .chain(std::iter::once(func.ret))

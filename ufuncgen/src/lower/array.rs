@@ -46,7 +46,10 @@ impl Lowerer<'_> {
 
     fn array_name(&self, id: ArrayId) -> &str {
         let param = self.decl(id).param.0 as usize;
-        self.kernel.params.get(param).map_or("?", |p| p.name.as_str())
+        self.kernel
+            .params
+            .get(param)
+            .map_or("?", |p| p.name.as_str())
     }
 
     /// `array.shape[axis]` as an int64 expression.
@@ -325,7 +328,9 @@ impl Lowerer<'_> {
         let Expr::Attribute(a) = value else {
             return Ok(None);
         };
-        let Some(id) = self.array_named(&a.value).filter(|_| a.attr.id.as_str() == "shape")
+        let Some(id) = self
+            .array_named(&a.value)
+            .filter(|_| a.attr.id.as_str() == "shape")
         else {
             return Ok(None);
         };
@@ -343,10 +348,9 @@ impl Lowerer<'_> {
         }
         for (axis, target) in names.iter().enumerate() {
             let Expr::Name(n) = target else {
-                return Err(self.unsupported(
-                    "only names can be unpacked from a shape",
-                    target.range(),
-                ));
+                return Err(
+                    self.unsupported("only names can be unpacked from a shape", target.range())
+                );
             };
             let v = self.shape(id, axis as u32, a.range);
             out.push(self.store(n.id.as_str(), v, range)?);
@@ -358,7 +362,9 @@ impl Lowerer<'_> {
     pub(super) fn check_rebind(&self, name: &str, range: TextRange) -> Result<(), CompileError> {
         match self.array_param(name) {
             Some(_) => Err(self.typing(
-                format!("cannot assign to the array argument '{name}' (store into it: {name}[i] = ...)"),
+                format!(
+                    "cannot assign to the array argument '{name}' (store into it: {name}[i] = ...)"
+                ),
                 range,
             )),
             None => Ok(()),

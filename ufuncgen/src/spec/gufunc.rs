@@ -57,7 +57,9 @@ pub fn bind(sig: &Signature, layout: &Layout) -> Result<Vec<GuArg>, String> {
                     "{which} is the scalar {s}, but the layout gives it core dimensions {shown}"
                 ))
             }
-            ArgType::Array(a) if a.ndim as usize != core.len() && !(a.ndim == 1 && core.is_empty()) => {
+            ArgType::Array(a)
+                if a.ndim as usize != core.len() && !(a.ndim == 1 && core.is_empty()) =>
+            {
                 return Err(format!(
                     "{which} is a {}-d array, but the layout gives it {} core dimension{} {shown}",
                     a.ndim,

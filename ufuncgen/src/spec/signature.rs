@@ -67,9 +67,11 @@ impl Signature {
         match ret {
             None | Some(TypeSpec::Void) => {}
             Some(_) => {
-                return Err("a guvectorize signature returns 'void' (or leaves the return \
+                return Err(
+                    "a guvectorize signature returns 'void' (or leaves the return \
                             type out): outputs are written through array arguments"
-                    .into())
+                        .into(),
+                )
             }
         }
         let args = args
@@ -432,7 +434,10 @@ mod tests {
         let a1 = arr(F64, 1, Contiguity::Any);
         let cases: &[(&str, Vec<ArgType>)] = &[
             ("void(float64[:], float64[:], float64[:])", vec![a1, a1, a1]),
-            ("(float64[:], int64, float64[:])", vec![a1, ArgType::Scalar(I64), a1]),
+            (
+                "(float64[:], int64, float64[:])",
+                vec![a1, ArgType::Scalar(I64), a1],
+            ),
             ("f8[:], f8[:]", vec![a1, a1]),
             ("(f8[:], f8[:])", vec![a1, a1]),
             ("none(f8[:])", vec![a1]),
@@ -445,7 +450,10 @@ mod tests {
                     arr(C128, 2, Contiguity::F),
                 ],
             ),
-            ("void(i4, u1[:,:,:])", vec![ArgType::Scalar(I32), arr(U8, 3, Contiguity::Any)]),
+            (
+                "void(i4, u1[:,:,:])",
+                vec![ArgType::Scalar(I32), arr(U8, 3, Contiguity::Any)],
+            ),
         ];
         for (text, want) in cases {
             let sig = Signature::parse_gufunc(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
