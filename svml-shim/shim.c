@@ -50,3 +50,12 @@ int ufg_take_error(const char **message) {
     ufg_error_message = NULL;
     return kind;
 }
+
+/* Records an error whose message is copied (a worker thread's error carried back to the
+ * calling thread by the parallel runtime). */
+void ufg_set_error_text(int kind, const char *message) {
+    if (ufg_error_kind != 0) return;
+    snprintf(ufg_error_buffer, sizeof ufg_error_buffer, "%s", message ? message : "");
+    ufg_error_kind = kind;
+    ufg_error_message = ufg_error_buffer;
+}

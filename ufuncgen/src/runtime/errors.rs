@@ -5,6 +5,7 @@ use std::ffi::{c_char, c_int, CStr};
 
 extern "C" {
     fn ufg_take_error(message: *mut *const c_char) -> c_int;
+    fn ufg_set_error_text(kind: c_int, message: *const c_char);
 }
 
 /// The kind codes generated code passes to `ufg_set_error`.
@@ -41,6 +42,14 @@ pub fn take_runtime_error() -> Option<(i32, String)> {
     Some((kind, text))
 }
 
+/// Records an error on this thread unless one is pending (first error wins): how the parallel
+/// runtime hands a worker's error to the calling thread.
+pub fn restore_runtime_error(kind: i32, message: &str) {
+    let text = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
+    // SAFETY: a NUL-terminated string the shim copies before returning.
+    unsafe { ufg_set_error_text(kind, text.as_ptr()) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +77,16 @@ mod tests {
                 kind::INDEX,
                 "index -7 is out of bounds for axis 1 with size 5 in 'f' (k.py, line 3)".into()
             ))
+        );
+    }
+
+    #[test]
+    fn restored_errors_are_copied_and_do_not_override() {
+        restore_runtime_error(kind::INDEX, "from a worker");
+        restore_runtime_error(kind::VALUE, "later");
+        assert_eq!(
+            take_runtime_error(),
+            Some((kind::INDEX, "from a worker".into()))
         );
     }
 
