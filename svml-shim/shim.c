@@ -23,11 +23,13 @@ static _Thread_local int ufg_error_kind;
 static _Thread_local const char *ufg_error_message;
 static _Thread_local char ufg_error_buffer[512];
 
-/* Records an error with a static message (generated code passes global constants). */
+/* Records an error. The message is copied: generated code passes constants of its own module,
+ * which may be freed (with the ufunc) before anyone takes the error. */
 void ufg_set_error(int kind, const char *message) {
     if (ufg_error_kind != 0) return;
+    snprintf(ufg_error_buffer, sizeof ufg_error_buffer, "%s", message ? message : "");
     ufg_error_kind = kind;
-    ufg_error_message = message;
+    ufg_error_message = ufg_error_buffer;
 }
 
 /* Records an IndexError naming the index, axis and size; `where` is a static
@@ -49,13 +51,4 @@ int ufg_take_error(const char **message) {
     ufg_error_kind = 0;
     ufg_error_message = NULL;
     return kind;
-}
-
-/* Records an error whose message is copied (a worker thread's error carried back to the
- * calling thread by the parallel runtime). */
-void ufg_set_error_text(int kind, const char *message) {
-    if (ufg_error_kind != 0) return;
-    snprintf(ufg_error_buffer, sizeof ufg_error_buffer, "%s", message ? message : "");
-    ufg_error_kind = kind;
-    ufg_error_message = ufg_error_buffer;
 }

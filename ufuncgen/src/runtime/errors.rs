@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, CStr};
 
 extern "C" {
     fn ufg_take_error(message: *mut *const c_char) -> c_int;
-    fn ufg_set_error_text(kind: c_int, message: *const c_char);
+    fn ufg_set_error(kind: c_int, message: *const c_char);
 }
 
 /// The kind codes generated code passes to `ufg_set_error`.
@@ -25,8 +25,8 @@ pub mod kind {
 /// Takes (and clears) the error the last loop on this thread recorded: its kind and message.
 pub fn take_runtime_error() -> Option<(i32, String)> {
     let mut message: *const c_char = std::ptr::null();
-    // SAFETY: the shim writes a pointer to a NUL-terminated string (static, or its per-thread
-    // buffer) or null; we copy it before anything else can record an error on this thread.
+    // SAFETY: the shim writes a pointer to its per-thread NUL-terminated buffer (or null); we
+    // copy it before anything else can record an error on this thread.
     let kind = unsafe { ufg_take_error(&mut message) };
     if kind == 0 {
         return None;
@@ -47,7 +47,7 @@ pub fn take_runtime_error() -> Option<(i32, String)> {
 pub fn restore_runtime_error(kind: i32, message: &str) {
     let text = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
     // SAFETY: a NUL-terminated string the shim copies before returning.
-    unsafe { ufg_set_error_text(kind, text.as_ptr()) };
+    unsafe { ufg_set_error(kind, text.as_ptr()) };
 }
 
 #[cfg(test)]
@@ -55,7 +55,6 @@ mod tests {
     use super::*;
 
     extern "C" {
-        fn ufg_set_error(kind: c_int, message: *const c_char);
         fn ufg_index_error(index: i64, axis: i64, size: i64, location: *const c_char);
     }
 
