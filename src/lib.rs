@@ -1,8 +1,179 @@
 //! The Python extension `ufuncgen._native`: converts errors, registers ufuncs, owns lifetimes.
+//!
+//! Everything here is glue: the compiler crate does the work, `register` talks to NumPy.
 
+mod errors;
+mod kernel;
+mod numpy_api;
+mod register;
+mod testing;
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::kernel::{GlobalArg, SourceArg};
+use crate::numpy_api::IdentityCode;
+use crate::register::{Identity, LoopEntry, UfuncOwner};
+
+/// Decorator options, as the `options` dict of `compile_vectorize`.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct OptionsArg {
+    fastmath: bool,
+    /// NumPy's identity code (`PyUFunc_Zero`, ...), already validated by the decorator.
+    identity: i32,
+    identity_value: Option<Py<PyAny>>,
+}
+
+fn identity_of(options: &OptionsArg, py: Python<'_>) -> PyResult<Identity> {
+    let code = IdentityCode::from_raw(options.identity)
+        .ok_or_else(|| PyValueError::new_err(format!("bad identity code {}", options.identity)))?;
+    Ok(Identity {
+        code,
+        value: options.identity_value.as_ref().map(|v| v.clone_ref(py)),
+    })
+}
+
+/// Compiles a `vectorize` kernel for every signature and returns the `numpy.ufunc`.
+#[pyfunction]
+fn compile_vectorize<'py>(
+    py: Python<'py>,
+    name: String,
+    doc: Option<String>,
+    source: SourceArg,
+    signatures: Vec<String>,
+    globals: Vec<GlobalArg<'py>>,
+    options: OptionsArg,
+) -> PyResult<Bound<'py, PyAny>> {
+    let identity = identity_of(&options, py)?;
+    let spec = kernel::kernel_spec(name, source, signatures, globals, options.fastmath)?;
+    let compiled = py
+        .detach(|| ufuncgen::compile_ufunc(&spec))
+        .map_err(|e| errors::to_pyerr(py, &e))?;
+    let loops: Vec<LoopEntry> = compiled.loops.iter().map(LoopEntry::from).collect();
+    let nin = loops.first().map_or(0, |l| l.inputs.len());
+    register::create_ufunc(
+        py,
+        &spec.name,
+        doc.as_deref(),
+        nin,
+        &loops,
+        &identity,
+        Some(compiled),
+    )
+}
+
+fn our_owner<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, UfuncOwner>> {
+    register::owner_of(ufunc)?.ok_or_else(|| {
+        PyTypeError::new_err("inspection needs a ufunc created by ufuncgen, not a NumPy one")
+    })
+}
+
+/// Signature text → optimized LLVM IR, in signature order.
+fn loop_ir(ufunc: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
+    let owner = our_owner(ufunc)?;
+    Ok(owner
+        .get()
+        .compiled()
+        .map(|c| {
+            c.loops
+                .iter()
+                .map(|l| (l.signature.clone(), l.llvm_ir.clone()))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// `{signature: optimized LLVM IR}` of a ufunc made by ufuncgen.
+#[pyfunction]
+fn inspect_llvm<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(ufunc.py());
+    for (sig, ir) in loop_ir(ufunc)? {
+        out.set_item(sig, ir)?;
+    }
+    Ok(out)
+}
+
+/// `{signature: assembly for the host CPU}` of a ufunc made by ufuncgen.
+#[pyfunction]
+fn inspect_asm<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    let py = ufunc.py();
+    let irs = loop_ir(ufunc)?;
+    let asm = py
+        .detach(|| {
+            let target = ufuncgen::codegen::Target::host();
+            irs.into_iter()
+                .map(|(sig, ir)| Ok((sig, ufuncgen::codegen::asm_from_ir(&ir, &target)?)))
+                .collect::<Result<Vec<_>, String>>()
+        })
+        .map_err(PyRuntimeError::new_err)?;
+    let out = PyDict::new(py);
+    for (sig, text) in asm {
+        out.set_item(sig, text)?;
+    }
+    Ok(out)
+}
+
+/// `(llvm_version, cpu_name, cpu_features)` for `ufuncgen.config()`.
+#[pyfunction]
+fn host_info(py: Python<'_>) -> (String, String, Vec<String>) {
+    let info = py.detach(ufuncgen::codegen::host_info);
+    (info.llvm_version, info.cpu_name, info.cpu_features)
+}
+
+/// Binds the vector-math entry points (first call wins; later calls report that binding):
+/// `candidates` are extra places to look for SVML. Returns `(library, svml_path)`.
+#[pyfunction]
+fn init_vector_math(
+    py: Python<'_>,
+    candidates: Vec<std::path::PathBuf>,
+) -> (&'static str, Option<String>) {
+    let state =
+        py.detach(|| ufuncgen::vecmath::init(&ufuncgen::vecmath::Settings::from_env(candidates)));
+    (
+        state.tier.name(),
+        state
+            .svml_path
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
+    )
+}
+
+/// A ufunc with hand-written `dd->d` and `ff->f` add loops (tests registration and lifetimes).
+#[pyfunction]
+#[pyo3(signature = (name, doc, identity, identity_value=None))]
+fn _test_ufunc<'py>(
+    py: Python<'py>,
+    name: &str,
+    doc: Option<&str>,
+    identity: i32,
+    identity_value: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let options = OptionsArg {
+        fastmath: false,
+        identity,
+        identity_value,
+    };
+    let identity = identity_of(&options, py)?;
+    register::create_ufunc(py, name, doc, 2, &testing::add_loops(), &identity, None)
+}
+
+/// How many ufuncs created by this module are alive.
+#[pyfunction]
+fn _live_ufuncs() -> usize {
+    register::live_owners()
+}
 
 #[pymodule]
-fn _native(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(compile_vectorize, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect_llvm, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect_asm, m)?)?;
+    m.add_function(wrap_pyfunction!(host_info, m)?)?;
+    m.add_function(wrap_pyfunction!(init_vector_math, m)?)?;
+    m.add_function(wrap_pyfunction!(_test_ufunc, m)?)?;
+    m.add_function(wrap_pyfunction!(_live_ufuncs, m)?)?;
+    m.add_class::<UfuncOwner>()?;
     Ok(())
 }

@@ -352,23 +352,30 @@ impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
             Ok(())
         })?;
         if parallel {
-            self.mark_parallel(latch, group)?;
+            let prop = self.ctx.metadata_node(&[
+                self.ctx
+                    .metadata_string("llvm.loop.parallel_accesses")
+                    .into(),
+                group.into(),
+            ]);
+            self.mark_loop(latch, prop)?;
+        } else if stride == Stride::Contiguous {
+            // Only overlapping operands get here (accumulate): they cannot be vectorized, so
+            // spare the compile time of a vector version that its run-time check would skip.
+            let off = self.ctx.bool_type().const_zero();
+            let prop = self.ctx.metadata_node(&[
+                self.ctx
+                    .metadata_string("llvm.loop.vectorize.enable")
+                    .into(),
+                off.into(),
+            ]);
+            self.mark_loop(latch, prop)?;
         }
         Ok(())
     }
 
-    /// Attaches a loop ID whose `llvm.loop.parallel_accesses` names `group`.
-    fn mark_parallel(
-        &self,
-        latch: InstructionValue<'ctx>,
-        group: MetadataValue<'ctx>,
-    ) -> CgResult<()> {
-        let prop = self.ctx.metadata_node(&[
-            self.ctx
-                .metadata_string("llvm.loop.parallel_accesses")
-                .into(),
-            group.into(),
-        ]);
+    /// Attaches a loop ID carrying one property node to the loop's latch branch.
+    fn mark_loop(&self, latch: InstructionValue<'ctx>, prop: MetadataValue<'ctx>) -> CgResult<()> {
         let id = self
             .ctx
             .metadata_node(&[self.ctx.metadata_string("self").into(), prop.into()]);

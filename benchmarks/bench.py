@@ -1,0 +1,248 @@
+"""Times ufuncgen against NumPy (and numexpr and Numba when they are importable).
+
+Prints markdown tables: ns/element of each contender on the demo kernels and on the
+memory-bound ``2.5 * x + y`` at several sizes, the compile time of a one-signature vectorize,
+the time of ``import ufuncgen`` in a fresh interpreter, and the call overhead on 1-element
+arrays. Every number is a median over repeated runs in one process, with the contenders
+interleaved so that drift (turbo, other load) hits them alike. Run by hand: ``make bench``
+(``make bench BENCH_ARGS=--quick`` for a short run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+
+import kernels  # noqa: E402  (the demo kernels live in examples/)
+
+import ufuncgen  # noqa: E402
+
+
+def optional(name: str):
+    """The module if it can be imported, else None (numexpr and Numba are not set-up's job)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+ne = optional("numexpr")
+numba = optional("numba")
+
+
+def axpy(x, y):
+    """The memory-bound kernel: two loads, one store, two flops per element."""
+    return 2.5 * x + y
+
+
+@dataclass
+class Case:
+    """One benchmark kernel: how to make inputs and how each contender computes it."""
+
+    name: str
+    make_inputs: Callable[[np.random.Generator, int], tuple]
+    contenders: dict[str, Callable[..., object]]
+
+
+def build_cases() -> list[Case]:
+    """Compiles every kernel once per contender and returns the cases to time."""
+    rc = ufuncgen.vectorize(["float64(float64, float64)"])(kernels.rc_filter)
+    ea = ufuncgen.vectorize(kernels.EXP_ARCSIN_SIGS)(kernels.exp_arcsin)
+    add = ufuncgen.vectorize(["int64(int64, int64)"], identity=0)(kernels.add)
+    ax = ufuncgen.vectorize(["float64(float64, float64)"])(axpy)
+
+    def f64_pair(rng, n):
+        return rng.uniform(-10, 10, n), rng.uniform(0.5, 5.0, n)
+
+    def unit(dtype):
+        return lambda rng, n: (rng.uniform(-1, 1, n).astype(dtype),)
+
+    def ints(rng, n):
+        return (rng.integers(-1_000_000, 1_000_000, n, dtype=np.int64),)
+
+    cases = [
+        Case(
+            "rc_filter f8",
+            f64_pair,
+            {"numpy": lambda v, t: v * (1 - np.exp(1 / t)), "ufuncgen": rc},
+        ),
+        Case("exp_arcsin f8", unit(np.float64), {"numpy": kernels.exp_arcsin, "ufuncgen": ea}),
+        Case("exp_arcsin f4", unit(np.float32), {"numpy": kernels.exp_arcsin, "ufuncgen": ea}),
+        Case("add.reduce i8", ints, {"numpy": np.add.reduce, "ufuncgen": add.reduce}),
+        Case("2.5*x+y f8", f64_pair, {"numpy": axpy, "ufuncgen": ax}),
+    ]
+    if ne is not None:
+        ne.set_num_threads(1)
+        exprs = {
+            "rc_filter f8": ("v * (1 - exp(1 / t))", "vt"),
+            "exp_arcsin f8": ("exp(arcsin(x))", "x"),
+            "exp_arcsin f4": ("exp(arcsin(x))", "x"),
+            "add.reduce i8": ("sum(x)", "x"),
+            "2.5*x+y f8": ("2.5 * x + y", "xy"),
+        }
+        for case in cases:
+            expr, names = exprs[case.name]
+            case.contenders["numexpr"] = lambda *a, e=expr, n=names: ne.evaluate(
+                e, local_dict=dict(zip(n, a, strict=True))
+            )
+    if numba is not None:
+        nv = numba.vectorize
+        nb = {
+            "rc_filter f8": nv(["float64(float64, float64)"])(kernels.rc_filter),
+            "exp_arcsin f8": nv(kernels.EXP_ARCSIN_SIGS)(kernels.exp_arcsin),
+            "add.reduce i8": nv(["int64(int64, int64)"], identity=0)(kernels.add).reduce,
+            "2.5*x+y f8": nv(["float64(float64, float64)"])(axpy),
+        }
+        nb["exp_arcsin f4"] = nb["exp_arcsin f8"]
+        for case in cases:
+            case.contenders["numba"] = nb[case.name]
+    return cases
+
+
+def sample(fn: Callable[[], object], number: int) -> float:
+    """Seconds per call of ``fn``, over one batch of ``number`` calls."""
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number
+
+
+def calls_per_sample(fn: Callable[[], object], target_s: float) -> int:
+    """How many calls make one sample last about ``target_s`` (small inputs need batches)."""
+    once = sample(fn, 1)
+    return max(1, min(100_000, int(target_s / max(once, 1e-9))))
+
+
+def time_interleaved(fns: dict[str, Callable[[], object]], repeats: int, target_s: float):
+    """Median seconds per call of each function, sampled round-robin."""
+    numbers = {name: calls_per_sample(fn, target_s) for name, fn in fns.items()}
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            samples[name].append(sample(fn, numbers[name]))
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def markdown(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def bench_kernels(cases: list[Case], sizes: list[int], repeats: int, target_s: float) -> str:
+    rng = np.random.default_rng(7)
+    names = ["numpy", "ufuncgen"] + [c for c in ("numexpr", "numba") if c in cases[0].contenders]
+    rows = []
+    for case in cases:
+        for n in sizes:
+            inputs = case.make_inputs(rng, n)
+            fns = {name: (lambda f=case.contenders[name], a=inputs: f(*a)) for name in names}
+            secs = time_interleaved(fns, repeats, target_s)
+            ns = {name: secs[name] * 1e9 / n for name in names}
+            rows.append(
+                [case.name, f"{n:.0e}"]
+                + [f"{ns[name]:.3f}" for name in names]
+                + [f"{ns['numpy'] / ns['ufuncgen']:.2f}x"]
+            )
+    header = ["kernel", "n"] + [f"{name} ns/elem" for name in names] + ["NumPy/ufuncgen"]
+    return markdown(header, rows)
+
+
+def bench_compile(count: int) -> str:
+    """Median of fresh one-signature compiles (each a new ufunc: no caching in between)."""
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        ufuncgen.vectorize(["float64(float64, float64)"])(kernels.rc_filter)
+        times.append(time.perf_counter() - start)
+    row = [f"vectorize rc_filter, 1 signature, {count} fresh compiles"]
+    row += [f"{statistics.median(times) * 1e3:.1f}", f"{min(times) * 1e3:.1f}"]
+    return markdown(["compile", "median ms", "min ms"], [row])
+
+
+def bench_import(count: int) -> str:
+    """Fresh interpreters: ``import numpy`` alone, then ``import ufuncgen`` (which imports it)."""
+    code = "import time; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
+    rows = []
+    for module in ("numpy", "ufuncgen"):
+        runs = [
+            float(subprocess.check_output([sys.executable, "-c", code.format(module)], text=True))
+            for _ in range(count)
+        ]
+        rows.append([f"import {module}", f"{statistics.median(runs) * 1e3:.1f}"])
+    return markdown(["fresh interpreter", "median ms"], rows)
+
+
+def bench_overhead(repeats: int, target_s: float) -> str:
+    """Cost of one call on 1-element float64 arrays: dispatch and set-up, no real work."""
+    add = ufuncgen.vectorize(["float64(float64, float64)"])(kernels.add)
+    x, y = np.ones(1), np.ones(1)
+    out = np.empty(1)
+    fns = {
+        "np.add(x, y)": lambda: np.add(x, y),
+        "ufuncgen add(x, y)": lambda: add(x, y),
+        "np.add(x, y, out=out)": lambda: np.add(x, y, out=out),
+        "ufuncgen add(x, y, out=out)": lambda: add(x, y, out=out),
+    }
+    if numba is not None:
+        nb_add = numba.vectorize(["float64(float64, float64)"])(kernels.add)
+        fns["numba add(x, y)"] = lambda: nb_add(x, y)
+    secs = time_interleaved(fns, repeats, target_s)
+    return markdown(
+        ["1-element call", "median ns"], [[k, f"{v * 1e9:.0f}"] for k, v in secs.items()]
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    parser.add_argument("--output", type=Path, help="also write the tables to this file")
+    args = parser.parse_args(argv)
+
+    sizes = [10**3, 10**5, 10**6] if args.quick else [10**3, 10**5, 10**6, 10**7]
+    repeats = 3 if args.quick else 7
+    target_s = 0.01 if args.quick else 0.05
+
+    cfg = ufuncgen.config()
+    extra = (
+        ", ".join(f"{m.__name__} {m.__version__}" for m in (ne, numba) if m is not None)
+        or "numexpr and Numba not installed"
+    )
+    parts = [
+        f"# ufuncgen benchmarks\n\nufuncgen {ufuncgen.__version__}, LLVM {cfg['llvm_version']}, "
+        f"CPU {cfg['cpu_name']}, vector library {cfg['vector_library']}, NumPy {np.__version__}, "
+        f"{extra}; one thread everywhere; medians of {repeats} interleaved samples.",
+    ]
+    print(parts[0], flush=True)
+    sections = [
+        (
+            "## Kernels (ns per element, lower is better)",
+            lambda: bench_kernels(build_cases(), sizes, repeats, target_s),
+        ),
+        ("## Compile time", lambda: bench_compile(5 if args.quick else 10)),
+        ("## Import time", lambda: bench_import(3 if args.quick else 7)),
+        ("## Call overhead", lambda: bench_overhead(repeats, target_s)),
+    ]
+    for title, run in sections:
+        text = f"{title}\n\n{run()}"
+        print(f"\n{text}", flush=True)
+        parts.append(text)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text("\n\n".join(parts) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""ufuncgen: compile typed Python kernels into real NumPy ufuncs with LLVM.
+
+The native extension (with LLVM inside) is loaded on first use, not at import.
+"""
+
+from __future__ import annotations
+
+from ._config import config
+from ._decorators import vectorize
+from ._inspect import inspect_asm, inspect_llvm
+from .errors import CompileError, SignatureError, TypingError, UnsupportedError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CompileError",
+    "SignatureError",
+    "TypingError",
+    "UnsupportedError",
+    "__version__",
+    "config",
+    "inspect_asm",
+    "inspect_llvm",
+    "vectorize",
+]

@@ -1,0 +1,29 @@
+"""`python -m ufuncgen` / the `ufuncgen` console script."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ufuncgen", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="compile a file's kernels into an extension module")
+    build.add_argument("source", help="Python file with @vectorize kernels")
+    build.add_argument("-o", "--output-dir", default=".", help="where to write the module")
+    build.add_argument("--name", help="module name (default: the source file's name)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "build":
+        print("ufuncgen build: ahead-of-time builds are not implemented yet", file=sys.stderr)
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

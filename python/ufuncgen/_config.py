@@ -1,0 +1,54 @@
+"""`ufuncgen.config()`: what this process compiles for and with."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any
+
+from ._runtime import vector_math
+
+__all__ = ["config"]
+
+
+def _num_threads() -> int:
+    default = os.cpu_count() or 1
+    raw = os.environ.get("UFUNCGEN_NUM_THREADS")
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        warnings.warn(
+            f"ignoring UFUNCGEN_NUM_THREADS={raw!r}: expected a positive integer; using {default}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return default
+    return value
+
+
+def _cache_dir() -> str:
+    raw = os.environ.get("UFUNCGEN_CACHE_DIR")
+    if raw:
+        return os.path.abspath(os.path.expanduser(raw))
+    return os.path.join(os.path.expanduser("~"), ".cache", "ufuncgen")
+
+
+def config() -> dict[str, Any]:
+    """LLVM version, host CPU, vector-math library, thread count and cache directory."""
+    from . import _native
+
+    llvm_version, cpu_name, cpu_features = _native.host_info()
+    vector_library, svml_path = vector_math()
+    return {
+        "llvm_version": llvm_version,
+        "cpu_name": cpu_name,
+        "cpu_features": list(cpu_features),
+        "vector_library": vector_library,
+        "svml_path": svml_path,
+        "num_threads": _num_threads(),
+        "cache_dir": _cache_dir(),
+    }

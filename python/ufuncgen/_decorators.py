@@ -1,0 +1,148 @@
+"""The `vectorize` decorator (Numba-compatible, nopython subset): kernel → real `numpy.ufunc`."""
+
+from __future__ import annotations
+
+import numbers
+import types
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import _source
+from ._runtime import vector_math
+from .errors import SignatureError
+
+__all__ = ["vectorize"]
+
+# NumPy's identity codes (ufuncobject.h).
+_PYUFUNC_ZERO = 0
+_PYUFUNC_ONE = 1
+_PYUFUNC_NONE = -1
+_PYUFUNC_REORDERABLE_NONE = -2
+_PYUFUNC_IDENTITY_VALUE = -3
+
+_TARGETS = ("cpu", "parallel")
+
+
+def _identity(identity: object) -> tuple[int, object]:
+    """NumPy's identity code and value for the decorator's `identity` argument."""
+    if identity is None:
+        return (_PYUFUNC_NONE, None)
+    if isinstance(identity, str):
+        if identity == "reorderable":
+            return (_PYUFUNC_REORDERABLE_NONE, None)
+    elif type(identity) is int and identity in (0, 1):
+        return (_PYUFUNC_ONE if identity else _PYUFUNC_ZERO, None)
+    elif isinstance(identity, numbers.Number | np.generic) and not isinstance(
+        identity, np.flexible | np.datetime64 | np.timedelta64
+    ):
+        return (_PYUFUNC_IDENTITY_VALUE, identity)
+    raise ValueError(
+        f"identity must be None, 0, 1, 'reorderable' or a numeric scalar, not {identity!r}"
+    )
+
+
+def _check_target(target: object) -> None:
+    if target not in _TARGETS:
+        raise ValueError(f"target must be one of {', '.join(map(repr, _TARGETS))}, not {target!r}")
+    if target == "parallel":
+        raise NotImplementedError("target='parallel' is not implemented yet")
+
+
+def _signature_list(signatures: object, func: types.FunctionType) -> list[str]:
+    """The signature strings in the user's order; anything but strings is a SignatureError."""
+    items: Sequence[object]
+    if isinstance(signatures, str):
+        items = [signatures]
+    elif isinstance(signatures, list | tuple):
+        items = signatures
+    else:
+        items = [signatures]
+    bad = [s for s in items if not isinstance(s, str)]
+    if bad:
+        code = func.__code__
+        raise SignatureError(
+            f"signatures must be strings such as 'float64(float64, float64)', not {bad[0]!r} "
+            f"(in function '{func.__name__}', file \"{code.co_filename}\", "
+            f"line {code.co_firstlineno})",
+            function=func.__name__,
+            filename=code.co_filename,
+            lineno=code.co_firstlineno,
+        )
+    return [s for s in items if isinstance(s, str)]
+
+
+def _lazy_not_implemented() -> NotImplementedError:
+    return NotImplementedError(
+        "lazy (signature-less) vectorize is not implemented yet: pass signatures, "
+        "e.g. @vectorize(['float64(float64, float64)'])"
+    )
+
+
+def vectorize(
+    signatures: Any = None,
+    *,
+    identity: object = None,
+    target: str = "cpu",
+    cache: bool = False,
+    nopython: bool = True,
+    fastmath: bool = False,
+) -> Any:
+    """Compile a scalar Python kernel into a `numpy.ufunc`, one loop per signature.
+
+    Usable as ``@vectorize(["float64(float64, float64)", ...])``, as bare ``@vectorize``
+    and as ``vectorize(sigs)(lambda a, b: ...)``. See shared/API.md for the contract.
+    """
+    if isinstance(signatures, types.FunctionType):
+        # Bare `@vectorize`: the function arrives in place of the signatures.
+        return vectorize(
+            None,
+            identity=identity,
+            target=target,
+            cache=cache,
+            nopython=nopython,
+            fastmath=fastmath,
+        )(signatures)
+    _check_target(target)
+    if cache:
+        raise NotImplementedError("cache=True is not implemented yet")
+    identity_code, identity_value = _identity(identity)
+    del nopython  # there is no object mode: nopython=False compiles the same way
+    if signatures is None or (isinstance(signatures, list | tuple) and not signatures):
+        raise _lazy_not_implemented()
+    options = {
+        "fastmath": bool(fastmath),
+        "identity": identity_code,
+        "identity_value": identity_value,
+    }
+
+    def decorate(func: Callable[..., Any]) -> np.ufunc:
+        if not isinstance(func, types.FunctionType):
+            raise TypeError(f"vectorize needs a Python function, not {type(func).__name__}")
+        sigs = _signature_list(signatures, func)
+        source = _source.kernel_source(func)
+        globals_ = _source.collect_globals(func)
+        from . import _native
+
+        vector_math()  # generated code links against the library bound here
+        ufunc = _native.compile_vectorize(
+            func.__name__,
+            func.__doc__,
+            (source.text, source.filename, source.first_line, source.col_offset),
+            sigs,
+            globals_,
+            options,
+        )
+        _set_module(ufunc, func)
+        return ufunc
+
+    return decorate
+
+
+def _set_module(ufunc: np.ufunc, func: types.FunctionType) -> None:
+    # NumPy pickles a ufunc by module and name; NumPy >= 2.2 lets us say which module.
+    try:
+        ufunc.__module__ = func.__module__
+    except (AttributeError, TypeError):
+        pass

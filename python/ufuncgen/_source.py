@@ -1,0 +1,230 @@
+"""What the compiler needs to know about a kernel function: its source text and the values of
+the names it reads from outside (globals, closure cells, builtins), frozen at decoration time."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import cmath
+import functools
+import inspect
+import math
+import types
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .errors import CompileError
+
+__all__ = ["KernelSource", "kernel_source", "collect_globals"]
+
+
+class KernelSource(NamedTuple):
+    """Source text plus where it sits in its file, so errors point at the real position."""
+
+    text: str
+    filename: str
+    first_line: int  # 1-based line of `text`'s first line in `filename`
+    col_offset: int  # characters removed from the start of every line
+
+
+def _no_source(func: types.FunctionType, why: str) -> CompileError:
+    code = func.__code__
+    return CompileError(
+        f"cannot compile '{func.__name__}': its source code is not available ({why}); "
+        "ufuncgen compiles kernels from their source, so define them in a file "
+        f"(in function '{func.__name__}', file \"{code.co_filename}\", line {code.co_firstlineno})",
+        function=func.__name__,
+        filename=code.co_filename,
+        lineno=code.co_firstlineno,
+    )
+
+
+def kernel_source(func: types.FunctionType) -> KernelSource:
+    """The dedented `def` (decorators included) or the text of the lambda expression."""
+    if func.__name__ == "<lambda>":
+        return _lambda_source(func)
+    try:
+        lines, first_line = inspect.getsourcelines(func)
+    except (OSError, TypeError) as exc:
+        raise _no_source(func, str(exc)) from None
+    indent = _indent_of(lines[0])
+    return KernelSource(
+        "".join(_strip_prefix(line, indent) for line in lines),
+        func.__code__.co_filename,
+        max(first_line, 1),
+        len(indent),
+    )
+
+
+def _indent_of(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _strip_prefix(line: str, prefix: str) -> str:
+    # Lines that do not carry the prefix (inside a multi-line string, blank) are kept whole:
+    # dedenting them would change nothing the compiler looks at.
+    return line[len(prefix) :] if line.startswith(prefix) else line
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_file(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _lambda_source(func: types.FunctionType) -> KernelSource:
+    code = func.__code__
+    try:
+        file_lines, _ = inspect.findsource(func)
+    except (OSError, TypeError) as exc:
+        raise _no_source(func, str(exc)) from None
+    tree = _parse_file("".join(file_lines))
+    node = _find_lambda(tree, code) if tree is not None else None
+    if node is None or node.end_lineno is None or node.end_col_offset is None:
+        raise _no_source(func, "the lambda could not be located in its file")
+    first, last = node.lineno - 1, node.end_lineno - 1
+    col = _char_col(file_lines[first], node.col_offset)
+    end_col = _char_col(file_lines[last], node.end_col_offset)
+    if first == last:
+        text = file_lines[first][col:end_col]
+    else:
+        # Continuation lines are dedented by the lambda's column when they all allow it, so
+        # one column offset maps every line back to the file.
+        rest = file_lines[first + 1 : last] + [file_lines[last][:end_col]]
+        prefix = " " * col
+        if all(line.startswith(prefix) or not line.strip() for line in rest):
+            rest = [line[col:] if line.startswith(prefix) else line for line in rest]
+        text = file_lines[first][col:] + "".join(rest)
+    if "\n" in text and not _parses_as_expression(text):
+        # A lambda that continues a line inside its caller's brackets needs brackets of its own.
+        return KernelSource(f"({text})", code.co_filename, node.lineno, max(col - 1, 0))
+    return KernelSource(text, code.co_filename, node.lineno, col)
+
+
+def _char_col(line: str, utf8_col: int) -> int:
+    """`ast` columns count UTF-8 bytes; slicing needs characters."""
+    return len(line.encode("utf-8")[:utf8_col].decode("utf-8", errors="ignore"))
+
+
+def _parses_as_expression(text: str) -> bool:
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def _arg_names(args: ast.arguments) -> list[str]:
+    return [a.arg for a in (*args.posonlyargs, *args.args)]
+
+
+def _find_lambda(tree: ast.Module, code: types.CodeType) -> ast.Lambda | None:
+    """The lambda node that `code` was compiled from: same line and parameters, and, when
+    several match, the one whose body holds the code's first source position."""
+    params = list(code.co_varnames[: code.co_argcount])
+    candidates = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Lambda)
+        and n.lineno == code.co_firstlineno
+        and _arg_names(n.args) == params
+    ]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    for line, _, col, _ in code.co_positions():
+        if line is None or col is None:
+            continue
+        for n in candidates:
+            body = n.body
+            if (body.lineno, body.col_offset) <= (line, col) and (line, col) < (
+                body.end_lineno or body.lineno,
+                body.end_col_offset or body.col_offset,
+            ):
+                return n
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Globals
+
+
+_BUILTIN_CALLABLES = "abs min max int float bool complex round pow range len divmod".split()
+
+_MODULES = {math: "math", cmath: "cmath", np: "numpy"}
+
+
+@functools.cache
+def _known_callables() -> dict[int, tuple[object, str]]:
+    """id(object) → (object, qualified name) for every callable the kernel language may know.
+
+    Found by identity, so `from math import exp as e` resolves to `math.exp`. Only attributes
+    already in a module's namespace are read (no lazy NumPy submodule is imported)."""
+    table: dict[int, tuple[object, str]] = {}
+
+    def add(obj: object, name: str) -> None:
+        # Aliases (np.abs is np.absolute) get the spelling matching the object's own __name__,
+        # else the first in alphabetical order.
+        if id(obj) not in table or getattr(obj, "__name__", None) == name.rsplit(".", 1)[1]:
+            table[id(obj)] = (obj, name)
+
+    for module, prefix in _MODULES.items():
+        for attr, obj in sorted(vars(module).items()):
+            if attr.startswith("_") or isinstance(obj, types.ModuleType) or not callable(obj):
+                continue
+            if module is np and isinstance(obj, type) and not issubclass(obj, np.generic):
+                continue  # classes such as np.ndarray are not kernel callables
+            add(obj, f"{prefix}.{attr}")
+    for attr in _BUILTIN_CALLABLES:
+        add(getattr(builtins, attr), f"builtins.{attr}")
+    return table
+
+
+def _classify(value: Any) -> tuple[str, Any, str | None]:
+    """(kind, payload, dtype) as `_native.compile_vectorize` expects for one global."""
+    for module, name in _MODULES.items():
+        if value is module:
+            return ("module", name, None)
+    if isinstance(value, np.generic):
+        # Checked before Python numbers: np.float64 is a subclass of float.
+        if value.dtype.kind in "biufc":
+            return ("const", value.item(), value.dtype.name)
+        return ("other", f"numpy.{type(value).__name__}", None)
+    if isinstance(value, bool | int | float | complex):
+        return ("const", value, None)
+    known = _known_callables().get(id(value))
+    if known is not None and known[0] is value:
+        return ("callable", known[1], None)
+    if isinstance(value, types.ModuleType):
+        return ("other", f"module '{value.__name__}'", None)
+    return ("other", type(value).__qualname__, None)
+
+
+def _names_read(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _names_read(const)
+
+
+def collect_globals(func: types.FunctionType) -> list[tuple[str, str, Any, str | None]]:
+    """Every outside name the kernel may read, with its value classified: `(name, kind,
+    payload, dtype)`. Closure cells win over globals, globals over builtins, as in Python."""
+    code = func.__code__
+    values: dict[str, Any] = {}
+    own_builtins = getattr(func, "__builtins__", None)  # the namespace the function runs with
+    builtin_ns = own_builtins if isinstance(own_builtins, dict) else vars(builtins)
+    for name in dict.fromkeys(_names_read(code)):
+        if name in func.__globals__:
+            values[name] = func.__globals__[name]
+        elif name in builtin_ns:
+            values[name] = builtin_ns[name]
+    for name, cell in zip(code.co_freevars, func.__closure__ or (), strict=True):
+        try:
+            values[name] = cell.cell_contents
+        except ValueError:  # a cell not yet assigned: the compiler reports the name
+            continue
+    return [(name, *_classify(value)) for name, value in values.items()]

@@ -1,0 +1,43 @@
+//! Hand-written inner loops that let the tests exercise registration without the compiler.
+
+use std::ops::Add;
+
+use ufuncgen::Scalar;
+
+use crate::register::LoopEntry;
+
+/// `out = a + b` for one element type, with NumPy's loop ABI and any strides.
+unsafe extern "C" fn add_loop<T: Copy + Add<Output = T>>(
+    args: *mut *mut u8,
+    dimensions: *const isize,
+    steps: *const isize,
+    _data: *mut std::ffi::c_void,
+) {
+    // SAFETY: NumPy passes 3 argument pointers, 3 steps and one length, valid for n elements.
+    unsafe {
+        let n = *dimensions;
+        let (a, b, out) = (*args, *args.add(1), *args.add(2));
+        let (sa, sb, so) = (*steps, *steps.add(1), *steps.add(2));
+        for i in 0..n {
+            let x = a.offset(i * sa).cast::<T>().read_unaligned();
+            let y = b.offset(i * sb).cast::<T>().read_unaligned();
+            out.offset(i * so).cast::<T>().write_unaligned(x + y);
+        }
+    }
+}
+
+/// Two loops, `dd->d` then `ff->f`, in that order.
+pub fn add_loops() -> Vec<LoopEntry> {
+    vec![
+        LoopEntry {
+            func: add_loop::<f64>,
+            inputs: vec![Scalar::F64, Scalar::F64],
+            output: Scalar::F64,
+        },
+        LoopEntry {
+            func: add_loop::<f32>,
+            inputs: vec![Scalar::F32, Scalar::F32],
+            output: Scalar::F32,
+        },
+    ]
+}

@@ -1,0 +1,107 @@
+"""The decorator's argument handling and the mapping of compiler errors to Python."""
+
+import inspect
+import pickle
+
+import numpy as np
+import pytest
+
+import ufuncgen
+from ufuncgen import CompileError, SignatureError, vectorize
+
+
+def kernel(a, b):
+    return a + b
+
+
+@pytest.mark.parametrize("target", ["gpu", "CPU", None, 1])
+def test_unknown_target_is_a_value_error(target):
+    with pytest.raises(ValueError, match="target"):
+        vectorize(["f8(f8, f8)"], target=target)
+
+
+def test_parallel_target_is_not_implemented_yet():
+    with pytest.raises(NotImplementedError, match="parallel"):
+        vectorize(["f8(f8, f8)"], target="parallel")
+
+
+def test_cache_is_not_silently_ignored():
+    with pytest.raises(NotImplementedError, match="cache"):
+        vectorize(["f8(f8, f8)"], cache=True)
+
+
+@pytest.mark.parametrize("sigs", [None, []])
+def test_lazy_vectorize_is_not_implemented_yet(sigs):
+    with pytest.raises(NotImplementedError, match="signature"):
+        vectorize(sigs)(kernel)
+    with pytest.raises(NotImplementedError, match="signature"):
+        vectorize()(kernel)
+
+
+def test_bare_decorator_is_lazy():
+    with pytest.raises(NotImplementedError, match="signature"):
+        vectorize(kernel)
+
+
+def test_unknown_keyword_is_a_type_error():
+    with pytest.raises(TypeError):
+        vectorize(["f8(f8, f8)"], nopythn=True)
+
+
+@pytest.mark.parametrize("identity", ["reorder", [0], object(), b"0", np.datetime64(1, "s")])
+def test_bad_identity_is_a_value_error(identity):
+    with pytest.raises(ValueError, match="identity"):
+        vectorize(["f8(f8, f8)"], identity=identity)
+
+
+@pytest.mark.parametrize("sigs", [[1.0], ["f8(f8, f8)", None], 3])
+def test_non_string_signature_is_a_signature_error(sigs):
+    with pytest.raises(SignatureError) as info:
+        vectorize(sigs)(kernel)
+    assert isinstance(info.value, ValueError)
+    assert info.value.function == "kernel"
+    assert info.value.filename == __file__
+
+
+def test_non_function_is_a_type_error():
+    with pytest.raises(TypeError):
+        vectorize(["f8(f8, f8)"])(np.sin)
+
+
+def test_compile_errors_carry_their_position():
+    def broken(a, b):
+        return a + b
+
+    line = inspect.getsourcelines(broken)[1]
+    with pytest.raises(SignatureError) as info:
+        vectorize(["float64(float64,"])(broken)
+    err = info.value
+    assert (err.function, err.filename) == ("broken", __file__)
+    assert err.lineno == line
+    text = str(err)
+    assert "broken" in text and __file__ in text and f"line {line}" in text
+
+
+def test_error_classes_form_the_documented_hierarchy():
+    assert issubclass(ufuncgen.TypingError, CompileError)
+    assert issubclass(ufuncgen.UnsupportedError, CompileError)
+    assert issubclass(SignatureError, CompileError) and issubclass(SignatureError, ValueError)
+    err = pickle.loads(pickle.dumps(ufuncgen.TypingError("m", function="f", lineno=3)))
+    assert (err.function, err.lineno, err.col, str(err)) == ("f", 3, None, "m")
+
+
+def test_public_names():
+    for name in ("vectorize", "inspect_llvm", "inspect_asm", "config", "__version__"):
+        assert hasattr(ufuncgen, name)
+
+
+@pytest.mark.parametrize(
+    "code", ["def k(a):\n    return a\n", "k = lambda a: a\n"], ids=["def", "lambda"]
+)
+def test_kernel_without_source_is_a_compile_error(code):
+    ns = {}
+    exec(code, ns)
+    with pytest.raises(CompileError, match="source code is not available") as info:
+        vectorize(["f8(f8)"])(ns["k"])
+    assert info.value.filename == "<string>"
+    assert not isinstance(info.value, SignatureError)
