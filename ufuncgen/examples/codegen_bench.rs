@@ -49,6 +49,9 @@ fn function(params: u32, ty: Scalar, body: Expr) -> Function {
             kind: StmtKind::Return(body),
             span: Span::default(),
         }],
+        arrays: Vec::new(),
+        boundscheck: true,
+        origin: Default::default(),
     }
 }
 

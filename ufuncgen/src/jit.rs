@@ -17,11 +17,14 @@ extern "C" {
     fn ufg_raise_divbyzero();
     fn ufg_raise_overflow();
     fn ufg_raise_invalid();
+    fn ufg_set_error(kind: i32, message: *const c_char);
+    fn ufg_index_error(index: i64, axis: i64, size: i64, location: *const c_char);
 }
 
-/// The runtime helpers generated code may call, by name and address: the FP-flag helpers and
-/// the vector-math entry points, the latter linked straight to the implementation `vecmath`
-/// bound (binding from the environment if nobody did it before the first JIT use).
+/// The runtime helpers generated code may call, by name and address: the FP-flag and
+/// run-time error helpers and the vector-math entry points, the latter linked straight to the
+/// implementation `vecmath` bound (binding from the environment if nobody did it before the
+/// first JIT use).
 fn shim_symbols() -> Vec<(&'static str, usize)> {
     crate::vecmath::state();
     let vecmath = crate::vecmath::entry_names()
@@ -38,6 +41,8 @@ fn shim_symbols() -> Vec<(&'static str, usize)> {
             ufg_raise_overflow as *const () as usize,
         ),
         ("ufg_raise_invalid", ufg_raise_invalid as *const () as usize),
+        ("ufg_set_error", ufg_set_error as *const () as usize),
+        ("ufg_index_error", ufg_index_error as *const () as usize),
     ];
     flags.into_iter().chain(vecmath).collect()
 }
