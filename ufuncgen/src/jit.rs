@@ -16,10 +16,12 @@ extern "C" {
     fn ufg_raise_divbyzero();
     fn ufg_raise_overflow();
     fn ufg_raise_invalid();
+    fn ufg_set_error(kind: i32, message: *const c_char);
+    fn ufg_index_error(index: i64, axis: i64, size: i64, location: *const c_char);
 }
 
 /// The runtime helpers generated code may call, by name and address.
-fn shim_symbols() -> [(&'static str, usize); 3] {
+fn shim_symbols() -> [(&'static str, usize); 5] {
     [
         (
             "ufg_raise_divbyzero",
@@ -30,6 +32,8 @@ fn shim_symbols() -> [(&'static str, usize); 3] {
             ufg_raise_overflow as *const () as usize,
         ),
         ("ufg_raise_invalid", ufg_raise_invalid as *const () as usize),
+        ("ufg_set_error", ufg_set_error as *const () as usize),
+        ("ufg_index_error", ufg_index_error as *const () as usize),
     ]
 }
 
