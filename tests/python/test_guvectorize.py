@@ -23,9 +23,7 @@ def dot_kernel(a, b, out):
     out[0] = acc
 
 
-dot = guvectorize([F8_DOT, "void(float32[:], float32[:], float32[:])"], "(n),(n)->()")(
-    dot_kernel
-)
+dot = guvectorize([F8_DOT, "void(float32[:], float32[:], float32[:])"], "(n),(n)->()")(dot_kernel)
 dot_unchecked = guvectorize([F8_DOT], "(n),(n)->()", boundscheck=False)(dot_kernel)
 
 
@@ -367,7 +365,12 @@ def test_signature_spellings():
     def k(a, out):
         out[0] = a[0] + a[-1]
 
-    for sig in ("void(f8[:], f8[:])", "(f8[:], f8[:])", "f8[:], f8[:]", "void(float64[::1], f8[:])"):
+    for sig in (
+        "void(f8[:], f8[:])",
+        "(f8[:], f8[:])",
+        "f8[:], f8[:]",
+        "void(float64[::1], f8[:])",
+    ):
         f = guvectorize([sig], "(n)->()")(k)
         assert f(np.array([1.0, 5.0, 2.0])) == 3.0
     f = guvectorize("void(f8[:], f8[:])", "(n)->()")(k)
@@ -445,7 +448,9 @@ def test_int_power_with_negative_exponent_is_a_value_error():
     np.testing.assert_array_equal(ipow(np.array([2, 3]), np.array([3, 0])), [8, 1])
     with pytest.raises(ValueError, match="Integers to negative integer powers are not allowed"):
         ipow(np.array([2, 3]), np.array([2, -1]))
-    with pytest.raises(ValueError, match=f"'ipow_kernel'.*line {_marked_line(ipow_kernel, '# <- pow')}"):
+    with pytest.raises(
+        ValueError, match=f"'ipow_kernel'.*line {_marked_line(ipow_kernel, '# <- pow')}"
+    ):
         ipow(np.arange(100_000), -1)
     # int32 inputs reach the int64 loop by casting (NumPy's buffered path): same error.
     with pytest.raises(ValueError):

@@ -75,10 +75,25 @@ fn run(u: &CompiledUfunc, ptrs: &[*mut u8], dims: &[isize], steps: &[isize]) {
 
 fn main() {
     let t = Instant::now();
-    let _ = compile(DOT, "dot0", "void(f8[:], f8[:], f8[:])", "(n),(n)->()", true);
-    println!("first compile (JIT start-up included): {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    let _ = compile(
+        DOT,
+        "dot0",
+        "void(f8[:], f8[:], f8[:])",
+        "(n),(n)->()",
+        true,
+    );
+    println!(
+        "first compile (JIT start-up included): {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let compile_ms = best(5, || {
-        let _ = compile(DOT, "dot1", "void(f8[:], f8[:], f8[:])", "(n),(n)->()", true);
+        let _ = compile(
+            DOT,
+            "dot1",
+            "void(f8[:], f8[:], f8[:])",
+            "(n),(n)->()",
+            true,
+        );
     }) / 1e6;
     println!("compile time of one gufunc (dot): {compile_ms:.1} ms");
 
@@ -88,9 +103,22 @@ fn main() {
     let b_row: Vec<f64> = (0..n).map(|i| i as f64).collect();
     let mut out = vec![0.0f64; rows];
     for check in [true, false] {
-        let u = compile(DOT, "dot", "void(f8[:], f8[:], f8[:])", "(n),(n)->()", check);
-        for (what, b, bstep) in [("b broadcast", &b_row, 0isize), ("b full", &b_full, (n * 8) as isize)] {
-            let ptrs = [a.as_ptr() as *mut u8, b.as_ptr() as *mut u8, out.as_mut_ptr() as *mut u8];
+        let u = compile(
+            DOT,
+            "dot",
+            "void(f8[:], f8[:], f8[:])",
+            "(n),(n)->()",
+            check,
+        );
+        for (what, b, bstep) in [
+            ("b broadcast", &b_row, 0isize),
+            ("b full", &b_full, (n * 8) as isize),
+        ] {
+            let ptrs = [
+                a.as_ptr() as *mut u8,
+                b.as_ptr() as *mut u8,
+                out.as_mut_ptr() as *mut u8,
+            ];
             let dims = [rows as isize, n as isize];
             let steps = [(n * 8) as isize, bstep, 8, 8, 8];
             let ns = best(30, || run(&u, &ptrs, &dims, &steps));
@@ -106,8 +134,18 @@ fn main() {
     let win = [w];
     let mut out = vec![0.0f64; rows * n];
     for check in [true, false] {
-        let u = compile(MOVING_AVERAGE, "move_mean", "void(f8[:], intp[:], f8[:])", "(n),()->(n)", check);
-        let ptrs = [a.as_ptr() as *mut u8, win.as_ptr() as *mut u8, out.as_mut_ptr() as *mut u8];
+        let u = compile(
+            MOVING_AVERAGE,
+            "move_mean",
+            "void(f8[:], intp[:], f8[:])",
+            "(n),()->(n)",
+            check,
+        );
+        let ptrs = [
+            a.as_ptr() as *mut u8,
+            win.as_ptr() as *mut u8,
+            out.as_mut_ptr() as *mut u8,
+        ];
         let dims = [rows as isize, n as isize];
         let steps = [(n * 8) as isize, 0, (n * 8) as isize, 8, 8];
         if std::env::var_os("UFG_DUMP").is_some() {
