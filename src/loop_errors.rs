@@ -199,8 +199,9 @@ unsafe extern "C" fn strided_loop(
         // SAFETY: our `get_loop` hands out only pointers to `SpecLoop`s (whose first field is
         // the auxdata header), owned by the ufunc that is running.
         let lp = unsafe { &*auxdata.cast::<SpecLoop>() };
-        // An error left on this thread by code that ran outside this trampoline is not ours.
-        let _stale = take_runtime_error();
+        // No error is pending here: every run of generated code on this thread went through
+        // this function, which takes what the run recorded (NumPy never calls the legacy
+        // `functions` table; see `register::install_legacy_tables`).
         // SAFETY: NumPy passes operands, dimensions and strides in the layout the loop was
         // compiled for (the dtypes matched in `get_loop`).
         unsafe { (lp.func)(data.cast_mut(), dimensions, strides, lp.data) };
@@ -216,6 +217,15 @@ unsafe extern "C" fn strided_loop(
 fn raise(err: PyErr) -> c_int {
     Python::attach(|py| err.restore(py));
     -1
+}
+
+/// Runs `f` for a callback NumPy makes while the thread is attached to the interpreter (it
+/// holds the GIL): `get_loop` and `get_reduction_initial` run before NumPy releases it, and
+/// NumPy's own wrappers of legacy loops raise exceptions there directly. Asking pyo3 to attach
+/// instead would go through `PyGILState_Ensure` on every ufunc call.
+fn with_numpys_thread_state<R>(f: impl FnOnce(Python<'_>) -> R) -> R {
+    // SAFETY: see above; NumPy never calls these two slots with the GIL released.
+    f(unsafe { Python::assume_attached() })
 }
 
 /// The `SpecLoop` of the running ufunc whose dtypes are the context's descriptors' DTypes.
@@ -259,7 +269,7 @@ unsafe extern "C" fn get_loop(
     flags: *mut c_int,
 ) -> c_int {
     guarded(|| {
-        Python::attach(|py| {
+        with_numpys_thread_state(|py| {
             // SAFETY: NumPy calls this with a live context of one of our loops.
             match unsafe { find_loop(py, context) } {
                 Ok(lp) => {
@@ -289,7 +299,7 @@ unsafe extern "C" fn reduction_initial(
     initial: *mut u8,
 ) -> c_int {
     guarded(|| {
-        Python::attach(|py| {
+        with_numpys_thread_state(|py| {
             // SAFETY: NumPy calls this with a live context of one of our loops.
             let result = unsafe { find_loop(py, context) }.and_then(|lp| {
                 // SAFETY: valid while the running ufunc lives, which spans this call.
