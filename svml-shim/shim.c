@@ -23,11 +23,13 @@ static _Thread_local int ufg_error_kind;
 static _Thread_local const char *ufg_error_message;
 static _Thread_local char ufg_error_buffer[512];
 
-/* Records an error with a static message (generated code passes global constants). */
+/* Records an error. The message is copied: generated code passes constants of its own module,
+ * which may be freed (with the ufunc) before anyone takes the error. */
 void ufg_set_error(int kind, const char *message) {
     if (ufg_error_kind != 0) return;
+    snprintf(ufg_error_buffer, sizeof ufg_error_buffer, "%s", message ? message : "");
     ufg_error_kind = kind;
-    ufg_error_message = message;
+    ufg_error_message = ufg_error_buffer;
 }
 
 /* Records an IndexError naming the index, axis and size; `where` is a static

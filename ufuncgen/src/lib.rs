@@ -4,6 +4,10 @@
 //! to AST with spans) → `lower` (names resolved, types inferred, typed `ir`) → `codegen` (LLVM
 //! module with the NumPy loop ABI, optimized, emitted as an object) → `jit` (loaded into an ORC
 //! JIT; freed when its owner drops). This crate knows nothing of Python objects.
+//!
+//! `compile_ufunc` builds `vectorize` loops; `compile_gufunc` builds `guvectorize` loops (array
+//! parameters, NumPy's generalized loop ABI). Loops that hit a run-time error (an index out of
+//! range, `int ** negative int`) record it and return; `take_runtime_error` fetches it.
 
 pub mod codegen;
 pub mod diag;

@@ -13,6 +13,7 @@ mod loops;
 pub(crate) mod math;
 mod target;
 mod value;
+mod vector_abi;
 
 pub use gufunc::{CoreArg, CoreSize};
 pub use target::{host_info, HostInfo, Target};
@@ -103,6 +104,7 @@ fn compile_with(
     let kernel_name = format!("{symbol}.kernel");
     let kernel = kernel::build_kernel(&ctx, &module, func, &kernel_name, opts.fastmath, target)?;
     wrap(&ctx, &module, kernel)?;
+    vector_abi::pin_vector_variants(&module);
     module
         .verify()
         .map_err(|e| format!("invalid LLVM IR for {symbol}: {e}"))?;

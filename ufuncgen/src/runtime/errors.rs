@@ -5,6 +5,7 @@ use std::ffi::{c_char, c_int, CStr};
 
 extern "C" {
     fn ufg_take_error(message: *mut *const c_char) -> c_int;
+    fn ufg_set_error(kind: c_int, message: *const c_char);
 }
 
 /// The kind codes generated code passes to `ufg_set_error`.
@@ -24,8 +25,8 @@ pub mod kind {
 /// Takes (and clears) the error the last loop on this thread recorded: its kind and message.
 pub fn take_runtime_error() -> Option<(i32, String)> {
     let mut message: *const c_char = std::ptr::null();
-    // SAFETY: the shim writes a pointer to a NUL-terminated string (static, or its per-thread
-    // buffer) or null; we copy it before anything else can record an error on this thread.
+    // SAFETY: the shim writes a pointer to its per-thread NUL-terminated buffer (or null); we
+    // copy it before anything else can record an error on this thread.
     let kind = unsafe { ufg_take_error(&mut message) };
     if kind == 0 {
         return None;
@@ -41,12 +42,19 @@ pub fn take_runtime_error() -> Option<(i32, String)> {
     Some((kind, text))
 }
 
+/// Records an error on this thread unless one is pending (first error wins): how the parallel
+/// runtime hands a worker's error to the calling thread.
+pub fn restore_runtime_error(kind: i32, message: &str) {
+    let text = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
+    // SAFETY: a NUL-terminated string the shim copies before returning.
+    unsafe { ufg_set_error(kind, text.as_ptr()) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     extern "C" {
-        fn ufg_set_error(kind: c_int, message: *const c_char);
         fn ufg_index_error(index: i64, axis: i64, size: i64, location: *const c_char);
     }
 
@@ -68,6 +76,16 @@ mod tests {
                 kind::INDEX,
                 "index -7 is out of bounds for axis 1 with size 5 in 'f' (k.py, line 3)".into()
             ))
+        );
+    }
+
+    #[test]
+    fn restored_errors_are_copied_and_do_not_override() {
+        restore_runtime_error(kind::INDEX, "from a worker");
+        restore_runtime_error(kind::VALUE, "later");
+        assert_eq!(
+            take_runtime_error(),
+            Some((kind::INDEX, "from a worker".into()))
         );
     }
 

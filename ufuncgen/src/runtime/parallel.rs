@@ -1,8 +1,8 @@
 //! `target="parallel"`: one serial NumPy loop run over chunks of the outer dimension on a
 //! process-wide thread pool, with the workers' FP flags carried back to the caller.
 
-use super::fpflags;
 use super::plan::{plan, Limits, Operand, Plan};
+use super::{errors, fpflags};
 use crate::LoopFn;
 use std::ffi::c_void;
 use std::ops::Range;
@@ -107,21 +107,33 @@ impl ParallelLoop {
 
     fn run_chunks(&self, pool: &rayon::ThreadPool, call: Call, chunks: &[Range<usize>]) {
         let flags = AtomicI32::new(0);
+        // Run-time errors are per thread too; the one of the earliest chunk wins, as serially.
+        let errors = std::sync::Mutex::new(Vec::new());
         pool.in_place_scope(|scope| {
-            for chunk in &chunks[1..] {
-                let flags = &flags;
+            for (k, chunk) in chunks.iter().enumerate().skip(1) {
+                let (flags, errors) = (&flags, &errors);
                 scope.spawn(move |_| {
                     // Flags are per thread: start clean, hand back what this chunk raised.
                     fpflags::clear();
                     // SAFETY: chunks are disjoint ranges of a call `plan` found race-free.
                     unsafe { self.run_chunk(call, chunk.clone()) };
                     flags.fetch_or(fpflags::test(), Ordering::Relaxed);
+                    if let Some(e) = errors::take_runtime_error() {
+                        errors
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push((k, e));
+                    }
                 });
             }
             // SAFETY: as above; the caller's own flags are NumPy's to read afterwards.
             unsafe { self.run_chunk(call, chunks[0].clone()) };
         });
         fpflags::raise(flags.load(Ordering::Relaxed));
+        let errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, (kind, message))) = errors.iter().min_by_key(|(k, _)| *k) {
+            errors::restore_runtime_error(*kind, message);
+        }
     }
 
     unsafe fn run_chunk(&self, call: Call, range: Range<usize>) {
@@ -242,6 +254,12 @@ mod tests {
             if r.is_infinite() {
                 fpflags::raise(8);
             }
+            if r.is_nan() {
+                // A run-time error, as generated code records one: stop at once.
+                let msg = if x.is_nan() { "NaN in a" } else { "NaN in b" };
+                errors::restore_runtime_error(errors::kind::VALUE, msg);
+                return;
+            }
             *(o.offset(i * *steps.add(2)) as *mut f64) = r;
         }
     }
@@ -292,6 +310,27 @@ mod tests {
         for i in 0..n {
             assert_eq!(out[i].to_bits(), (a[i] * 3.0 + b[i]).to_bits(), "at {i}");
         }
+    }
+
+    #[test]
+    fn the_earliest_workers_error_reaches_the_caller() {
+        set_num_threads(3);
+        let pl = ParallelLoop::elementwise(muladd, 2, vec![8, 8, 8]);
+        pl.cost.store(100.0f64.to_bits(), Ordering::Relaxed);
+        let n = 200_003;
+        let mut a: Vec<f64> = vec![1.0; n];
+        let mut b: Vec<f64> = vec![1.0; n];
+        // Two workers' chunks fail; the caller's own chunk (the first) does not.
+        b[n - 3] = f64::NAN;
+        a[n / 2 + 7] = f64::NAN;
+        let mut out = vec![0.0; n];
+        assert_eq!(errors::take_runtime_error(), None);
+        call(&pl, &mut a, &mut b, out.as_mut_ptr(), n, 8);
+        assert_eq!(
+            errors::take_runtime_error(),
+            Some((errors::kind::VALUE, "NaN in a".into()))
+        );
+        assert_eq!(out[0], 4.0);
     }
 
     #[test]
