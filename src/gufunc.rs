@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+use crate::contiguity;
 use crate::kernel::{self, GlobalArg, SourceArg};
 use crate::register::{self, LoopEntry, UfuncSpec};
 use crate::{errors, identity_of, OptionsArg};
@@ -28,7 +29,14 @@ pub fn compile_guvectorize<'py>(
     let compiled = py
         .detach(|| ufuncgen::compile_gufunc(&spec, &layout, &writable_args, boundscheck))
         .map_err(|e| errors::to_pyerr(py, &e))?;
-    let loops: Vec<LoopEntry> = compiled.loops.iter().map(LoopEntry::from).collect();
+    let loops: Vec<LoopEntry> = compiled
+        .loops
+        .iter()
+        .map(|l| LoopEntry {
+            checks: contiguity::signature_checks(&spec.name, &l.signature, &layout),
+            ..LoopEntry::from(l)
+        })
+        .collect();
     let (nin, nout) = loops
         .first()
         .map_or((0, 0), |l| (l.inputs.len(), l.outputs.len()));

@@ -2,6 +2,7 @@
 //!
 //! Everything here is glue: the compiler crate does the work, `register` talks to NumPy.
 
+mod contiguity;
 mod errors;
 mod gufunc;
 mod kernel;

@@ -22,6 +22,7 @@ use pyo3::types::{PyInt, PyTuple};
 use ufuncgen::runtime::errors::kind;
 use ufuncgen::{take_runtime_error, Scalar};
 
+use crate::contiguity::ContiguityCheck;
 use crate::numpy_api::IdentityCode;
 use crate::numpy_api::{
     self, meth, ArrayMethodContext, ArrayMethodSpec, GenericFunction, GetLoop, GetReductionInitial,
@@ -43,6 +44,8 @@ pub struct SpecLoop {
     dtypes: Box<[Py<PyAny>]>,
     /// The reduction's initial value in the first operand's dtype, once computed.
     initial: OnceLock<Box<[u8]>>,
+    /// Contiguity promised by the signature, checked before each run.
+    checks: Box<[ContiguityCheck]>,
 }
 
 // SAFETY: `data` is an opaque pointer we only pass back to the loop (null for compiled loops);
@@ -66,6 +69,7 @@ impl SpecLoop {
         func: GenericFunction,
         data: *mut c_void,
         scalars: &[Scalar],
+        checks: Vec<ContiguityCheck>,
     ) -> PyResult<SpecLoop> {
         let dtype = py.import("numpy")?.getattr("dtype")?;
         let dtypes = scalars
@@ -89,6 +93,7 @@ impl SpecLoop {
             scalars: scalars.into(),
             dtypes,
             initial: OnceLock::new(),
+            checks: checks.into(),
         })
     }
 
@@ -202,6 +207,15 @@ unsafe extern "C" fn strided_loop(
         // No error is pending here: every run of generated code on this thread went through
         // this function, which takes what the run recorded (NumPy never calls the legacy
         // `functions` table; see `register::install_legacy_tables`).
+        // SAFETY: NumPy passes at least the outer length.
+        if unsafe { *dimensions } > 0 {
+            for check in lp.checks.iter() {
+                // SAFETY: NumPy's arrays follow the layout the check was built for.
+                if let Some(message) = unsafe { check.violated(dimensions, strides) } {
+                    return raise(PyValueError::new_err(message.to_owned()));
+                }
+            }
+        }
         // SAFETY: NumPy passes operands, dimensions and strides in the layout the loop was
         // compiled for (the dtypes matched in `get_loop`).
         unsafe { (lp.func)(data.cast_mut(), dimensions, strides, lp.data) };

@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 
 use ufuncgen::{CompiledUfunc, Scalar};
 
+use crate::contiguity::ContiguityCheck;
 use crate::loop_errors::{self, SpecLoop};
 use crate::numpy_api::{self, GenericFunction, IdentityCode};
 
@@ -24,6 +25,8 @@ pub struct LoopEntry {
     pub func: GenericFunction,
     pub inputs: Vec<Scalar>,
     pub outputs: Vec<Scalar>,
+    /// Contiguity the signature promises, checked before each run.
+    pub checks: Vec<ContiguityCheck>,
 }
 
 impl From<&ufuncgen::CompiledLoop> for LoopEntry {
@@ -32,6 +35,7 @@ impl From<&ufuncgen::CompiledLoop> for LoopEntry {
             func: l.func,
             inputs: l.inputs.clone(),
             outputs: l.outputs.clone(),
+            checks: Vec::new(),
         }
     }
 }
@@ -165,7 +169,7 @@ pub fn create_ufunc<'py>(
         .zip(tables.data.iter())
         .map(|(l, &data)| {
             let operands: Vec<Scalar> = l.operands().copied().collect();
-            SpecLoop::new(py, l.func, data, &operands)
+            SpecLoop::new(py, l.func, data, &operands, l.checks.clone())
         })
         .collect::<PyResult<_>>()?;
     let api = numpy_api::ufunc_api(py)?;

@@ -33,11 +33,13 @@ pub fn add_loops() -> Vec<LoopEntry> {
             func: add_loop::<f64>,
             inputs: vec![Scalar::F64, Scalar::F64],
             outputs: vec![Scalar::F64],
+            checks: Vec::new(),
         },
         LoopEntry {
             func: add_loop::<f32>,
             inputs: vec![Scalar::F32, Scalar::F32],
             outputs: vec![Scalar::F32],
+            checks: Vec::new(),
         },
     ]
 }
@@ -79,5 +81,6 @@ pub fn raising_loops() -> Vec<LoopEntry> {
         func: raising_loop,
         inputs: vec![Scalar::F64],
         outputs: vec![Scalar::F64],
+        checks: Vec::new(),
     }]
 }

@@ -532,3 +532,33 @@ def test_vectorize_reduction_semantics_stay_numpys():
             np.array([])
         )
     )
+
+
+def test_contiguity_promise_is_checked():
+    @guvectorize(["void(float64[::1], float64[:])"], "(n)->()")
+    def total(a, out):
+        acc = 0.0
+        for i in range(a.shape[0]):
+            acc += a[i]
+        out[0] = acc
+
+    a = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(total(a), a.sum(axis=1))
+    np.testing.assert_array_equal(total(a[:, :1]), a[:, 0])  # one element: nothing to promise
+    with pytest.raises(ValueError, match="C-contiguous"):
+        total(a[:, ::2])
+    with pytest.raises(ValueError, match="C-contiguous"):
+        total(a.T)
+
+    @guvectorize(["void(float64[:, ::1], float64[:])"], "(m,n)->()")
+    def total2(a, out):
+        acc = 0.0
+        for i in range(a.shape[0]):
+            for j in range(a.shape[1]):
+                acc += a[i, j]
+        out[0] = acc
+
+    b = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(total2(b), b.sum(axis=(1, 2)))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        total2(b[:, :, :2])
