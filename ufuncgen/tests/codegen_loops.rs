@@ -469,6 +469,14 @@ fn reduce_style_call_keeps_accumulator() {
     let mut ptrs = [p_out, data.as_ptr() as *mut u8, p_out];
     unsafe { c.call_raw(&mut ptrs, &[0, 4, 0], 20) };
     assert_eq!(acc, (1..=20i32).fold(1i32, |a, x| a.wrapping_mul(x)));
+    // Long enough for the vectorized contiguous reduction, its remainder and wrapping.
+    let c = compile(&binary_fn(BinaryOp::Add, I64));
+    let data: Vec<i64> = (0..1003).map(|i| i64::MAX / 7 * (i % 5) - i).collect();
+    let mut acc = 11i64;
+    let p_out = &mut acc as *mut i64 as *mut u8;
+    let mut ptrs = [p_out, data.as_ptr() as *mut u8, p_out];
+    unsafe { c.call_raw(&mut ptrs, &[0, 8, 0], data.len() as isize) };
+    assert_eq!(acc, data.iter().fold(11i64, |a, x| a.wrapping_add(*x)));
 }
 
 #[test]

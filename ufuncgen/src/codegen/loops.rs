@@ -135,7 +135,17 @@ impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
             let is_reduce = b.build_and(b.build_and(same, z0, "")?, z2, "isreduce")?;
             b.build_conditional_branch(is_reduce, reduce, contiguous_check)?;
             b.position_at_end(reduce);
-            self.reduce_loop(n, ops[1], out, exit)?;
+            // A contiguous input gets its own copy of the loop: with a unit stride LLVM can
+            // vectorize reductions it may reorder (integers); floats stay in order (IEEE-exact).
+            let (reduce_contig, reduce_strided) =
+                (self.block("reduce.contig"), self.block("reduce.strided"));
+            let unit =
+                b.build_int_compare(IntPredicate::EQ, ops[1].step, self.size(ops[1].ty), "")?;
+            b.build_conditional_branch(unit, reduce_contig, reduce_strided)?;
+            b.position_at_end(reduce_contig);
+            self.reduce_loop(n, ops[1], out, exit, Stride::Contiguous)?;
+            b.position_at_end(reduce_strided);
+            self.reduce_loop(n, ops[1], out, exit, Stride::Steps)?;
         } else {
             b.build_unconditional_branch(contiguous_check)?;
         }
@@ -401,6 +411,7 @@ impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
         input: Operand<'ctx>,
         out: Operand<'ctx>,
         exit: BasicBlock<'ctx>,
+        stride: Stride,
     ) -> CgResult<()> {
         let b = &self.b;
         let (init, _) = self.load(out.ptr, out.ty)?;
@@ -414,7 +425,7 @@ impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
         let i = b.build_phi(self.i64t, "i")?;
         let acc = b.build_phi(init.get_type(), "acc")?;
         let iv = i.as_basic_value().into_int_value();
-        let (x, _) = self.load(self.elem(input, iv, Stride::Steps)?, input.ty)?;
+        let (x, _) = self.load(self.elem(input, iv, stride)?, input.ty)?;
         let r = self.call_kernel(&[acc.as_basic_value(), x], exit)?;
         let next = b.build_int_add(iv, self.i64t.const_int(1, false), "i.next")?;
         let latch_bb = b

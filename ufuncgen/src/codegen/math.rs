@@ -203,6 +203,18 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .iter()
             .map(|a| a.float())
             .collect::<CgResult<Vec<_>>>()?;
+        // `x ** 0.5` is NumPy's `np.power(x, 0.5)`, which NumPy computes as `sqrt(x)` (so
+        // -inf gives NaN and -0.0 stays -0.0): exact, and guarded like `sqrt` itself.
+        let sqrt_arg = match (func, floats.as_slice()) {
+            (MathFn::Sqrt, [x]) => Some(*x),
+            (MathFn::Pow, [x, y]) if y.get_constant().is_some_and(|(c, _)| c == 0.5) => Some(*x),
+            _ => None,
+        };
+        if let (Some(x), false) = (sqrt_arg, self.fastmath) {
+            if let Some(v) = self.call_guarded_intrinsic("llvm.sqrt", "sqrt", x)? {
+                return Ok(Val::Float(v));
+            }
+        }
         if let Some(Lowering::VectorEntry(base)) = lookup(func, arg_ty, Tier::Vector) {
             if let Some(v) = self.call_vector_entry(func, base, &floats)? {
                 return Ok(Val::Float(v));
