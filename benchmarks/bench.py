@@ -110,6 +110,88 @@ def build_cases() -> list[Case]:
     return cases
 
 
+def row_dot(a, b, out):
+    """``(n),(n)->()``: one dot product per row."""
+    acc = 0.0
+    for i in range(a.shape[0]):
+        acc += a[i] * b[i]
+    out[0] = acc
+
+
+def move_mean(a, w, out):
+    """``(n),()->(n)``: running mean over a window of ``w`` (Numba's gufunc example)."""
+    acc = 0.0
+    for i in range(len(a)):
+        acc += a[i]
+        if i >= w:
+            acc -= a[i - w]
+        out[i] = acc / min(i + 1, w)
+
+
+def move_mean_numpy(a, w):
+    """The same running mean with NumPy: cumulative sums, differenced ``w`` apart."""
+    c = np.cumsum(a, axis=-1)
+    c[..., w:] -= c[..., :-w].copy()
+    return c / np.minimum(np.arange(1, a.shape[-1] + 1), w)
+
+
+DOT_SIG = "void(float64[:], float64[:], float64[:])"
+MOVE_SIG = "void(float64[:], int64, float64[:])"
+
+
+def bench_gufuncs(repeats: int, target_s: float) -> str:
+    """Row dot on 100000x16 and moving average on 1000x1000 (window 10), ns per input element."""
+    gu = ufuncgen.guvectorize
+    dot_on = gu([DOT_SIG], "(n),(n)->()")(row_dot)
+    dot_off = gu([DOT_SIG], "(n),(n)->()", boundscheck=False)(row_dot)
+    mm_on = gu([MOVE_SIG], "(n),()->(n)")(move_mean)
+    mm_off = gu([MOVE_SIG], "(n),()->(n)", boundscheck=False)(move_mean)
+    rng = np.random.default_rng(11)
+    a, b = rng.random((100_000, 16)), rng.random((100_000, 16))
+    m = rng.random((1000, 1000))
+    cases = {
+        "row dot (n),(n)->() 100000x16 f8": (
+            a.size,
+            {
+                "numpy einsum('ij,ij->i')": lambda: np.einsum("ij,ij->i", a, b),
+                "ufuncgen": lambda: dot_on(a, b),
+                "ufuncgen boundscheck=False": lambda: dot_off(a, b),
+            },
+        ),
+        "moving average (n),()->(n) 1000x1000 w=10": (
+            m.size,
+            {
+                "numpy cumsum-based": lambda: move_mean_numpy(m, 10),
+                "ufuncgen": lambda: mm_on(m, 10),
+                "ufuncgen boundscheck=False": lambda: mm_off(m, 10),
+            },
+        ),
+    }
+    if numba is not None:
+        ngu = numba.guvectorize
+        nb_dot = ngu([DOT_SIG], "(n),(n)->()")(row_dot)
+        nb_mm = ngu([MOVE_SIG], "(n),()->(n)")(move_mean)
+        cases["row dot (n),(n)->() 100000x16 f8"][1]["numba"] = lambda: nb_dot(a, b)
+        cases["moving average (n),()->(n) 1000x1000 w=10"][1]["numba"] = lambda: nb_mm(m, 10)
+    rows = []
+    for name, (elements, fns) in cases.items():
+        secs = time_interleaved(fns, repeats, target_s)
+        rows += [[name, who, f"{t * 1e9 / elements:.3f}"] for who, t in secs.items()]
+    return markdown(["gufunc", "contender", "ns per input element"], rows)
+
+
+def bench_gufunc_compile(count: int) -> str:
+    """Median of fresh one-signature guvectorize compiles of the row dot."""
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        ufuncgen.guvectorize([DOT_SIG], "(n),(n)->()")(row_dot)
+        times.append(time.perf_counter() - start)
+    row = [f"guvectorize row dot, 1 signature, {count} fresh compiles"]
+    row += [f"{statistics.median(times) * 1e3:.1f}", f"{min(times) * 1e3:.1f}"]
+    return markdown(["compile", "median ms", "min ms"], [row])
+
+
 def sample(fn: Callable[[], object], number: int) -> float:
     """Seconds per call of ``fn``, over one batch of ``number`` calls."""
     start = time.perf_counter()
@@ -208,6 +290,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--output", type=Path, help="also write the tables to this file")
+    parser.add_argument("--only", help="run only the sections whose title contains this text")
     args = parser.parse_args(argv)
 
     sizes = [10**3, 10**5, 10**6] if args.quick else [10**3, 10**5, 10**6, 10**7]
@@ -231,10 +314,17 @@ def main(argv=None) -> int:
             lambda: bench_kernels(build_cases(), sizes, repeats, target_s),
         ),
         ("## Compile time", lambda: bench_compile(5 if args.quick else 10)),
+        (
+            "## Gufuncs (ns per input element, lower is better)",
+            lambda: bench_gufuncs(repeats, target_s),
+        ),
+        ("## Gufunc compile time", lambda: bench_gufunc_compile(5 if args.quick else 10)),
         ("## Import time", lambda: bench_import(3 if args.quick else 7)),
         ("## Call overhead", lambda: bench_overhead(repeats, target_s)),
     ]
     for title, run in sections:
+        if args.only and args.only.lower() not in title.lower():
+            continue
         text = f"{title}\n\n{run()}"
         print(f"\n{text}", flush=True)
         parts.append(text)

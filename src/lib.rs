@@ -2,8 +2,11 @@
 //!
 //! Everything here is glue: the compiler crate does the work, `register` talks to NumPy.
 
+mod contiguity;
 mod errors;
+mod gufunc;
 mod kernel;
+mod loop_errors;
 mod numpy_api;
 mod register;
 mod testing;
@@ -14,19 +17,19 @@ use pyo3::types::PyDict;
 
 use crate::kernel::{GlobalArg, SourceArg};
 use crate::numpy_api::IdentityCode;
-use crate::register::{Identity, LoopEntry, UfuncOwner};
+use crate::register::{Identity, LoopEntry, UfuncOwner, UfuncSpec};
 
 /// Decorator options, as the `options` dict of `compile_vectorize`.
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
-struct OptionsArg {
-    fastmath: bool,
+pub(crate) struct OptionsArg {
+    pub(crate) fastmath: bool,
     /// NumPy's identity code (`PyUFunc_Zero`, ...), already validated by the decorator.
     identity: i32,
     identity_value: Option<Py<PyAny>>,
 }
 
-fn identity_of(options: &OptionsArg, py: Python<'_>) -> PyResult<Identity> {
+pub(crate) fn identity_of(options: &OptionsArg, py: Python<'_>) -> PyResult<Identity> {
     let code = IdentityCode::from_raw(options.identity)
         .ok_or_else(|| PyValueError::new_err(format!("bad identity code {}", options.identity)))?;
     Ok(Identity {
@@ -53,15 +56,15 @@ fn compile_vectorize<'py>(
         .map_err(|e| errors::to_pyerr(py, &e))?;
     let loops: Vec<LoopEntry> = compiled.loops.iter().map(LoopEntry::from).collect();
     let nin = loops.first().map_or(0, |l| l.inputs.len());
-    register::create_ufunc(
-        py,
-        &spec.name,
-        doc.as_deref(),
+    let shape = UfuncSpec {
+        name: &spec.name,
+        doc: doc.as_deref(),
         nin,
-        &loops,
-        &identity,
-        Some(compiled),
-    )
+        nout: 1,
+        signature: None,
+        identity: &identity,
+    };
+    register::create_ufunc(py, &shape, &loops, Some(compiled))
 }
 
 fn our_owner<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, UfuncOwner>> {
@@ -156,7 +159,33 @@ fn _test_ufunc<'py>(
         identity_value,
     };
     let identity = identity_of(&options, py)?;
-    register::create_ufunc(py, name, doc, 2, &testing::add_loops(), &identity, None)
+    let shape = UfuncSpec {
+        name,
+        doc,
+        nin: 2,
+        nout: 1,
+        signature: None,
+        identity: &identity,
+    };
+    register::create_ufunc(py, &shape, &testing::add_loops(), None)
+}
+
+/// A `d->d` ufunc whose loop records the run-time error of kind `-x` for a negative input `x`.
+#[pyfunction]
+fn _test_raising_ufunc(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    let identity = Identity {
+        code: IdentityCode::None,
+        value: None,
+    };
+    let shape = UfuncSpec {
+        name: "raising",
+        doc: None,
+        nin: 1,
+        nout: 1,
+        signature: None,
+        identity: &identity,
+    };
+    register::create_ufunc(py, &shape, &testing::raising_loops(), None)
 }
 
 /// How many ufuncs created by this module are alive.
@@ -172,7 +201,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(inspect_asm, m)?)?;
     m.add_function(wrap_pyfunction!(host_info, m)?)?;
     m.add_function(wrap_pyfunction!(init_vector_math, m)?)?;
+    m.add_function(wrap_pyfunction!(gufunc::compile_guvectorize, m)?)?;
+    m.add_function(wrap_pyfunction!(gufunc::layout_signature, m)?)?;
     m.add_function(wrap_pyfunction!(_test_ufunc, m)?)?;
+    m.add_function(wrap_pyfunction!(_test_raising_ufunc, m)?)?;
     m.add_function(wrap_pyfunction!(_live_ufuncs, m)?)?;
     m.add_class::<UfuncOwner>()?;
     Ok(())

@@ -32,6 +32,87 @@ pub type FromFuncAndDataAndSignatureAndIdentity = unsafe extern "C" fn(
 
 const SLOT_FROM_FUNC_AND_DATA_AND_SIGNATURE_AND_IDENTITY: usize = 42;
 
+/// Slot 43 (NumPy >= 2.0): `PyUFunc_AddLoopFromSpec(ufunc, spec)`, 0 or -1 with an exception.
+pub type AddLoopFromSpec =
+    unsafe extern "C" fn(ufunc: *mut ffi::PyObject, spec: *mut ArrayMethodSpec) -> c_int;
+
+const SLOT_ADD_LOOP_FROM_SPEC: usize = 43;
+
+/// NumPy's `NpyAuxData` header: what a `get_loop` hands to its strided loop.
+#[repr(C)]
+pub struct NpyAuxData {
+    pub free: unsafe extern "C" fn(*mut NpyAuxData),
+    pub clone: unsafe extern "C" fn(*mut NpyAuxData) -> *mut NpyAuxData,
+    pub reserved: [*mut c_void; 2],
+}
+
+/// The leading fields of `PyArrayMethod_Context` (stable since NumPy 2.0; later fields are
+/// additions we never read).
+#[repr(C)]
+pub struct ArrayMethodContext {
+    /// The ufunc that runs the loop (may be null outside ufunc calls).
+    pub caller: *mut ffi::PyObject,
+    pub method: *mut c_void,
+    /// One resolved descriptor (`PyArray_Descr *`) per operand.
+    pub descriptors: *const *mut ffi::PyObject,
+}
+
+/// `PyArrayMethod_StridedLoop`: returns 0, or -1 with a Python exception set.
+pub type StridedLoop = unsafe extern "C" fn(
+    context: *mut ArrayMethodContext,
+    data: *const *mut u8,
+    dimensions: *const isize,
+    strides: *const isize,
+    auxdata: *mut NpyAuxData,
+) -> c_int;
+
+/// `PyArrayMethod_GetLoop`.
+pub type GetLoop = unsafe extern "C" fn(
+    context: *mut ArrayMethodContext,
+    aligned: c_int,
+    move_references: c_int,
+    strides: *const isize,
+    out_loop: *mut Option<StridedLoop>,
+    out_auxdata: *mut *mut NpyAuxData,
+    flags: *mut c_int,
+) -> c_int;
+
+/// `PyArrayMethod_GetReductionInitial`: -1 error, 0 no initial value, 1 `initial` filled.
+pub type GetReductionInitial = unsafe extern "C" fn(
+    context: *mut ArrayMethodContext,
+    reduction_is_empty: u8,
+    initial: *mut u8,
+) -> c_int;
+
+/// `PyArrayMethod_Spec`.
+#[repr(C)]
+pub struct ArrayMethodSpec {
+    pub name: *const c_char,
+    pub nin: c_int,
+    pub nout: c_int,
+    /// `NPY_CASTING`.
+    pub casting: c_int,
+    /// `NPY_ARRAYMETHOD_FLAGS`.
+    pub flags: c_int,
+    /// One DType class (`PyArray_DTypeMeta *`) per operand.
+    pub dtypes: *mut *mut ffi::PyObject,
+    /// Terminated by a `{0, NULL}` slot.
+    pub slots: *mut ffi::PyType_Slot,
+}
+
+/// ArrayMethod slot ids and flags from NumPy's `dtype_api.h`.
+pub mod meth {
+    use std::ffi::c_int;
+
+    pub const GET_LOOP: c_int = 3;
+    pub const GET_REDUCTION_INITIAL: c_int = 4;
+    pub const STRIDED_LOOP: c_int = 5;
+    /// `NPY_METH_IS_REORDERABLE`: a reduction may run over several axes at once.
+    pub const IS_REORDERABLE: c_int = 1 << 3;
+    /// `NPY_NO_CASTING`.
+    pub const NO_CASTING: c_int = 0;
+}
+
 /// NumPy's identity codes for `ufunc.reduce` (`PyUFunc_Zero`, ... in `ufuncobject.h`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentityCode {
@@ -80,6 +161,7 @@ pub struct UfuncHead {
 /// The ufunc slots we call, resolved once per process.
 pub struct UfuncApi {
     pub from_func_and_data_and_signature_and_identity: FromFuncAndDataAndSignatureAndIdentity,
+    pub add_loop_from_spec: AddLoopFromSpec,
 }
 
 static API: PyOnceLock<UfuncApi> = PyOnceLock::new();
@@ -91,25 +173,34 @@ pub fn ufunc_api(py: Python<'_>) -> PyResult<&'static UfuncApi> {
         let module = py.import("numpy._core._multiarray_umath")?;
         let capsule = module.getattr("_UFUNC_API")?.cast_into::<PyCapsule>()?;
         let table = capsule.pointer_checked(None)?.cast::<*const c_void>();
-        // SAFETY: NumPy's ufunc API table is an array of at least 44 function pointers (NumPy
-        // >= 2.0, which pyproject requires) that lives as long as the process.
-        let slot = unsafe {
-            *table
-                .as_ptr()
-                .add(SLOT_FROM_FUNC_AND_DATA_AND_SIGNATURE_AND_IDENTITY)
+        let slot = |index: usize, name: &str| {
+            // SAFETY: NumPy's ufunc API table is an array of at least 44 function pointers
+            // (NumPy >= 2.0, which pyproject requires) that lives as long as the process.
+            let ptr = unsafe { *table.as_ptr().add(index) };
+            if ptr.is_null() {
+                Err(PyRuntimeError::new_err(format!(
+                    "NumPy's ufunc API has no {name}"
+                )))
+            } else {
+                Ok(ptr)
+            }
         };
-        if slot.is_null() {
-            return Err(PyRuntimeError::new_err(
-                "NumPy's ufunc API has no PyUFunc_FromFuncAndDataAndSignatureAndIdentity",
-            ));
+        let from_func = slot(
+            SLOT_FROM_FUNC_AND_DATA_AND_SIGNATURE_AND_IDENTITY,
+            "PyUFunc_FromFuncAndDataAndSignatureAndIdentity",
+        )?;
+        let add_loop = slot(SLOT_ADD_LOOP_FROM_SPEC, "PyUFunc_AddLoopFromSpec")?;
+        // SAFETY: slots 42 and 43 have exactly these C signatures in NumPy's `__ufunc_api.h`
+        // (2.0 to 2.4).
+        unsafe {
+            Ok(UfuncApi {
+                from_func_and_data_and_signature_and_identity: std::mem::transmute::<
+                    *const c_void,
+                    FromFuncAndDataAndSignatureAndIdentity,
+                >(from_func),
+                add_loop_from_spec: std::mem::transmute::<*const c_void, AddLoopFromSpec>(add_loop),
+            })
         }
-        // SAFETY: slot 42 has exactly this C signature in NumPy's `__ufunc_api.h` (1.16 to 2.x).
-        let from_func = unsafe {
-            std::mem::transmute::<*const c_void, FromFuncAndDataAndSignatureAndIdentity>(slot)
-        };
-        Ok(UfuncApi {
-            from_func_and_data_and_signature_and_identity: from_func,
-        })
     })
 }
 

@@ -3,6 +3,9 @@
 //! NumPy stores (does not copy) the `functions`, `data`, `types`, `name` and `doc` pointers, so
 //! an [`UfuncOwner`] keeps them, with the JIT code, alive; it sits in `ufunc->obj`, which NumPy
 //! decrefs when the ufunc dies.
+//!
+//! NumPy runs our loops through ArrayMethods (see `loop_errors`), so a loop can raise; the legacy
+//! tables are installed after those, only for `f.types` and NumPy's legacy type resolution.
 
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,13 +16,17 @@ use pyo3::prelude::*;
 
 use ufuncgen::{CompiledUfunc, Scalar};
 
+use crate::contiguity::ContiguityCheck;
+use crate::loop_errors::{self, SpecLoop};
 use crate::numpy_api::{self, GenericFunction, IdentityCode};
 
 /// One inner loop to register: its entry point and dtypes.
 pub struct LoopEntry {
     pub func: GenericFunction,
     pub inputs: Vec<Scalar>,
-    pub output: Scalar,
+    pub outputs: Vec<Scalar>,
+    /// Contiguity the signature promises, checked before each run.
+    pub checks: Vec<ContiguityCheck>,
 }
 
 impl From<&ufuncgen::CompiledLoop> for LoopEntry {
@@ -27,9 +34,27 @@ impl From<&ufuncgen::CompiledLoop> for LoopEntry {
         LoopEntry {
             func: l.func,
             inputs: l.inputs.clone(),
-            output: l.output,
+            outputs: l.outputs.clone(),
+            checks: Vec::new(),
         }
     }
+}
+
+impl LoopEntry {
+    fn operands(&self) -> impl Iterator<Item = &Scalar> {
+        self.inputs.iter().chain(&self.outputs)
+    }
+}
+
+/// What the ufunc is called and how it is shaped, besides its loops.
+pub struct UfuncSpec<'a> {
+    pub name: &'a str,
+    pub doc: Option<&'a str>,
+    pub nin: usize,
+    pub nout: usize,
+    /// A gufunc's layout in NumPy's syntax (`"(n),(n)->()"`), None for an element-wise ufunc.
+    pub signature: Option<&'a str>,
+    pub identity: &'a Identity,
 }
 
 /// What `ufunc.reduce` starts from (NumPy's identity code, plus the value for `Value`).
@@ -45,6 +70,7 @@ struct Tables {
     types: Box<[c_char]>,
     name: CString,
     doc: Option<CString>,
+    signature: Option<CString>,
 }
 
 // SAFETY: the tables are written once before the ufunc exists and only read afterwards (by
@@ -59,6 +85,8 @@ static LIVE_OWNERS: AtomicUsize = AtomicUsize::new(0);
 #[pyclass(frozen, module = "ufuncgen._native", name = "_UfuncOwner")]
 pub struct UfuncOwner {
     tables: Tables,
+    /// The loops NumPy runs, one per entry of `tables`, in the same order.
+    spec_loops: Box<[SpecLoop]>,
     /// `None` for the built-in test loops, which need no JIT code.
     compiled: Option<CompiledUfunc>,
 }
@@ -67,6 +95,11 @@ impl UfuncOwner {
     /// The compiled loops (empty for test ufuncs): signature text and optimized IR.
     pub fn compiled(&self) -> Option<&CompiledUfunc> {
         self.compiled.as_ref()
+    }
+
+    /// The ArrayMethod loops, in signature order.
+    pub fn spec_loops(&self) -> &[SpecLoop] {
+        &self.spec_loops
     }
 }
 
@@ -86,68 +119,96 @@ fn c_string(what: &str, text: &str) -> PyResult<CString> {
         .map_err(|_| PyValueError::new_err(format!("{what} contains a NUL character")))
 }
 
-/// Registers `loops` (in order) as one ufunc with `nin` inputs and one output.
+/// Registers `loops` (in order) as one ufunc (a gufunc when `spec.signature` is given).
 pub fn create_ufunc<'py>(
     py: Python<'py>,
-    name: &str,
-    doc: Option<&str>,
-    nin: usize,
+    spec: &UfuncSpec<'_>,
     loops: &[LoopEntry],
-    identity: &Identity,
     compiled: Option<CompiledUfunc>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let (nin, nout) = (spec.nin, spec.nout);
     if loops.is_empty() {
         return Err(PyValueError::new_err("a ufunc needs at least one loop"));
     }
-    if let Some(bad) = loops.iter().find(|l| l.inputs.len() != nin) {
+    if let Some(bad) = loops
+        .iter()
+        .find(|l| l.inputs.len() != nin || l.outputs.len() != nout)
+    {
         return Err(PyValueError::new_err(format!(
-            "a loop has {} inputs, the ufunc {nin}",
-            bad.inputs.len()
+            "a loop has {} inputs and {} outputs, the ufunc {nin} and {nout}",
+            bad.inputs.len(),
+            bad.outputs.len()
         )));
     }
     let nin_c = c_int::try_from(nin).map_err(|_| PyValueError::new_err("too many inputs"))?;
+    let nout_c = c_int::try_from(nout).map_err(|_| PyValueError::new_err("too many outputs"))?;
     let ntypes =
         c_int::try_from(loops.len()).map_err(|_| PyValueError::new_err("too many loops"))?;
     let types: Box<[c_char]> = loops
         .iter()
-        .flat_map(|l| l.inputs.iter().chain(std::iter::once(&l.output)))
+        .flat_map(LoopEntry::operands)
         .map(|s| s.npy_type_num() as c_char)
         .collect();
     let tables = Tables {
         functions: loops.iter().map(|l| l.func).collect(),
         data: loops.iter().map(|_| std::ptr::null_mut()).collect(),
         types,
-        name: c_string("the function name", name)?,
-        doc: doc.map(|d| c_string("the docstring", d)).transpose()?,
+        name: c_string("the function name", spec.name)?,
+        doc: spec.doc.map(|d| c_string("the docstring", d)).transpose()?,
+        signature: spec
+            .signature
+            .map(|s| c_string("the layout", s))
+            .transpose()?,
     };
+    let identity = spec.identity;
     if identity.code == IdentityCode::Value && identity.value.is_none() {
         return Err(PyValueError::new_err("an identity value is required"));
     }
+    let spec_loops = loops
+        .iter()
+        .zip(tables.data.iter())
+        .map(|(l, &data)| {
+            let operands: Vec<Scalar> = l.operands().copied().collect();
+            SpecLoop::new(py, l.func, data, &operands, l.checks.clone())
+        })
+        .collect::<PyResult<_>>()?;
     let api = numpy_api::ufunc_api(py)?;
     LIVE_OWNERS.fetch_add(1, Ordering::Relaxed);
-    let owner = Bound::new(py, UfuncOwner { tables, compiled })?;
+    let owner = Bound::new(
+        py,
+        UfuncOwner {
+            tables,
+            spec_loops,
+            compiled,
+        },
+    )?;
     let t = &owner.get().tables;
     let identity_value = identity
         .value
         .as_ref()
         .map_or(std::ptr::null_mut(), |v| v.as_ptr());
     let doc_ptr = t.doc.as_ref().map_or(std::ptr::null(), |d| d.as_ptr());
+    let signature_ptr = t
+        .signature
+        .as_ref()
+        .map_or(std::ptr::null(), |s| s.as_ptr());
+    // No legacy loops yet: NumPy would wrap them into `_loops` entries of its own, which would
+    // clash with ours (see `install_legacy_tables`).
     // SAFETY: every pointer refers into `owner`, which outlives the ufunc (it is stored in
-    // `ufunc->obj` below); the array lengths match `ntypes` and `nin + 1`; NumPy only reads
-    // `functions` unless C code replaces a loop, which nothing of ours does.
+    // `ufunc->obj` below); NumPy parses the signature and copies what it keeps of it.
     let raw = unsafe {
         (api.from_func_and_data_and_signature_and_identity)(
-            t.functions.as_ptr().cast_mut(),
-            t.data.as_ptr(),
-            t.types.as_ptr(),
-            ntypes,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+            0,
             nin_c,
-            1,
+            nout_c,
             identity.code as c_int,
             t.name.as_ptr(),
             doc_ptr,
             0,
-            std::ptr::null(),
+            signature_ptr,
             identity_value,
         )
     };
@@ -157,7 +218,9 @@ pub fn create_ufunc<'py>(
     }
     // SAFETY: a non-null return is a new reference.
     let ufunc = unsafe { Bound::from_owned_ptr(py, raw) };
-    attach_owner(&ufunc, owner, nin_c, ntypes)?;
+    attach_owner(&ufunc, owner.clone(), nin_c, nout_c)?;
+    loop_errors::add_spec_loops(&ufunc, owner.get().spec_loops(), nin, nout, identity.code)?;
+    install_legacy_tables(&ufunc, &owner.get().tables, ntypes)?;
     Ok(ufunc)
 }
 
@@ -166,21 +229,22 @@ fn attach_owner(
     ufunc: &Bound<'_, PyAny>,
     owner: Bound<'_, UfuncOwner>,
     nin: c_int,
-    ntypes: c_int,
+    nout: c_int,
 ) -> PyResult<()> {
     let head_ptr = numpy_api::ufunc_head(ufunc)?;
     // SAFETY: the ufunc is alive and its head was type-checked.
     let head = unsafe { head_ptr.as_ref() };
     let t = &owner.get().tables;
-    // A NumPy whose PyUFuncObject layout differs would make the write below corrupt memory;
-    // reading back what we just passed in proves the offsets.
+    // A NumPy whose PyUFuncObject layout differs would make the writes here and in
+    // `install_legacy_tables` corrupt memory; reading back what we just passed in proves the
+    // offsets.
     let layout_ok = head.nin == nin
-        && head.nout == 1
-        && head.nargs == nin + 1
-        && head.ntypes == ntypes
+        && head.nout == nout
+        && head.nargs == nin + nout
+        && head.ntypes == 0
+        && head.functions.is_null()
+        && head.types.is_null()
         && std::ptr::eq(head.name, t.name.as_ptr())
-        && std::ptr::eq(head.types, t.types.as_ptr())
-        && std::ptr::eq(head.functions.cast_const(), t.functions.as_ptr())
         && head.obj.is_null();
     if !layout_ok {
         return Err(PyRuntimeError::new_err(
@@ -190,6 +254,24 @@ fn attach_owner(
     // SAFETY: the layout was verified above; the ufunc is new and not yet shared, and takes
     // over our reference to `owner` (NumPy decrefs `obj` in its dealloc).
     unsafe { (*head_ptr.as_ptr()).obj = owner.into_ptr() };
+    Ok(())
+}
+
+/// Gives the ufunc its legacy loop tables once our ArrayMethods are registered: `f.types` and
+/// `f.ntypes` read them, and NumPy's legacy type resolution picks a loop from them, then finds
+/// our ArrayMethod for the chosen dtypes. NumPy only wraps legacy loops itself when no
+/// ArrayMethod exists for those dtypes, which never happens here.
+fn install_legacy_tables(ufunc: &Bound<'_, PyAny>, t: &Tables, ntypes: c_int) -> PyResult<()> {
+    let head_ptr = numpy_api::ufunc_head(ufunc)?;
+    // SAFETY: the layout was verified by `attach_owner`; the tables live in the owner that the
+    // ufunc holds; the ufunc is not yet shared.
+    unsafe {
+        let head = head_ptr.as_ptr();
+        (*head).functions = t.functions.as_ptr().cast_mut();
+        (*head).data = t.data.as_ptr();
+        (*head).types = t.types.as_ptr();
+        (*head).ntypes = ntypes;
+    }
     Ok(())
 }
 

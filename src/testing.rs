@@ -32,12 +32,55 @@ pub fn add_loops() -> Vec<LoopEntry> {
         LoopEntry {
             func: add_loop::<f64>,
             inputs: vec![Scalar::F64, Scalar::F64],
-            output: Scalar::F64,
+            outputs: vec![Scalar::F64],
+            checks: Vec::new(),
         },
         LoopEntry {
             func: add_loop::<f32>,
             inputs: vec![Scalar::F32, Scalar::F32],
-            output: Scalar::F32,
+            outputs: vec![Scalar::F32],
+            checks: Vec::new(),
         },
     ]
+}
+
+extern "C" {
+    fn ufg_set_error(kind: std::ffi::c_int, message: *const std::ffi::c_char);
+}
+
+/// `out = a`, except that a negative `a` records the run-time error of kind `-a` (1 IndexError,
+/// 2 ValueError, ...) and stops, as generated code does.
+unsafe extern "C" fn raising_loop(
+    args: *mut *mut u8,
+    dimensions: *const isize,
+    steps: *const isize,
+    _data: *mut std::ffi::c_void,
+) {
+    // SAFETY: NumPy passes 2 argument pointers, 2 steps and one length, valid for n elements.
+    unsafe {
+        let n = *dimensions;
+        let (a, out) = (*args, *args.add(1));
+        let (sa, so) = (*steps, *steps.add(1));
+        for i in 0..n {
+            let x = a.offset(i * sa).cast::<f64>().read_unaligned();
+            if x < 0.0 {
+                ufg_set_error(
+                    -x as std::ffi::c_int,
+                    c"negative input to the test loop".as_ptr(),
+                );
+                return;
+            }
+            out.offset(i * so).cast::<f64>().write_unaligned(x);
+        }
+    }
+}
+
+/// One `d->d` loop that raises on negative input.
+pub fn raising_loops() -> Vec<LoopEntry> {
+    vec![LoopEntry {
+        func: raising_loop,
+        inputs: vec![Scalar::F64],
+        outputs: vec![Scalar::F64],
+        checks: Vec::new(),
+    }]
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ._config import config
 from ._decorators import vectorize
+from ._guvectorize import guvectorize
 from ._inspect import inspect_asm, inspect_llvm
 from .errors import CompileError, SignatureError, TypingError, UnsupportedError
 
@@ -19,6 +20,7 @@ __all__ = [
     "UnsupportedError",
     "__version__",
     "config",
+    "guvectorize",
     "inspect_asm",
     "inspect_llvm",
     "vectorize",

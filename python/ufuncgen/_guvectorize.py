@@ -1,0 +1,125 @@
+"""The `guvectorize` decorator (Numba-compatible): array kernel + layout → real gufunc."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _source
+from ._decorators import _check_target, _identity, _set_module, _signature_list
+from ._runtime import vector_math
+from .errors import SignatureError
+
+__all__ = ["guvectorize"]
+
+
+def _signature_error(func: types.FunctionType, message: str) -> SignatureError:
+    code = func.__code__
+    return SignatureError(
+        f"{message} (in function '{func.__name__}', file \"{code.co_filename}\", "
+        f"line {code.co_firstlineno})",
+        function=func.__name__,
+        filename=code.co_filename,
+        lineno=code.co_firstlineno,
+    )
+
+
+def _writable_indices(writable_args: object, func: types.FunctionType) -> list[int]:
+    """Parameter indices for `writable_args` given as indices or parameter names."""
+    if isinstance(writable_args, int | str):
+        items: list[object] = [writable_args]
+    elif isinstance(writable_args, list | tuple | set | frozenset):
+        items = list(writable_args)
+    else:
+        raise _signature_error(
+            func, f"writable_args must be a sequence of indices or names, not {writable_args!r}"
+        )
+    code = func.__code__
+    params = list(code.co_varnames[: code.co_argcount])
+    indices = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, int | str):
+            raise _signature_error(
+                func, f"writable_args items must be parameter indices or names, not {item!r}"
+            )
+        if isinstance(item, str):
+            if item not in params:
+                raise _signature_error(
+                    func, f"writable_args names {item!r}, which is not a parameter of the function"
+                )
+            indices.append(params.index(item))
+        elif item < 0:
+            raise _signature_error(func, f"writable_args index {item} is out of range")
+        else:
+            # The compiler checks the upper bound against the layout's argument count.
+            indices.append(item)
+    return sorted(set(indices))
+
+
+def guvectorize(
+    signatures: Any,
+    layout: Any = None,
+    *,
+    identity: object = None,
+    target: str = "cpu",
+    cache: bool = False,
+    nopython: bool = True,
+    fastmath: bool = False,
+    boundscheck: bool = True,
+    writable_args: Any = (),
+) -> Callable[[Callable[..., Any]], np.ufunc]:
+    """Compile an array kernel into a generalized `numpy.ufunc`, one loop per signature.
+
+    ``@guvectorize(["void(float64[:], float64[:], float64[:])"], "(n),(n)->()")``: the kernel
+    writes its results into its trailing (output) arguments. See shared/API.md.
+    """
+    if layout is None:
+        if isinstance(signatures, str) and "->" in signatures:
+            raise NotImplementedError(
+                "lazy (signature-less) guvectorize is not implemented yet: pass signatures "
+                "and the layout, e.g. @guvectorize(['void(float64[:], float64[:])'], '(n)->()')"
+            )
+        raise TypeError("guvectorize() needs a layout such as '(n),(n)->()'")
+    _check_target(target)
+    if cache:
+        raise NotImplementedError("cache=True is not implemented yet")
+    identity_code, identity_value = _identity(identity)
+    del nopython  # there is no object mode: nopython=False compiles the same way
+    options = {
+        "fastmath": bool(fastmath),
+        "identity": identity_code,
+        "identity_value": identity_value,
+    }
+
+    def decorate(func: Callable[..., Any]) -> np.ufunc:
+        if not isinstance(func, types.FunctionType):
+            raise TypeError(f"guvectorize needs a Python function, not {type(func).__name__}")
+        if not isinstance(layout, str):
+            raise _signature_error(
+                func, f"the layout must be a string such as '(n),(n)->()', not {layout!r}"
+            )
+        sigs = _signature_list(signatures, func)
+        writable = _writable_indices(writable_args, func)
+        source = _source.kernel_source(func)
+        globals_ = _source.collect_globals(func)
+        from . import _native
+
+        vector_math()  # generated code links against the library bound here
+        ufunc = _native.compile_guvectorize(
+            func.__name__,
+            func.__doc__,
+            (source.text, source.filename, source.first_line, source.col_offset),
+            sigs,
+            globals_,
+            options,
+            layout,
+            writable,
+            bool(boundscheck),
+        )
+        _set_module(ufunc, func)
+        return ufunc
+
+    return decorate

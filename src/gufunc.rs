@@ -1,0 +1,59 @@
+//! `guvectorize`: compiles a kernel for every signature with its layout and registers the
+//! generalized ufunc.
+
+use pyo3::prelude::*;
+
+use crate::contiguity;
+use crate::kernel::{self, GlobalArg, SourceArg};
+use crate::register::{self, LoopEntry, UfuncSpec};
+use crate::{errors, identity_of, OptionsArg};
+
+/// Compiles a `guvectorize` kernel and returns the gufunc (a `numpy.ufunc` with a signature).
+/// `writable_args` are parameter indices, already resolved from names by the decorator.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)] // the decorator's arguments, passed through one by one
+pub fn compile_guvectorize<'py>(
+    py: Python<'py>,
+    name: String,
+    doc: Option<String>,
+    source: SourceArg,
+    signatures: Vec<String>,
+    globals: Vec<GlobalArg<'py>>,
+    options: OptionsArg,
+    layout: String,
+    writable_args: Vec<usize>,
+    boundscheck: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let identity = identity_of(&options, py)?;
+    let spec = kernel::kernel_spec(name, source, signatures, globals, options.fastmath)?;
+    let compiled = py
+        .detach(|| ufuncgen::compile_gufunc(&spec, &layout, &writable_args, boundscheck))
+        .map_err(|e| errors::to_pyerr(py, &e))?;
+    let loops: Vec<LoopEntry> = compiled
+        .loops
+        .iter()
+        .map(|l| LoopEntry {
+            checks: contiguity::signature_checks(&spec.name, &l.signature, &layout),
+            ..LoopEntry::from(l)
+        })
+        .collect();
+    let (nin, nout) = loops
+        .first()
+        .map_or((0, 0), |l| (l.inputs.len(), l.outputs.len()));
+    let signature = ufuncgen::layout_signature(&layout);
+    let shape = UfuncSpec {
+        name: &spec.name,
+        doc: doc.as_deref(),
+        nin,
+        nout,
+        signature: Some(&signature),
+        identity: &identity,
+    };
+    register::create_ufunc(py, &shape, &loops, Some(compiled))
+}
+
+/// NumPy's normalized form of a layout (what `ufunc.signature` shows).
+#[pyfunction]
+pub fn layout_signature(layout: &str) -> String {
+    ufuncgen::layout_signature(layout)
+}
