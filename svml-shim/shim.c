@@ -16,8 +16,15 @@ void ufg_raise_invalid(void) { feraiseexcept(FE_INVALID); }
  * A loop that hits an error records it here and returns at once; the caller takes it after the
  * loop and raises the Python exception. One slot per thread; the first error wins until taken.
  * Kinds: 1 IndexError, 2 ValueError, 3 AssertionError, 4 ZeroDivisionError, 5 OverflowError. */
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* How many threads hold an untaken error: checked after every loop call, so the common case
+ * (none) costs one relaxed load instead of a thread-local access through __tls_get_addr. */
+static atomic_int ufg_errors_pending;
+
+int ufg_any_error(void) { return atomic_load_explicit(&ufg_errors_pending, memory_order_relaxed); }
 
 static _Thread_local int ufg_error_kind;
 static _Thread_local const char *ufg_error_message;
@@ -29,6 +36,7 @@ void ufg_set_error(int kind, const char *message) {
     if (ufg_error_kind != 0) return;
     snprintf(ufg_error_buffer, sizeof ufg_error_buffer, "%s", message ? message : "");
     ufg_error_kind = kind;
+    atomic_fetch_add_explicit(&ufg_errors_pending, 1, memory_order_relaxed);
     ufg_error_message = ufg_error_buffer;
 }
 
@@ -40,6 +48,7 @@ void ufg_index_error(int64_t index, int64_t axis, int64_t size, const char *wher
              "index %lld is out of bounds for axis %lld with size %lld%s", (long long)index,
              (long long)axis, (long long)size, where);
     ufg_error_kind = 1;
+    atomic_fetch_add_explicit(&ufg_errors_pending, 1, memory_order_relaxed);
     ufg_error_message = ufg_error_buffer;
 }
 
@@ -47,6 +56,7 @@ void ufg_index_error(int64_t index, int64_t axis, int64_t size, const char *wher
  * stays valid until the next error is recorded on this thread. */
 int ufg_take_error(const char **message) {
     int kind = ufg_error_kind;
+    if (kind) atomic_fetch_sub_explicit(&ufg_errors_pending, 1, memory_order_relaxed);
     if (message) *message = kind ? ufg_error_message : NULL;
     ufg_error_kind = 0;
     ufg_error_message = NULL;

@@ -5,6 +5,7 @@ use std::ffi::{c_char, c_int, CStr};
 
 extern "C" {
     fn ufg_take_error(message: *mut *const c_char) -> c_int;
+    fn ufg_any_error() -> c_int;
     fn ufg_set_error(kind: c_int, message: *const c_char);
 }
 
@@ -24,6 +25,11 @@ pub mod kind {
 
 /// Takes (and clears) the error the last loop on this thread recorded: its kind and message.
 pub fn take_runtime_error() -> Option<(i32, String)> {
+    // SAFETY: a relaxed atomic load in the shim. Errors are set and taken on one thread, so
+    // program order makes this thread's own error visible.
+    if unsafe { ufg_any_error() } == 0 {
+        return None;
+    }
     let mut message: *const c_char = std::ptr::null();
     // SAFETY: the shim writes a pointer to its per-thread NUL-terminated buffer (or null); we
     // copy it before anything else can record an error on this thread.
