@@ -1,25 +1,44 @@
 //! `target="parallel"`: one serial NumPy loop run over chunks of the outer dimension on a
 //! process-wide thread pool, with the workers' FP flags carried back to the caller.
+//!
+//! The caller and the workers take chunks from one counter, so a worker that wakes late (or
+//! not at all, on a busy machine) costs little: the caller works through the chunks itself.
 
 use super::fpflags;
-use super::plan::{plan, Limits, Operand, Plan};
+use super::handoff::Handoff;
+use super::plan::{may_race, plan, Limits, Operand, Plan};
+use super::pool::{self, OVERHEAD};
 use crate::LoopFn;
 use std::ffi::c_void;
 use std::ops::Range;
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
+pub use super::pool::{default_num_threads, num_threads, requested_num_threads, set_num_threads};
+
 /// Longest `dimensions` array a loop may read: the outer length plus core dimensions.
-const MAX_DIMS: usize = 32;
+pub const MAX_DIMS: usize = 32;
+
+/// Chunk lengths are multiples of this many iterations (64 bytes or more for every item size).
+const GRAIN: usize = 64;
+
+/// Parallel work must save this many times the measured hand-off overhead.
+const PAYOFF: f64 = 3.0;
+
+/// Calls shorter than this are timed not at all: the timer would cost more than it tells.
+const MIN_TIMED: usize = 4096;
 
 /// A serial loop plus what the planner needs to know about its operands.
 pub struct ParallelLoop {
     serial: LoopFn,
     nin: usize,
     itemsizes: Vec<usize>,
+    /// Per operand, the indices into `dimensions` of its core axes (empty when element-wise);
+    /// their steps follow the outer steps in `steps`, operand by operand.
+    core_axes: Vec<Vec<usize>>,
     ndims: usize,
-    /// Measured serial cost per outer iteration in ns (an `f64`'s bits).
+    /// Measured serial cost per outer iteration in ns (an `f64`'s bits; 0.0 = not measured).
     cost: AtomicU64,
 }
 
@@ -32,21 +51,54 @@ struct Call {
     data: *mut c_void,
 }
 
-// SAFETY: the pointers are only read while the scope that spawned the workers is alive,
-// and the chunks they address are disjoint (checked by `plan::may_race`).
-unsafe impl Send for Call {}
-unsafe impl Sync for Call {}
-
 impl ParallelLoop {
     /// Wraps an element-wise loop whose operands (inputs then outputs) have these item sizes.
     pub fn elementwise(serial: LoopFn, nin: usize, itemsizes: Vec<usize>) -> ParallelLoop {
+        let nargs = itemsizes.len();
         ParallelLoop {
             serial,
             nin,
             itemsizes,
+            core_axes: vec![Vec::new(); nargs],
             ndims: 1,
-            cost: AtomicU64::new(1.0f64.to_bits()),
+            cost: AtomicU64::new(0),
         }
+    }
+
+    /// Wraps a generalized (gufunc) loop. `core_axes[i]` lists, in order, the indices into
+    /// `dimensions` (1 and up) of operand `i`'s core axes, as NumPy's loop ABI lays them out.
+    pub fn generalized(
+        serial: LoopFn,
+        nin: usize,
+        itemsizes: Vec<usize>,
+        core_axes: Vec<Vec<usize>>,
+    ) -> Result<ParallelLoop, String> {
+        if core_axes.len() != itemsizes.len() {
+            return Err(format!(
+                "{} operands but core axes for {}",
+                itemsizes.len(),
+                core_axes.len()
+            ));
+        }
+        let ndims = 1 + core_axes.iter().flatten().copied().max().unwrap_or(0);
+        if core_axes.iter().flatten().any(|&a| a == 0) || ndims > MAX_DIMS {
+            return Err(format!(
+                "core axes must index dimensions 1..{MAX_DIMS}, got {core_axes:?}"
+            ));
+        }
+        Ok(ParallelLoop {
+            serial,
+            nin,
+            itemsizes,
+            core_axes,
+            ndims,
+            cost: AtomicU64::new(0),
+        })
+    }
+
+    /// The serial loop this one splits.
+    pub fn serial(&self) -> LoopFn {
+        self.serial
     }
 
     fn cost(&self) -> f64 {
@@ -54,11 +106,51 @@ impl ParallelLoop {
     }
 
     fn record_cost(&self, ns: f64, n: usize) {
-        if n >= 4096 && ns.is_finite() && ns > 0.0 {
+        if n >= MIN_TIMED && ns.is_finite() && ns > 0.0 {
             let measured = ns / n as f64;
-            let blended = 0.7 * self.cost() + 0.3 * measured;
+            let old = self.cost();
+            let blended = if old > 0.0 {
+                0.7 * old + 0.3 * measured
+            } else {
+                measured
+            };
             self.cost.store(blended.to_bits(), Ordering::Relaxed);
         }
+    }
+
+    /// What each operand touches over iterations `start..`: its address, step and core block.
+    unsafe fn operands(&self, call: Call, start: usize) -> Vec<Operand> {
+        let nargs = self.itemsizes.len();
+        let mut core_step = nargs;
+        (0..nargs)
+            .map(|i| {
+                let step = *call.steps.add(i);
+                let ptr = (*call.args.add(i)).wrapping_offset(step * start as isize) as usize;
+                let (mut lo, mut hi) = (0isize, self.itemsizes[i] as isize);
+                for &axis in &self.core_axes[i] {
+                    let extent = *call.dims.add(axis);
+                    let s = *call.steps.add(core_step);
+                    core_step += 1;
+                    if extent <= 0 {
+                        (lo, hi) = (0, 0);
+                    } else if lo < hi {
+                        let span = (extent - 1).saturating_mul(s);
+                        if span < 0 {
+                            lo = lo.saturating_add(span);
+                        } else {
+                            hi = hi.saturating_add(span);
+                        }
+                    }
+                }
+                Operand::block(ptr, step, lo, hi)
+            })
+            .collect()
+    }
+
+    /// Serial work below which a call with `threads` threads stays serial.
+    fn min_parallel_ns(threads: usize) -> f64 {
+        let t = threads as f64;
+        PAYOFF * OVERHEAD.get() * t / (t - 1.0)
     }
 
     /// Runs one NumPy loop call, chunked across threads when that is safe and pays off.
@@ -72,69 +164,201 @@ impl ParallelLoop {
         steps: *const isize,
         data: *mut c_void,
     ) {
-        let n = usize::try_from(*dims).unwrap_or(0);
-        let threads = num_threads();
-        let nargs = self.itemsizes.len();
-        let operands: Vec<Operand> = (0..nargs)
-            .map(|i| Operand::item(*args.add(i) as usize, *steps.add(i), self.itemsizes[i]))
-            .collect();
-        let limits = Limits {
-            threads,
-            ..Limits::default()
-        };
         let call = Call {
             args,
             dims,
             steps,
             data,
         };
-        match plan(n, &operands, self.nin, self.cost(), &limits) {
-            Plan::Serial => {
-                let t0 = Instant::now();
-                (self.serial)(args, dims, steps, data);
-                self.record_cost(t0.elapsed().as_nanos() as f64, n);
+        let n = usize::try_from(*dims).unwrap_or(0);
+        let threads = if n >= 2 * GRAIN { num_threads() } else { 1 };
+        let cost = self.cost();
+        let known_small = cost > 0.0 && (n as f64) * cost < Self::min_parallel_ns(threads);
+        if threads < 2 || known_small {
+            if known_small && (n as f64) * cost >= PAYOFF * OVERHEAD.baseline() * 2.0 {
+                // Parallel at the start-up overhead, serial only because of later samples.
+                OVERHEAD.relax();
             }
-            Plan::Chunks(chunks) => match pool() {
-                Some(pool) => {
-                    let t0 = Instant::now();
-                    self.run_chunks(&pool, call, &chunks);
-                    self.record_cost(t0.elapsed().as_nanos() as f64 * chunks.len() as f64, n);
-                }
-                None => (self.serial)(args, dims, steps, data),
-            },
+            return self.run_whole_timed(call, n);
+        }
+        if may_race(n, &self.operands(call, 0), self.nin) {
+            return (self.serial)(args, dims, steps, data);
+        }
+        let Some(pool) = pool::pool() else {
+            return self.run_whole_timed(call, n);
+        };
+        let mut start = 0;
+        if cost <= 0.0 {
+            // The first large call measures the loop on a prefix before deciding the rest.
+            start = (n / 8).clamp(GRAIN, MIN_TIMED) / GRAIN * GRAIN;
+            let t0 = Instant::now();
+            self.run_range(call, 0..start);
+            let per_iter = t0.elapsed().as_nanos() as f64 / start as f64;
+            self.cost
+                .store(per_iter.max(0.01).to_bits(), Ordering::Relaxed);
+        }
+        let limits = Limits {
+            threads,
+            min_parallel_ns: Self::min_parallel_ns(threads),
+            grain: GRAIN,
+            chunks_per_thread: 4,
+            min_chunk_ns: OVERHEAD.get().max(10_000.0),
+        };
+        let rest = n - start;
+        match plan(
+            rest,
+            &self.operands(call, start),
+            self.nin,
+            self.cost(),
+            &limits,
+        ) {
+            Plan::Serial => self.run_serial_timed(call, start..n),
+            Plan::Chunks(chunks) => self.run_chunks(&pool, call, start, &chunks, threads),
         }
     }
 
-    fn run_chunks(&self, pool: &rayon::ThreadPool, call: Call, chunks: &[Range<usize>]) {
-        let flags = AtomicI32::new(0);
-        pool.in_place_scope(|scope| {
-            for chunk in &chunks[1..] {
-                let flags = &flags;
-                scope.spawn(move |_| {
-                    // Flags are per thread: start clean, hand back what this chunk raised.
-                    fpflags::clear();
-                    // SAFETY: chunks are disjoint ranges of a call `plan` found race-free.
-                    unsafe { self.run_chunk(call, chunk.clone()) };
-                    flags.fetch_or(fpflags::test(), Ordering::Relaxed);
-                });
-            }
-            // SAFETY: as above; the caller's own flags are NumPy's to read afterwards.
-            unsafe { self.run_chunk(call, chunks[0].clone()) };
-        });
-        fpflags::raise(flags.load(Ordering::Relaxed));
+    /// The serial loop on the call as NumPy made it, timed when that is worth it.
+    unsafe fn run_whole_timed(&self, call: Call, n: usize) {
+        let timed = n >= MIN_TIMED;
+        let t0 = timed.then(Instant::now);
+        (self.serial)(call.args, call.dims, call.steps, call.data);
+        if let Some(t0) = t0 {
+            self.record_cost(t0.elapsed().as_nanos() as f64, n);
+        }
     }
 
-    unsafe fn run_chunk(&self, call: Call, range: Range<usize>) {
-        let nargs = self.itemsizes.len();
-        let mut args: Vec<*mut u8> = (0..nargs)
-            .map(|i| (*call.args.add(i)).wrapping_offset(*call.steps.add(i) * range.start as isize))
-            .collect();
-        let mut dims = [0isize; MAX_DIMS];
-        let ndims = self.ndims.min(MAX_DIMS);
-        std::ptr::copy_nonoverlapping(call.dims, dims.as_mut_ptr(), ndims);
-        dims[0] = (range.end - range.start) as isize;
-        (self.serial)(args.as_mut_ptr(), dims.as_ptr(), call.steps, call.data);
+    unsafe fn run_serial_timed(&self, call: Call, range: Range<usize>) {
+        if range.len() < MIN_TIMED {
+            return self.run_range(call, range);
+        }
+        let t0 = Instant::now();
+        let len = range.len();
+        self.run_range(call, range);
+        self.record_cost(t0.elapsed().as_nanos() as f64, len);
     }
+
+    /// Runs `chunks` (relative to `start`) on the caller and up to `threads - 1` workers.
+    unsafe fn run_chunks(
+        &self,
+        pool: &rayon::ThreadPool,
+        call: Call,
+        start: usize,
+        chunks: &[Range<usize>],
+        threads: usize,
+    ) {
+        let t0 = Instant::now();
+        let helpers = (threads - 1).min(chunks.len() - 1);
+        let job = Arc::new(Job {
+            serial: self.serial,
+            call,
+            nargs: self.itemsizes.len(),
+            ndims: self.ndims,
+            chunks: chunks
+                .iter()
+                .map(|c| c.start + start..c.end + start)
+                .collect(),
+            next: AtomicUsize::new(0),
+            busy_ns: AtomicU64::new(0),
+            flags: AtomicI32::new(0),
+            handoff: Handoff::new(chunks.len()),
+        });
+        for _ in 0..helpers {
+            let job = job.clone();
+            pool.spawn(move || job.work(true));
+        }
+        job.work(false);
+        let busy = job.busy_ns.load(Ordering::Relaxed) as f64;
+        let per_chunk = busy / chunks.len() as f64;
+        job.handoff.wait(per_chunk.min(50_000.0));
+        let busy = job.busy_ns.load(Ordering::Relaxed) as f64;
+        fpflags::raise(job.flags.load(Ordering::Relaxed));
+        let wall = t0.elapsed().as_nanos() as f64;
+        let len: usize = chunks.iter().map(|c| c.len()).sum();
+        self.record_cost(busy, len);
+        OVERHEAD.record(wall - busy / (helpers + 1) as f64);
+    }
+
+    unsafe fn run_range(&self, call: Call, range: Range<usize>) {
+        run_range(self.serial, call, self.itemsizes.len(), self.ndims, range);
+    }
+}
+
+/// One parallel call's chunks, shared by the caller and the workers it woke.
+struct Job {
+    serial: LoopFn,
+    call: Call,
+    nargs: usize,
+    ndims: usize,
+    chunks: Vec<Range<usize>>,
+    next: AtomicUsize,
+    busy_ns: AtomicU64,
+    flags: AtomicI32,
+    handoff: Handoff,
+}
+
+// SAFETY: `call` points into the caller's loop arguments. They are dereferenced only while
+// running a chunk taken from `next`, and the caller returns only after every chunk taken has
+// finished (`handoff`); a worker that arrives later finds no chunk and touches nothing. The
+// chunks are disjoint ranges of a call `plan` found race-free.
+unsafe impl Send for Job {}
+// SAFETY: as above; everything else is atomics or read-only.
+unsafe impl Sync for Job {}
+
+impl Job {
+    /// Takes chunks until none are left. Workers start with clean FP flags and hand back
+    /// what each chunk raised; the caller's own flags are NumPy's to read afterwards.
+    fn work(&self, worker: bool) {
+        if worker {
+            fpflags::clear();
+        }
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(range) = self.chunks.get(i) else {
+                return;
+            };
+            let t0 = Instant::now();
+            // SAFETY: see `unsafe impl Send for Job`.
+            unsafe {
+                run_range(
+                    self.serial,
+                    self.call,
+                    self.nargs,
+                    self.ndims,
+                    range.clone(),
+                )
+            };
+            self.busy_ns
+                .fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            if worker {
+                self.flags.fetch_or(fpflags::test(), Ordering::Relaxed);
+            }
+            self.handoff.finish_one(worker);
+        }
+    }
+}
+
+/// Calls `serial` on iterations `range` of `call`: the same steps, pointers and length moved.
+unsafe fn run_range(serial: LoopFn, call: Call, nargs: usize, ndims: usize, range: Range<usize>) {
+    if range.is_empty() {
+        return;
+    }
+    // NumPy passes at most 64 operands (NPY_MAXARGS); more would need the heap.
+    const MAX_ARGS: usize = 64;
+    let mut on_stack = [std::ptr::null_mut::<u8>(); MAX_ARGS];
+    let mut on_heap = Vec::new();
+    let args: &mut [*mut u8] = if nargs <= MAX_ARGS {
+        &mut on_stack[..nargs]
+    } else {
+        on_heap.resize(nargs, std::ptr::null_mut());
+        &mut on_heap
+    };
+    for (i, arg) in args.iter_mut().enumerate() {
+        *arg = (*call.args.add(i)).wrapping_offset(*call.steps.add(i) * range.start as isize);
+    }
+    let mut dims = [0isize; MAX_DIMS];
+    std::ptr::copy_nonoverlapping(call.dims, dims.as_mut_ptr(), ndims.min(MAX_DIMS));
+    dims[0] = range.len() as isize;
+    serial(args.as_mut_ptr(), dims.as_ptr(), call.steps, call.data);
 }
 
 /// The NumPy loop entry of a parallel ufunc; `data` points at its `ParallelLoop`.
@@ -150,78 +374,6 @@ pub unsafe extern "C" fn parallel_loop_entry(
     let pl = &*(data as *const ParallelLoop);
     pl.run(args, dims, steps, std::ptr::null_mut());
 }
-
-static REQUESTED_THREADS: AtomicUsize = AtomicUsize::new(0);
-
-struct PoolState {
-    pid: u32,
-    threads: usize,
-    pool: Arc<rayon::ThreadPool>,
-}
-
-static POOL: Mutex<Option<PoolState>> = Mutex::new(None);
-
-/// The default thread count: `UFUNCGEN_NUM_THREADS` when it is a positive integer, else the
-/// number of CPUs this process may run on.
-pub fn default_num_threads() -> usize {
-    std::env::var("UFUNCGEN_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
-}
-
-/// Threads parallel loops use, the calling thread included.
-pub fn num_threads() -> usize {
-    match REQUESTED_THREADS.load(Ordering::Relaxed) {
-        0 => default_num_threads(),
-        n => n,
-    }
-}
-
-/// Sets the number of threads parallel loops use (at least 1); the pool is rebuilt lazily.
-pub fn set_num_threads(n: usize) {
-    REQUESTED_THREADS.store(n.max(1), Ordering::Relaxed);
-}
-
-/// The pool for this process and thread count, started on first use and reused after.
-///
-/// A forked child inherits the parent's pool object but none of its threads, so waiting on
-/// it would hang: the child builds its own pool and leaks the dead one instead of joining it.
-fn pool() -> Option<Arc<rayon::ThreadPool>> {
-    let threads = num_threads();
-    if threads < 2 {
-        return None;
-    }
-    let pid = std::process::id();
-    let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(state) = guard.as_ref() {
-        if state.pid == pid && state.threads == threads {
-            return Some(state.pool.clone());
-        }
-    }
-    let built = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads - 1)
-        .thread_name(|i| format!("ufuncgen-{i}"))
-        .build()
-        .ok()?;
-    let fresh = PoolState {
-        pid,
-        threads,
-        pool: Arc::new(built),
-    };
-    if let Some(old) = guard.replace(fresh) {
-        if old.pid != pid {
-            std::mem::forget(old);
-        }
-    }
-    guard.as_ref().map(|s| s.pool.clone())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,6 +475,101 @@ mod tests {
         for (i, v) in buf.iter().enumerate().skip(1).take(20) {
             expect = expect * 3.0 + 1.0;
             assert_eq!(*v, expect, "at {i}");
+        }
+    }
+
+    /// Row sums, gufunc style `(n)->()`: dims = [outer, n], steps = [outer a, outer out, core a].
+    unsafe extern "C" fn row_sum(
+        args: *mut *mut u8,
+        dims: *const isize,
+        steps: *const isize,
+        _: *mut c_void,
+    ) {
+        let (outer, n) = (*dims, *dims.add(1));
+        let (a, o) = (*args, *args.add(1));
+        let (sa, so, core) = (*steps, *steps.add(1), *steps.add(2));
+        for i in 0..outer {
+            let mut acc = 0.0;
+            for j in 0..n {
+                acc += *(a.offset(i * sa + j * core) as *const f64);
+            }
+            *(o.offset(i * so) as *mut f64) = acc;
+        }
+    }
+
+    #[test]
+    fn generalized_loops_chunk_the_outer_dimension_only() {
+        set_num_threads(2);
+        let pl = ParallelLoop::generalized(row_sum, 1, vec![8, 8], vec![vec![1], vec![]])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (rows, cols) = (20_000usize, 16usize);
+        let mut a: Vec<f64> = (0..rows * cols).map(|i| (i % 97) as f64).collect();
+        let mut out = vec![0.0f64; rows];
+        let mut args = [a.as_mut_ptr() as *mut u8, out.as_mut_ptr() as *mut u8];
+        let dims = [rows as isize, cols as isize];
+        let steps = [(cols * 8) as isize, 8, 8];
+        for _ in 0..3 {
+            out.iter_mut().for_each(|v| *v = -1.0);
+            unsafe {
+                pl.run(
+                    args.as_mut_ptr(),
+                    dims.as_ptr(),
+                    steps.as_ptr(),
+                    std::ptr::null_mut(),
+                )
+            };
+            for (r, v) in out.iter().enumerate() {
+                let want: f64 = a[r * cols..(r + 1) * cols].iter().sum();
+                assert_eq!(*v, want, "row {r}");
+            }
+        }
+        assert!(pl.cost() > 0.0, "the first call measured the loop");
+        // The input walks a whole row per iteration: its block spans the core axis.
+        let ops = unsafe {
+            pl.operands(
+                Call {
+                    args: args.as_mut_ptr(),
+                    dims: dims.as_ptr(),
+                    steps: steps.as_ptr(),
+                    data: std::ptr::null_mut(),
+                },
+                0,
+            )
+        };
+        assert_eq!(ops[0].hi, (cols * 8) as isize);
+        assert!(ParallelLoop::generalized(row_sum, 1, vec![8, 8], vec![vec![0], vec![]]).is_err());
+        assert!(ParallelLoop::generalized(row_sum, 1, vec![8, 8], vec![vec![1]]).is_err());
+    }
+
+    #[test]
+    fn concurrent_callers_each_get_their_own_answer() {
+        set_num_threads(2);
+        let pl = Arc::new(ParallelLoop::elementwise(muladd, 2, vec![8, 8, 8]));
+        pl.cost.store(50.0f64.to_bits(), Ordering::Relaxed);
+        let callers: Vec<_> = (0..4)
+            .map(|t| {
+                let pl = pl.clone();
+                std::thread::spawn(move || {
+                    let n = 50_000 + t * 1_001;
+                    let mut a: Vec<f64> = (0..n).map(|i| (i + t) as f64).collect();
+                    let mut b = vec![t as f64; n];
+                    let mut out = vec![0.0; n];
+                    for _ in 0..20 {
+                        call(&pl, &mut a, &mut b, out.as_mut_ptr(), n, 8);
+                        for i in 0..n {
+                            if out[i] != a[i] * 3.0 + b[i] {
+                                return Err(format!("caller {t}: wrong at {i}"));
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for c in callers {
+            c.join()
+                .unwrap_or_else(|_| Err("caller panicked".into()))
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
 }
