@@ -6,11 +6,13 @@
 
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 
+use ufuncgen::runtime::parallel::ParallelLoop;
 use ufuncgen::{CompiledUfunc, Scalar};
 
 use crate::numpy_api::{self, GenericFunction, IdentityCode};
@@ -20,6 +22,9 @@ pub struct LoopEntry {
     pub func: GenericFunction,
     pub inputs: Vec<Scalar>,
     pub output: Scalar,
+    /// What NumPy passes to `func` as `data` (the parallel target's loop), kept alive by the
+    /// ufunc's owner; `None` passes NULL.
+    pub data: Option<Arc<ParallelLoop>>,
 }
 
 impl From<&ufuncgen::CompiledLoop> for LoopEntry {
@@ -28,6 +33,7 @@ impl From<&ufuncgen::CompiledLoop> for LoopEntry {
             func: l.func,
             inputs: l.inputs.clone(),
             output: l.output,
+            data: None,
         }
     }
 }
@@ -45,10 +51,13 @@ struct Tables {
     types: Box<[c_char]>,
     name: CString,
     doc: Option<CString>,
+    /// What the `data` pointers point at.
+    loop_data: Vec<Arc<ParallelLoop>>,
 }
 
 // SAFETY: the tables are written once before the ufunc exists and only read afterwards (by
-// NumPy, under its own rules); `data` holds only null pointers, which nothing dereferences.
+// NumPy, under its own rules); `data` holds null or pointers into `loop_data`, which is
+// `Sync` and lives as long as the tables.
 unsafe impl Send for Tables {}
 // SAFETY: as above: shared access is read-only.
 unsafe impl Sync for Tables {}
@@ -67,6 +76,11 @@ impl UfuncOwner {
     /// The compiled loops (empty for test ufuncs): signature text and optimized IR.
     pub fn compiled(&self) -> Option<&CompiledUfunc> {
         self.compiled.as_ref()
+    }
+
+    /// The loop data NumPy passes to the loops (the parallel target's loops), in loop order.
+    pub fn loop_data(&self) -> &[Arc<ParallelLoop>] {
+        &self.tables.loop_data
     }
 }
 
@@ -115,10 +129,18 @@ pub fn create_ufunc<'py>(
         .collect();
     let tables = Tables {
         functions: loops.iter().map(|l| l.func).collect(),
-        data: loops.iter().map(|_| std::ptr::null_mut()).collect(),
+        data: loops
+            .iter()
+            .map(|l| {
+                l.data
+                    .as_ref()
+                    .map_or(std::ptr::null_mut(), |d| Arc::as_ptr(d).cast_mut().cast())
+            })
+            .collect(),
         types,
         name: c_string("the function name", name)?,
         doc: doc.map(|d| c_string("the docstring", d)).transpose()?,
+        loop_data: loops.iter().filter_map(|l| l.data.clone()).collect(),
     };
     if identity.code == IdentityCode::Value && identity.value.is_none() {
         return Err(PyValueError::new_err("an identity value is required"));

@@ -33,11 +33,13 @@ pub fn add_loops() -> Vec<LoopEntry> {
             func: add_loop::<f64>,
             inputs: vec![Scalar::F64, Scalar::F64],
             output: Scalar::F64,
+            data: None,
         },
         LoopEntry {
             func: add_loop::<f32>,
             inputs: vec![Scalar::F32, Scalar::F32],
             output: Scalar::F32,
+            data: None,
         },
     ]
 }

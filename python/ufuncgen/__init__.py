@@ -8,6 +8,7 @@ from __future__ import annotations
 from ._config import config
 from ._decorators import vectorize
 from ._inspect import inspect_asm, inspect_llvm
+from ._threads import get_num_threads, set_num_threads
 from .errors import CompileError, SignatureError, TypingError, UnsupportedError
 
 __version__ = "0.1.0"
@@ -19,7 +20,9 @@ __all__ = [
     "UnsupportedError",
     "__version__",
     "config",
+    "get_num_threads",
     "inspect_asm",
     "inspect_llvm",
+    "set_num_threads",
     "vectorize",
 ]

@@ -11,11 +11,13 @@ use super::pool::{self, OVERHEAD};
 use crate::LoopFn;
 use std::ffi::c_void;
 use std::ops::Range;
-use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use super::pool::{default_num_threads, num_threads, requested_num_threads, set_num_threads};
+pub use super::pool::{
+    default_num_threads, num_threads, requested_num_threads, set_num_threads, MAX_THREADS,
+};
 
 /// Longest `dimensions` array a loop may read: the outer length plus core dimensions.
 pub const MAX_DIMS: usize = 32;
@@ -29,6 +31,15 @@ const PAYOFF: f64 = 3.0;
 /// Calls shorter than this are timed not at all: the timer would cost more than it tells.
 const MIN_TIMED: usize = 4096;
 
+/// Tests set this to chunk every call that can be chunked safely, whatever it costs.
+static FORCE_CHUNKING: AtomicBool = AtomicBool::new(false);
+
+/// Makes every race-free call of two grains or more run chunked (for tests: the cost model
+/// would keep their small inputs serial), or goes back to the cost model.
+pub fn force_chunking(on: bool) {
+    FORCE_CHUNKING.store(on, Ordering::Relaxed);
+}
+
 /// A serial loop plus what the planner needs to know about its operands.
 pub struct ParallelLoop {
     serial: LoopFn,
@@ -40,6 +51,19 @@ pub struct ParallelLoop {
     ndims: usize,
     /// Measured serial cost per outer iteration in ns (an `f64`'s bits; 0.0 = not measured).
     cost: AtomicU64,
+    /// Calls that ran chunked (for tests and tuning).
+    chunked_calls: AtomicU64,
+}
+
+/// What a `ParallelLoop` has learnt so far (for tests and tuning).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoopStats {
+    /// Estimated serial ns per outer iteration (0 before the first large call).
+    pub cost_ns: f64,
+    /// Calls that ran chunked across threads.
+    pub chunked_calls: u64,
+    /// Estimated ns one hand-off to the workers costs (process-wide).
+    pub overhead_ns: f64,
 }
 
 /// Raw loop arguments made shareable: every chunk reads them, none writes them.
@@ -62,6 +86,7 @@ impl ParallelLoop {
             core_axes: vec![Vec::new(); nargs],
             ndims: 1,
             cost: AtomicU64::new(0),
+            chunked_calls: AtomicU64::new(0),
         }
     }
 
@@ -93,12 +118,22 @@ impl ParallelLoop {
             core_axes,
             ndims,
             cost: AtomicU64::new(0),
+            chunked_calls: AtomicU64::new(0),
         })
     }
 
     /// The serial loop this one splits.
     pub fn serial(&self) -> LoopFn {
         self.serial
+    }
+
+    /// What this loop has measured so far.
+    pub fn stats(&self) -> LoopStats {
+        LoopStats {
+            cost_ns: self.cost(),
+            chunked_calls: self.chunked_calls.load(Ordering::Relaxed),
+            overhead_ns: OVERHEAD.get(),
+        }
     }
 
     fn cost(&self) -> f64 {
@@ -147,13 +182,20 @@ impl ParallelLoop {
             .collect()
     }
 
-    /// Serial work below which a call with `threads` threads stays serial.
-    fn min_parallel_ns(threads: usize) -> f64 {
+    /// True when `work_ns` of serial work is too little to pay for a hand-off to `threads`
+    /// threads: the time saved, `work (1 - 1/t)`, must reach `PAYOFF` hand-offs. Written
+    /// without division, since the caller's FP flags are NumPy's (see `run`).
+    fn too_small(work_ns: f64, threads: usize, overhead_ns: f64) -> bool {
         let t = threads as f64;
-        PAYOFF * OVERHEAD.get() * t / (t - 1.0)
+        !FORCE_CHUNKING.load(Ordering::Relaxed) && work_ns * (t - 1.0) < PAYOFF * overhead_ns * t
     }
 
     /// Runs one NumPy loop call, chunked across threads when that is safe and pays off.
+    ///
+    /// NumPy reads the caller's FP flags after the loop, so nothing here may raise one that
+    /// the loop did not: the quick serial path does no arithmetic that can (LLVM may compute
+    /// both sides of a branch, so a guarded division is not enough), and the planning path
+    /// puts the flags back to what the loops raised.
     ///
     /// # Safety
     /// `args`, `dims` and `steps` must be a valid NumPy inner-loop call for `self.serial`.
@@ -173,9 +215,10 @@ impl ParallelLoop {
         let n = usize::try_from(*dims).unwrap_or(0);
         let threads = if n >= 2 * GRAIN { num_threads() } else { 1 };
         let cost = self.cost();
-        let known_small = cost > 0.0 && (n as f64) * cost < Self::min_parallel_ns(threads);
+        let work = n as f64 * cost;
+        let known_small = cost > 0.0 && Self::too_small(work, threads, OVERHEAD.get());
         if threads < 2 || known_small {
-            if known_small && (n as f64) * cost >= PAYOFF * OVERHEAD.baseline() * 2.0 {
+            if known_small && !Self::too_small(work, threads, OVERHEAD.baseline()) {
                 // Parallel at the start-up overhead, serial only because of later samples.
                 OVERHEAD.relax();
             }
@@ -184,37 +227,70 @@ impl ParallelLoop {
         if may_race(n, &self.operands(call, 0), self.nin) {
             return (self.serial)(args, dims, steps, data);
         }
+        let entry_flags = fpflags::test();
+        let loop_flags = self.run_planned(call, n, threads);
+        fpflags::clear();
+        fpflags::raise(entry_flags | loop_flags);
+    }
+
+    /// Measures the loop if needed, plans the call and runs it; returns the FP flags the loop
+    /// raised on any thread.
+    unsafe fn run_planned(&self, call: Call, n: usize, threads: usize) -> i32 {
         let Some(pool) = pool::pool() else {
-            return self.run_whole_timed(call, n);
+            return self.run_flagged(call, 0..n);
         };
         let mut start = 0;
-        if cost <= 0.0 {
+        let mut flags = 0;
+        if self.cost() <= 0.0 {
             // The first large call measures the loop on a prefix before deciding the rest.
             start = (n / 8).clamp(GRAIN, MIN_TIMED) / GRAIN * GRAIN;
             let t0 = Instant::now();
-            self.run_range(call, 0..start);
+            flags |= self.run_flagged(call, 0..start);
             let per_iter = t0.elapsed().as_nanos() as f64 / start as f64;
             self.cost
                 .store(per_iter.max(0.01).to_bits(), Ordering::Relaxed);
         }
+        let forced = FORCE_CHUNKING.load(Ordering::Relaxed);
+        let t = threads as f64;
         let limits = Limits {
             threads,
-            min_parallel_ns: Self::min_parallel_ns(threads),
+            min_parallel_ns: if forced {
+                0.0
+            } else {
+                PAYOFF * OVERHEAD.get() * t / (t - 1.0)
+            },
             grain: GRAIN,
             chunks_per_thread: 4,
-            min_chunk_ns: OVERHEAD.get().max(10_000.0),
+            min_chunk_ns: if forced {
+                0.0
+            } else {
+                OVERHEAD.get().max(10_000.0)
+            },
         };
-        let rest = n - start;
-        match plan(
-            rest,
+        let plan = plan(
+            n - start,
             &self.operands(call, start),
             self.nin,
             self.cost(),
             &limits,
-        ) {
-            Plan::Serial => self.run_serial_timed(call, start..n),
-            Plan::Chunks(chunks) => self.run_chunks(&pool, call, start, &chunks, threads),
-        }
+        );
+        flags
+            | match plan {
+                Plan::Serial => {
+                    let t0 = Instant::now();
+                    let f = self.run_flagged(call, start..n);
+                    self.record_cost(t0.elapsed().as_nanos() as f64, n - start);
+                    f
+                }
+                Plan::Chunks(chunks) => self.run_chunks(&pool, call, start, &chunks, threads),
+            }
+    }
+
+    /// Runs `range` on this thread and returns the FP flags it raised.
+    unsafe fn run_flagged(&self, call: Call, range: Range<usize>) -> i32 {
+        fpflags::clear();
+        self.run_range(call, range);
+        fpflags::test()
     }
 
     /// The serial loop on the call as NumPy made it, timed when that is worth it.
@@ -227,17 +303,8 @@ impl ParallelLoop {
         }
     }
 
-    unsafe fn run_serial_timed(&self, call: Call, range: Range<usize>) {
-        if range.len() < MIN_TIMED {
-            return self.run_range(call, range);
-        }
-        let t0 = Instant::now();
-        let len = range.len();
-        self.run_range(call, range);
-        self.record_cost(t0.elapsed().as_nanos() as f64, len);
-    }
-
-    /// Runs `chunks` (relative to `start`) on the caller and up to `threads - 1` workers.
+    /// Runs `chunks` (relative to `start`) on the caller and up to `threads - 1` workers;
+    /// returns the FP flags they raised.
     unsafe fn run_chunks(
         &self,
         pool: &rayon::ThreadPool,
@@ -245,8 +312,9 @@ impl ParallelLoop {
         start: usize,
         chunks: &[Range<usize>],
         threads: usize,
-    ) {
+    ) -> i32 {
         let t0 = Instant::now();
+        self.chunked_calls.fetch_add(1, Ordering::Relaxed);
         let helpers = (threads - 1).min(chunks.len() - 1);
         let job = Arc::new(Job {
             serial: self.serial,
@@ -261,6 +329,10 @@ impl ParallelLoop {
             busy_ns: AtomicU64::new(0),
             flags: AtomicI32::new(0),
             handoff: Handoff::new(chunks.len()),
+            t0,
+            arrived: AtomicUsize::new(0),
+            delay_ns: AtomicU64::new(0),
+            last_done_ns: AtomicU64::new(0),
         });
         for _ in 0..helpers {
             let job = job.clone();
@@ -270,12 +342,11 @@ impl ParallelLoop {
         let busy = job.busy_ns.load(Ordering::Relaxed) as f64;
         let per_chunk = busy / chunks.len() as f64;
         job.handoff.wait(per_chunk.min(50_000.0));
-        let busy = job.busy_ns.load(Ordering::Relaxed) as f64;
-        fpflags::raise(job.flags.load(Ordering::Relaxed));
         let wall = t0.elapsed().as_nanos() as f64;
         let len: usize = chunks.iter().map(|c| c.len()).sum();
-        self.record_cost(busy, len);
-        OVERHEAD.record(wall - busy / (helpers + 1) as f64);
+        self.record_cost(job.busy_ns.load(Ordering::Relaxed) as f64, len);
+        OVERHEAD.record(job.overhead_ns(helpers, wall));
+        job.flags.load(Ordering::Relaxed)
     }
 
     unsafe fn run_range(&self, call: Call, range: Range<usize>) {
@@ -294,6 +365,13 @@ struct Job {
     busy_ns: AtomicU64,
     flags: AtomicI32,
     handoff: Handoff,
+    /// When the caller started handing out the chunks.
+    t0: Instant,
+    /// Workers that arrived, and the sum of their delays after `t0` (ns).
+    arrived: AtomicUsize,
+    delay_ns: AtomicU64,
+    /// When the last chunk finished, in ns after `t0`.
+    last_done_ns: AtomicU64,
 }
 
 // SAFETY: `call` points into the caller's loop arguments. They are dereferenced only while
@@ -305,12 +383,15 @@ unsafe impl Send for Job {}
 unsafe impl Sync for Job {}
 
 impl Job {
-    /// Takes chunks until none are left. Workers start with clean FP flags and hand back
-    /// what each chunk raised; the caller's own flags are NumPy's to read afterwards.
+    /// Takes chunks until none are left, collecting the FP flags each chunk raised (the
+    /// caller too: its own flags are restored by `run`).
     fn work(&self, worker: bool) {
         if worker {
-            fpflags::clear();
+            self.delay_ns
+                .fetch_add(self.t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            self.arrived.fetch_add(1, Ordering::Relaxed);
         }
+        fpflags::clear();
         loop {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             let Some(range) = self.chunks.get(i) else {
@@ -327,13 +408,31 @@ impl Job {
                     range.clone(),
                 )
             };
+            let now = Instant::now();
             self.busy_ns
-                .fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            if worker {
-                self.flags.fetch_or(fpflags::test(), Ordering::Relaxed);
-            }
+                .fetch_add((now - t0).as_nanos() as u64, Ordering::Relaxed);
+            self.last_done_ns
+                .fetch_max((now - self.t0).as_nanos() as u64, Ordering::Relaxed);
+            self.flags.fetch_or(fpflags::test(), Ordering::Relaxed);
             self.handoff.finish_one(worker);
         }
+    }
+}
+
+impl Job {
+    /// What the hand-off cost this call, measured after the caller's wait: the workers' mean
+    /// delay in starting (a worker that has not arrived counts the whole call) plus the
+    /// caller's delay in noticing the last chunk. Uneven chunk times are not counted: more
+    /// chunks than threads absorb them.
+    fn overhead_ns(&self, helpers: usize, wall_ns: f64) -> f64 {
+        if helpers == 0 {
+            return 0.0;
+        }
+        let arrived = self.arrived.load(Ordering::Relaxed).min(helpers);
+        let delays =
+            self.delay_ns.load(Ordering::Relaxed) as f64 + (helpers - arrived) as f64 * wall_ns;
+        let join = (wall_ns - self.last_done_ns.load(Ordering::Relaxed) as f64).max(0.0);
+        delays / helpers as f64 + join
     }
 }
 
