@@ -1,5 +1,6 @@
 //! Run-time support for compiled loops that is not generated code: the parallel target.
 
+pub mod chunks;
 pub mod fpflags;
 pub mod handoff;
 pub mod parallel;

@@ -4,14 +4,14 @@
 //! The caller and the workers take chunks from one counter, so a worker that wakes late (or
 //! not at all, on a busy machine) costs little: the caller works through the chunks itself.
 
+use super::chunks::{run_range, Call, Job};
 use super::fpflags;
-use super::handoff::Handoff;
 use super::plan::{may_race, plan, Limits, Operand, Plan};
 use super::pool::{self, OVERHEAD};
 use crate::LoopFn;
 use std::ffi::c_void;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,8 +19,7 @@ pub use super::pool::{
     default_num_threads, num_threads, requested_num_threads, set_num_threads, MAX_THREADS,
 };
 
-/// Longest `dimensions` array a loop may read: the outer length plus core dimensions.
-pub const MAX_DIMS: usize = 32;
+pub use super::chunks::MAX_DIMS;
 
 /// Chunk lengths are multiples of this many iterations (64 bytes or more for every item size).
 const GRAIN: usize = 64;
@@ -64,15 +63,6 @@ pub struct LoopStats {
     pub chunked_calls: u64,
     /// Estimated ns one hand-off to the workers costs (process-wide).
     pub overhead_ns: f64,
-}
-
-/// Raw loop arguments made shareable: every chunk reads them, none writes them.
-#[derive(Clone, Copy)]
-struct Call {
-    args: *mut *mut u8,
-    dims: *const isize,
-    steps: *const isize,
-    data: *mut c_void,
 }
 
 impl ParallelLoop {
@@ -316,148 +306,36 @@ impl ParallelLoop {
         let t0 = Instant::now();
         self.chunked_calls.fetch_add(1, Ordering::Relaxed);
         let helpers = (threads - 1).min(chunks.len() - 1);
-        let job = Arc::new(Job {
-            serial: self.serial,
+        let absolute = chunks
+            .iter()
+            .map(|c| c.start + start..c.end + start)
+            .collect();
+        let job = Arc::new(Job::new(
+            self.serial,
             call,
-            nargs: self.itemsizes.len(),
-            ndims: self.ndims,
-            chunks: chunks
-                .iter()
-                .map(|c| c.start + start..c.end + start)
-                .collect(),
-            next: AtomicUsize::new(0),
-            busy_ns: AtomicU64::new(0),
-            flags: AtomicI32::new(0),
-            handoff: Handoff::new(chunks.len()),
+            self.itemsizes.len(),
+            self.ndims,
+            absolute,
             t0,
-            arrived: AtomicUsize::new(0),
-            delay_ns: AtomicU64::new(0),
-            last_done_ns: AtomicU64::new(0),
-        });
+        ));
         for _ in 0..helpers {
             let job = job.clone();
             pool.spawn(move || job.work(true));
         }
         job.work(false);
-        let busy = job.busy_ns.load(Ordering::Relaxed) as f64;
+        let busy = job.busy_ns();
         let per_chunk = busy / chunks.len() as f64;
-        job.handoff.wait(per_chunk.min(50_000.0));
+        job.wait(per_chunk.min(50_000.0));
         let wall = t0.elapsed().as_nanos() as f64;
         let len: usize = chunks.iter().map(|c| c.len()).sum();
-        self.record_cost(job.busy_ns.load(Ordering::Relaxed) as f64, len);
+        self.record_cost(job.busy_ns(), len);
         OVERHEAD.record(job.overhead_ns(helpers, wall));
-        job.flags.load(Ordering::Relaxed)
+        job.flags()
     }
 
     unsafe fn run_range(&self, call: Call, range: Range<usize>) {
         run_range(self.serial, call, self.itemsizes.len(), self.ndims, range);
     }
-}
-
-/// One parallel call's chunks, shared by the caller and the workers it woke.
-struct Job {
-    serial: LoopFn,
-    call: Call,
-    nargs: usize,
-    ndims: usize,
-    chunks: Vec<Range<usize>>,
-    next: AtomicUsize,
-    busy_ns: AtomicU64,
-    flags: AtomicI32,
-    handoff: Handoff,
-    /// When the caller started handing out the chunks.
-    t0: Instant,
-    /// Workers that arrived, and the sum of their delays after `t0` (ns).
-    arrived: AtomicUsize,
-    delay_ns: AtomicU64,
-    /// When the last chunk finished, in ns after `t0`.
-    last_done_ns: AtomicU64,
-}
-
-// SAFETY: `call` points into the caller's loop arguments. They are dereferenced only while
-// running a chunk taken from `next`, and the caller returns only after every chunk taken has
-// finished (`handoff`); a worker that arrives later finds no chunk and touches nothing. The
-// chunks are disjoint ranges of a call `plan` found race-free.
-unsafe impl Send for Job {}
-// SAFETY: as above; everything else is atomics or read-only.
-unsafe impl Sync for Job {}
-
-impl Job {
-    /// Takes chunks until none are left, collecting the FP flags each chunk raised (the
-    /// caller too: its own flags are restored by `run`).
-    fn work(&self, worker: bool) {
-        if worker {
-            self.delay_ns
-                .fetch_add(self.t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            self.arrived.fetch_add(1, Ordering::Relaxed);
-        }
-        fpflags::clear();
-        loop {
-            let i = self.next.fetch_add(1, Ordering::Relaxed);
-            let Some(range) = self.chunks.get(i) else {
-                return;
-            };
-            let t0 = Instant::now();
-            // SAFETY: see `unsafe impl Send for Job`.
-            unsafe {
-                run_range(
-                    self.serial,
-                    self.call,
-                    self.nargs,
-                    self.ndims,
-                    range.clone(),
-                )
-            };
-            let now = Instant::now();
-            self.busy_ns
-                .fetch_add((now - t0).as_nanos() as u64, Ordering::Relaxed);
-            self.last_done_ns
-                .fetch_max((now - self.t0).as_nanos() as u64, Ordering::Relaxed);
-            self.flags.fetch_or(fpflags::test(), Ordering::Relaxed);
-            self.handoff.finish_one(worker);
-        }
-    }
-}
-
-impl Job {
-    /// What the hand-off cost this call, measured after the caller's wait: the workers' mean
-    /// delay in starting (a worker that has not arrived counts the whole call) plus the
-    /// caller's delay in noticing the last chunk. Uneven chunk times are not counted: more
-    /// chunks than threads absorb them.
-    fn overhead_ns(&self, helpers: usize, wall_ns: f64) -> f64 {
-        if helpers == 0 {
-            return 0.0;
-        }
-        let arrived = self.arrived.load(Ordering::Relaxed).min(helpers);
-        let delays =
-            self.delay_ns.load(Ordering::Relaxed) as f64 + (helpers - arrived) as f64 * wall_ns;
-        let join = (wall_ns - self.last_done_ns.load(Ordering::Relaxed) as f64).max(0.0);
-        delays / helpers as f64 + join
-    }
-}
-
-/// Calls `serial` on iterations `range` of `call`: the same steps, pointers and length moved.
-unsafe fn run_range(serial: LoopFn, call: Call, nargs: usize, ndims: usize, range: Range<usize>) {
-    if range.is_empty() {
-        return;
-    }
-    // NumPy passes at most 64 operands (NPY_MAXARGS); more would need the heap.
-    const MAX_ARGS: usize = 64;
-    let mut on_stack = [std::ptr::null_mut::<u8>(); MAX_ARGS];
-    let mut on_heap = Vec::new();
-    let args: &mut [*mut u8] = if nargs <= MAX_ARGS {
-        &mut on_stack[..nargs]
-    } else {
-        on_heap.resize(nargs, std::ptr::null_mut());
-        &mut on_heap
-    };
-    for (i, arg) in args.iter_mut().enumerate() {
-        *arg = (*call.args.add(i)).wrapping_offset(*call.steps.add(i) * range.start as isize);
-    }
-    let mut dims = [0isize; MAX_DIMS];
-    std::ptr::copy_nonoverlapping(call.dims, dims.as_mut_ptr(), ndims.min(MAX_DIMS));
-    dims[0] = range.len() as isize;
-    serial(args.as_mut_ptr(), dims.as_ptr(), call.steps, call.data);
 }
 
 /// The NumPy loop entry of a parallel ufunc; `data` points at its `ParallelLoop`.
