@@ -141,6 +141,11 @@ def test_cost_model_alone_gives_the_same_answers(rng):
         assert_identical(par(v, t), cpu(v, t))
     ((cost, _, overhead),) = _native._parallel_stats(par)
     assert cost > 0 and overhead > 0, "the first large call measured the loop and the pool"
+    before = chunked_calls(par)
+    v, t = rng.uniform(-10, 10, 1000), rng.uniform(0.5, 5.0, 1000)
+    for _ in range(50):
+        par(v, t)
+    assert chunked_calls(par) == before, "a 1000-element call never pays for a hand-off"
 
 
 # --- calls whose chunks would race run serially ---------------------------------------------
