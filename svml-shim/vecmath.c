@@ -12,6 +12,7 @@
 #include <immintrin.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /* name, has-libmvec (glibc >= 2.35 has them all; 2.22 only exp/log/sin/cos/pow) */
@@ -73,7 +74,7 @@ struct ufg_vm_entry {
     const char *name;   /* ufg_exp_f64x8 */
     void **slot;        /* the table pointer the ufg_* wrapper calls through */
     void *fallback;     /* per-lane libm loop */
-    const char *svml;   /* __svml_exp8 */
+    const char *svml;   /* __svml_exp8 (double entries prefer __svml_exp8_ha) */
     const char *mvec;   /* _ZGVeN8v_exp */
 };
 
@@ -94,6 +95,22 @@ static struct ufg_vm_entry ufg_vm_entries[] = {UFG_UNARY(UFG_ROWS_UNARY) UFG_BIN
 /* Which tier each entry is bound to: 0 per-lane libm, 1 libmvec, 2 SVML. */
 static unsigned char ufg_vm_bound[UFG_VM_COUNT];
 
+/* Which SVML variant an entry binds.  Double entries take the high-accuracy variant
+ * (`__svml_exp8_ha`, at most 1 ULP): the default one is up to 4 ULP and gets IEEE special cases
+ * wrong (pow(-0, 3) returns +0).  Float entries take the default variant: measured within
+ * 2 ULP of glibc with every special value right, and up to 1.6x faster than `_ha`
+ * (docs/vector-math.md).  Either falls back to the other name when the library lacks it. */
+static void *ufg_svml_lookup(void *svml, const struct ufg_vm_entry *e) {
+    char ha[64];
+    int n = snprintf(ha, sizeof ha, "%s_ha", e->svml);
+    void *f = NULL;
+    int want_ha = strstr(e->name, "_f64x") != NULL;
+    if (want_ha && n > 0 && (size_t)n < sizeof ha) f = dlsym(svml, ha);
+    if (!f) f = dlsym(svml, e->svml);
+    if (!f && !want_ha && n > 0 && (size_t)n < sizeof ha) f = dlsym(svml, ha);
+    return f;
+}
+
 /* Binds every entry: SVML where `svml` has it, else libmvec where `mvec` has it, else the
  * per-lane fallback.  Either handle may be NULL.  Not thread-safe: call once, before any
  * generated loop runs (the Rust side guards it with a Once). Returns the number of entries. */
@@ -102,7 +119,7 @@ int ufg_vm_bind(void *svml, void *mvec) {
         struct ufg_vm_entry *e = &ufg_vm_entries[i];
         void *f = NULL;
         unsigned char tier = 0;
-        if (svml && (f = dlsym(svml, e->svml))) {
+        if (svml && (f = ufg_svml_lookup(svml, e))) {
             tier = 2;
         } else if (mvec && (f = dlsym(mvec, e->mvec))) {
             tier = 1;
@@ -115,8 +132,19 @@ int ufg_vm_bind(void *svml, void *mvec) {
     return (int)UFG_VM_COUNT;
 }
 
+/* The scalar entries, by name: JIT code links to them like to the vector ones (a Python
+ * extension is loaded RTLD_LOCAL, so the JIT cannot find them through dlsym). */
+struct ufg_vm_scalar {
+    const char *name; /* ufg_exp_f64 */
+    void *addr;
+};
+#define UFG_SCALAR_ROWS(F) {"ufg_" #F "_f64", (void *)ufg_##F##_f64}, {"ufg_" #F "_f32", (void *)ufg_##F##_f32},
+static const struct ufg_vm_scalar ufg_vm_scalars[] = {UFG_UNARY(UFG_SCALAR_ROWS) UFG_BINARY(UFG_SCALAR_ROWS)};
+#define UFG_VM_SCALAR_COUNT (sizeof(ufg_vm_scalars) / sizeof(ufg_vm_scalars[0]))
+
 /* The implementation an entry point is bound to (what JIT code calls directly), its tier
- * through `tier` (may be NULL), or NULL for an unknown name. */
+ * through `tier` (may be NULL), or NULL for an unknown name.  Scalar entries (ufg_exp_f64)
+ * resolve to themselves at tier 0. */
 void *ufg_vm_resolve(const char *name, int *tier) {
     for (size_t i = 0; i < UFG_VM_COUNT; i++) {
         if (strcmp(ufg_vm_entries[i].name, name) == 0) {
@@ -124,7 +152,18 @@ void *ufg_vm_resolve(const char *name, int *tier) {
             return *ufg_vm_entries[i].slot;
         }
     }
+    for (size_t i = 0; i < UFG_VM_SCALAR_COUNT; i++) {
+        if (strcmp(ufg_vm_scalars[i].name, name) == 0) {
+            if (tier) *tier = 0;
+            return ufg_vm_scalars[i].addr;
+        }
+    }
     return NULL;
+}
+
+/* Name of scalar entry `i` (for enumerating), or NULL past the end. */
+const char *ufg_vm_scalar_name(int i) {
+    return (i >= 0 && (size_t)i < UFG_VM_SCALAR_COUNT) ? ufg_vm_scalars[i].name : NULL;
 }
 
 /* Name of entry `i` (for enumerating), or NULL past the end. */

@@ -30,7 +30,7 @@ pub enum ErrorKind {
 }
 
 /// Where a kernel's source lives, so byte offsets can be turned into file positions.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SourceMap {
     /// The kernel's source text, exactly as the spans index it.
     pub source: String,

@@ -4,7 +4,7 @@
 //! (`lower`) has already inserted every cast, so codegen never promotes types itself: the operands
 //! of `Binary`, `Compare` and `Call` have the types the operation is computed in.
 
-use crate::diag::Span;
+use crate::diag::{SourceMap, Span};
 use crate::types::Scalar;
 use std::fmt;
 
@@ -19,6 +19,22 @@ pub struct LocalDecl {
     pub ty: Scalar,
 }
 
+/// An array parameter of a gufunc kernel: an index into `Function::arrays`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ArrayId(pub u32);
+
+/// An array parameter: the parameter local that names it (its `LocalDecl::ty` is the dtype; it
+/// is never read or assigned as a local), its dtype and number of dimensions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArrayDecl {
+    pub param: Local,
+    pub dtype: Scalar,
+    pub ndim: u32,
+    /// Whether the kernel stores into it (outputs and `writable_args`); the front end has
+    /// already rejected stores to read-only arrays.
+    pub writable: bool,
+}
+
 /// One kernel specialised to one signature.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Function {
@@ -28,9 +44,31 @@ pub struct Function {
     pub params: u32,
     /// Every local, parameters first.
     pub locals: Vec<LocalDecl>,
-    /// The return (output) type.
+    /// The return (output) type. A gufunc kernel returns nothing (it ends with `ReturnVoid` or
+    /// by falling off its end); its `ret` is `Bool` and means nothing.
     pub ret: Scalar,
     pub body: Block,
+    /// Array parameters, in parameter order; non-empty exactly for gufunc kernels.
+    pub arrays: Vec<ArrayDecl>,
+    /// Whether array accesses check their index (an out-of-range one raises `IndexError`).
+    pub boundscheck: bool,
+    /// The kernel's source, so run-time error messages can name the file and line.
+    pub origin: SourceMap,
+}
+
+impl Function {
+    /// True for a gufunc kernel (outputs written through array parameters, nothing returned).
+    pub fn is_gufunc(&self) -> bool {
+        !self.arrays.is_empty()
+    }
+
+    /// The array declared for parameter `l`, if that parameter is an array.
+    pub fn array_of(&self, l: Local) -> Option<ArrayId> {
+        self.arrays
+            .iter()
+            .position(|a| a.param == l)
+            .map(|i| ArrayId(i as u32))
+    }
 }
 
 /// A sequence of statements.
@@ -76,6 +114,15 @@ pub enum StmtKind {
     Continue,
     /// `return value`; `value.ty` equals `Function::ret`.
     Return(Expr),
+    /// `return` in a gufunc kernel.
+    ReturnVoid,
+    /// `array[index...] = value`: one int64 index per dimension (negative ones count from the
+    /// end, as in Python); `value.ty` is the array's dtype.
+    Store {
+        array: ArrayId,
+        index: Vec<Expr>,
+        value: Expr,
+    },
 }
 
 /// A constant; its dtype is the enclosing `Expr::ty`.
@@ -129,6 +176,15 @@ pub enum ExprKind {
     },
     /// `complex(re, im)`: both operands have the part type of `Expr::ty`.
     MakeComplex(Box<Expr>, Box<Expr>),
+    /// `array[index...]`: one int64 index per dimension, negative ones counting from the end;
+    /// an index still out of range raises `IndexError` when `Function::boundscheck` is set.
+    /// `Expr::ty` is the array's dtype.
+    Load {
+        array: ArrayId,
+        index: Vec<Expr>,
+    },
+    /// `array.shape[axis]`, an int64.
+    Shape(ArrayId, u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -255,6 +311,21 @@ impl fmt::Display for Local {
     }
 }
 
+impl fmt::Display for ArrayId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "@{}", self.0)
+    }
+}
+
+/// Expressions separated by commas.
+fn list(items: &[Expr]) -> String {
+    items
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
@@ -287,6 +358,10 @@ impl fmt::Display for Expr {
             }
             ExprKind::Let { local, value, body } => write!(f, "let {local} = {value} in {body}"),
             ExprKind::MakeComplex(r, i) => write!(f, "complex({r}, {i})"),
+            ExprKind::Load { array, index } => {
+                write!(f, "{array}[{}]:{}", list(index), self.ty)
+            }
+            ExprKind::Shape(a, axis) => write!(f, "{a}.shape[{axis}]"),
         }
     }
 }
@@ -334,6 +409,12 @@ fn write_block(f: &mut fmt::Formatter<'_>, block: &Block, indent: usize) -> fmt:
             StmtKind::Break => writeln!(f, "{pad}break")?,
             StmtKind::Continue => writeln!(f, "{pad}continue")?,
             StmtKind::Return(e) => writeln!(f, "{pad}return {e}")?,
+            StmtKind::ReturnVoid => writeln!(f, "{pad}return")?,
+            StmtKind::Store {
+                array,
+                index,
+                value,
+            } => writeln!(f, "{pad}{array}[{}] = {value}", list(index))?,
         }
     }
     Ok(())
@@ -347,9 +428,26 @@ impl fmt::Display for Function {
                 write!(f, ", ")?;
             }
             let d = &self.locals[i];
-            write!(f, "%{i} {}: {}", d.name, d.ty)?;
+            match self.array_of(Local(i as u32)) {
+                Some(id) => {
+                    let a = &self.arrays[id.0 as usize];
+                    let dims = vec![":"; a.ndim as usize].join(", ");
+                    let access = if a.writable { "" } else { " readonly" };
+                    write!(f, "{id} {}: {}[{dims}]{access}", d.name, d.ty)?;
+                }
+                None => write!(f, "%{i} {}: {}", d.name, d.ty)?,
+            }
         }
-        writeln!(f, ") -> {}:", self.ret)?;
+        if self.is_gufunc() {
+            let checks = if self.boundscheck {
+                ""
+            } else {
+                " boundscheck=False"
+            };
+            writeln!(f, "){checks}:")?;
+        } else {
+            writeln!(f, ") -> {}:", self.ret)?;
+        }
         for (i, d) in self.locals.iter().enumerate().skip(self.params as usize) {
             writeln!(f, "  local %{i} {}: {}", d.name, d.ty)?;
         }

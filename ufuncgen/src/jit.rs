@@ -3,7 +3,8 @@
 //! One LLJIT serves the whole process (a JIT per ufunc costs ~60x the memory, NOTES.md). Each
 //! `JitCode` owns a resource tracker on the main JITDylib; dropping it removes the code.
 //! Symbols resolve against the process (libc, libm) and against svml-shim's `ufg_*` helpers,
-//! which are defined as absolute addresses because a Python extension is loaded RTLD_LOCAL.
+//! which are defined as absolute addresses because a Python extension is loaded RTLD_LOCAL
+//! (the vector-math entries at the address of the library `vecmath` bound them to).
 
 use std::ffi::{c_char, CStr, CString};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -16,11 +17,21 @@ extern "C" {
     fn ufg_raise_divbyzero();
     fn ufg_raise_overflow();
     fn ufg_raise_invalid();
+    fn ufg_set_error(kind: i32, message: *const c_char);
+    fn ufg_index_error(index: i64, axis: i64, size: i64, location: *const c_char);
 }
 
-/// The runtime helpers generated code may call, by name and address.
-fn shim_symbols() -> [(&'static str, usize); 3] {
-    [
+/// The runtime helpers generated code may call, by name and address: the FP-flag and
+/// run-time error helpers and the vector-math entry points, the latter linked straight to the
+/// implementation `vecmath` bound (binding from the environment if nobody did it before the
+/// first JIT use).
+fn shim_symbols() -> Vec<(&'static str, usize)> {
+    crate::vecmath::state();
+    let vecmath = crate::vecmath::entry_names()
+        .into_iter()
+        .chain(crate::vecmath::scalar_entry_names())
+        .filter_map(|name| crate::vecmath::resolve(name).map(|(addr, _)| (name, addr)));
+    let flags = [
         (
             "ufg_raise_divbyzero",
             ufg_raise_divbyzero as *const () as usize,
@@ -30,7 +41,10 @@ fn shim_symbols() -> [(&'static str, usize); 3] {
             ufg_raise_overflow as *const () as usize,
         ),
         ("ufg_raise_invalid", ufg_raise_invalid as *const () as usize),
-    ]
+        ("ufg_set_error", ufg_set_error as *const () as usize),
+        ("ufg_index_error", ufg_index_error as *const () as usize),
+    ];
+    flags.into_iter().chain(vecmath).collect()
 }
 
 /// The process-wide JIT.

@@ -35,24 +35,29 @@ impl Tier {
 pub struct Settings {
     /// `UFUNCGEN_DISABLE_SVML=1`: skip SVML even when present.
     pub disable_svml: bool,
+    /// `UFUNCGEN_DISABLE_LIBMVEC=1`: skip libmvec too (tests of the per-lane libm tier).
+    pub disable_libmvec: bool,
     /// `libsvml.so` files or the directories holding them, tried in order.
     pub svml_candidates: Vec<PathBuf>,
 }
 
 impl Settings {
-    /// Settings from the environment (`UFUNCGEN_DISABLE_SVML`, `UFUNCGEN_SVML_PATH`) followed by
-    /// `extra` candidate locations.
+    /// Settings from the environment (`UFUNCGEN_DISABLE_SVML`, `UFUNCGEN_DISABLE_LIBMVEC`,
+    /// `UFUNCGEN_SVML_PATH`) followed by `extra` candidate locations.
     pub fn from_env(extra: impl IntoIterator<Item = PathBuf>) -> Settings {
-        let disable_svml = std::env::var("UFUNCGEN_DISABLE_SVML")
-            .map(|v| !v.is_empty() && v != "0")
-            .unwrap_or(false);
+        let flag = |name: &str| {
+            std::env::var(name)
+                .map(|v| !v.is_empty() && v != "0")
+                .unwrap_or(false)
+        };
         let mut svml_candidates: Vec<PathBuf> = std::env::var_os("UFUNCGEN_SVML_PATH")
             .map(PathBuf::from)
             .into_iter()
             .collect();
         svml_candidates.extend(extra);
         Settings {
-            disable_svml,
+            disable_svml: flag("UFUNCGEN_DISABLE_SVML"),
+            disable_libmvec: flag("UFUNCGEN_DISABLE_LIBMVEC"),
             svml_candidates,
         }
     }
@@ -71,6 +76,7 @@ extern "C" {
     fn ufg_vm_bind(svml: *mut c_void, mvec: *mut c_void) -> c_int;
     fn ufg_vm_resolve(name: *const c_char, tier: *mut c_int) -> *mut c_void;
     fn ufg_vm_name(i: c_int) -> *const c_char;
+    fn ufg_vm_scalar_name(i: c_int) -> *const c_char;
     fn dlopen(filename: *const c_char, flags: c_int) -> *mut c_void;
 }
 
@@ -113,7 +119,11 @@ pub fn init(settings: &Settings) -> &'static VecMath {
         } else {
             settings.svml_candidates.iter().find_map(|c| open_svml(c))
         };
-        let mvec = open_global(Path::new("libmvec.so.1"));
+        let mvec = if settings.disable_libmvec {
+            None
+        } else {
+            open_global(Path::new("libmvec.so.1"))
+        };
         let (svml_handle, svml_path) = match svml {
             Some((h, p)) => (h, Some(p)),
             None => (std::ptr::null_mut(), None),
@@ -161,9 +171,20 @@ pub fn resolve(name: &str) -> Option<(usize, Tier)> {
 
 /// Every vector entry point svml-shim exports.
 pub fn entry_names() -> Vec<&'static str> {
+    // SAFETY: `ufg_vm_name` returns static strings or NULL past the end.
+    static_names(|i| unsafe { ufg_vm_name(i) })
+}
+
+/// Every scalar entry point (`ufg_exp_f64`), the functions generated code calls per element.
+pub fn scalar_entry_names() -> Vec<&'static str> {
+    // SAFETY: `ufg_vm_scalar_name` returns static strings or NULL past the end.
+    static_names(|i| unsafe { ufg_vm_scalar_name(i) })
+}
+
+/// Enumerates a static, NULL-terminated name table of svml-shim.
+fn static_names(name: impl Fn(c_int) -> *const c_char) -> Vec<&'static str> {
     (0..)
-        // SAFETY: `ufg_vm_name` returns static strings or NULL past the end.
-        .map(|i| unsafe { ufg_vm_name(i) })
+        .map(name)
         .take_while(|p| !p.is_null())
         // SAFETY: non-null pointers from the static table are NUL-terminated.
         .filter_map(|p| unsafe { CStr::from_ptr(p) }.to_str().ok())
@@ -188,6 +209,7 @@ mod tests {
     fn libmvec_binds_and_agrees_with_libm() {
         let vm = init(&Settings {
             disable_svml: true,
+            disable_libmvec: false,
             svml_candidates: vec![],
         });
         assert_eq!(
@@ -197,6 +219,17 @@ mod tests {
         );
         assert!(entry_names().len() >= 100);
         assert!(resolve("ufg_nope_f64x8").is_none());
+        let scalars = scalar_entry_names();
+        assert_eq!(
+            scalars.len() * 2,
+            entry_names().len(),
+            "f64 and f32 of each function"
+        );
+        let (sin_addr, sin_tier) = resolve("ufg_sin_f32").expect("scalar entries resolve");
+        assert_eq!(sin_tier, Tier::Scalar);
+        // SAFETY: the scalar entry is `float ufg_sin_f32(float)`.
+        let sinf: extern "C" fn(f32) -> f32 = unsafe { std::mem::transmute(sin_addr) };
+        assert_eq!(sinf(0.5).to_bits(), 0.5f32.sin().to_bits());
         let (addr, tier) = resolve("ufg_exp_f64x4").expect("exp x4 is an entry point");
         assert_eq!(tier, Tier::Libmvec);
         if !std::arch::is_x86_feature_detected!("avx2") {

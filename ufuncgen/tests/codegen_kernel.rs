@@ -185,8 +185,22 @@ fn while_loop_and_logical_short_circuit() {
 #[test]
 fn power_for_ints_floats_complex() {
     let c = compile(&binary_fn(BinaryOp::Pow, I64));
-    let out = c.map2::<i64, i64, i64>(&[2, 3, -2, 7, 0, 5, 2], &[10, 0, 3, 25, 0, -1, 64]);
-    assert_eq!(out, vec![1024, 1, -8, 7i64.wrapping_pow(25), 1, 0, 0]);
+    let out = c.map2::<i64, i64, i64>(&[2, 3, -2, 7, 0, 2], &[10, 0, 3, 25, 0, 64]);
+    assert_eq!(out, vec![1024, 1, -8, 7i64.wrapping_pow(25), 1, 0]);
+    assert_eq!(ufuncgen::take_runtime_error(), None);
+    // A negative exponent is NumPy's ValueError: the loop stops there.
+    let out = c.map2::<i64, i64, i64>(&[2, 5, 3], &[3, -1, 2]);
+    assert_eq!(
+        out,
+        vec![8, 0, 0],
+        "nothing written from the failing element on"
+    );
+    let (kind, msg) = ufuncgen::take_runtime_error().expect("ValueError recorded");
+    assert_eq!(kind, 2);
+    assert!(
+        msg.starts_with("Integers to negative integer powers are not allowed in 'k'"),
+        "{msg}"
+    );
     let c = compile(&binary_fn(BinaryOp::Pow, F64));
     let out = c.map2::<f64, f64, f64>(&[2.0, 9.0, -8.0], &[0.5, 0.5, 1.0 / 3.0]);
     assert_eq!(out[0], 2f64.powf(0.5));

@@ -3,6 +3,9 @@
 //! printed typed IR (or diagnostic) per signature must equal `*.expected`.
 //! `BLESS=1 cargo test --test frontend_golden` rewrites the expectations (then read them!).
 //!
+//! Array kernels add `# layout: (n),(n)->()` (signatures are then guvectorize ones), and
+//! optionally `# writable: 0 2` and `# boundscheck: False`.
+//!
 //! Every kernel gets the modules `math`, `np`, `numpy` and `cmath` as globals. Global kinds:
 //! `int`/`float`/`complex`/`bool` (Python scalars), a dtype name (NumPy scalar), `callable
 //! QUALNAME`, `module math|numpy|cmath`, `other TYPENAME`. Each lowered function is also
@@ -75,6 +78,9 @@ fn parse_global(line: &str) -> Result<(String, GlobalValue), String> {
 fn run_case(path: &Path) -> Result<String, String> {
     let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let mut sigs = Vec::new();
+    let mut layout: Option<String> = None;
+    let mut writable: Vec<usize> = Vec::new();
+    let mut boundscheck = true;
     let mut globals = vec![
         ("math".to_string(), GlobalValue::Module(ModuleKind::Math)),
         ("np".to_string(), GlobalValue::Module(ModuleKind::Numpy)),
@@ -84,6 +90,14 @@ fn run_case(path: &Path) -> Result<String, String> {
     for line in source.lines() {
         if let Some(s) = line.strip_prefix("# sig:") {
             sigs.push(s.trim().to_string());
+        } else if let Some(l) = line.strip_prefix("# layout:") {
+            layout = Some(l.trim().to_string());
+        } else if let Some(w) = line.strip_prefix("# writable:") {
+            for word in w.split_whitespace() {
+                writable.push(word.parse().map_err(|e| format!("writable {word}: {e}"))?);
+            }
+        } else if let Some(b) = line.strip_prefix("# boundscheck:") {
+            boundscheck = b.trim() != "False";
         } else if let Some(g) = line.strip_prefix("# global:") {
             let (name, value) = parse_global(g)?;
             globals.retain(|(n, _)| *n != name);
@@ -109,14 +123,22 @@ fn run_case(path: &Path) -> Result<String, String> {
     let mut out = String::new();
     for text in &sigs {
         let _ = writeln!(out, "== {text}");
-        let sig = match Signature::parse(text) {
+        let parsed = match &layout {
+            None => Signature::parse(text),
+            Some(_) => Signature::parse_gufunc(text),
+        };
+        let sig = match parsed {
             Ok(s) => s,
             Err(e) => {
                 let _ = writeln!(out, "signature error: {e}");
                 continue;
             }
         };
-        match ufuncgen::lower::lower_kernel(&spec, &sig) {
+        let lowered = match &layout {
+            None => ufuncgen::lower::lower_kernel(&spec, &sig),
+            Some(l) => lower_array_kernel(&spec, &sig, l, &writable, boundscheck)?,
+        };
+        match lowered {
             Ok(f) => {
                 verify(&f).map_err(|e| format!("IR contract violated for {text}: {e}\n{f}"))?;
                 let _ = write!(out, "{f}");
@@ -131,6 +153,37 @@ fn run_case(path: &Path) -> Result<String, String> {
         }
     }
     Ok(out)
+}
+
+/// Lowers a gufunc kernel; an error in the layout or its match with the signature is printed
+/// like a signature error.
+fn lower_array_kernel(
+    spec: &KernelSpec,
+    sig: &Signature,
+    layout: &str,
+    writable: &[usize],
+    boundscheck: bool,
+) -> Result<Result<ir::Function, ufuncgen::CompileError>, String> {
+    let layout = ufuncgen::spec::layout::Layout::parse(layout)?;
+    let general = |m: String| {
+        ufuncgen::CompileError::general(ufuncgen::ErrorKind::Signature, m, &spec.name, &spec.source)
+    };
+    let args = match ufuncgen::spec::gufunc::bind(sig, &layout) {
+        Ok(a) => a,
+        Err(m) => return Ok(Err(general(m))),
+    };
+    let kernel = match ufuncgen::parse::parse_kernel(&spec.name, &spec.source) {
+        Ok(k) => k,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(ufuncgen::lower::lower_gufunc(
+        spec,
+        &kernel,
+        sig,
+        &args,
+        writable,
+        boundscheck,
+    ))
 }
 
 #[test]
@@ -235,6 +288,24 @@ impl Checker<'_> {
                 StmtKind::Return(e) => {
                     self.expr(e)?;
                     same(self.f.ret, e.ty, "return")?;
+                }
+                StmtKind::ReturnVoid => {
+                    if !self.f.is_gufunc() {
+                        return Err("bare return in a scalar kernel".into());
+                    }
+                }
+                StmtKind::Store {
+                    array,
+                    index,
+                    value,
+                } => {
+                    let a = self.array(*array)?;
+                    if !a.writable {
+                        return Err(format!("store to read-only array {array}"));
+                    }
+                    self.index(a, index)?;
+                    self.expr(value)?;
+                    same(a.dtype, value.ty, "stored value")?;
                 }
             }
         }
@@ -351,7 +422,37 @@ impl Checker<'_> {
                 same(e.ty.real_part(), r.ty, "complex part")?;
                 same(e.ty.real_part(), i.ty, "complex part")
             }
+            ExprKind::Load { array, index } => {
+                let a = self.array(*array)?;
+                self.index(a, index)?;
+                same(a.dtype, e.ty, "loaded value")
+            }
+            ExprKind::Shape(array, axis) => {
+                if *axis >= self.array(*array)?.ndim {
+                    return Err(format!("shape axis {axis} of {array}"));
+                }
+                same(Scalar::I64, e.ty, "shape")
+            }
         }
+    }
+
+    fn array(&self, id: ir::ArrayId) -> Result<&ir::ArrayDecl, String> {
+        self.f
+            .arrays
+            .get(id.0 as usize)
+            .ok_or(format!("unknown array {id}"))
+    }
+
+    /// One int64 index per dimension.
+    fn index(&self, a: &ir::ArrayDecl, index: &[ir::Expr]) -> Result<(), String> {
+        if index.len() != a.ndim as usize {
+            return Err(format!("{} indices for {} dimensions", index.len(), a.ndim));
+        }
+        for ix in index {
+            self.expr(ix)?;
+            same(Scalar::I64, ix.ty, "index")?;
+        }
+        Ok(())
     }
 }
 

@@ -40,7 +40,8 @@ def test_real_ufunc_with_loops_in_signature_order(rc):
 
 def test_results_match_numpy(rc):
     v, t = np.linspace(0.1, 2, 257), np.linspace(1, 3, 257)
-    np.testing.assert_allclose(rc(v, t), v * (1 - np.exp(1 / t)) + OFFSET, rtol=1e-15)
+    # exp comes from a vector library (a few ULP from NumPy's), and `1 - exp` amplifies that.
+    np.testing.assert_allclose(rc(v, t), v * (1 - np.exp(1 / t)) + OFFSET, rtol=1e-13)
     r32 = rc(v.astype(np.float32), t.astype(np.float32))
     assert r32.dtype == np.float32
 

@@ -168,8 +168,8 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         })
     }
 
-    /// Integer power by repeated squaring, wrapping. A negative exponent gives 0 (NumPy raises
-    /// ValueError there; run-time errors are not wired yet).
+    /// Integer power by repeated squaring, wrapping. A negative exponent records NumPy's
+    /// ValueError and stops the loop.
     fn int_pow(
         &self,
         x: IntValue<'ctx>,
@@ -180,7 +180,15 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let t = x.get_type();
         let (zero, one) = (t.const_zero(), t.const_int(1, false));
         let negative = if ty.is_signed() {
-            b.build_int_compare(IntPredicate::SLT, e, zero, "negexp")?
+            let negative = b.build_int_compare(IntPredicate::SLT, e, zero, "negexp")?;
+            self.fail_if(negative, |cg| {
+                let text = format!(
+                    "Integers to negative integer powers are not allowed{}",
+                    cg.location()
+                );
+                cg.set_error(crate::runtime::errors::kind::VALUE, &text)
+            })?;
+            negative
         } else {
             self.ctx.bool_type().const_zero()
         };

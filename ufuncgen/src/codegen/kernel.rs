@@ -8,7 +8,10 @@ use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use inkwell::types::BasicMetadataTypeEnum;
 use inkwell::values::{FunctionValue, IntValue, PointerValue};
-use inkwell::IntPredicate;
+use inkwell::{AddressSpace, IntPredicate};
+
+use super::array::ArrayVal;
+use crate::diag::{SourceMap, Span};
 
 use super::target::Target;
 use super::value::{
@@ -43,6 +46,23 @@ pub(crate) struct Cg<'a, 'ctx> {
     local_types: Vec<Scalar>,
     loops: Vec<LoopTargets<'ctx>>,
     ret: Scalar,
+    /// True for gufunc kernels, which return nothing.
+    void_ret: bool,
+    /// Array parameters, by `ir::ArrayId`.
+    pub arrays: Vec<ArrayVal<'ctx>>,
+    /// Emit index checks on array accesses.
+    pub boundscheck: bool,
+    /// The flag (an `i8` the caller owns) set when the kernel stops on a run-time error.
+    failed: PointerValue<'ctx>,
+    /// The kernel's name and source, for run-time error messages.
+    name: String,
+    origin: SourceMap,
+    /// The span of the expression being lowered (error messages name its line).
+    pub span: Span,
+    /// Message constants already emitted, by text.
+    messages: std::cell::RefCell<std::collections::HashMap<String, PointerValue<'ctx>>>,
+    /// The LLVM parameter index of each IR parameter.
+    first_param: Vec<u32>,
 }
 
 /// Emits `func` as the internal function `name` and returns it.
@@ -62,11 +82,31 @@ pub(crate) fn build_kernel<'ctx>(
             func.locals.len()
         ));
     }
-    let params: Vec<BasicMetadataTypeEnum> = func.locals[..func.params as usize]
-        .iter()
-        .map(|d| abi_type(ctx, d.ty).into())
-        .collect();
-    let fn_type = inkwell::types::BasicType::fn_type(&abi_type(ctx, func.ret), &params, false);
+    let ptr = ctx.ptr_type(AddressSpace::default());
+    let i64t = ctx.i64_type();
+    // Array parameters arrive as (data, shape..., strides...); the failure flag comes last.
+    let mut params: Vec<BasicMetadataTypeEnum> = Vec::new();
+    let mut first_param = Vec::with_capacity(func.params as usize);
+    for (i, d) in func.locals[..func.params as usize].iter().enumerate() {
+        first_param.push(params.len() as u32);
+        match func.array_of(ir::Local(i as u32)) {
+            Some(id) => {
+                params.push(ptr.into());
+                let ndim = func.arrays[id.0 as usize].ndim as usize;
+                params.extend(std::iter::repeat_n(
+                    BasicMetadataTypeEnum::from(i64t),
+                    2 * ndim,
+                ));
+            }
+            None => params.push(abi_type(ctx, d.ty).into()),
+        }
+    }
+    params.push(ptr.into());
+    let fn_type = if func.is_gufunc() {
+        ctx.void_type().fn_type(&params, false)
+    } else {
+        inkwell::types::BasicType::fn_type(&abi_type(ctx, func.ret), &params, false)
+    };
     let f = module.add_function(name, fn_type, Some(Linkage::Internal));
     for attr in ["alwaysinline", "nounwind"] {
         let kind = inkwell::attributes::Attribute::get_named_enum_kind_id(attr);
@@ -77,6 +117,30 @@ pub(crate) fn build_kernel<'ctx>(
     let entry = ctx.append_basic_block(f, "entry");
     let b = ctx.create_builder();
     b.position_at_end(entry);
+    let nth = |k: u32| {
+        f.get_nth_param(k)
+            .ok_or_else(|| format!("kernel parameter {k} missing"))
+    };
+    let mut arrays = Vec::with_capacity(func.arrays.len());
+    for a in &func.arrays {
+        let k = first_param
+            .get(a.param.0 as usize)
+            .copied()
+            .ok_or_else(|| format!("array parameter {} out of range", a.param))?;
+        let n = a.ndim;
+        let ints = |from: u32| {
+            (from..from + n)
+                .map(|j| nth(j).map(|v| v.into_int_value()))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        arrays.push(ArrayVal {
+            data: nth(k)?.into_pointer_value(),
+            shape: ints(k + 1)?,
+            strides: ints(k + 1 + n)?,
+            dtype: a.dtype,
+        });
+    }
+    let failed = nth(params.len() as u32 - 1)?.into_pointer_value();
     let mut cg = Cg {
         ctx,
         module,
@@ -87,6 +151,15 @@ pub(crate) fn build_kernel<'ctx>(
         local_types: func.locals.iter().map(|d| d.ty).collect(),
         loops: Vec::new(),
         ret: func.ret,
+        void_ret: func.is_gufunc(),
+        arrays,
+        boundscheck: func.boundscheck,
+        failed,
+        name: func.name.clone(),
+        origin: func.origin.clone(),
+        span: Span::default(),
+        messages: Default::default(),
+        first_param,
     };
     cg.lower_body(func).map_err(String::from)?;
     if fastmath {
@@ -126,11 +199,14 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 )
             };
             self.slots.push(slot);
-            // Locals start at zero so that no path reads an undefined value.
-            let init = if i < func.params as usize {
+            // Locals start at zero so that no path reads an undefined value (array parameters
+            // are never read as locals).
+            let is_array = func.array_of(ir::Local(i as u32)).is_some();
+            let init = if i < func.params as usize && !is_array {
                 let p = self
-                    .func
-                    .get_nth_param(i as u32)
+                    .first_param
+                    .get(i)
+                    .and_then(|&k| self.func.get_nth_param(k))
                     .ok_or_else(|| CgError(format!("missing parameter {i}")))?;
                 from_abi(&self.b, decl.ty, p)?
             } else {
@@ -140,10 +216,102 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         }
         self.block(&func.body)?;
         if self.open() {
-            // Falling off the end: the front end should prevent it; return zero, never UB.
-            self.ret_value(zero(self.ctx, self.ret))?;
+            // Falling off the end: a gufunc kernel is done; for a scalar kernel the front end
+            // prevents it, so returning zero only avoids UB.
+            self.ret_default()?;
         }
         Ok(())
+    }
+
+    /// Returns nothing (gufunc kernels) or zero.
+    fn ret_default(&self) -> CgResult<()> {
+        if self.void_ret {
+            self.b.build_return(None)?;
+            Ok(())
+        } else {
+            self.ret_value(zero(self.ctx, self.ret))
+        }
+    }
+
+    /// Emits `if cond: report(); stop`: `report` records the error through the shim, then the
+    /// kernel sets its failure flag and returns, and the loop around it stops.
+    pub(crate) fn fail_if(
+        &self,
+        cond: IntValue<'ctx>,
+        report: impl FnOnce(&Self) -> CgResult<()>,
+    ) -> CgResult<()> {
+        let (fail, cont) = (self.new_block("fail"), self.new_block("ok"));
+        let expect = self.ctx.get_kind_id("prof");
+        let weights = self.ctx.metadata_node(&[
+            self.ctx.metadata_string("branch_weights").into(),
+            self.ctx.i32_type().const_int(1, false).into(),
+            self.ctx.i32_type().const_int(1 << 20, false).into(),
+        ]);
+        let br = self.b.build_conditional_branch(cond, fail, cont)?;
+        br.set_metadata(weights, expect)
+            .map_err(|e| CgError(e.to_string()))?;
+        self.b.position_at_end(fail);
+        report(self)?;
+        self.b
+            .build_store(self.failed, self.ctx.i8_type().const_int(1, false))?;
+        self.ret_default()?;
+        self.b.position_at_end(cont);
+        Ok(())
+    }
+
+    /// A global constant holding `text` (NUL-terminated), emitted once per module and kernel.
+    pub(crate) fn message(&self, text: &str) -> CgResult<PointerValue<'ctx>> {
+        if let Some(p) = self.messages.borrow().get(text) {
+            return Ok(*p);
+        }
+        let g = self.b.build_global_string_ptr(text, "ufg.msg")?;
+        g.set_linkage(Linkage::Private);
+        let p = g.as_pointer_value();
+        self.messages.borrow_mut().insert(text.to_string(), p);
+        Ok(p)
+    }
+
+    /// `" in 'f' (file.py, line N)"` for the expression being lowered.
+    pub(crate) fn location(&self) -> String {
+        let (line, _) = self.origin.position(self.span.start);
+        let file = if self.origin.filename.is_empty() {
+            "<unknown>"
+        } else {
+            self.origin.filename.as_str()
+        };
+        format!(" in '{}' ({file}, line {line})", self.name)
+    }
+
+    /// Calls the shim's `ufg_set_error(kind, message)` with a static message.
+    pub(crate) fn set_error(&self, kind: i32, text: &str) -> CgResult<()> {
+        let msg = self.message(text)?;
+        let f = self.shim_fn("ufg_set_error", |ctx| {
+            let ptr = ctx.ptr_type(AddressSpace::default());
+            ctx.void_type()
+                .fn_type(&[ctx.i32_type().into(), ptr.into()], false)
+        });
+        let k = self.ctx.i32_type().const_int(kind as u64, true);
+        self.b.build_call(f, &[k.into(), msg.into()], "")?;
+        Ok(())
+    }
+
+    /// A cold external runtime helper, declared once.
+    pub(crate) fn shim_fn(
+        &self,
+        name: &str,
+        ty: impl FnOnce(&'ctx Context) -> inkwell::types::FunctionType<'ctx>,
+    ) -> FunctionValue<'ctx> {
+        self.module.get_function(name).unwrap_or_else(|| {
+            let f = self
+                .module
+                .add_function(name, ty(self.ctx), Some(Linkage::External));
+            let cold = inkwell::attributes::Attribute::get_named_enum_kind_id("cold");
+            f.add_attribute(
+                AttributeLoc::Function,
+                self.ctx.create_enum_attribute(cold, 0),
+            );
+            f
+        })
     }
 
     // ---- blocks and control flow helpers ----
@@ -320,6 +488,21 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 }
                 self.dead_block();
             }
+            StmtKind::ReturnVoid => {
+                if self.open() {
+                    self.ret_default()?;
+                }
+                self.dead_block();
+            }
+            StmtKind::Store {
+                array,
+                index,
+                value,
+            } => {
+                let v = self.expr(value)?;
+                self.span = s.span;
+                self.store_item(*array, index, v)?;
+            }
         }
         Ok(())
     }
@@ -436,6 +619,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             }
             ExprKind::Binary(op, l, r) => {
                 let (a, b) = (self.expr(l)?, self.expr(r)?);
+                self.span = e.span;
                 self.binary(*op, a, b, l.ty)
             }
             ExprKind::Compare(op, l, r) => {
@@ -468,6 +652,11 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 let (r, i) = (self.expr(r)?.float()?, self.expr(i)?.float()?);
                 Ok(Val::Complex(r, i))
             }
+            ExprKind::Load { array, index } => {
+                let span = e.span;
+                self.load_item(*array, index, span)
+            }
+            ExprKind::Shape(a, axis) => Ok(Val::Int(self.shape(*a, *axis)?)),
         }
     }
 
@@ -625,16 +814,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
 
     /// Emits `if cond { call f() }` for a side-effect-only runtime helper (FP flag raisers).
     pub(crate) fn call_if(&self, cond: IntValue<'ctx>, helper: &str) -> CgResult<()> {
-        let f = self.module.get_function(helper).unwrap_or_else(|| {
-            let t = self.ctx.void_type().fn_type(&[], false);
-            let f = self.module.add_function(helper, t, Some(Linkage::External));
-            let cold = inkwell::attributes::Attribute::get_named_enum_kind_id("cold");
-            f.add_attribute(
-                AttributeLoc::Function,
-                self.ctx.create_enum_attribute(cold, 0),
-            );
-            f
-        });
+        let f = self.shim_fn(helper, |ctx| ctx.void_type().fn_type(&[], false));
         let (call_bb, cont) = (self.new_block("flag"), self.new_block("flag.done"));
         self.b.build_conditional_branch(cond, call_bb, cont)?;
         self.b.position_at_end(call_bb);

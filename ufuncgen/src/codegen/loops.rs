@@ -42,6 +42,8 @@ struct LoopBuilder<'a, 'ctx> {
     kernel: FunctionValue<'ctx>,
     i64t: inkwell::types::IntType<'ctx>,
     _module: &'a Module<'ctx>,
+    /// The kernel's failure flag (an `i8` slot in the loop's frame; see `kernel::Cg::fail_if`).
+    failed: std::cell::Cell<Option<PointerValue<'ctx>>>,
 }
 
 /// Emits the exported loop `symbol` calling `kernel` (which computes `func`).
@@ -71,6 +73,7 @@ pub(crate) fn build_loop<'ctx>(
         kernel,
         i64t: ctx.i64_type(),
         _module: module,
+        failed: std::cell::Cell::new(None),
     };
     lb.body(func).map_err(String::from)?;
     Ok(f)
@@ -96,6 +99,8 @@ impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
         let (args, dims, steps) = (self.param(0)?, self.param(1)?, self.param(2)?);
         let ptr_t = self.ctx.ptr_type(AddressSpace::default());
         let n = b.build_load(self.i64t, dims, "n")?.into_int_value();
+        self.failed
+            .set(Some(super::gufunc::failure_flag(self.ctx, b)?));
         let types: Vec<Scalar> = (0..func.params as usize)
             .map(|i| func.locals[i].ty)
             .chain(std::iter::once(func.ret))
@@ -130,7 +135,17 @@ impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
             let is_reduce = b.build_and(b.build_and(same, z0, "")?, z2, "isreduce")?;
             b.build_conditional_branch(is_reduce, reduce, contiguous_check)?;
             b.position_at_end(reduce);
-            self.reduce_loop(n, ops[1], out, exit)?;
+            // A contiguous input gets its own copy of the loop: with a unit stride LLVM can
+            // vectorize reductions it may reorder (integers); floats stay in order (IEEE-exact).
+            let (reduce_contig, reduce_strided) =
+                (self.block("reduce.contig"), self.block("reduce.strided"));
+            let unit =
+                b.build_int_compare(IntPredicate::EQ, ops[1].step, self.size(ops[1].ty), "")?;
+            b.build_conditional_branch(unit, reduce_contig, reduce_strided)?;
+            b.position_at_end(reduce_contig);
+            self.reduce_loop(n, ops[1], out, exit, Stride::Contiguous)?;
+            b.position_at_end(reduce_strided);
+            self.reduce_loop(n, ops[1], out, exit, Stride::Steps)?;
         } else {
             b.build_unconditional_branch(contiguous_check)?;
         }
@@ -263,13 +278,27 @@ impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
         })
     }
 
-    fn call_kernel(&self, args: &[BasicValueEnum<'ctx>]) -> CgResult<BasicValueEnum<'ctx>> {
-        let margs: Vec<_> = args.iter().map(|&a| a.into()).collect();
-        self.b
+    /// Calls the kernel; if it stopped on a run-time error, the loop ends at `exit`.
+    fn call_kernel(
+        &self,
+        args: &[BasicValueEnum<'ctx>],
+        exit: BasicBlock<'ctx>,
+    ) -> CgResult<BasicValueEnum<'ctx>> {
+        let failed = self
+            .failed
+            .get()
+            .ok_or_else(|| CgError("failure flag missing".into()))?;
+        let mut margs: Vec<_> = args.iter().map(|&a| a.into()).collect();
+        margs.push(failed.into());
+        let r = self
+            .b
             .build_call(self.kernel, &margs, "k")?
             .try_as_basic_value()
             .basic()
-            .ok_or_else(|| CgError("kernel returns void".into()))
+            .ok_or_else(|| CgError("kernel returns void".into()))?;
+        let cont = self.block("kernel.ok");
+        super::gufunc::stop_on_failure(self.ctx, &self.b, failed, exit, cont)?;
+        Ok(r)
     }
 
     /// Emits `for i in 0..n` around `body`, from the current block, then continues at `exit`.
@@ -322,7 +351,7 @@ impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
                 vals.push(v);
                 mem.extend(insts);
             }
-            let r = self.call_kernel(&vals)?;
+            let r = self.call_kernel(&vals, exit)?;
             mem.extend(self.store(self.elem(out, i, stride)?, out.ty, r)?);
             if parallel {
                 for inst in mem {
@@ -382,6 +411,7 @@ impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
         input: Operand<'ctx>,
         out: Operand<'ctx>,
         exit: BasicBlock<'ctx>,
+        stride: Stride,
     ) -> CgResult<()> {
         let b = &self.b;
         let (init, _) = self.load(out.ptr, out.ty)?;
@@ -395,8 +425,8 @@ impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
         let i = b.build_phi(self.i64t, "i")?;
         let acc = b.build_phi(init.get_type(), "acc")?;
         let iv = i.as_basic_value().into_int_value();
-        let (x, _) = self.load(self.elem(input, iv, Stride::Steps)?, input.ty)?;
-        let r = self.call_kernel(&[acc.as_basic_value(), x])?;
+        let (x, _) = self.load(self.elem(input, iv, stride)?, input.ty)?;
+        let r = self.call_kernel(&[acc.as_basic_value(), x], exit)?;
         let next = b.build_int_add(iv, self.i64t.const_int(1, false), "i.next")?;
         let latch_bb = b
             .get_insert_block()

@@ -1,6 +1,7 @@
 //! Math functions: ONE table maps (function, dtype, tier) to an LLVM intrinsic or a library
 //! symbol; functions that are a few instructions (sign, min/max, predicates) are lowered inline.
-//! Vector-library tiers (SVML, libmvec) become new rows of `TABLE` with their own `Tier`.
+//! `Tier::Vector` rows name svml-shim entry points, which the loop vectorizer widens into calls
+//! of SVML, libmvec or per-lane libm (chosen at run time, see `vector_abi`).
 
 use inkwell::attributes::{Attribute, AttributeLoc};
 use inkwell::intrinsics::Intrinsic;
@@ -19,6 +20,9 @@ use crate::types::Scalar;
 pub(crate) enum Tier {
     /// LLVM intrinsics and the C library's scalar functions.
     Scalar,
+    /// svml-shim's scalar entries with vector variants (`ufg_exp_f64` → `ufg_exp_f64x8`), used
+    /// for real floats on CPUs with AVX2 or AVX-512F.
+    Vector,
 }
 
 /// How a function is computed for one dtype.
@@ -28,6 +32,8 @@ pub(crate) enum Lowering {
     Intrinsic(&'static str),
     /// A C library function; complex ones use the C ABI of `double complex`/`float complex`.
     Symbol(&'static str),
+    /// An svml-shim function family by base name (`"exp"`: `ufg_exp_f64`, `ufg_exp_f32x16`...).
+    VectorEntry(&'static str),
 }
 
 /// One function at one tier, per dtype (`None`: not available for that dtype).
@@ -71,6 +77,18 @@ const fn with_complex(row: MathRow, c128: &'static str, c64: &'static str) -> Ma
     }
 }
 
+/// A function svml-shim vectorizes, for both float dtypes.
+const fn vector(func: MathFn, base: &'static str) -> MathRow {
+    MathRow {
+        func,
+        tier: Tier::Vector,
+        f32: Some(Lowering::VectorEntry(base)),
+        f64: Some(Lowering::VectorEntry(base)),
+        c64: None,
+        c128: None,
+    }
+}
+
 use Lowering::Intrinsic as I;
 
 /// The table: every math function lowered through an intrinsic or a library symbol.
@@ -109,6 +127,32 @@ pub(crate) const TABLE: &[MathRow] = &[
     libm(MathFn::Hypot, "hypot", "hypotf"),
     with_complex(both(MathFn::Pow, I("llvm.pow")), "cpow", "cpowf"),
     both(MathFn::Copysign, I("llvm.copysign")),
+    // svml-shim's functions (UFG_UNARY / UFG_BINARY in svml-shim/vecmath.c).
+    vector(MathFn::Exp, "exp"),
+    vector(MathFn::Exp2, "exp2"),
+    vector(MathFn::Expm1, "expm1"),
+    vector(MathFn::Log, "log"),
+    vector(MathFn::Log2, "log2"),
+    vector(MathFn::Log10, "log10"),
+    vector(MathFn::Log1p, "log1p"),
+    vector(MathFn::Cbrt, "cbrt"),
+    vector(MathFn::Sin, "sin"),
+    vector(MathFn::Cos, "cos"),
+    vector(MathFn::Tan, "tan"),
+    vector(MathFn::Asin, "asin"),
+    vector(MathFn::Acos, "acos"),
+    vector(MathFn::Atan, "atan"),
+    vector(MathFn::Sinh, "sinh"),
+    vector(MathFn::Cosh, "cosh"),
+    vector(MathFn::Tanh, "tanh"),
+    vector(MathFn::Asinh, "asinh"),
+    vector(MathFn::Acosh, "acosh"),
+    vector(MathFn::Atanh, "atanh"),
+    vector(MathFn::Erf, "erf"),
+    vector(MathFn::Erfc, "erfc"),
+    vector(MathFn::Pow, "pow"),
+    vector(MathFn::Atan2, "atan2"),
+    vector(MathFn::Hypot, "hypot"),
 ];
 
 /// The lowering of `func` for `dtype` at `tier`, if the table has one.
@@ -159,6 +203,23 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .iter()
             .map(|a| a.float())
             .collect::<CgResult<Vec<_>>>()?;
+        // `x ** 0.5` is NumPy's `np.power(x, 0.5)`, which NumPy computes as `sqrt(x)` (so
+        // -inf gives NaN and -0.0 stays -0.0): exact, and guarded like `sqrt` itself.
+        let sqrt_arg = match (func, floats.as_slice()) {
+            (MathFn::Sqrt, [x]) => Some(*x),
+            (MathFn::Pow, [x, y]) if y.get_constant().is_some_and(|(c, _)| c == 0.5) => Some(*x),
+            _ => None,
+        };
+        if let (Some(x), false) = (sqrt_arg, self.fastmath) {
+            if let Some(v) = self.call_guarded_intrinsic("llvm.sqrt", "sqrt", x)? {
+                return Ok(Val::Float(v));
+            }
+        }
+        if let Some(Lowering::VectorEntry(base)) = lookup(func, arg_ty, Tier::Vector) {
+            if let Some(v) = self.call_vector_entry(func, base, &floats)? {
+                return Ok(Val::Float(v));
+            }
+        }
         let t = float_type(self.ctx, arg_ty);
         Ok(Val::Float(match lowering {
             Lowering::Intrinsic(name) => self.intrinsic(name, &floats)?,
@@ -166,6 +227,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 let f = self.libm_function(name, t.into(), &vec![t.into(); floats.len()]);
                 let margs: Vec<BasicMetadataValueEnum> = floats.iter().map(|&x| x.into()).collect();
                 self.call_value(f, &margs)?.into_float_value()
+            }
+            Lowering::VectorEntry(base) => {
+                return Err(CgError(format!("{base} is not a scalar-tier lowering")))
             }
         }))
     }

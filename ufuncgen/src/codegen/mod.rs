@@ -5,13 +5,17 @@
 //! O3 pipeline and emits an object file (the JIT and ahead-of-time builds both consume it).
 
 mod arith;
+mod array;
 mod cast;
+mod gufunc;
 mod kernel;
 mod loops;
 pub(crate) mod math;
 mod target;
 mod value;
+mod vector_abi;
 
+pub use gufunc::{CoreArg, CoreSize};
 pub use target::{host_info, HostInfo, Target};
 
 use inkwell::context::Context;
@@ -35,9 +39,11 @@ pub struct LoopCode {
 
 /// The deterministic symbol name `ufg.<name>.<typechars>.loop` (`unique` keeps JIT names apart).
 pub fn loop_symbol(kernel: &str, func: &ir::Function, unique: Option<u64>) -> String {
+    // A gufunc kernel returns nothing: its outputs are among the parameters.
+    let ret = (!func.is_gufunc()).then(|| func.ret.type_char());
     let chars: String = (0..func.params as usize)
         .map(|i| func.locals[i].ty.type_char())
-        .chain(std::iter::once(func.ret.type_char()))
+        .chain(ret)
         .collect();
     match unique {
         Some(u) => format!("ufg.{kernel}.{chars}.{u}.loop"),
@@ -52,13 +58,53 @@ pub fn compile_loop(
     opts: Options,
     target: &Target,
 ) -> Result<LoopCode, String> {
+    compile_with(func, symbol, opts, target, |ctx, module, kernel| {
+        loops::build_loop(ctx, module, kernel, func, symbol, target).map(drop)
+    })
+}
+
+/// Compiles a gufunc kernel into NumPy's generalized loop; `args` says how each argument's
+/// core dimensions are found in `dimensions` and whether it is passed as an array.
+pub fn compile_gufunc_loop(
+    func: &ir::Function,
+    args: &[CoreArg],
+    symbol: &str,
+    opts: Options,
+    target: &Target,
+) -> Result<LoopCode, String> {
+    if args.len() != func.params as usize {
+        return Err(format!(
+            "{} core shapes for the {} parameters of {}",
+            args.len(),
+            func.params,
+            func.name
+        ));
+    }
+    compile_with(func, symbol, opts, target, |ctx, module, kernel| {
+        gufunc::build_gufunc_loop(ctx, module, kernel, args, symbol, target).map(drop)
+    })
+}
+
+/// Emits the kernel, lets `wrap` emit the exported loop around it, optimizes, emits code.
+fn compile_with(
+    func: &ir::Function,
+    symbol: &str,
+    opts: Options,
+    target: &Target,
+    wrap: impl for<'ctx> FnOnce(
+        &'ctx Context,
+        &Module<'ctx>,
+        inkwell::values::FunctionValue<'ctx>,
+    ) -> Result<(), String>,
+) -> Result<LoopCode, String> {
     let machine = target.machine()?;
     let ctx = Context::create();
     let module = ctx.create_module(symbol);
     configure(&module, &machine);
     let kernel_name = format!("{symbol}.kernel");
     let kernel = kernel::build_kernel(&ctx, &module, func, &kernel_name, opts.fastmath, target)?;
-    loops::build_loop(&ctx, &module, kernel, func, symbol, target)?;
+    wrap(&ctx, &module, kernel)?;
+    vector_abi::pin_vector_variants(&module);
     module
         .verify()
         .map_err(|e| format!("invalid LLVM IR for {symbol}: {e}"))?;

@@ -106,6 +106,42 @@ impl Target {
                 ctx.create_string_attribute("target-features", &self.features),
             );
         }
+        if let Some(&widest) = self.vector_math_widths().first() {
+            // 512-bit vector-math calls must pass zmm registers even on CPUs that prefer 256-bit
+            // vectors, where the backend would otherwise split them into two ymm halves.
+            func.add_attribute(
+                loc,
+                ctx.create_string_attribute("min-legal-vector-width", &widest.to_string()),
+            );
+        }
+    }
+
+    /// Whether the CPU has `feature` (an LLVM name such as `"avx2"`): from the feature string,
+    /// or for an x86-64 level named without features, from the level's definition.
+    pub(crate) fn has_feature(&self, feature: &str) -> bool {
+        if !self.features.is_empty() {
+            let plus = format!("+{feature}");
+            return self.features.split(',').any(|f| f == plus);
+        }
+        let level: &[&str] = match self.cpu.as_str() {
+            "x86-64-v4" => &["avx2", "fma", "avx512f"],
+            "x86-64-v3" => &["avx2", "fma"],
+            // Other named CPUs: unknown here, so no feature is assumed.
+            _ => &[],
+        };
+        level.contains(&feature)
+    }
+
+    /// Register widths in bits, widest first, at which vector-math entry points may be called:
+    /// 512 (zmm) needs AVX-512F, 256 (ymm) needs AVX2, as svml-shim compiles them.
+    pub(crate) fn vector_math_widths(&self) -> &'static [u32] {
+        if self.has_feature("avx512f") {
+            &[512, 256]
+        } else if self.has_feature("avx2") {
+            &[256]
+        } else {
+            &[]
+        }
     }
 }
 
@@ -141,6 +177,21 @@ mod tests {
             enabled_features("+avx2,-avx512f,+fma"),
             vec!["avx2".to_string(), "fma".to_string()]
         );
+    }
+
+    #[test]
+    fn vector_math_widths_follow_features() {
+        let t = |cpu: &str, features: &str| Target {
+            cpu: cpu.into(),
+            features: features.into(),
+        };
+        assert_eq!(t("x", "+avx2,+avx512f").vector_math_widths(), &[512, 256]);
+        assert_eq!(t("x", "+avx2,-avx512f").vector_math_widths(), &[256]);
+        assert!(t("x", "+sse2,-avx2").vector_math_widths().is_empty());
+        assert!(t("x", "+avx512fp16").vector_math_widths().is_empty());
+        assert_eq!(Target::named("x86-64-v3").vector_math_widths(), &[256]);
+        assert_eq!(Target::named("x86-64-v4").vector_math_widths(), &[512, 256]);
+        assert!(Target::named("x86-64").vector_math_widths().is_empty());
     }
 
     #[test]

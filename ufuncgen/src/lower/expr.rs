@@ -39,8 +39,15 @@ impl Lowerer<'_> {
             }
             Expr::BoolOp(b) => self.logical(b),
             Expr::If(i) => self.select(i),
-            Expr::Call(c) => self.call(c),
-            Expr::Attribute(a) => self.attribute(a),
+            Expr::Call(c) => match self.array_len(c)? {
+                Some(v) => Ok(v),
+                None => self.call(c),
+            },
+            Expr::Attribute(a) => match self.array_named(&a.value) {
+                Some(id) => self.array_attribute(id, a),
+                None => self.attribute(a),
+            },
+            Expr::Subscript(s) => self.subscript(s),
             _ => Err(self.unsupported(unsupported_expr(e), e.range())),
         }
     }

@@ -5,6 +5,7 @@
 //! when a pass widened anything, its IR is discarded and the body is lowered again, so the IR of
 //! the last pass uses the final (unified) types everywhere.
 
+mod array;
 mod builtins;
 mod expr;
 mod flow;
@@ -17,6 +18,7 @@ mod val;
 use crate::diag::{CompileError, ErrorKind, Span};
 use crate::ir;
 use crate::parse::{self, Body, Kernel};
+use crate::spec::gufunc::GuArg;
 use crate::spec::{ArgType, KernelSpec, Signature};
 use crate::types::Scalar;
 use flow::Flow;
@@ -40,28 +42,101 @@ pub fn lower_parsed(
     kernel: &Kernel,
     sig: &Signature,
 ) -> Result<ir::Function, CompileError> {
-    if kernel.params.len() != sig.args.len() {
-        let plural = |n: usize| if n == 1 { "" } else { "s" };
-        return Err(CompileError::general(
-            ErrorKind::Signature,
-            format!(
-                "function '{}' takes {} argument{} but the signature gives {}",
-                spec.name,
-                kernel.params.len(),
-                plural(kernel.params.len()),
-                sig.args.len()
-            ),
-            &spec.name,
-            &spec.source,
-        ));
+    check_arity(spec, kernel, sig)?;
+    let mut param_types = Vec::with_capacity(sig.args.len());
+    for a in &sig.args {
+        match a {
+            ArgType::Scalar(s) => param_types.push(*s),
+            ArgType::Array(_) => {
+                return Err(CompileError::general(
+                    ErrorKind::Signature,
+                    "array arguments need guvectorize",
+                    &spec.name,
+                    &spec.source,
+                ))
+            }
+        }
     }
-    let param_types: Vec<Scalar> = sig
-        .args
-        .iter()
-        .map(|a| match a {
-            ArgType::Scalar(s) => *s,
-        })
-        .collect();
+    let mode = Mode {
+        declared_ret: sig.ret,
+        arrays: &[],
+        boundscheck: true,
+    };
+    lower_passes(spec, kernel, &param_types, mode)
+}
+
+/// Lowers a gufunc kernel for one signature, its arguments already matched with the layout
+/// (`spec::gufunc::bind`); `writable` lists the inputs the kernel may store into.
+pub fn lower_gufunc(
+    spec: &KernelSpec,
+    kernel: &Kernel,
+    sig: &Signature,
+    args: &[GuArg],
+    writable: &[usize],
+    boundscheck: bool,
+) -> Result<ir::Function, CompileError> {
+    check_arity(spec, kernel, sig)?;
+    let mut param_types = Vec::with_capacity(args.len());
+    let mut arrays = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        match a.ty {
+            ArgType::Scalar(s) => param_types.push(s),
+            ArgType::Array(t) => {
+                param_types.push(t.dtype);
+                arrays.push(ir::ArrayDecl {
+                    param: ir::Local(i as u32),
+                    dtype: t.dtype,
+                    ndim: t.ndim,
+                    writable: a.output || writable.contains(&i),
+                });
+            }
+        }
+    }
+    let mode = Mode {
+        declared_ret: None,
+        arrays: &arrays,
+        boundscheck,
+    };
+    lower_passes(spec, kernel, &param_types, mode)
+}
+
+/// A signature must give one type per kernel parameter.
+fn check_arity(spec: &KernelSpec, kernel: &Kernel, sig: &Signature) -> Result<(), CompileError> {
+    if kernel.params.len() == sig.args.len() {
+        return Ok(());
+    }
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    Err(CompileError::general(
+        ErrorKind::Signature,
+        format!(
+            "function '{}' takes {} argument{} but the signature gives {}",
+            spec.name,
+            kernel.params.len(),
+            plural(kernel.params.len()),
+            sig.args.len()
+        ),
+        &spec.name,
+        &spec.source,
+    ))
+}
+
+/// What kind of kernel is lowered.
+#[derive(Clone, Copy)]
+struct Mode<'a> {
+    /// The return type the signature declares, if any (`vectorize`).
+    declared_ret: Option<Scalar>,
+    /// Array parameters; non-empty for gufunc kernels.
+    arrays: &'a [ir::ArrayDecl],
+    boundscheck: bool,
+}
+
+/// Lowers the body again until the variable types stop widening.
+fn lower_passes(
+    spec: &KernelSpec,
+    kernel: &Kernel,
+    param_types: &[Scalar],
+    mode: Mode<'_>,
+) -> Result<ir::Function, CompileError> {
     let mut state = TypeState::new(
         kernel
             .params
@@ -70,7 +145,7 @@ pub fn lower_parsed(
             .zip(param_types.iter().copied()),
     );
     for _ in 0..MAX_PASSES {
-        let result = Lowerer::new(spec, kernel, &param_types, sig.ret, &mut state).run();
+        let result = Lowerer::new(spec, kernel, param_types, mode, &mut state).run();
         // An error seen while types were still changing may vanish with the final types.
         if !state.finish_pass(result.is_ok()) {
             return result;
@@ -91,6 +166,9 @@ pub(super) struct Lowerer<'a> {
     kernel: &'a Kernel,
     /// The return type the signature declares, if any.
     declared_ret: Option<Scalar>,
+    /// Array parameters (gufunc kernels).
+    arrays: &'a [ir::ArrayDecl],
+    boundscheck: bool,
     state: &'a mut TypeState,
     scope: Scope,
     flow: Flow,
@@ -101,7 +179,7 @@ impl<'a> Lowerer<'a> {
         spec: &'a KernelSpec,
         kernel: &'a Kernel,
         params: &[Scalar],
-        declared_ret: Option<Scalar>,
+        mode: Mode<'a>,
         state: &'a mut TypeState,
     ) -> Self {
         let scope = Scope::new(kernel, params);
@@ -109,7 +187,9 @@ impl<'a> Lowerer<'a> {
         Lowerer {
             spec,
             kernel,
-            declared_ret,
+            declared_ret: mode.declared_ret,
+            arrays: mode.arrays,
+            boundscheck: mode.boundscheck,
             state,
             scope,
             flow,
@@ -127,7 +207,7 @@ impl<'a> Lowerer<'a> {
                     _ => &stmts[..],
                 };
                 body.extend(self.block(stmts)?);
-                if self.flow.reachable() {
+                if self.flow.reachable() && !self.is_gufunc() {
                     return Err(self.error(
                         ErrorKind::Typing,
                         "function may not return a value (every path must end in 'return')",
@@ -143,6 +223,7 @@ impl<'a> Lowerer<'a> {
         }
         let ret = match self.declared_ret.or(self.state.ret()) {
             Some(t) => t,
+            None if self.is_gufunc() => Scalar::Bool,
             None => {
                 return Err(self.error(
                     ErrorKind::Typing,
@@ -157,7 +238,15 @@ impl<'a> Lowerer<'a> {
             locals: self.scope.into_locals(),
             ret,
             body,
+            arrays: self.arrays.to_vec(),
+            boundscheck: self.boundscheck,
+            origin: self.spec.source.clone(),
         })
+    }
+
+    /// True when lowering a gufunc kernel (it writes outputs through array parameters).
+    fn is_gufunc(&self) -> bool {
+        !self.arrays.is_empty()
     }
 
     /// A compile error of `kind` at `span`.

@@ -215,6 +215,15 @@ impl Lowerer<'_> {
 
     /// The value of a name read in an expression.
     pub(super) fn load_name(&mut self, name: &str, range: TextRange) -> Result<Val, CompileError> {
+        if self.array_param(name).is_some() {
+            return Err(self.typing(
+                format!(
+                    "the array '{name}' cannot be used as a value; index it ({name}[i]) or \
+                     use {name}.shape, {name}.size or len({name})"
+                ),
+                range,
+            ));
+        }
         if self.scope.is_local(name) {
             if !self.flow.is_assigned(name) {
                 return Err(self.typing(

@@ -35,6 +35,11 @@ impl Lowerer<'_> {
         match s {
             Stmt::Assign(a) => self.assign(a, out),
             Stmt::AugAssign(a) => {
+                if let Expr::Subscript(t) = &*a.target {
+                    if !self.arrays.is_empty() {
+                        return self.aug_store_item(t, a.op, &a.value, range, out);
+                    }
+                }
                 let Expr::Name(n) = &*a.target else {
                     return Err(self.unsupported(target_message(&a.target), a.target.range()));
                 };
@@ -86,6 +91,11 @@ impl Lowerer<'_> {
             }
             Stmt::Return(r) => {
                 let Some(v) = &r.value else {
+                    if self.is_gufunc() {
+                        self.flow.terminate();
+                        out.push(stmt(StmtKind::ReturnVoid, range));
+                        return Ok(());
+                    }
                     return Err(self.typing(
                         "a kernel must return a value ('return' alone returns None)",
                         range,
@@ -108,15 +118,24 @@ impl Lowerer<'_> {
     }
 
     fn assign(&mut self, a: &ast::StmtAssign, out: &mut ir::Block) -> Result<(), CompileError> {
-        let mut names = Vec::with_capacity(a.targets.len());
+        if let [Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. })] =
+            &a.targets[..]
+        {
+            let names: Vec<&Expr> = elts.iter().collect();
+            if self.unpack_shape(&names, &a.value, a.range, out)?.is_some() {
+                return Ok(());
+            }
+        }
+        let mut targets = Vec::with_capacity(a.targets.len());
         for t in &a.targets {
             match t {
-                Expr::Name(n) => names.push(n),
+                Expr::Name(_) => targets.push(t),
+                Expr::Subscript(_) if !self.arrays.is_empty() => targets.push(t),
                 other => return Err(self.unsupported(target_message(other), other.range())),
             }
         }
         let value = self.expr(&a.value)?;
-        let shared = if names.len() > 1 && value.as_const().is_none() {
+        let shared = if targets.len() > 1 && value.as_const().is_none() {
             // `a = b = f(x)` evaluates `f(x)` once.
             let t = value.ty.concrete();
             let tmp = self.scope.temp("t", t);
@@ -127,8 +146,12 @@ impl Lowerer<'_> {
         } else {
             value
         };
-        for n in names {
-            out.push(self.store(n.id.as_str(), shared.clone(), a.range)?);
+        for t in targets {
+            match t {
+                Expr::Subscript(s) => out.push(self.store_item(s, shared.clone(), a.range)?),
+                Expr::Name(n) => out.push(self.store(n.id.as_str(), shared.clone(), a.range)?),
+                other => return Err(self.unsupported(target_message(other), other.range())),
+            }
         }
         Ok(())
     }
@@ -144,12 +167,13 @@ impl Lowerer<'_> {
     }
 
     /// `name = value`.
-    fn store(
+    pub(super) fn store(
         &mut self,
         name: &str,
         value: Val,
         range: TextRange,
     ) -> Result<ir::Stmt, CompileError> {
+        self.check_rebind(name, range)?;
         let dst = self.declare(name, value.ty);
         let e = self.coerce(value, self.scope.ty(dst))?;
         self.flow.assign(name);
@@ -220,8 +244,18 @@ impl Lowerer<'_> {
                 f.target.range(),
             ));
         };
-        let (start, stop, step, t) = self.range_call(&f.iter)?;
         let name = var.id.as_str();
+        self.check_rebind(name, var.range)?;
+        if let Some((id, len)) = self.array_iter(&f.iter)? {
+            // `for v in a`: a hidden index runs over the array, `v = a[k]` starts each pass.
+            let before = self.flow.snapshot();
+            let k = self.scope.temp("k", Scalar::I64);
+            let konst = |v: i128| mk(ExprKind::Const(Const::Int(v)), Scalar::I64, f.iter.range());
+            let element = self.element(id, k, f.iter.range());
+            let mut body = vec![self.store(name, element, var.range)?];
+            return self.finish_for(f, out, before, (k, konst(0), len, konst(1)), &mut body);
+        }
+        let (start, stop, step, t) = self.range_call(&f.iter)?;
         let before = self.flow.snapshot();
         // The loop variable takes the range's type unless other assignments widened it; then
         // a hidden counter of the range's type feeds it at the top of each iteration.
@@ -238,6 +272,18 @@ impl Lowerer<'_> {
                 vec![stmt(StmtKind::Assign { dst, value }, var.range)],
             )
         };
+        self.finish_for(f, out, before, (loop_local, start, stop, step), &mut body)
+    }
+
+    /// The body, `else` and flow of a `for` loop whose counter and bounds are known.
+    fn finish_for(
+        &mut self,
+        f: &ast::StmtFor,
+        out: &mut ir::Block,
+        before: super::flow::Assigned,
+        (loop_local, start, stop, step): (Local, ir::Expr, ir::Expr, ir::Expr),
+        body: &mut ir::Block,
+    ) -> Result<(), CompileError> {
         self.flow.enter_loop();
         body.extend(self.block(&f.body)?);
         let breaks = self.flow.exit_loop();
@@ -250,7 +296,7 @@ impl Lowerer<'_> {
                 start,
                 stop,
                 step,
-                body,
+                body: std::mem::take(body),
                 orelse,
             },
             f.range,
@@ -354,6 +400,14 @@ impl Lowerer<'_> {
     /// `return value`, converted to the declared return type (NumPy's same-kind rule) or
     /// joined into the inferred one.
     pub(super) fn return_stmt(&mut self, value: Val, span: Span) -> Result<ir::Stmt, CompileError> {
+        if self.is_gufunc() {
+            return Err(self.error(
+                ErrorKind::Typing,
+                "a guvectorize kernel returns nothing: write its results into the output \
+                 arguments (out[0] = ...)",
+                value.expr.span,
+            ));
+        }
         let ret = match self.declared_ret {
             Some(t) => {
                 if value.kind() > t.kind() {

@@ -1,12 +1,13 @@
 //! One chunked loop call: the chunks, the counter the caller and the workers take them from,
 //! and what they measure and raise while running them.
 
-use super::fpflags;
 use super::handoff::Handoff;
+use super::{errors, fpflags};
 use crate::LoopFn;
 use std::ffi::c_void;
 use std::ops::Range;
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// Longest `dimensions` array a loop may read: the outer length plus core dimensions.
@@ -39,6 +40,9 @@ pub struct Job {
     delay_ns: AtomicU64,
     /// When the last chunk finished, in ns after `t0`.
     last_done_ns: AtomicU64,
+    /// The run-time error of the earliest chunk that recorded one (chunk index, kind, text):
+    /// errors are per thread, and serially the first one wins.
+    error: Mutex<Option<(usize, i32, String)>>,
 }
 
 // SAFETY: `call` points into the caller's loop arguments. They are dereferenced only while
@@ -74,6 +78,25 @@ impl Job {
             arrived: AtomicUsize::new(0),
             delay_ns: AtomicU64::new(0),
             last_done_ns: AtomicU64::new(0),
+            error: Mutex::new(None),
+        }
+    }
+
+    /// Hands the earliest chunk's run-time error to the calling thread (where the loop's
+    /// caller looks for it); call it on the caller after `wait`.
+    pub fn restore_error(&self) {
+        let slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, kind, message)) = slot.as_ref() {
+            errors::restore_runtime_error(*kind, message);
+        }
+    }
+
+    fn record_error(&self, chunk: usize) {
+        if let Some((kind, message)) = errors::take_runtime_error() {
+            let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.as_ref().is_none_or(|(k, _, _)| chunk < *k) {
+                *slot = Some((chunk, kind, message));
+            }
         }
     }
 
@@ -123,6 +146,7 @@ impl Job {
             self.last_done_ns
                 .fetch_max((now - self.t0).as_nanos() as u64, Ordering::Relaxed);
             self.flags.fetch_or(fpflags::test(), Ordering::Relaxed);
+            self.record_error(i);
             self.handoff.finish_one(worker);
         }
     }

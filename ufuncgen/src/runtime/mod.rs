@@ -1,6 +1,8 @@
-//! Run-time support for compiled loops that is not generated code: the parallel target.
+//! Run-time support for compiled loops that is not generated code: the parallel target and
+//! the errors loops report.
 
 pub mod chunks;
+pub mod errors;
 pub mod fpflags;
 pub mod handoff;
 pub mod parallel;

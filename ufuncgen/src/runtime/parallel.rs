@@ -5,9 +5,9 @@
 //! not at all, on a busy machine) costs little: the caller works through the chunks itself.
 
 use super::chunks::{run_range, Call, Job};
-use super::fpflags;
 use super::plan::{may_race, plan, Limits, Operand, Plan};
 use super::pool::{self, OVERHEAD};
+use super::{errors, fpflags};
 use crate::LoopFn;
 use std::ffi::c_void;
 use std::ops::Range;
@@ -21,8 +21,9 @@ pub use super::pool::{
 
 pub use super::chunks::MAX_DIMS;
 
-/// Chunk lengths are multiples of this many iterations (64 bytes or more for every item size).
-const GRAIN: usize = 64;
+/// Chunk lengths are multiples of this many iterations: at least a vector body's step (width
+/// times interleave) for every item size, so chunks split where the whole call would.
+const GRAIN: usize = 256;
 
 /// Parallel work must save this many times the measured hand-off overhead.
 const PAYOFF: f64 = 3.0;
@@ -242,6 +243,11 @@ impl ParallelLoop {
             let per_iter = t0.elapsed().as_nanos() as f64 / start as f64;
             self.cost
                 .store(per_iter.max(0.01).to_bits(), Ordering::Relaxed);
+            if let Some((kind, message)) = errors::take_runtime_error() {
+                // The loop stopped at a run-time error, as it would have serially.
+                errors::restore_runtime_error(kind, &message);
+                return flags;
+            }
         }
         let forced = FORCE_CHUNKING.load(Ordering::Relaxed);
         let t = threads as f64;
@@ -335,6 +341,7 @@ impl ParallelLoop {
         let len: usize = chunks.iter().map(|c| c.len()).sum();
         self.record_cost(job.busy_ns(), len);
         OVERHEAD.record(job.overhead_ns(helpers, wall));
+        job.restore_error();
         job.flags()
     }
 
@@ -375,6 +382,12 @@ mod tests {
             let r = x * 3.0 + y;
             if r.is_infinite() {
                 fpflags::raise(8);
+            }
+            if r.is_nan() {
+                // A run-time error, as generated code records one: stop at once.
+                let msg = if x.is_nan() { "NaN in a" } else { "NaN in b" };
+                errors::restore_runtime_error(errors::kind::VALUE, msg);
+                return;
             }
             *(o.offset(i * *steps.add(2)) as *mut f64) = r;
         }
@@ -425,6 +438,29 @@ mod tests {
         fpflags::clear();
         for i in 0..n {
             assert_eq!(out[i].to_bits(), (a[i] * 3.0 + b[i]).to_bits(), "at {i}");
+        }
+    }
+
+    #[test]
+    fn the_earliest_chunks_error_reaches_the_caller() {
+        set_num_threads(3);
+        let pl = ParallelLoop::elementwise(muladd, 2, vec![8, 8, 8]);
+        pl.cost.store(100.0f64.to_bits(), Ordering::Relaxed);
+        let n = 200_003;
+        for _ in 0..5 {
+            let mut a: Vec<f64> = vec![1.0; n];
+            let mut b: Vec<f64> = vec![1.0; n];
+            // Two chunks fail; whichever thread runs them, the earlier one's error wins.
+            b[n - 3] = f64::NAN;
+            a[n / 2 + 7] = f64::NAN;
+            let mut out = vec![0.0; n];
+            assert_eq!(errors::take_runtime_error(), None);
+            call(&pl, &mut a, &mut b, out.as_mut_ptr(), n, 8);
+            assert_eq!(
+                errors::take_runtime_error(),
+                Some((errors::kind::VALUE, "NaN in a".into()))
+            );
+            assert_eq!(out[0], 4.0);
         }
     }
 

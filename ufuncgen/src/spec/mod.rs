@@ -1,6 +1,7 @@
 //! What the Python side hands the compiler: a kernel's source, the values of the names it
 //! reads from outside, its signatures and options. Nothing here is Python-specific code.
 
+pub mod gufunc;
 pub mod layout;
 pub mod signature;
 
@@ -8,7 +9,7 @@ use crate::diag::SourceMap;
 use crate::ir::Const;
 use crate::types::Scalar;
 
-pub use signature::{ArgType, Signature};
+pub use signature::{ArgType, ArrayType, Contiguity, Signature};
 
 /// Python modules a kernel may reference by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

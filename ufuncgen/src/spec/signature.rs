@@ -6,58 +6,44 @@
 
 use crate::types::Scalar;
 
-/// One argument type in a signature. Arrays come with `guvectorize`.
+/// One argument type in a signature: a scalar, or (in `guvectorize`) an array.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ArgType {
     Scalar(Scalar),
+    Array(ArrayType),
 }
 
-/// A parsed `vectorize` signature: `"float64(float64, float64)"`, `"f8(f8,f8)"`, `"(f4, f4)"`.
+/// An array argument type such as `float64[:, :]` or `float64[::1]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ArrayType {
+    pub dtype: Scalar,
+    pub ndim: u32,
+    /// The contiguity the signature promises (the caller checks it; codegen may rely on it).
+    pub contiguity: Contiguity,
+}
+
+/// Memory order an array type promises: Numba's `[:]` (any), `[:, ::1]` (C), `[::1, :]` (F).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Contiguity {
+    Any,
+    C,
+    F,
+}
+
+/// A parsed signature: `"float64(float64, float64)"`, `"f8(f8,f8)"`, `"(f4, f4)"`, or for
+/// `guvectorize` `"void(f8[:], f8[:])"`, `"(f8[:], i8)"`, `"f8[:], f8[:]"`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Signature {
-    /// `None` when the string gave no return type (it is then inferred from the kernel).
+    /// `None` when the string gave no return type (it is then inferred from the kernel), and
+    /// always for `guvectorize` signatures (which return `void`).
     pub ret: Option<Scalar>,
     pub args: Vec<ArgType>,
 }
 
 impl Signature {
-    /// Parses one signature string; the error says what is wrong with it.
+    /// Parses one `vectorize` signature string; the error says what is wrong with it.
     pub fn parse(text: &str) -> Result<Signature, String> {
-        let tokens = tokenize(text)?;
-        let mut p = Parser { tokens, pos: 0 };
-        let ret = match p.peek() {
-            Some(Token::LParen) => None,
-            Some(Token::Name(_)) => Some(p.type_spec()?),
-            Some(t) => return Err(format!("expected a type name, found {}", t.describe())),
-            None => return Err("the signature is empty".into()),
-        };
-        if !p.eat(&Token::LParen) {
-            return Err(match p.peek() {
-                None => "missing argument list: write the argument types in parentheses, \
-                         like 'float64(float64, float64)'"
-                    .into(),
-                Some(t) => format!("expected '(' after the return type, found {}", t.describe()),
-            });
-        }
-        let mut args = Vec::new();
-        loop {
-            if p.eat(&Token::RParen) {
-                break;
-            }
-            args.push(p.type_spec()?);
-            match p.next() {
-                Some(Token::Comma) => {}
-                Some(Token::RParen) => break,
-                Some(t) => return Err(format!("expected ',' or ')', found {}", t.describe())),
-                None => return Err("missing ')' at the end of the argument list".into()),
-            }
-        }
-        if let Some(t) = p.peek() {
-            return Err(format!(
-                "unexpected {} after the argument list",
-                t.describe()
-            ));
-        }
+        let (ret, args) = parse_parts(text, false)?;
         let ret = match ret {
             None => None,
             Some(TypeSpec::Void) => {
@@ -67,15 +53,85 @@ impl Signature {
             }
             Some(t) => Some(t.scalar("return type")?),
         };
-        if args.is_empty() {
-            return Err("a ufunc needs at least one argument".into());
-        }
         let args = args
             .into_iter()
             .map(|t| t.scalar("argument").map(ArgType::Scalar))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Signature { ret, args })
     }
+
+    /// Parses one `guvectorize` signature: arrays and scalars, `void` or no return type, and
+    /// the argument list with or without parentheses.
+    pub fn parse_gufunc(text: &str) -> Result<Signature, String> {
+        let (ret, args) = parse_parts(text, true)?;
+        match ret {
+            None | Some(TypeSpec::Void) => {}
+            Some(_) => {
+                return Err(
+                    "a guvectorize signature returns 'void' (or leaves the return \
+                            type out): outputs are written through array arguments"
+                        .into(),
+                )
+            }
+        }
+        let args = args
+            .into_iter()
+            .map(|t| match t {
+                TypeSpec::Scalar(s) => Ok(ArgType::Scalar(s)),
+                TypeSpec::Array(a) => a.array.map(ArgType::Array),
+                TypeSpec::Void => Err("'void' is not a valid argument type".to_string()),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Signature { ret: None, args })
+    }
+}
+
+/// The return type (if written) and argument types of a signature; `bare_list` also accepts
+/// `"f8[:], f8[:]"` (an argument list without parentheses).
+fn parse_parts(text: &str, bare_list: bool) -> Result<(Option<TypeSpec>, Vec<TypeSpec>), String> {
+    let mut tokens = tokenize(text)?;
+    if bare_list && !tokens.is_empty() && !tokens.contains(&Token::LParen) {
+        tokens.insert(0, Token::LParen);
+        tokens.push(Token::RParen);
+    }
+    let mut p = Parser { tokens, pos: 0 };
+    let ret = match p.peek() {
+        Some(Token::LParen) => None,
+        Some(Token::Name(_)) => Some(p.type_spec()?),
+        Some(t) => return Err(format!("expected a type name, found {}", t.describe())),
+        None => return Err("the signature is empty".into()),
+    };
+    if !p.eat(&Token::LParen) {
+        return Err(match p.peek() {
+            None => "missing argument list: write the argument types in parentheses, \
+                     like 'float64(float64, float64)'"
+                .into(),
+            Some(t) => format!("expected '(' after the return type, found {}", t.describe()),
+        });
+    }
+    let mut args = Vec::new();
+    loop {
+        if p.eat(&Token::RParen) {
+            break;
+        }
+        args.push(p.type_spec()?);
+        match p.next() {
+            Some(Token::Comma) => {}
+            Some(Token::RParen) => break,
+            Some(t) => return Err(format!("expected ',' or ')', found {}", t.describe())),
+            None => return Err("missing ')' at the end of the argument list".into()),
+        }
+    }
+    if let Some(t) = p.peek() {
+        return Err(format!(
+            "unexpected {} after the argument list",
+            t.describe()
+        ));
+    }
+    if args.is_empty() {
+        return Err("a ufunc needs at least one argument".into());
+    }
+    Ok((ret, args))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -151,8 +207,16 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
 enum TypeSpec {
     Scalar(Scalar),
     Void,
-    /// An array type such as `float64[:]` (kept as text for the message).
-    Array(String),
+    /// An array type such as `float64[:]`: its text (for messages) and what it means, or why
+    /// it is not a valid array type.
+    Array(ArraySpec),
+}
+
+/// An array type as written.
+#[derive(Debug, Clone, PartialEq)]
+struct ArraySpec {
+    text: String,
+    array: Result<ArrayType, String>,
 }
 
 impl TypeSpec {
@@ -160,8 +224,9 @@ impl TypeSpec {
         match self {
             TypeSpec::Scalar(s) => Ok(s),
             TypeSpec::Void => Err(format!("'void' is not a valid {role} type")),
-            TypeSpec::Array(text) => Err(format!(
-                "array types like '{text}' need guvectorize; vectorize kernels take scalars"
+            TypeSpec::Array(a) => Err(format!(
+                "array types like '{}' need guvectorize; vectorize kernels take scalars",
+                a.text
             )),
         }
     }
@@ -201,18 +266,27 @@ impl Parser {
         };
         if self.eat(&Token::LBracket) {
             let mut text = format!("{name}[");
+            let mut dims: Vec<Vec<Token>> = vec![Vec::new()];
             loop {
                 match self.next() {
                     Some(Token::RBracket) => break,
-                    Some(Token::Colon) => text.push(':'),
-                    Some(Token::Comma) => text.push_str(", "),
-                    Some(Token::Number(n)) => text.push_str(&n),
+                    Some(Token::Comma) => {
+                        text.push_str(", ");
+                        dims.push(Vec::new());
+                    }
+                    Some(t @ (Token::Colon | Token::Number(_))) => {
+                        text.push_str(&t.describe().replace('\'', ""));
+                        if let Some(d) = dims.last_mut() {
+                            d.push(t);
+                        }
+                    }
                     Some(t) => return Err(format!("unexpected {} in an array type", t.describe())),
                     None => return Err("missing ']' in an array type".into()),
                 }
             }
             text.push(']');
-            return Ok(TypeSpec::Array(text));
+            let array = array_type(&name, &dims, &text);
+            return Ok(TypeSpec::Array(ArraySpec { text, array }));
         }
         if name == "void" || name == "none" {
             return Ok(TypeSpec::Void);
@@ -221,6 +295,52 @@ impl Parser {
             .map(TypeSpec::Scalar)
             .ok_or_else(|| format!("unknown type '{name}'"))
     }
+}
+
+/// The meaning of `name[dims]`, each dimension written `:` or `::1` (at most one `::1`, first
+/// or last).
+fn array_type(name: &str, dims: &[Vec<Token>], text: &str) -> Result<ArrayType, String> {
+    let dtype = match Scalar::from_name(name) {
+        Some(s) => s,
+        None if name == "void" || name == "none" => {
+            return Err(format!("'{text}': arrays of 'void' do not exist"))
+        }
+        None => return Err(format!("unknown type '{name}' in '{text}'")),
+    };
+    let colon = Token::Colon;
+    let one = Token::Number("1".into());
+    let mut unit = Vec::new();
+    for (i, d) in dims.iter().enumerate() {
+        match d.as_slice() {
+            [c] if *c == colon => {}
+            [a, b, n] if *a == colon && *b == colon && *n == one => unit.push(i),
+            _ => {
+                return Err(format!(
+                    "'{text}': each array dimension is written ':' (or '::1' for the \
+                     contiguous one)"
+                ))
+            }
+        }
+    }
+    let ndim = dims.len();
+    let contiguity = match unit.as_slice() {
+        [] => Contiguity::Any,
+        [i] if *i == ndim - 1 => Contiguity::C,
+        [0] => Contiguity::F,
+        _ => {
+            return Err(format!(
+                "'{text}': only the first or the last dimension can be '::1'"
+            ))
+        }
+    };
+    if ndim > 32 {
+        return Err(format!("'{text}': NumPy arrays have at most 32 dimensions"));
+    }
+    Ok(ArrayType {
+        dtype,
+        ndim: ndim as u32,
+        contiguity,
+    })
 }
 
 #[cfg(test)]
@@ -235,6 +355,7 @@ mod tests {
             .iter()
             .map(|a| match a {
                 ArgType::Scalar(s) => *s,
+                ArgType::Array(a) => panic!("{text:?}: unexpected array {a:?}"),
             })
             .collect();
         (sig.ret, args)
@@ -294,6 +415,70 @@ mod tests {
         ];
         for (text, want) in cases {
             match Signature::parse(text) {
+                Ok(sig) => panic!("{text:?} parsed as {sig:?}"),
+                Err(msg) => assert!(msg.contains(want), "{text:?}: {msg:?} lacks {want:?}"),
+            }
+        }
+    }
+
+    fn arr(dtype: Scalar, ndim: u32, contiguity: Contiguity) -> ArgType {
+        ArgType::Array(ArrayType {
+            dtype,
+            ndim,
+            contiguity,
+        })
+    }
+
+    #[test]
+    fn gufunc_spellings() {
+        let a1 = arr(F64, 1, Contiguity::Any);
+        let cases: &[(&str, Vec<ArgType>)] = &[
+            ("void(float64[:], float64[:], float64[:])", vec![a1, a1, a1]),
+            (
+                "(float64[:], int64, float64[:])",
+                vec![a1, ArgType::Scalar(I64), a1],
+            ),
+            ("f8[:], f8[:]", vec![a1, a1]),
+            ("(f8[:], f8[:])", vec![a1, a1]),
+            ("none(f8[:])", vec![a1]),
+            (
+                "void(float32[:, :], f4[::1], i8[:, ::1], c16[::1, :])",
+                vec![
+                    arr(F32, 2, Contiguity::Any),
+                    arr(F32, 1, Contiguity::C),
+                    arr(I64, 2, Contiguity::C),
+                    arr(C128, 2, Contiguity::F),
+                ],
+            ),
+            (
+                "void(i4, u1[:,:,:])",
+                vec![ArgType::Scalar(I32), arr(U8, 3, Contiguity::Any)],
+            ),
+        ];
+        for (text, want) in cases {
+            let sig = Signature::parse_gufunc(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            assert_eq!(&sig.args, want, "{text:?}");
+            assert_eq!(sig.ret, None);
+        }
+    }
+
+    #[test]
+    fn bad_gufunc_signatures_are_explained() {
+        let cases: &[(&str, &str)] = &[
+            ("f8(f8[:])", "returns 'void'"),
+            ("void(f8[1])", "written ':'"),
+            ("void(f8[::2])", "written ':'"),
+            ("void(f8[:, ::1, :])", "first or the last"),
+            ("void(f8[::1, ::1])", "first or the last"),
+            ("void(void[:])", "arrays of 'void'"),
+            ("void(f9[:])", "unknown type 'f9'"),
+            ("void(void)", "'void' is not a valid argument type"),
+            ("void()", "at least one argument"),
+            ("", "empty"),
+            ("f8[:] f8[:]", "expected"),
+        ];
+        for (text, want) in cases {
+            match Signature::parse_gufunc(text) {
                 Ok(sig) => panic!("{text:?} parsed as {sig:?}"),
                 Err(msg) => assert!(msg.contains(want), "{text:?}: {msg:?} lacks {want:?}"),
             }

@@ -94,6 +94,9 @@ pub fn func(params: &[Scalar], locals: &[Scalar], ret_ty: Scalar, body: Vec<Stmt
         locals: decls,
         ret: ret_ty,
         body,
+        arrays: Vec::new(),
+        boundscheck: true,
+        origin: Default::default(),
     }
 }
 

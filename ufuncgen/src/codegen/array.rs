@@ -1,0 +1,166 @@
+//! Array parameters inside a kernel: element addresses (Python's negative indices, the
+//! optional bounds check that stops the loop with an IndexError), loads, stores and shapes.
+
+use inkwell::values::{IntValue, PointerValue};
+use inkwell::{AddressSpace, IntPredicate};
+
+use super::kernel::Cg;
+use super::value::{float_type, mem_type, CgError, CgResult, Val};
+use crate::diag::Span;
+use crate::ir::{self, ArrayId};
+use crate::types::Scalar;
+
+/// An array parameter as the kernel received it: data pointer, shape and byte strides.
+#[derive(Debug, Clone)]
+pub(crate) struct ArrayVal<'ctx> {
+    pub data: PointerValue<'ctx>,
+    pub shape: Vec<IntValue<'ctx>>,
+    pub strides: Vec<IntValue<'ctx>>,
+    pub dtype: Scalar,
+}
+
+impl<'ctx> Cg<'_, 'ctx> {
+    fn array(&self, id: ArrayId) -> CgResult<ArrayVal<'ctx>> {
+        self.arrays
+            .get(id.0 as usize)
+            .cloned()
+            .ok_or_else(|| CgError(format!("unknown array {id}")))
+    }
+
+    /// `a.shape[axis]`.
+    pub(crate) fn shape(&self, id: ArrayId, axis: u32) -> CgResult<IntValue<'ctx>> {
+        self.array(id)?
+            .shape
+            .get(axis as usize)
+            .copied()
+            .ok_or_else(|| CgError(format!("axis {axis} of {id} out of range")))
+    }
+
+    /// The address of `a[index...]`: negative indices count from the end; with bounds checks
+    /// an index still outside `0..size` records an IndexError and stops the kernel.
+    fn item_address(&mut self, id: ArrayId, index: &[ir::Expr]) -> CgResult<PointerValue<'ctx>> {
+        let a = self.array(id)?;
+        if index.len() != a.shape.len() {
+            return Err(CgError(format!(
+                "{} indices for the {}-d array {id}",
+                index.len(),
+                a.shape.len()
+            )));
+        }
+        let i64t = self.ctx.i64_type();
+        let mut offset = i64t.const_zero();
+        for (axis, ix) in index.iter().enumerate() {
+            let span = self.span;
+            let i = self.expr(ix)?.int()?;
+            self.span = span;
+            let n = a.shape[axis];
+            let b = &self.b;
+            let negative = b.build_int_compare(IntPredicate::SLT, i, i64t.const_zero(), "neg")?;
+            let wrapped = b.build_int_add(i, n, "wrap")?;
+            let k = b.build_select(negative, wrapped, i, "ix")?.into_int_value();
+            if self.boundscheck {
+                // One unsigned compare covers both ends (a negative k looks huge).
+                let outside = self.b.build_int_compare(IntPredicate::UGE, k, n, "oob")?;
+                let axis_v = i64t.const_int(axis as u64, false);
+                self.fail_if(outside, |cg| cg.index_error(i, axis_v, n))?;
+            }
+            let step = self.b.build_int_mul(k, a.strides[axis], "")?;
+            offset = self.b.build_int_add(offset, step, "off")?;
+        }
+        // SAFETY (of the generated code): the offset is inside the array once checked (or the
+        // caller promised so with boundscheck=False).
+        Ok(unsafe {
+            self.b
+                .build_gep(self.ctx.i8_type(), a.data, &[offset], "item")?
+        })
+    }
+
+    /// Records an IndexError naming the index, axis and size (the shim formats it).
+    fn index_error(
+        &self,
+        index: IntValue<'ctx>,
+        axis: IntValue<'ctx>,
+        size: IntValue<'ctx>,
+    ) -> CgResult<()> {
+        let msg = self.message(&self.location())?;
+        let f = self.shim_fn("ufg_index_error", |ctx| {
+            let i64t = ctx.i64_type();
+            let ptr = ctx.ptr_type(AddressSpace::default());
+            ctx.void_type()
+                .fn_type(&[i64t.into(), i64t.into(), i64t.into(), ptr.into()], false)
+        });
+        self.b
+            .build_call(f, &[index.into(), axis.into(), size.into(), msg.into()], "")?;
+        Ok(())
+    }
+
+    /// `a[index...]`.
+    pub(crate) fn load_item(
+        &mut self,
+        id: ArrayId,
+        index: &[ir::Expr],
+        span: Span,
+    ) -> CgResult<Val<'ctx>> {
+        self.span = span;
+        let dtype = self.array(id)?.dtype;
+        let p = self.item_address(id, index)?;
+        let b = &self.b;
+        Ok(if dtype.is_complex() {
+            let ft = float_type(self.ctx, dtype);
+            let re = b.build_load(ft, p, "re")?.into_float_value();
+            let pi = unsafe { b.build_gep(ft, p, &[self.ctx.i64_type().const_int(1, false)], "")? };
+            let im = b.build_load(ft, pi, "im")?.into_float_value();
+            Val::Complex(re, im)
+        } else if dtype.is_float() {
+            Val::Float(
+                b.build_load(mem_type(self.ctx, dtype), p, "x")?
+                    .into_float_value(),
+            )
+        } else {
+            let raw = b
+                .build_load(mem_type(self.ctx, dtype), p, "x")?
+                .into_int_value();
+            if dtype == Scalar::Bool {
+                Val::Int(b.build_int_compare(
+                    IntPredicate::NE,
+                    raw,
+                    raw.get_type().const_zero(),
+                    "b",
+                )?)
+            } else {
+                Val::Int(raw)
+            }
+        })
+    }
+
+    /// `a[index...] = v` (`v` already has the array's dtype).
+    pub(crate) fn store_item(
+        &mut self,
+        id: ArrayId,
+        index: &[ir::Expr],
+        v: Val<'ctx>,
+    ) -> CgResult<()> {
+        let dtype = self.array(id)?.dtype;
+        let p = self.item_address(id, index)?;
+        let b = &self.b;
+        match v {
+            Val::Complex(re, im) => {
+                let ft = float_type(self.ctx, dtype);
+                b.build_store(p, re)?;
+                let pi =
+                    unsafe { b.build_gep(ft, p, &[self.ctx.i64_type().const_int(1, false)], "")? };
+                b.build_store(pi, im)?;
+            }
+            Val::Float(x) => {
+                b.build_store(p, x)?;
+            }
+            Val::Int(x) if dtype == Scalar::Bool => {
+                b.build_store(p, b.build_int_z_extend(x, self.ctx.i8_type(), "byte")?)?;
+            }
+            Val::Int(x) => {
+                b.build_store(p, x)?;
+            }
+        }
+        Ok(())
+    }
+}

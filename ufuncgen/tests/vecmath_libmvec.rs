@@ -1,0 +1,25 @@
+//! Vector math bound to glibc's libmvec (SVML disabled): every function at both dtypes.
+
+mod codegen_util;
+mod vecmath_util;
+
+use ufuncgen::vecmath::{init, Settings, Tier};
+
+#[test]
+fn libmvec_tier_matches_glibc_within_4_ulp() {
+    let vm = init(&Settings {
+        disable_svml: true,
+        disable_libmvec: false,
+        svml_candidates: vec![],
+    });
+    assert_eq!(
+        vm.tier,
+        Tier::Libmvec,
+        "glibc >= 2.35 on x86-64 ships libmvec"
+    );
+    let largest = vecmath_util::check_tier(Tier::Libmvec, 4);
+    assert!(
+        largest > 0,
+        "results identical to scalar libm: libmvec is not in use"
+    );
+}
