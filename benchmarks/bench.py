@@ -241,6 +241,75 @@ def bench_kernels(cases: list[Case], sizes: list[int], repeats: int, target_s: f
     return markdown(header, rows)
 
 
+def build_parallel_pairs() -> list[tuple[str, Callable, Callable, Callable]]:
+    """(name, make_inputs, cpu version, parallel version) for every demo kernel and axpy."""
+    pairs = []
+
+    def both(sigs, kernel, **options):
+        return tuple(
+            ufuncgen.vectorize(sigs, target=target, **options)(kernel)
+            for target in ("cpu", "parallel")
+        )
+
+    for case in build_cases():
+        if case.name == "rc_filter f8":
+            cpu, par = both(["float64(float64, float64)"], kernels.rc_filter)
+        elif case.name.startswith("exp_arcsin"):
+            cpu, par = both(kernels.EXP_ARCSIN_SIGS, kernels.exp_arcsin)
+        elif case.name == "add.reduce i8":
+            cpu, par = (f.reduce for f in both(["int64(int64, int64)"], kernels.add, identity=0))
+        else:
+            cpu, par = both(["float64(float64, float64)"], axpy)
+        pairs.append((case.name, case.make_inputs, cpu, par))
+    return pairs
+
+
+def bench_parallel(sizes: list[int], repeats: int, target_s: float) -> str:
+    """``target="cpu"`` against ``target="parallel"`` on the same inputs, interleaved."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for name, make_inputs, cpu, par in build_parallel_pairs():
+        for n in sizes:
+            inputs = make_inputs(rng, n)
+            fns = {"cpu": lambda f=cpu, a=inputs: f(*a), "parallel": lambda f=par, a=inputs: f(*a)}
+            secs = time_interleaved(fns, repeats, target_s)
+            rows.append(
+                [name, f"{n:.0e}"]
+                + [f"{secs[k] * 1e9 / n:.3f}" for k in ("cpu", "parallel")]
+                + [f"{secs['cpu'] / secs['parallel']:.2f}x"]
+            )
+    header = ["kernel", "n", "cpu ns/elem", "parallel ns/elem", "speed-up"]
+    return markdown(header, rows)
+
+
+def bench_bandwidth(repeats: int, target_s: float) -> str:
+    """``2.5*x+y`` on 1e7 float64 against a NumPy copy of 1e7 float64 in the same run.
+
+    Both allocate their output, as a plain call does. The copy moves 16 bytes per element, the
+    kernel 24 (two loads, one store): the bound for the kernel is 1.5 times the copy's time.
+    """
+    n = 10**7
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)
+    cpu, par = (
+        ufuncgen.vectorize(["float64(float64, float64)"], target=t)(axpy)
+        for t in ("cpu", "parallel")
+    )
+    fns = {
+        "NumPy x.copy()": lambda: x.copy(),
+        "cpu 2.5*x+y": lambda: cpu(x, y),
+        "parallel 2.5*x+y": lambda: par(x, y),
+    }
+    secs = time_interleaved(fns, repeats, target_s)
+    bound = 1.5 * secs["NumPy x.copy()"]
+    rows = []
+    for name, t in secs.items():
+        moved = (16 if "copy" in name else 24) * n
+        frac = "" if "copy" in name else f"{bound / t:.0%}"
+        rows.append([name, f"{t * 1e3:.2f}", f"{moved / t / 1e9:.1f}", frac])
+    return markdown(["1e7 float64", "median ms", "GB/s", "of the copy's bandwidth"], rows)
+
+
 def bench_compile(count: int) -> str:
     """Median of fresh one-signature compiles (each a new ufunc: no caching in between)."""
     times = []
@@ -290,7 +359,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--output", type=Path, help="also write the tables to this file")
-    parser.add_argument("--only", help="run only the sections whose title contains this text")
+    parser.add_argument(
+        "--only",
+        action="append",
+        help="run only the sections whose title contains this text (repeatable)",
+    )
     args = parser.parse_args(argv)
 
     sizes = [10**3, 10**5, 10**6] if args.quick else [10**3, 10**5, 10**6, 10**7]
@@ -305,7 +378,8 @@ def main(argv=None) -> int:
     parts = [
         f"# ufuncgen benchmarks\n\nufuncgen {ufuncgen.__version__}, LLVM {cfg['llvm_version']}, "
         f"CPU {cfg['cpu_name']}, vector library {cfg['vector_library']}, NumPy {np.__version__}, "
-        f"{extra}; one thread everywhere; medians of {repeats} interleaved samples.",
+        f"{extra}; one thread except in the parallel sections ({ufuncgen.get_num_threads()} "
+        f"threads); medians of {repeats} interleaved samples.",
     ]
     print(parts[0], flush=True)
     sections = [
@@ -313,6 +387,11 @@ def main(argv=None) -> int:
             "## Kernels (ns per element, lower is better)",
             lambda: bench_kernels(build_cases(), sizes, repeats, target_s),
         ),
+        (
+            "## Parallel target against cpu (ns per element, lower is better)",
+            lambda: bench_parallel(sizes, repeats, target_s),
+        ),
+        ("## Memory bandwidth bound", lambda: bench_bandwidth(repeats, target_s)),
         ("## Compile time", lambda: bench_compile(5 if args.quick else 10)),
         (
             "## Gufuncs (ns per input element, lower is better)",
@@ -323,7 +402,7 @@ def main(argv=None) -> int:
         ("## Call overhead", lambda: bench_overhead(repeats, target_s)),
     ]
     for title, run in sections:
-        if args.only and args.only.lower() not in title.lower():
+        if args.only and not any(word.lower() in title.lower() for word in args.only):
             continue
         text = f"{title}\n\n{run()}"
         print(f"\n{text}", flush=True)

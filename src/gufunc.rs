@@ -1,6 +1,7 @@
 //! `guvectorize`: compiles a kernel for every signature with its layout and registers the
 //! generalized ufunc.
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::contiguity;
@@ -29,7 +30,7 @@ pub fn compile_guvectorize<'py>(
     let compiled = py
         .detach(|| ufuncgen::compile_gufunc(&spec, &layout, &writable_args, boundscheck))
         .map_err(|e| errors::to_pyerr(py, &e))?;
-    let loops: Vec<LoopEntry> = compiled
+    let mut loops: Vec<LoopEntry> = compiled
         .loops
         .iter()
         .map(|l| LoopEntry {
@@ -37,6 +38,14 @@ pub fn compile_guvectorize<'py>(
             ..LoopEntry::from(l)
         })
         .collect();
+    if options.parallel {
+        let axes = ufuncgen::layout_core_axes(&layout).map_err(PyValueError::new_err)?;
+        let writes_inputs = !writable_args.is_empty();
+        loops = loops
+            .into_iter()
+            .map(|l| crate::parallel::generalized(l, &axes, writes_inputs))
+            .collect::<PyResult<_>>()?;
+    }
     let (nin, nout) = loops
         .first()
         .map_or((0, 0), |l| (l.inputs.len(), l.outputs.len()));

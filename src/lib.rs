@@ -8,6 +8,7 @@ mod gufunc;
 mod kernel;
 mod loop_errors;
 mod numpy_api;
+mod parallel;
 mod register;
 mod testing;
 
@@ -27,6 +28,9 @@ pub(crate) struct OptionsArg {
     /// NumPy's identity code (`PyUFunc_Zero`, ...), already validated by the decorator.
     identity: i32,
     identity_value: Option<Py<PyAny>>,
+    /// `target="parallel"`: loops split the outer dimension across threads.
+    #[pyo3(default)]
+    pub(crate) parallel: bool,
 }
 
 pub(crate) fn identity_of(options: &OptionsArg, py: Python<'_>) -> PyResult<Identity> {
@@ -54,7 +58,10 @@ fn compile_vectorize<'py>(
     let compiled = py
         .detach(|| ufuncgen::compile_ufunc(&spec))
         .map_err(|e| errors::to_pyerr(py, &e))?;
-    let loops: Vec<LoopEntry> = compiled.loops.iter().map(LoopEntry::from).collect();
+    let mut loops: Vec<LoopEntry> = compiled.loops.iter().map(LoopEntry::from).collect();
+    if options.parallel {
+        loops = loops.into_iter().map(parallel::elementwise).collect();
+    }
     let nin = loops.first().map_or(0, |l| l.inputs.len());
     let shape = UfuncSpec {
         name: &spec.name,
@@ -157,6 +164,7 @@ fn _test_ufunc<'py>(
         fastmath: false,
         identity,
         identity_value,
+        parallel: false,
     };
     let identity = identity_of(&options, py)?;
     let shape = UfuncSpec {
@@ -206,6 +214,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_test_ufunc, m)?)?;
     m.add_function(wrap_pyfunction!(_test_raising_ufunc, m)?)?;
     m.add_function(wrap_pyfunction!(_live_ufuncs, m)?)?;
+    m.add_function(wrap_pyfunction!(parallel::set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(parallel::get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(parallel::requested_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(parallel::_parallel_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(parallel::_force_chunking, m)?)?;
     m.add_class::<UfuncOwner>()?;
     Ok(())
 }

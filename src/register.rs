@@ -9,11 +9,13 @@
 
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 
+use ufuncgen::runtime::parallel::ParallelLoop;
 use ufuncgen::{CompiledUfunc, Scalar};
 
 use crate::contiguity::ContiguityCheck;
@@ -27,6 +29,9 @@ pub struct LoopEntry {
     pub outputs: Vec<Scalar>,
     /// Contiguity the signature promises, checked before each run.
     pub checks: Vec<ContiguityCheck>,
+    /// What NumPy passes to `func` as `data` (the parallel target's loop), kept alive by the
+    /// ufunc's owner; `None` passes NULL.
+    pub data: Option<Arc<ParallelLoop>>,
 }
 
 impl From<&ufuncgen::CompiledLoop> for LoopEntry {
@@ -36,6 +41,7 @@ impl From<&ufuncgen::CompiledLoop> for LoopEntry {
             inputs: l.inputs.clone(),
             outputs: l.outputs.clone(),
             checks: Vec::new(),
+            data: None,
         }
     }
 }
@@ -71,10 +77,13 @@ struct Tables {
     name: CString,
     doc: Option<CString>,
     signature: Option<CString>,
+    /// What the `data` pointers point at.
+    loop_data: Vec<Arc<ParallelLoop>>,
 }
 
 // SAFETY: the tables are written once before the ufunc exists and only read afterwards (by
-// NumPy, under its own rules); `data` holds only null pointers, which nothing dereferences.
+// NumPy, under its own rules); `data` holds null or pointers into `loop_data`, which is
+// `Sync` and lives as long as the tables.
 unsafe impl Send for Tables {}
 // SAFETY: as above: shared access is read-only.
 unsafe impl Sync for Tables {}
@@ -100,6 +109,11 @@ impl UfuncOwner {
     /// The ArrayMethod loops, in signature order.
     pub fn spec_loops(&self) -> &[SpecLoop] {
         &self.spec_loops
+    }
+
+    /// The loop data NumPy passes to the loops (the parallel target's loops), in loop order.
+    pub fn loop_data(&self) -> &[Arc<ParallelLoop>] {
+        &self.tables.loop_data
     }
 }
 
@@ -151,7 +165,14 @@ pub fn create_ufunc<'py>(
         .collect();
     let tables = Tables {
         functions: loops.iter().map(|l| l.func).collect(),
-        data: loops.iter().map(|_| std::ptr::null_mut()).collect(),
+        data: loops
+            .iter()
+            .map(|l| {
+                l.data
+                    .as_ref()
+                    .map_or(std::ptr::null_mut(), |d| Arc::as_ptr(d).cast_mut().cast())
+            })
+            .collect(),
         types,
         name: c_string("the function name", spec.name)?,
         doc: spec.doc.map(|d| c_string("the docstring", d)).transpose()?,
@@ -159,6 +180,7 @@ pub fn create_ufunc<'py>(
             .signature
             .map(|s| c_string("the layout", s))
             .transpose()?,
+        loop_data: loops.iter().filter_map(|l| l.data.clone()).collect(),
     };
     let identity = spec.identity;
     if identity.code == IdentityCode::Value && identity.value.is_none() {

@@ -34,12 +34,14 @@ pub fn add_loops() -> Vec<LoopEntry> {
             inputs: vec![Scalar::F64, Scalar::F64],
             outputs: vec![Scalar::F64],
             checks: Vec::new(),
+            data: None,
         },
         LoopEntry {
             func: add_loop::<f32>,
             inputs: vec![Scalar::F32, Scalar::F32],
             outputs: vec![Scalar::F32],
             checks: Vec::new(),
+            data: None,
         },
     ]
 }
@@ -82,5 +84,6 @@ pub fn raising_loops() -> Vec<LoopEntry> {
         inputs: vec![Scalar::F64],
         outputs: vec![Scalar::F64],
         checks: Vec::new(),
+        data: None,
     }]
 }

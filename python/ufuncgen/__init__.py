@@ -9,6 +9,7 @@ from ._config import config
 from ._decorators import vectorize
 from ._guvectorize import guvectorize
 from ._inspect import inspect_asm, inspect_llvm
+from ._threads import get_num_threads, set_num_threads
 from .errors import CompileError, SignatureError, TypingError, UnsupportedError
 
 __version__ = "0.1.0"
@@ -20,8 +21,10 @@ __all__ = [
     "UnsupportedError",
     "__version__",
     "config",
+    "get_num_threads",
     "guvectorize",
     "inspect_asm",
     "inspect_llvm",
+    "set_num_threads",
     "vectorize",
 ]

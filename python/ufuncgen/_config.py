@@ -7,11 +7,15 @@ import warnings
 from typing import Any
 
 from ._runtime import vector_math
+from ._threads import requested_num_threads
 
 __all__ = ["config"]
 
 
 def _num_threads() -> int:
+    requested = requested_num_threads()
+    if requested:
+        return requested
     default = os.cpu_count() or 1
     raw = os.environ.get("UFUNCGEN_NUM_THREADS")
     if raw is None or raw.strip() == "":

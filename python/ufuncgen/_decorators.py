@@ -46,8 +46,6 @@ def _identity(identity: object) -> tuple[int, object]:
 def _check_target(target: object) -> None:
     if target not in _TARGETS:
         raise ValueError(f"target must be one of {', '.join(map(repr, _TARGETS))}, not {target!r}")
-    if target == "parallel":
-        raise NotImplementedError("target='parallel' is not implemented yet")
 
 
 def _signature_list(signatures: object, func: types.FunctionType) -> list[str]:
@@ -115,6 +113,7 @@ def vectorize(
         "fastmath": bool(fastmath),
         "identity": identity_code,
         "identity_value": identity_value,
+        "parallel": target == "parallel",
     }
 
     def decorate(func: Callable[..., Any]) -> np.ufunc:

@@ -90,6 +90,7 @@ def guvectorize(
     del nopython  # there is no object mode: nopython=False compiles the same way
     options = {
         "fastmath": bool(fastmath),
+        "parallel": target == "parallel",
         "identity": identity_code,
         "identity_value": identity_value,
     }

@@ -426,8 +426,6 @@ def test_layout_must_be_a_string():
 def test_options_are_checked_like_vectorize():
     with pytest.raises(ValueError):
         guvectorize([F8_DOT], "(n),(n)->()", target="gpu")
-    with pytest.raises(NotImplementedError):
-        guvectorize([F8_DOT], "(n),(n)->()", target="parallel")
     with pytest.raises(TypeError):
         guvectorize([F8_DOT], "(n),(n)->()", bogus=1)
     f = guvectorize([F8_DOT], "(n),(n)->()", nopython=False, fastmath=True)(dot_kernel)

@@ -165,6 +165,31 @@ pub fn compile_gufunc(
 
 /// How the loop finds each argument's core sizes (indices into `dimensions[1..]`, in NumPy's
 /// order of first appearance) and whether it passes the argument as an array.
+/// For each operand of a gufunc layout (inputs, then outputs), the indices into the loop's
+/// `dimensions` (1 and up) of its core axes, in order: what the parallel target needs to know
+/// which bytes one outer iteration touches.
+pub fn layout_core_axes(layout: &str) -> Result<Vec<Vec<usize>>, String> {
+    let parsed = spec::layout::Layout::parse(layout)?;
+    let order = spec::gufunc::dimension_order(&parsed);
+    parsed
+        .inputs
+        .iter()
+        .chain(&parsed.outputs)
+        .map(|shape| {
+            shape
+                .iter()
+                .map(|d| {
+                    order
+                        .iter()
+                        .position(|o| o == d)
+                        .map(|k| k + 1)
+                        .ok_or_else(|| format!("core dimension {d} missing from {parsed}"))
+                })
+                .collect()
+        })
+        .collect()
+}
+
 fn core_args(
     args: &[spec::gufunc::GuArg],
     order: &[spec::layout::CoreDim],

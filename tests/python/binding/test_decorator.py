@@ -20,9 +20,9 @@ def test_unknown_target_is_a_value_error(target):
         vectorize(["f8(f8, f8)"], target=target)
 
 
-def test_parallel_target_is_not_implemented_yet():
-    with pytest.raises(NotImplementedError, match="parallel"):
-        vectorize(["f8(f8, f8)"], target="parallel")
+def test_parallel_target_gives_a_ufunc():
+    f = vectorize(["f8(f8, f8)"], target="parallel")(lambda a, b: a - b)
+    assert isinstance(f, np.ufunc) and f.types == ["dd->d"]
 
 
 def test_cache_is_not_silently_ignored():

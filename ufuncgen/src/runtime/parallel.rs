@@ -1,51 +1,132 @@
 //! `target="parallel"`: one serial NumPy loop run over chunks of the outer dimension on a
 //! process-wide thread pool, with the workers' FP flags carried back to the caller.
+//!
+//! The caller and the workers take chunks from one counter, so a worker that wakes late (or
+//! not at all, on a busy machine) costs little: the caller works through the chunks itself.
 
-use super::plan::{plan, Limits, Operand, Plan};
+use super::chunks::{run_range, Call, Job};
+use super::plan::{may_race, plan, Limits, Operand, Plan};
+use super::pool::{self, OVERHEAD};
 use super::{errors, fpflags};
 use crate::LoopFn;
 use std::ffi::c_void;
 use std::ops::Range;
-use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
-/// Longest `dimensions` array a loop may read: the outer length plus core dimensions.
-const MAX_DIMS: usize = 32;
+pub use super::pool::{
+    default_num_threads, num_threads, requested_num_threads, set_num_threads, MAX_THREADS,
+};
+
+pub use super::chunks::MAX_DIMS;
+
+/// Chunk lengths are multiples of this many iterations: at least a vector body's step (width
+/// times interleave) for every item size, so chunks split where the whole call would.
+const GRAIN: usize = 256;
+
+/// Parallel work must save this many times the measured hand-off overhead.
+const PAYOFF: f64 = 3.0;
+
+/// Chunks are not made shorter than this (ns of estimated work) when there is plenty.
+const MIN_CHUNK_NS: f64 = 50_000.0;
+
+/// Calls shorter than this are timed not at all: the timer would cost more than it tells.
+const MIN_TIMED: usize = 4096;
+
+/// Tests set this to chunk every call that can be chunked safely, whatever it costs.
+static FORCE_CHUNKING: AtomicBool = AtomicBool::new(false);
+
+/// Makes every race-free call of two grains or more run chunked (for tests: the cost model
+/// would keep their small inputs serial), or goes back to the cost model.
+pub fn force_chunking(on: bool) {
+    FORCE_CHUNKING.store(on, Ordering::Relaxed);
+}
 
 /// A serial loop plus what the planner needs to know about its operands.
 pub struct ParallelLoop {
     serial: LoopFn,
     nin: usize,
     itemsizes: Vec<usize>,
+    /// Per operand, the indices into `dimensions` of its core axes (empty when element-wise);
+    /// their steps follow the outer steps in `steps`, operand by operand.
+    core_axes: Vec<Vec<usize>>,
     ndims: usize,
-    /// Measured serial cost per outer iteration in ns (an `f64`'s bits).
+    /// Measured serial cost per outer iteration in ns (an `f64`'s bits; 0.0 = not measured).
     cost: AtomicU64,
+    /// Calls that ran chunked (for tests and tuning).
+    chunked_calls: AtomicU64,
 }
 
-/// Raw loop arguments made shareable: every chunk reads them, none writes them.
-#[derive(Clone, Copy)]
-struct Call {
-    args: *mut *mut u8,
-    dims: *const isize,
-    steps: *const isize,
-    data: *mut c_void,
+/// What a `ParallelLoop` has learnt so far (for tests and tuning).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoopStats {
+    /// Estimated serial ns per outer iteration (0 before the first large call).
+    pub cost_ns: f64,
+    /// Calls that ran chunked across threads.
+    pub chunked_calls: u64,
+    /// Estimated ns one hand-off to the workers costs (process-wide).
+    pub overhead_ns: f64,
 }
-
-// SAFETY: the pointers are only read while the scope that spawned the workers is alive,
-// and the chunks they address are disjoint (checked by `plan::may_race`).
-unsafe impl Send for Call {}
-unsafe impl Sync for Call {}
 
 impl ParallelLoop {
     /// Wraps an element-wise loop whose operands (inputs then outputs) have these item sizes.
     pub fn elementwise(serial: LoopFn, nin: usize, itemsizes: Vec<usize>) -> ParallelLoop {
+        let nargs = itemsizes.len();
         ParallelLoop {
             serial,
             nin,
             itemsizes,
+            core_axes: vec![Vec::new(); nargs],
             ndims: 1,
-            cost: AtomicU64::new(1.0f64.to_bits()),
+            cost: AtomicU64::new(0),
+            chunked_calls: AtomicU64::new(0),
+        }
+    }
+
+    /// Wraps a generalized (gufunc) loop. `core_axes[i]` lists, in order, the indices into
+    /// `dimensions` (1 and up) of operand `i`'s core axes, as NumPy's loop ABI lays them out.
+    pub fn generalized(
+        serial: LoopFn,
+        nin: usize,
+        itemsizes: Vec<usize>,
+        core_axes: Vec<Vec<usize>>,
+    ) -> Result<ParallelLoop, String> {
+        if core_axes.len() != itemsizes.len() {
+            return Err(format!(
+                "{} operands but core axes for {}",
+                itemsizes.len(),
+                core_axes.len()
+            ));
+        }
+        let ndims = 1 + core_axes.iter().flatten().copied().max().unwrap_or(0);
+        if core_axes.iter().flatten().any(|&a| a == 0) || ndims > MAX_DIMS {
+            return Err(format!(
+                "core axes must index dimensions 1..{MAX_DIMS}, got {core_axes:?}"
+            ));
+        }
+        Ok(ParallelLoop {
+            serial,
+            nin,
+            itemsizes,
+            core_axes,
+            ndims,
+            cost: AtomicU64::new(0),
+            chunked_calls: AtomicU64::new(0),
+        })
+    }
+
+    /// The serial loop this one splits.
+    pub fn serial(&self) -> LoopFn {
+        self.serial
+    }
+
+    /// What this loop has measured so far.
+    pub fn stats(&self) -> LoopStats {
+        LoopStats {
+            cost_ns: self.cost(),
+            chunked_calls: self.chunked_calls.load(Ordering::Relaxed),
+            overhead_ns: OVERHEAD.get(),
         }
     }
 
@@ -54,14 +135,61 @@ impl ParallelLoop {
     }
 
     fn record_cost(&self, ns: f64, n: usize) {
-        if n >= 4096 && ns.is_finite() && ns > 0.0 {
+        if n >= MIN_TIMED && ns.is_finite() && ns > 0.0 {
             let measured = ns / n as f64;
-            let blended = 0.7 * self.cost() + 0.3 * measured;
+            let old = self.cost();
+            let blended = if old > 0.0 {
+                0.7 * old + 0.3 * measured
+            } else {
+                measured
+            };
             self.cost.store(blended.to_bits(), Ordering::Relaxed);
         }
     }
 
+    /// What each operand touches over iterations `start..`: its address, step and core block.
+    unsafe fn operands(&self, call: Call, start: usize) -> Vec<Operand> {
+        let nargs = self.itemsizes.len();
+        let mut core_step = nargs;
+        (0..nargs)
+            .map(|i| {
+                let step = *call.steps.add(i);
+                let ptr = (*call.args.add(i)).wrapping_offset(step * start as isize) as usize;
+                let (mut lo, mut hi) = (0isize, self.itemsizes[i] as isize);
+                for &axis in &self.core_axes[i] {
+                    let extent = *call.dims.add(axis);
+                    let s = *call.steps.add(core_step);
+                    core_step += 1;
+                    if extent <= 0 {
+                        (lo, hi) = (0, 0);
+                    } else if lo < hi {
+                        let span = (extent - 1).saturating_mul(s);
+                        if span < 0 {
+                            lo = lo.saturating_add(span);
+                        } else {
+                            hi = hi.saturating_add(span);
+                        }
+                    }
+                }
+                Operand::block(ptr, step, lo, hi)
+            })
+            .collect()
+    }
+
+    /// True when `work_ns` of serial work is too little to pay for a hand-off to `threads`
+    /// threads: the time saved, `work (1 - 1/t)`, must reach `PAYOFF` hand-offs. Written
+    /// without division, since the caller's FP flags are NumPy's (see `run`).
+    fn too_small(work_ns: f64, threads: usize, overhead_ns: f64) -> bool {
+        let t = threads as f64;
+        !FORCE_CHUNKING.load(Ordering::Relaxed) && work_ns * (t - 1.0) < PAYOFF * overhead_ns * t
+    }
+
     /// Runs one NumPy loop call, chunked across threads when that is safe and pays off.
+    ///
+    /// NumPy reads the caller's FP flags after the loop, so nothing here may raise one that
+    /// the loop did not: the quick serial path does no arithmetic that can (LLVM may compute
+    /// both sides of a branch, so a guarded division is not enough), and the planning path
+    /// puts the flags back to what the loops raised.
     ///
     /// # Safety
     /// `args`, `dims` and `steps` must be a valid NumPy inner-loop call for `self.serial`.
@@ -72,80 +200,153 @@ impl ParallelLoop {
         steps: *const isize,
         data: *mut c_void,
     ) {
-        let n = usize::try_from(*dims).unwrap_or(0);
-        let threads = num_threads();
-        let nargs = self.itemsizes.len();
-        let operands: Vec<Operand> = (0..nargs)
-            .map(|i| Operand::item(*args.add(i) as usize, *steps.add(i), self.itemsizes[i]))
-            .collect();
-        let limits = Limits {
-            threads,
-            ..Limits::default()
-        };
         let call = Call {
             args,
             dims,
             steps,
             data,
         };
-        match plan(n, &operands, self.nin, self.cost(), &limits) {
-            Plan::Serial => {
-                let t0 = Instant::now();
-                (self.serial)(args, dims, steps, data);
-                self.record_cost(t0.elapsed().as_nanos() as f64, n);
+        let n = usize::try_from(*dims).unwrap_or(0);
+        let threads = if n >= 2 * GRAIN { num_threads() } else { 1 };
+        let cost = self.cost();
+        let work = n as f64 * cost;
+        let known_small = cost > 0.0 && Self::too_small(work, threads, OVERHEAD.get());
+        if threads < 2 || known_small {
+            if known_small && !Self::too_small(work, threads, OVERHEAD.baseline()) {
+                // Parallel at the start-up overhead, serial only because of later samples.
+                OVERHEAD.relax();
             }
-            Plan::Chunks(chunks) => match pool() {
-                Some(pool) => {
-                    let t0 = Instant::now();
-                    self.run_chunks(&pool, call, &chunks);
-                    self.record_cost(t0.elapsed().as_nanos() as f64 * chunks.len() as f64, n);
-                }
-                None => (self.serial)(args, dims, steps, data),
+            return self.run_whole_timed(call, n);
+        }
+        if may_race(n, &self.operands(call, 0), self.nin) {
+            return (self.serial)(args, dims, steps, data);
+        }
+        let entry_flags = fpflags::test();
+        let loop_flags = self.run_planned(call, n, threads);
+        fpflags::clear();
+        fpflags::raise(entry_flags | loop_flags);
+    }
+
+    /// Measures the loop if needed, plans the call and runs it; returns the FP flags the loop
+    /// raised on any thread.
+    unsafe fn run_planned(&self, call: Call, n: usize, threads: usize) -> i32 {
+        let Some(pool) = pool::pool() else {
+            return self.run_flagged(call, 0..n);
+        };
+        let mut start = 0;
+        let mut flags = 0;
+        if self.cost() <= 0.0 {
+            // The first large call measures the loop on a prefix before deciding the rest.
+            start = (n / 8).clamp(GRAIN, MIN_TIMED) / GRAIN * GRAIN;
+            let t0 = Instant::now();
+            flags |= self.run_flagged(call, 0..start);
+            let per_iter = t0.elapsed().as_nanos() as f64 / start as f64;
+            self.cost
+                .store(per_iter.max(0.01).to_bits(), Ordering::Relaxed);
+            if let Some((kind, message)) = errors::take_runtime_error() {
+                // The loop stopped at a run-time error, as it would have serially.
+                errors::restore_runtime_error(kind, &message);
+                return flags;
+            }
+        }
+        let forced = FORCE_CHUNKING.load(Ordering::Relaxed);
+        let t = threads as f64;
+        let limits = Limits {
+            threads,
+            min_parallel_ns: if forced {
+                0.0
+            } else {
+                PAYOFF * OVERHEAD.get() * t / (t - 1.0)
             },
-        }
-    }
-
-    fn run_chunks(&self, pool: &rayon::ThreadPool, call: Call, chunks: &[Range<usize>]) {
-        let flags = AtomicI32::new(0);
-        // Run-time errors are per thread too; the one of the earliest chunk wins, as serially.
-        let errors = std::sync::Mutex::new(Vec::new());
-        pool.in_place_scope(|scope| {
-            for (k, chunk) in chunks.iter().enumerate().skip(1) {
-                let (flags, errors) = (&flags, &errors);
-                scope.spawn(move |_| {
-                    // Flags are per thread: start clean, hand back what this chunk raised.
-                    fpflags::clear();
-                    // SAFETY: chunks are disjoint ranges of a call `plan` found race-free.
-                    unsafe { self.run_chunk(call, chunk.clone()) };
-                    flags.fetch_or(fpflags::test(), Ordering::Relaxed);
-                    if let Some(e) = errors::take_runtime_error() {
-                        errors
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .push((k, e));
-                    }
-                });
+            grain: GRAIN,
+            // Many short chunks: a worker descheduled while it holds one delays the call by
+            // that chunk only, and taking one costs an atomic add and two clock reads.
+            chunks_per_thread: 64,
+            min_chunk_ns: if forced {
+                0.0
+            } else {
+                (4.0 * OVERHEAD.get()).max(MIN_CHUNK_NS)
+            },
+        };
+        let plan = plan(
+            n - start,
+            &self.operands(call, start),
+            self.nin,
+            self.cost(),
+            &limits,
+        );
+        flags
+            | match plan {
+                Plan::Serial => {
+                    let t0 = Instant::now();
+                    let f = self.run_flagged(call, start..n);
+                    self.record_cost(t0.elapsed().as_nanos() as f64, n - start);
+                    f
+                }
+                Plan::Chunks(chunks) => self.run_chunks(&pool, call, start, &chunks, threads),
             }
-            // SAFETY: as above; the caller's own flags are NumPy's to read afterwards.
-            unsafe { self.run_chunk(call, chunks[0].clone()) };
-        });
-        fpflags::raise(flags.load(Ordering::Relaxed));
-        let errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, (kind, message))) = errors.iter().min_by_key(|(k, _)| *k) {
-            errors::restore_runtime_error(*kind, message);
+    }
+
+    /// Runs `range` on this thread and returns the FP flags it raised.
+    unsafe fn run_flagged(&self, call: Call, range: Range<usize>) -> i32 {
+        fpflags::clear();
+        self.run_range(call, range);
+        fpflags::test()
+    }
+
+    /// The serial loop on the call as NumPy made it, timed when that is worth it.
+    unsafe fn run_whole_timed(&self, call: Call, n: usize) {
+        let timed = n >= MIN_TIMED;
+        let t0 = timed.then(Instant::now);
+        (self.serial)(call.args, call.dims, call.steps, call.data);
+        if let Some(t0) = t0 {
+            self.record_cost(t0.elapsed().as_nanos() as f64, n);
         }
     }
 
-    unsafe fn run_chunk(&self, call: Call, range: Range<usize>) {
-        let nargs = self.itemsizes.len();
-        let mut args: Vec<*mut u8> = (0..nargs)
-            .map(|i| (*call.args.add(i)).wrapping_offset(*call.steps.add(i) * range.start as isize))
+    /// Runs `chunks` (relative to `start`) on the caller and up to `threads - 1` workers;
+    /// returns the FP flags they raised.
+    unsafe fn run_chunks(
+        &self,
+        pool: &rayon::ThreadPool,
+        call: Call,
+        start: usize,
+        chunks: &[Range<usize>],
+        threads: usize,
+    ) -> i32 {
+        let t0 = Instant::now();
+        self.chunked_calls.fetch_add(1, Ordering::Relaxed);
+        let helpers = (threads - 1).min(chunks.len() - 1);
+        let absolute = chunks
+            .iter()
+            .map(|c| c.start + start..c.end + start)
             .collect();
-        let mut dims = [0isize; MAX_DIMS];
-        let ndims = self.ndims.min(MAX_DIMS);
-        std::ptr::copy_nonoverlapping(call.dims, dims.as_mut_ptr(), ndims);
-        dims[0] = (range.end - range.start) as isize;
-        (self.serial)(args.as_mut_ptr(), dims.as_ptr(), call.steps, call.data);
+        let job = Arc::new(Job::new(
+            self.serial,
+            call,
+            self.itemsizes.len(),
+            self.ndims,
+            absolute,
+            t0,
+        ));
+        for _ in 0..helpers {
+            let job = job.clone();
+            pool.spawn(move || job.work(true));
+        }
+        job.work(false);
+        let busy = job.busy_ns();
+        let per_chunk = busy / chunks.len() as f64;
+        job.wait(per_chunk.min(50_000.0));
+        let wall = t0.elapsed().as_nanos() as f64;
+        let len: usize = chunks.iter().map(|c| c.len()).sum();
+        self.record_cost(job.busy_ns(), len);
+        OVERHEAD.record(job.overhead_ns(helpers, wall));
+        job.restore_error();
+        job.flags()
+    }
+
+    unsafe fn run_range(&self, call: Call, range: Range<usize>) {
+        run_range(self.serial, call, self.itemsizes.len(), self.ndims, range);
     }
 }
 
@@ -162,78 +363,6 @@ pub unsafe extern "C" fn parallel_loop_entry(
     let pl = &*(data as *const ParallelLoop);
     pl.run(args, dims, steps, std::ptr::null_mut());
 }
-
-static REQUESTED_THREADS: AtomicUsize = AtomicUsize::new(0);
-
-struct PoolState {
-    pid: u32,
-    threads: usize,
-    pool: Arc<rayon::ThreadPool>,
-}
-
-static POOL: Mutex<Option<PoolState>> = Mutex::new(None);
-
-/// The default thread count: `UFUNCGEN_NUM_THREADS` when it is a positive integer, else the
-/// number of CPUs this process may run on.
-pub fn default_num_threads() -> usize {
-    std::env::var("UFUNCGEN_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
-}
-
-/// Threads parallel loops use, the calling thread included.
-pub fn num_threads() -> usize {
-    match REQUESTED_THREADS.load(Ordering::Relaxed) {
-        0 => default_num_threads(),
-        n => n,
-    }
-}
-
-/// Sets the number of threads parallel loops use (at least 1); the pool is rebuilt lazily.
-pub fn set_num_threads(n: usize) {
-    REQUESTED_THREADS.store(n.max(1), Ordering::Relaxed);
-}
-
-/// The pool for this process and thread count, started on first use and reused after.
-///
-/// A forked child inherits the parent's pool object but none of its threads, so waiting on
-/// it would hang: the child builds its own pool and leaks the dead one instead of joining it.
-fn pool() -> Option<Arc<rayon::ThreadPool>> {
-    let threads = num_threads();
-    if threads < 2 {
-        return None;
-    }
-    let pid = std::process::id();
-    let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(state) = guard.as_ref() {
-        if state.pid == pid && state.threads == threads {
-            return Some(state.pool.clone());
-        }
-    }
-    let built = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads - 1)
-        .thread_name(|i| format!("ufuncgen-{i}"))
-        .build()
-        .ok()?;
-    let fresh = PoolState {
-        pid,
-        threads,
-        pool: Arc::new(built),
-    };
-    if let Some(old) = guard.replace(fresh) {
-        if old.pid != pid {
-            std::mem::forget(old);
-        }
-    }
-    guard.as_ref().map(|s| s.pool.clone())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,24 +442,26 @@ mod tests {
     }
 
     #[test]
-    fn the_earliest_workers_error_reaches_the_caller() {
+    fn the_earliest_chunks_error_reaches_the_caller() {
         set_num_threads(3);
         let pl = ParallelLoop::elementwise(muladd, 2, vec![8, 8, 8]);
         pl.cost.store(100.0f64.to_bits(), Ordering::Relaxed);
         let n = 200_003;
-        let mut a: Vec<f64> = vec![1.0; n];
-        let mut b: Vec<f64> = vec![1.0; n];
-        // Two workers' chunks fail; the caller's own chunk (the first) does not.
-        b[n - 3] = f64::NAN;
-        a[n / 2 + 7] = f64::NAN;
-        let mut out = vec![0.0; n];
-        assert_eq!(errors::take_runtime_error(), None);
-        call(&pl, &mut a, &mut b, out.as_mut_ptr(), n, 8);
-        assert_eq!(
-            errors::take_runtime_error(),
-            Some((errors::kind::VALUE, "NaN in a".into()))
-        );
-        assert_eq!(out[0], 4.0);
+        for _ in 0..5 {
+            let mut a: Vec<f64> = vec![1.0; n];
+            let mut b: Vec<f64> = vec![1.0; n];
+            // Two chunks fail; whichever thread runs them, the earlier one's error wins.
+            b[n - 3] = f64::NAN;
+            a[n / 2 + 7] = f64::NAN;
+            let mut out = vec![0.0; n];
+            assert_eq!(errors::take_runtime_error(), None);
+            call(&pl, &mut a, &mut b, out.as_mut_ptr(), n, 8);
+            assert_eq!(
+                errors::take_runtime_error(),
+                Some((errors::kind::VALUE, "NaN in a".into()))
+            );
+            assert_eq!(out[0], 4.0);
+        }
     }
 
     #[test]
@@ -362,6 +493,101 @@ mod tests {
         for (i, v) in buf.iter().enumerate().skip(1).take(20) {
             expect = expect * 3.0 + 1.0;
             assert_eq!(*v, expect, "at {i}");
+        }
+    }
+
+    /// Row sums, gufunc style `(n)->()`: dims = [outer, n], steps = [outer a, outer out, core a].
+    unsafe extern "C" fn row_sum(
+        args: *mut *mut u8,
+        dims: *const isize,
+        steps: *const isize,
+        _: *mut c_void,
+    ) {
+        let (outer, n) = (*dims, *dims.add(1));
+        let (a, o) = (*args, *args.add(1));
+        let (sa, so, core) = (*steps, *steps.add(1), *steps.add(2));
+        for i in 0..outer {
+            let mut acc = 0.0;
+            for j in 0..n {
+                acc += *(a.offset(i * sa + j * core) as *const f64);
+            }
+            *(o.offset(i * so) as *mut f64) = acc;
+        }
+    }
+
+    #[test]
+    fn generalized_loops_chunk_the_outer_dimension_only() {
+        set_num_threads(2);
+        let pl = ParallelLoop::generalized(row_sum, 1, vec![8, 8], vec![vec![1], vec![]])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (rows, cols) = (20_000usize, 16usize);
+        let mut a: Vec<f64> = (0..rows * cols).map(|i| (i % 97) as f64).collect();
+        let mut out = vec![0.0f64; rows];
+        let mut args = [a.as_mut_ptr() as *mut u8, out.as_mut_ptr() as *mut u8];
+        let dims = [rows as isize, cols as isize];
+        let steps = [(cols * 8) as isize, 8, 8];
+        for _ in 0..3 {
+            out.iter_mut().for_each(|v| *v = -1.0);
+            unsafe {
+                pl.run(
+                    args.as_mut_ptr(),
+                    dims.as_ptr(),
+                    steps.as_ptr(),
+                    std::ptr::null_mut(),
+                )
+            };
+            for (r, v) in out.iter().enumerate() {
+                let want: f64 = a[r * cols..(r + 1) * cols].iter().sum();
+                assert_eq!(*v, want, "row {r}");
+            }
+        }
+        assert!(pl.cost() > 0.0, "the first call measured the loop");
+        // The input walks a whole row per iteration: its block spans the core axis.
+        let ops = unsafe {
+            pl.operands(
+                Call {
+                    args: args.as_mut_ptr(),
+                    dims: dims.as_ptr(),
+                    steps: steps.as_ptr(),
+                    data: std::ptr::null_mut(),
+                },
+                0,
+            )
+        };
+        assert_eq!(ops[0].hi, (cols * 8) as isize);
+        assert!(ParallelLoop::generalized(row_sum, 1, vec![8, 8], vec![vec![0], vec![]]).is_err());
+        assert!(ParallelLoop::generalized(row_sum, 1, vec![8, 8], vec![vec![1]]).is_err());
+    }
+
+    #[test]
+    fn concurrent_callers_each_get_their_own_answer() {
+        set_num_threads(2);
+        let pl = Arc::new(ParallelLoop::elementwise(muladd, 2, vec![8, 8, 8]));
+        pl.cost.store(50.0f64.to_bits(), Ordering::Relaxed);
+        let callers: Vec<_> = (0..4)
+            .map(|t| {
+                let pl = pl.clone();
+                std::thread::spawn(move || {
+                    let n = 50_000 + t * 1_001;
+                    let mut a: Vec<f64> = (0..n).map(|i| (i + t) as f64).collect();
+                    let mut b = vec![t as f64; n];
+                    let mut out = vec![0.0; n];
+                    for _ in 0..20 {
+                        call(&pl, &mut a, &mut b, out.as_mut_ptr(), n, 8);
+                        for i in 0..n {
+                            if out[i] != a[i] * 3.0 + b[i] {
+                                return Err(format!("caller {t}: wrong at {i}"));
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for c in callers {
+            c.join()
+                .unwrap_or_else(|_| Err("caller panicked".into()))
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
 }

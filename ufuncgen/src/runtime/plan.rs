@@ -24,6 +24,11 @@ impl Operand {
         }
     }
 
+    /// An operand whose iteration at `p` touches `[p + lo, p + hi)`: a gufunc's core block.
+    pub fn block(ptr: usize, step: isize, lo: isize, hi: isize) -> Operand {
+        Operand { ptr, step, lo, hi }
+    }
+
     /// The byte range all `n` iterations touch together.
     fn extent(&self, n: usize) -> (i128, i128) {
         let last = self.step as i128 * (n as i128 - 1);
@@ -52,9 +57,15 @@ pub struct Limits {
     /// Below this much estimated serial work (ns) a call stays serial: waking workers and
     /// gathering their results costs a few microseconds, which a short call cannot win back.
     pub min_parallel_ns: f64,
-    /// Chunk lengths are multiples of this many elements (a multiple of every vector width,
-    /// and 64 bytes or more for every item size, so aligned chunks stay cache-line aligned).
+    /// Chunk lengths are multiples of this many elements: a multiple of every vector width
+    /// times interleave count, so each chunk splits into vector body and scalar remainder
+    /// exactly where the whole call would.
     pub grain: usize,
+    /// At most this many chunks per thread: threads that finish early (or a caller whose
+    /// workers wake late) take the remaining chunks, so one slow thread delays little.
+    pub chunks_per_thread: usize,
+    /// Chunks are not made shorter than this much estimated work (ns), beyond one per thread.
+    pub min_chunk_ns: f64,
 }
 
 impl Default for Limits {
@@ -63,6 +74,8 @@ impl Default for Limits {
             threads: 1,
             min_parallel_ns: 40_000.0,
             grain: 64,
+            chunks_per_thread: 1,
+            min_chunk_ns: 0.0,
         }
     }
 }
@@ -109,21 +122,21 @@ pub fn plan(n: usize, operands: &[Operand], nin: usize, ns_per_iter: f64, limits
     if may_race(n, operands, nin) {
         return Plan::Serial;
     }
-    // Start chunks where the first output's address is cache-line aligned, when its
-    // elements are contiguous and the base allows it, so no line is written by two threads.
-    let offset = operands
-        .get(nin)
-        .and_then(|out| {
-            let step = out.step.unsigned_abs();
-            let misalign = (64 - out.ptr % 64) % 64;
-            (out.step > 0 && 64 % step == 0 && misalign % step == 0).then_some(misalign / step)
-        })
-        .unwrap_or(0)
-        .min(n);
-    let per_thread = (n - offset).div_ceil(threads);
-    let chunk = per_thread.div_ceil(grain) * grain;
+    // Chunks start at multiples of the grain counted from the call's first iteration, not
+    // at cache-line boundaries: the serial loop runs its vector body from iteration 0 and its
+    // scalar remainder at the end, and vector and scalar math may differ in the last bit, so
+    // only boundaries on the same vector grid keep results bit-identical to the serial loop.
+    let work = n as f64 * ns_per_iter;
+    let by_work = if limits.min_chunk_ns > 0.0 {
+        (work / limits.min_chunk_ns) as usize
+    } else {
+        usize::MAX
+    };
+    let most = threads.saturating_mul(limits.chunks_per_thread.max(1));
+    let nchunks = by_work.clamp(threads, most.max(threads));
+    let chunk = n.div_ceil(nchunks).div_ceil(grain) * grain;
     let mut bounds = vec![0];
-    let mut next = offset + chunk;
+    let mut next = chunk;
     while next < n {
         bounds.push(next);
         next += chunk;
@@ -173,10 +186,10 @@ mod tests {
     }
 
     #[test]
-    fn chunks_cover_everything_in_order_on_grain_and_line_boundaries() {
+    fn chunks_cover_everything_in_order_on_grain_boundaries() {
         for threads in [2, 3, 8, 16] {
             for n in [10_000usize, 100_003, 1_000_000] {
-                // Output base 24 bytes past a cache line: first boundary must land on one.
+                // Output base 24 bytes past a cache line: boundaries still on the index grain.
                 let ops = binary(0x10_0000, 0x90_0000, 0x1_2000_0018, 8);
                 let Plan::Chunks(chunks) = plan(n, &ops, 2, 100.0, &limits(threads)) else {
                     panic!("expected chunks for n={n}");
@@ -185,12 +198,7 @@ mod tests {
                 assert_eq!(chunks.last().map(|c| c.end), Some(n));
                 for w in chunks.windows(2) {
                     assert_eq!(w[0].end, w[1].start);
-                    assert_eq!(
-                        (0x1_2000_0018 + w[1].start * 8) % 64,
-                        0,
-                        "boundary {} not aligned",
-                        w[1].start
-                    );
+                    assert_eq!(w[1].start % 64, 0, "boundary {} off the grain", w[1].start);
                 }
                 assert!(
                     chunks.len() <= threads + 1,
@@ -199,6 +207,52 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn more_chunks_per_thread_only_when_the_work_pays_for_them() {
+        let ops = binary(0x10_0000, 0x90_0000, 0x1_2000_0000, 8);
+        let limits = Limits {
+            threads: 2,
+            chunks_per_thread: 4,
+            min_chunk_ns: 50_000.0,
+            ..Limits::default()
+        };
+        // 1e6 iterations at 10 ns: 10 ms of work, enough for 8 chunks of >= 50 us.
+        let Plan::Chunks(many) = plan(1_000_000, &ops, 2, 10.0, &limits) else {
+            panic!("expected chunks");
+        };
+        assert_eq!(many.len(), 8);
+        // 1e5 iterations at 1 ns: 100 us, two chunks of 50 us.
+        let Plan::Chunks(few) = plan(100_000, &ops, 2, 1.0, &limits) else {
+            panic!("expected chunks");
+        };
+        assert_eq!(few.len(), 2);
+        let lens: Vec<usize> = few.iter().map(|c| c.len()).collect();
+        assert!(lens[0].abs_diff(lens[1]) <= 2 * 64, "unbalanced {lens:?}");
+    }
+
+    #[test]
+    fn core_blocks_that_overlap_race() {
+        // Two gufunc outputs of 4 doubles per iteration, written 16 bytes apart: overlap.
+        let ops = vec![
+            Operand::item(0x10_0000, 8, 8),
+            Operand::block(0x20_0000, 32, 0, 32),
+            Operand::block(0x20_0010, 32, 0, 32),
+        ];
+        assert!(may_race(100, &ops, 1));
+        // Rows of 4 doubles, one after the other: no overlap.
+        let ok = vec![
+            Operand::block(0x10_0000, 32, 0, 32),
+            Operand::block(0x20_0000, 32, 0, 32),
+        ];
+        assert!(!may_race(100, &ok, 1));
+        // A core axis walked backwards extends the block below its start.
+        let back = vec![
+            Operand::block(0x10_0000, 32, 0, 32),
+            Operand::block(0x10_0000 + 100 * 32 + 16, 32, -24, 8),
+        ];
+        assert!(may_race(100, &back, 1));
     }
 
     #[test]
