@@ -458,7 +458,9 @@ impl Lowerer<'_> {
 
 fn target_message(t: &Expr) -> &'static str {
     match t {
-        Expr::Tuple(_) | Expr::List(_) => "tuple unpacking is not supported in vectorize kernels",
+        Expr::Tuple(_) | Expr::List(_) => {
+            "tuples can only be unpacked from divmod(...) or an array's shape in kernels"
+        }
         Expr::Subscript(_) => {
             "item assignment is not supported in vectorize kernels (arrays come with guvectorize)"
         }
