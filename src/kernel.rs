@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyComplex, PyFloat, PyInt};
 
 use ufuncgen::ir::Const;
-use ufuncgen::{GlobalValue, KernelSpec, ModuleKind, Options, Scalar, SourceMap};
+use ufuncgen::{FunctionSpec, GlobalValue, KernelSpec, ModuleKind, Options, Scalar, SourceMap};
 
 /// `(source, filename, first_line, col_offset)` as `_source.kernel_source` returns it.
 #[derive(FromPyObject)]
@@ -23,27 +23,42 @@ pub fn kernel_spec(
     globals: Vec<GlobalArg<'_>>,
     fastmath: bool,
 ) -> PyResult<KernelSpec> {
-    let SourceArg(text, filename, first_line, col_offset) = source;
-    let globals = globals
+    Ok(KernelSpec {
+        name,
+        source: source_map(source),
+        signatures,
+        globals: convert_globals(globals)?,
+        options: Options { fastmath },
+    })
+}
+
+fn source_map(source: SourceArg) -> SourceMap {
+    let SourceArg(source, filename, first_line, col_offset) = source;
+    SourceMap {
+        source,
+        filename,
+        first_line,
+        col_offset,
+    }
+}
+
+fn convert_globals(globals: Vec<GlobalArg<'_>>) -> PyResult<Vec<(String, GlobalValue)>> {
+    globals
         .into_iter()
         .map(|GlobalArg(name, kind, payload, dtype)| {
             let value = global_value(&kind, &payload, dtype.as_deref())?;
             Ok((name, value))
         })
-        .collect::<PyResult<Vec<_>>>()?;
-    Ok(KernelSpec {
-        name,
-        source: SourceMap {
-            source: text,
-            filename,
-            first_line,
-            col_offset,
-        },
-        signatures,
-        globals,
-        options: Options { fastmath },
-    })
+        .collect()
 }
+
+/// `(name, source, globals)` of a kernel-language function the kernel calls.
+#[derive(FromPyObject)]
+struct FunctionArg<'py>(String, SourceArg, Vec<GlobalArg<'py>>);
+
+/// `(dtype name, shape, C-order native bytes)` of a module-level array.
+#[derive(FromPyObject)]
+struct ArrayArg(String, Vec<u64>, Vec<u8>);
 
 fn global_value(
     kind: &str,
@@ -63,6 +78,21 @@ fn global_value(
         }),
         "const" => constant(payload, dtype)?,
         "callable" => GlobalValue::Callable(payload.extract()?),
+        "function" => {
+            let FunctionArg(name, source, globals) = payload.extract()?;
+            GlobalValue::Function(Box::new(FunctionSpec {
+                name,
+                source: source_map(source),
+                globals: convert_globals(globals)?,
+            }))
+        }
+        "array" => {
+            let ArrayArg(dtype, shape, data) = payload.extract()?;
+            match Scalar::from_name(&dtype) {
+                Some(dtype) => GlobalValue::Array { dtype, shape, data },
+                None => GlobalValue::Other(format!("numpy array of {dtype}")),
+            }
+        }
         "other" => GlobalValue::Other(payload.extract()?),
         other => {
             return Err(PyValueError::new_err(format!(

@@ -153,6 +153,10 @@ def _find_lambda(tree: ast.Module, code: types.CodeType) -> ast.Lambda | None:
 
 
 _BUILTIN_CALLABLES = "abs min max int float bool complex round pow range len divmod".split()
+# Exception classes a kernel may raise (`raise ValueError("...")`), resolved like callables.
+_BUILTIN_EXCEPTIONS = (
+    "ValueError IndexError AssertionError ZeroDivisionError OverflowError ArithmeticError".split()
+)
 
 _MODULES = {math: "math", cmath: "cmath", np: "numpy"}
 
@@ -178,12 +182,32 @@ def _known_callables() -> dict[int, tuple[object, str]]:
             if module is np and isinstance(obj, type) and not issubclass(obj, np.generic):
                 continue  # classes such as np.ndarray are not kernel callables
             add(obj, f"{prefix}.{attr}")
-    for attr in _BUILTIN_CALLABLES:
+    for attr in (*_BUILTIN_CALLABLES, *_BUILTIN_EXCEPTIONS):
         add(getattr(builtins, attr), f"builtins.{attr}")
     return table
 
 
-def _classify(value: Any) -> tuple[str, Any, str | None]:
+def _array(value: np.ndarray) -> tuple[str, Any, str | None]:
+    """A module-level array, frozen: its dtype, shape and C-order native-endian bytes."""
+    if value.dtype.kind not in "biufc" or value.ndim == 0:
+        return ("other", f"numpy array of {value.dtype} with {value.ndim} dimensions", None)
+    frozen = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("="))
+    return ("array", (frozen.dtype.name, list(frozen.shape), frozen.tobytes()), None)
+
+
+def _function(value: types.FunctionType, stack: tuple[types.CodeType, ...]) -> tuple:
+    """A plain Python function the kernel calls: its source and its own globals, collected
+    transitively. A function already being collected (recursion) gets no globals: the
+    compiler reports the cycle before it would need them."""
+    try:
+        src = kernel_source(value)
+    except CompileError:
+        return ("other", f"function '{value.__name__}' (its source is not available)", None)
+    globals_ = [] if value.__code__ in stack else collect_globals(value, stack)
+    return ("function", (value.__name__, tuple(src), globals_), None)
+
+
+def _classify(value: Any, stack: tuple[types.CodeType, ...] = ()) -> tuple[str, Any, str | None]:
     """(kind, payload, dtype) as `_native.compile_vectorize` expects for one global."""
     for module, name in _MODULES.items():
         if value is module:
@@ -200,6 +224,10 @@ def _classify(value: Any) -> tuple[str, Any, str | None]:
         return ("callable", known[1], None)
     if isinstance(value, types.ModuleType):
         return ("other", f"module '{value.__name__}'", None)
+    if isinstance(value, np.ndarray):
+        return _array(value)
+    if isinstance(value, types.FunctionType) and not value.__module__.startswith("numpy"):
+        return _function(value, stack)
     return ("other", type(value).__qualname__, None)
 
 
@@ -210,9 +238,12 @@ def _names_read(code: types.CodeType) -> Iterator[str]:
             yield from _names_read(const)
 
 
-def collect_globals(func: types.FunctionType) -> list[tuple[str, str, Any, str | None]]:
+def collect_globals(
+    func: types.FunctionType, stack: tuple[types.CodeType, ...] = ()
+) -> list[tuple[str, str, Any, str | None]]:
     """Every outside name the kernel may read, with its value classified: `(name, kind,
-    payload, dtype)`. Closure cells win over globals, globals over builtins, as in Python."""
+    payload, dtype)`. Closure cells win over globals, globals over builtins, as in Python.
+    `stack` holds the functions whose globals are being collected (callers of `func`)."""
     code = func.__code__
     values: dict[str, Any] = {}
     own_builtins = getattr(func, "__builtins__", None)  # the namespace the function runs with
@@ -227,4 +258,5 @@ def collect_globals(func: types.FunctionType) -> list[tuple[str, str, Any, str |
             values[name] = cell.cell_contents
         except ValueError:  # a cell not yet assigned: the compiler reports the name
             continue
-    return [(name, *_classify(value)) for name, value in values.items()]
+    inner = (*stack, code)
+    return [(name, *_classify(value, inner)) for name, value in values.items()]

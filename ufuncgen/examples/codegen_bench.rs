@@ -52,6 +52,8 @@ fn function(params: u32, ty: Scalar, body: Expr) -> Function {
         arrays: Vec::new(),
         boundscheck: true,
         origin: Default::default(),
+        tables: Vec::new(),
+        callees: Vec::new(),
     }
 }
 

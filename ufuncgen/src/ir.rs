@@ -35,6 +35,52 @@ pub struct ArrayDecl {
     pub writable: bool,
 }
 
+/// A frozen module-level NumPy array the kernel reads: an index into `Function::tables`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TableId(pub u32);
+
+/// A module-level NumPy array copied into the compiled code as a constant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstTable {
+    /// The global's name (for messages and printing).
+    pub name: String,
+    pub dtype: Scalar,
+    /// At least one dimension.
+    pub shape: Vec<u64>,
+    /// The elements in C order and native byte order (`shape` product times the item size).
+    pub data: Vec<u8>,
+}
+
+/// A kernel-language function called by this one: an index into `Function::callees`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CalleeId(pub u32);
+
+/// The Python exception a `raise`/`assert` in a kernel raises at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Exception {
+    IndexError,
+    ValueError,
+    AssertionError,
+    ZeroDivisionError,
+    OverflowError,
+    ArithmeticError,
+}
+
+impl Exception {
+    /// The builtin class called `name`, if a kernel may raise it.
+    pub fn from_name(name: &str) -> Option<Exception> {
+        Some(match name {
+            "IndexError" => Exception::IndexError,
+            "ValueError" => Exception::ValueError,
+            "AssertionError" => Exception::AssertionError,
+            "ZeroDivisionError" => Exception::ZeroDivisionError,
+            "OverflowError" => Exception::OverflowError,
+            "ArithmeticError" => Exception::ArithmeticError,
+            _ => return None,
+        })
+    }
+}
+
 /// One kernel specialised to one signature.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Function {
@@ -54,6 +100,11 @@ pub struct Function {
     pub boundscheck: bool,
     /// The kernel's source, so run-time error messages can name the file and line.
     pub origin: SourceMap,
+    /// Frozen module-level arrays the kernel reads.
+    pub tables: Vec<ConstTable>,
+    /// Functions the kernel calls, each lowered for the argument types of its call site (they
+    /// have their own `origin`, so their errors name their own file and line).
+    pub callees: Vec<Function>,
 }
 
 impl Function {
@@ -123,6 +174,11 @@ pub enum StmtKind {
         index: Vec<Expr>,
         value: Expr,
     },
+    /// Raise `exception` with `message` at run time: the loop stops and the caller gets it.
+    Raise {
+        exception: Exception,
+        message: String,
+    },
 }
 
 /// A constant; its dtype is the enclosing `Expr::ty`.
@@ -185,6 +241,15 @@ pub enum ExprKind {
     },
     /// `array.shape[axis]`, an int64.
     Shape(ArrayId, u32),
+    /// `table[index...]` of a frozen array: one int64 index per dimension, negative ones
+    /// counting from the end; always bounds-checked (`IndexError`). `Expr::ty` is its dtype.
+    TableLoad {
+        table: TableId,
+        index: Vec<Expr>,
+    },
+    /// A call of a kernel-language function: the arguments have its parameter types,
+    /// `Expr::ty` is its return type. A run-time error inside it stops the caller too.
+    CallFunction(CalleeId, Vec<Expr>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -311,6 +376,18 @@ impl fmt::Display for Local {
     }
 }
 
+impl fmt::Display for TableId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "$table{}", self.0)
+    }
+}
+
+impl fmt::Display for CalleeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "$fn{}", self.0)
+    }
+}
+
 impl fmt::Display for ArrayId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "@{}", self.0)
@@ -362,6 +439,10 @@ impl fmt::Display for Expr {
                 write!(f, "{array}[{}]:{}", list(index), self.ty)
             }
             ExprKind::Shape(a, axis) => write!(f, "{a}.shape[{axis}]"),
+            ExprKind::TableLoad { table, index } => {
+                write!(f, "{table}[{}]:{}", list(index), self.ty)
+            }
+            ExprKind::CallFunction(c, args) => write!(f, "call {c}({}):{}", list(args), self.ty),
         }
     }
 }
@@ -415,6 +496,9 @@ fn write_block(f: &mut fmt::Formatter<'_>, block: &Block, indent: usize) -> fmt:
                 index,
                 value,
             } => writeln!(f, "{pad}{array}[{}] = {value}", list(index))?,
+            StmtKind::Raise { exception, message } => {
+                writeln!(f, "{pad}raise {exception:?}({message:?})")?
+            }
         }
     }
     Ok(())
@@ -451,6 +535,21 @@ impl fmt::Display for Function {
         for (i, d) in self.locals.iter().enumerate().skip(self.params as usize) {
             writeln!(f, "  local %{i} {}: {}", d.name, d.ty)?;
         }
-        write_block(f, &self.body, 1)
+        for (i, t) in self.tables.iter().enumerate() {
+            let shape: Vec<String> = t.shape.iter().map(u64::to_string).collect();
+            writeln!(
+                f,
+                "  table {} {}: {}[{}]",
+                TableId(i as u32),
+                t.name,
+                t.dtype,
+                shape.join(", ")
+            )?;
+        }
+        write_block(f, &self.body, 1)?;
+        for (i, c) in self.callees.iter().enumerate() {
+            write!(f, "{}: {c}", CalleeId(i as u32))?;
+        }
+        Ok(())
     }
 }

@@ -22,7 +22,7 @@ pub mod vecmath;
 
 pub use diag::{CompileError, ErrorKind, SourceMap, Span};
 pub use runtime::errors::take_runtime_error;
-pub use spec::{ArgType, GlobalValue, KernelSpec, ModuleKind, Options, Signature};
+pub use spec::{ArgType, FunctionSpec, GlobalValue, KernelSpec, ModuleKind, Options, Signature};
 pub use types::Scalar;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -21,6 +21,60 @@ fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
 }
 
+/// Placeholder for a `function` global until the file's other globals are known.
+const FUNCTION: &str = "\u{0}function";
+
+/// The `def name` of a golden file as a callee spec: its lines up to the next top-level
+/// statement, reading `globals` (with callees nested up to `depth`).
+fn function_spec(
+    name: &str,
+    file: &str,
+    filename: &str,
+    globals: &[(String, GlobalValue)],
+    depth: u32,
+) -> Result<GlobalValue, String> {
+    let lines: Vec<&str> = file.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with(&format!("def {name}(")))
+        .ok_or(format!("no 'def {name}(' in the file"))?;
+    let end = (start + 1..lines.len())
+        .find(|&i| !lines[i].is_empty() && !lines[i].starts_with([' ', '#']))
+        .unwrap_or(lines.len());
+    Ok(GlobalValue::Function(Box::new(ufuncgen::FunctionSpec {
+        name: name.into(),
+        source: SourceMap {
+            source: lines[start..end].join("\n") + "\n",
+            filename: filename.into(),
+            first_line: start as u32 + 1,
+            col_offset: 0,
+        },
+        globals: link_functions(globals, file, filename, depth)?,
+    })))
+}
+
+/// `globals` with each `function` placeholder replaced by its spec; past `depth` nesting
+/// levels (recursion), callees see no globals of their own.
+fn link_functions(
+    globals: &[(String, GlobalValue)],
+    file: &str,
+    filename: &str,
+    depth: u32,
+) -> Result<Vec<(String, GlobalValue)>, String> {
+    let mut out = Vec::with_capacity(globals.len());
+    for (name, g) in globals {
+        let linked = match g {
+            GlobalValue::Other(m) if m == FUNCTION => {
+                let inner: &[(String, GlobalValue)] = if depth == 0 { &[] } else { globals };
+                function_spec(name, file, filename, inner, depth.saturating_sub(1))?
+            }
+            other => other.clone(),
+        };
+        out.push((name.clone(), linked));
+    }
+    Ok(out)
+}
+
 fn parse_global(line: &str) -> Result<(String, GlobalValue), String> {
     let (name, rest) = line
         .split_once('=')
@@ -37,7 +91,44 @@ fn parse_global(line: &str) -> Result<(String, GlobalValue), String> {
             m => return Err(format!("unknown module {m}")),
         }),
         "callable" => GlobalValue::Callable(value),
+        // `array DTYPE SHAPE... : V V V` (elements in C order)
+        "array" => {
+            let (head, values) = value.split_once(':').ok_or("array needs ': values'")?;
+            let mut words = head.split_whitespace();
+            let t = words
+                .next()
+                .and_then(Scalar::from_name)
+                .ok_or("array needs a dtype")?;
+            let shape = words
+                .map(|w| w.parse::<u64>().map_err(|e| format!("{w}: {e}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut data = Vec::new();
+            for v in values.split_whitespace() {
+                match t {
+                    Scalar::F64 => data.extend(num(v)?.to_ne_bytes()),
+                    Scalar::F32 => data.extend((num(v)? as f32).to_ne_bytes()),
+                    Scalar::I64 => data.extend(
+                        v.parse::<i64>()
+                            .map_err(|e| format!("{v}: {e}"))?
+                            .to_ne_bytes(),
+                    ),
+                    Scalar::I32 => data.extend(
+                        v.parse::<i32>()
+                            .map_err(|e| format!("{v}: {e}"))?
+                            .to_ne_bytes(),
+                    ),
+                    other => return Err(format!("golden arrays of {other} are not supported")),
+                }
+            }
+            GlobalValue::Array {
+                dtype: t,
+                shape,
+                data,
+            }
+        }
         "other" => GlobalValue::Other(value),
+        // `function`: the `def NAME` further down this file (filled in by `link_functions`).
+        "function" => GlobalValue::Other(FUNCTION.into()),
         "int" => GlobalValue::Const {
             value: Const::Int(value.parse().map_err(|e| format!("{value}: {e}"))?),
             dtype: None,
@@ -108,6 +199,7 @@ fn run_case(path: &Path) -> Result<String, String> {
         return Err("no '# sig:' line".into());
     }
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("k");
+    let globals = link_functions(&globals, &source, &format!("{stem}.py"), 3)?;
     let spec = KernelSpec {
         name: "kernel".into(),
         source: SourceMap {
@@ -284,7 +376,7 @@ impl Checker<'_> {
                     self.block(body)?;
                     self.block(orelse)?;
                 }
-                StmtKind::Break | StmtKind::Continue => {}
+                StmtKind::Break | StmtKind::Continue | StmtKind::Raise { .. } => {}
                 StmtKind::Return(e) => {
                     self.expr(e)?;
                     same(self.f.ret, e.ty, "return")?;
@@ -432,6 +524,37 @@ impl Checker<'_> {
                     return Err(format!("shape axis {axis} of {array}"));
                 }
                 same(Scalar::I64, e.ty, "shape")
+            }
+            ExprKind::TableLoad { table, index } => {
+                let t = self
+                    .f
+                    .tables
+                    .get(table.0 as usize)
+                    .ok_or(format!("unknown table {table}"))?;
+                if index.len() != t.shape.len() {
+                    return Err(format!("{} indices for table {table}", index.len()));
+                }
+                for ix in index {
+                    self.expr(ix)?;
+                    same(Scalar::I64, ix.ty, "index")?;
+                }
+                same(t.dtype, e.ty, "table element")
+            }
+            ExprKind::CallFunction(id, args) => {
+                let callee = self
+                    .f
+                    .callees
+                    .get(id.0 as usize)
+                    .ok_or(format!("unknown callee {id}"))?;
+                verify(callee)?;
+                if args.len() != callee.params as usize {
+                    return Err(format!("{} arguments for callee {id}", args.len()));
+                }
+                for (a, d) in args.iter().zip(&callee.locals) {
+                    self.expr(a)?;
+                    same(d.ty, a.ty, "callee argument")?;
+                }
+                same(callee.ret, e.ty, "callee result")
             }
         }
     }

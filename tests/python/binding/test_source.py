@@ -104,7 +104,8 @@ def test_globals_are_classified():
     assert type(g["HALF"][1]) is float
     assert g["e_alias"] == ["callable", "math.exp", None]
     assert g["abs"] == ["callable", "builtins.abs", None]
-    assert g["ARR"] == ["other", "ndarray", None]
+    # Module-level arrays are frozen: dtype, shape and C-order bytes.
+    assert g["ARR"] == ["array", ("float64", [3], ARR.tobytes()), None]
 
 
 def test_numpy_aliases_and_scalar_types_are_callables():

@@ -19,6 +19,47 @@ pub(crate) struct ArrayVal<'ctx> {
     pub dtype: Scalar,
 }
 
+/// A frozen array as a private constant global of `module`, seen like an array parameter.
+pub(crate) fn const_table<'ctx>(
+    ctx: &'ctx inkwell::context::Context,
+    module: &inkwell::module::Module<'ctx>,
+    t: &ir::ConstTable,
+    name: &str,
+) -> CgResult<ArrayVal<'ctx>> {
+    let item = t.dtype.size() as u64;
+    let count: u64 = t.shape.iter().product();
+    if t.shape.is_empty() || count.checked_mul(item) != Some(t.data.len() as u64) {
+        return Err(CgError(format!(
+            "array '{}' has {} bytes for shape {:?} of {}",
+            t.name,
+            t.data.len(),
+            t.shape,
+            t.dtype
+        )));
+    }
+    let bytes = ctx.const_string(&t.data, false);
+    let g = module.add_global(bytes.get_type(), Some(AddressSpace::default()), name);
+    g.set_initializer(&bytes);
+    g.set_constant(true);
+    g.set_linkage(inkwell::module::Linkage::Private);
+    g.set_unnamed_addr(true);
+    g.set_alignment(16);
+    let i64t = ctx.i64_type();
+    // C order: the last axis is contiguous.
+    let mut strides = vec![0u64; t.shape.len()];
+    let mut step = item;
+    for (axis, &n) in t.shape.iter().enumerate().rev() {
+        strides[axis] = step;
+        step *= n;
+    }
+    Ok(ArrayVal {
+        data: g.as_pointer_value(),
+        shape: t.shape.iter().map(|&n| i64t.const_int(n, false)).collect(),
+        strides: strides.iter().map(|&s| i64t.const_int(s, false)).collect(),
+        dtype: t.dtype,
+    })
+}
+
 impl<'ctx> Cg<'_, 'ctx> {
     fn array(&self, id: ArrayId) -> CgResult<ArrayVal<'ctx>> {
         self.arrays

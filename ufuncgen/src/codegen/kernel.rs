@@ -63,6 +63,10 @@ pub(crate) struct Cg<'a, 'ctx> {
     messages: std::cell::RefCell<std::collections::HashMap<String, PointerValue<'ctx>>>,
     /// The LLVM parameter index of each IR parameter.
     first_param: Vec<u32>,
+    /// `arrays[table_base + t]` is the frozen array `ir::TableId(t)`.
+    table_base: u32,
+    /// The emitted functions of `ir::Function::callees`, by `ir::CalleeId`.
+    callees: Vec<(FunctionValue<'ctx>, Scalar, Vec<Scalar>)>,
 }
 
 /// Emits `func` as the internal function `name` and returns it.
@@ -140,6 +144,21 @@ pub(crate) fn build_kernel<'ctx>(
             dtype: a.dtype,
         });
     }
+    let table_base = arrays.len() as u32;
+    for (i, t) in func.tables.iter().enumerate() {
+        arrays.push(super::array::const_table(
+            ctx,
+            module,
+            t,
+            &format!("{name}.table{i}"),
+        )?);
+    }
+    let mut callees = Vec::with_capacity(func.callees.len());
+    for (i, c) in func.callees.iter().enumerate() {
+        let callee = build_kernel(ctx, module, c, &format!("{name}.fn{i}"), fastmath, target)?;
+        let params = c.locals[..c.params as usize].iter().map(|d| d.ty).collect();
+        callees.push((callee, c.ret, params));
+    }
     let failed = nth(params.len() as u32 - 1)?.into_pointer_value();
     let mut cg = Cg {
         ctx,
@@ -160,12 +179,27 @@ pub(crate) fn build_kernel<'ctx>(
         span: Span::default(),
         messages: Default::default(),
         first_param,
+        table_base,
+        callees,
     };
     cg.lower_body(func).map_err(String::from)?;
     if fastmath {
         set_fast_flags(f);
     }
     Ok(f)
+}
+
+/// The kind code `ufg_set_error` takes for an exception (`runtime::errors::kind`).
+fn exception_kind(e: ir::Exception) -> i32 {
+    use crate::runtime::errors::kind;
+    match e {
+        ir::Exception::IndexError => kind::INDEX,
+        ir::Exception::ValueError => kind::VALUE,
+        ir::Exception::AssertionError => kind::ASSERTION,
+        ir::Exception::ZeroDivisionError => kind::ZERO_DIVISION,
+        ir::Exception::OverflowError => kind::OVERFLOW,
+        ir::Exception::ArithmeticError => kind::ARITHMETIC,
+    }
 }
 
 /// Puts LLVM's `fast` flags on every float instruction of `f` (one generic pass, not per op).
@@ -252,11 +286,16 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .map_err(|e| CgError(e.to_string()))?;
         self.b.position_at_end(fail);
         report(self)?;
-        self.b
-            .build_store(self.failed, self.ctx.i8_type().const_int(1, false))?;
-        self.ret_default()?;
+        self.stop()?;
         self.b.position_at_end(cont);
         Ok(())
+    }
+
+    /// Sets the failure flag and returns: the error is recorded, the loop stops.
+    fn stop(&self) -> CgResult<()> {
+        self.b
+            .build_store(self.failed, self.ctx.i8_type().const_int(1, false))?;
+        self.ret_default()
     }
 
     /// A global constant holding `text` (NUL-terminated), emitted once per module and kernel.
@@ -503,6 +542,15 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 self.span = s.span;
                 self.store_item(*array, index, v)?;
             }
+            StmtKind::Raise { exception, message } => {
+                self.span = s.span;
+                let text = format!("{message}{}", self.location());
+                self.set_error(exception_kind(*exception), text.trim_start())?;
+                if self.open() {
+                    self.stop()?;
+                }
+                self.dead_block();
+            }
         }
         Ok(())
     }
@@ -657,7 +705,56 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 self.load_item(*array, index, span)
             }
             ExprKind::Shape(a, axis) => Ok(Val::Int(self.shape(*a, *axis)?)),
+            ExprKind::TableLoad { table, index } => {
+                // Frozen arrays are always checked: their size is no caller's promise.
+                let checks = std::mem::replace(&mut self.boundscheck, true);
+                let id = ir::ArrayId(self.table_base + table.0);
+                let v = self.load_item(id, index, e.span);
+                self.boundscheck = checks;
+                v
+            }
+            ExprKind::CallFunction(id, args) => self.call_function(*id, args, e.span),
         }
+    }
+
+    /// Calls a kernel-language function (inlined by LLVM); if it stopped on a run-time error,
+    /// this kernel stops too.
+    fn call_function(
+        &mut self,
+        id: ir::CalleeId,
+        args: &[ir::Expr],
+        span: Span,
+    ) -> CgResult<Val<'ctx>> {
+        let (f, ret, params) = self
+            .callees
+            .get(id.0 as usize)
+            .cloned()
+            .ok_or_else(|| CgError(format!("unknown callee {id}")))?;
+        let mut margs = Vec::with_capacity(args.len() + 1);
+        for (a, ty) in args.iter().zip(params) {
+            let v = self.expr(a)?;
+            margs.push(to_abi(self.ctx, &self.b, ty, v)?.into());
+        }
+        margs.push(self.failed.into());
+        let r = self
+            .b
+            .build_call(f, &margs, "call")?
+            .try_as_basic_value()
+            .basic()
+            .ok_or_else(|| CgError(format!("callee {id} returns nothing")))?;
+        self.span = span;
+        let flag = self
+            .b
+            .build_load(self.ctx.i8_type(), self.failed, "failed")?
+            .into_int_value();
+        let stopped = self.b.build_int_compare(
+            IntPredicate::NE,
+            flag,
+            self.ctx.i8_type().const_zero(),
+            "stopped",
+        )?;
+        self.fail_if(stopped, |_| Ok(()))?;
+        from_abi(&self.b, ret, r)
     }
 
     fn constant(&self, c: Const, ty: Scalar) -> CgResult<Val<'ctx>> {

@@ -98,7 +98,7 @@ pub(crate) const TABLE: &[MathRow] = &[
     libm(MathFn::Expm1, "expm1", "expm1f"),
     with_complex(both(MathFn::Log, I("llvm.log")), "clog", "clogf"),
     both(MathFn::Log2, I("llvm.log2")),
-    both(MathFn::Log10, I("llvm.log10")),
+    with_complex(both(MathFn::Log10, I("llvm.log10")), "clog10", "clog10f"),
     libm(MathFn::Log1p, "log1p", "log1pf"),
     with_complex(both(MathFn::Sqrt, I("llvm.sqrt")), "csqrt", "csqrtf"),
     libm(MathFn::Cbrt, "cbrt", "cbrtf"),

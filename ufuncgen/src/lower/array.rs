@@ -59,6 +59,9 @@ impl Lowerer<'_> {
 
     /// `x[...]` in an expression.
     pub(super) fn subscript(&mut self, s: &ast::ExprSubscript) -> Result<Val, CompileError> {
+        if let Some(v) = self.table_subscript(s)? {
+            return Ok(v);
+        }
         if let Expr::Attribute(a) = &*s.value {
             if let (Some(id), "shape") = (self.array_named(&a.value), a.attr.id.as_str()) {
                 let axis = self.shape_axis(id, &s.slice)?;
@@ -123,17 +126,27 @@ impl Lowerer<'_> {
 
     /// The int64 indices of `a[i]` / `a[i, j]`, one per dimension.
     fn index(&mut self, id: ArrayId, slice: &Expr) -> Result<Vec<ir::Expr>, CompileError> {
+        let ndim = self.decl(id).ndim as usize;
+        let name = self.array_name(id).to_string();
+        self.indices(ndim, &name, slice)
+    }
+
+    /// The int64 indices of a subscript of the `ndim`-d array `name`, one per dimension.
+    pub(super) fn indices(
+        &mut self,
+        ndim: usize,
+        name: &str,
+        slice: &Expr,
+    ) -> Result<Vec<ir::Expr>, CompileError> {
         let parts: Vec<&Expr> = match slice {
             Expr::Tuple(t) => t.elts.iter().collect(),
             e => vec![e],
         };
-        let ndim = self.decl(id).ndim as usize;
         if parts.len() != ndim {
             return Err(self.typing(
                 format!(
-                    "'{}' is a {ndim}-d array and needs {ndim} ind{} (got {}); slices and \
+                    "'{name}' is a {ndim}-d array and needs {ndim} ind{} (got {}); slices and \
                      partial indexing are not supported",
-                    self.array_name(id),
                     if ndim == 1 { "ex" } else { "ices" },
                     parts.len()
                 ),
@@ -209,6 +222,9 @@ impl Lowerer<'_> {
         let [arg] = &c.arguments.args[..] else {
             return Ok(None);
         };
+        if let Some(t) = self.table_named(arg).filter(|_| is_len) {
+            return Ok(Some(self.table_dim(t, 0, c.range())));
+        }
         match self.array_named(arg) {
             Some(id) if is_len && c.arguments.keywords.is_empty() => {
                 Ok(Some(self.shape(id, 0, c.range())))

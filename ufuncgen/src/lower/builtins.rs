@@ -45,8 +45,21 @@ pub(super) enum Callee {
         to: Scalar,
         python: bool,
     },
-    /// `isnan` and friends: a float argument, a bool result.
+    /// `isnan` and friends: a float argument (or a complex one, tested part by part), a bool
+    /// result.
     Predicate(MathFn),
+    /// `np.round(x[, decimals])` / `np.around`: NumPy's rounding, the type kept.
+    NpRound,
+    /// `cmath.phase` / `np.angle`: the argument of a complex number.
+    Phase,
+    /// `np.real` / `np.imag`.
+    Part {
+        imag: bool,
+    },
+    /// `np.conj` / `np.conjugate`.
+    Conj,
+    /// `divmod(a, b)`: only as the value of `q, r = divmod(a, b)`.
+    Divmod,
 }
 
 /// The qualified-name prefix of a module.
@@ -101,7 +114,8 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         complex: false,
         to_complex: false,
     };
-    // exp, log and sqrt are the functions with complex versions.
+    // Functions with complex versions: NumPy's and cmath's take complex arguments, cmath's
+    // also turn real ones complex.
     let cplx = |f| Callee::Float {
         f,
         arity: 1,
@@ -115,6 +129,7 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
             "max" => Callee::PyMinMax(PyMax),
             "round" => Callee::Round,
             "pow" => Callee::Power,
+            "divmod" => Callee::Divmod,
             "int" => Callee::Cast {
                 to: Scalar::I64,
                 python: true,
@@ -148,35 +163,39 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
     }
     let mathlike = math || np;
     Some(match name {
-        "exp" | "log" | "sqrt" if mathlike || cm => cplx(match name {
-            "exp" => Exp,
-            "log" => Log,
-            _ => Sqrt,
-        }),
+        "exp" if mathlike || cm => cplx(Exp),
+        "log" if mathlike || cm => cplx(Log),
+        "sqrt" if mathlike || cm => cplx(Sqrt),
+        "log10" if mathlike || cm => cplx(Log10),
+        "sin" if mathlike || cm => cplx(Sin),
+        "cos" if mathlike || cm => cplx(Cos),
+        "tan" if mathlike || cm => cplx(Tan),
+        "asin" if math || cm => cplx(Asin),
+        "acos" if math || cm => cplx(Acos),
+        "atan" if math || cm => cplx(Atan),
+        "arcsin" if np => cplx(Asin),
+        "arccos" if np => cplx(Acos),
+        "arctan" if np => cplx(Atan),
+        "sinh" if mathlike || cm => cplx(Sinh),
+        "cosh" if mathlike || cm => cplx(Cosh),
+        "tanh" if mathlike || cm => cplx(Tanh),
+        "asinh" if math || cm => cplx(Asinh),
+        "acosh" if math || cm => cplx(Acosh),
+        "atanh" if math || cm => cplx(Atanh),
+        "arcsinh" if np => cplx(Asinh),
+        "arccosh" if np => cplx(Acosh),
+        "arctanh" if np => cplx(Atanh),
         "exp2" if mathlike => real(Exp2),
         "expm1" if mathlike => real(Expm1),
         "log2" if mathlike => real(Log2),
-        "log10" if mathlike => real(Log10),
         "log1p" if mathlike => real(Log1p),
         "cbrt" if mathlike => real(Cbrt),
-        "sin" if mathlike => real(Sin),
-        "cos" if mathlike => real(Cos),
-        "tan" if mathlike => real(Tan),
-        "asin" if math => real(Asin),
-        "acos" if math => real(Acos),
-        "atan" if math => real(Atan),
-        "arcsin" if np => real(Asin),
-        "arccos" if np => real(Acos),
-        "arctan" if np => real(Atan),
-        "sinh" if mathlike => real(Sinh),
-        "cosh" if mathlike => real(Cosh),
-        "tanh" if mathlike => real(Tanh),
-        "asinh" if math => real(Asinh),
-        "acosh" if math => real(Acosh),
-        "atanh" if math => real(Atanh),
-        "arcsinh" if np => real(Asinh),
-        "arccosh" if np => real(Acosh),
-        "arctanh" if np => real(Atanh),
+        "phase" if cm => Callee::Phase,
+        "angle" if np => Callee::Phase,
+        "real" if np => Callee::Part { imag: false },
+        "imag" if np => Callee::Part { imag: true },
+        "conj" | "conjugate" if np => Callee::Conj,
+        "round" | "around" if np => Callee::NpRound,
         "erf" if math => real(Erf),
         "erfc" if math => real(Erfc),
         "gamma" if math => real(Gamma),
@@ -202,9 +221,9 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         "maximum" if np => Callee::Pairwise(Maximum),
         "fmin" if np => Callee::Pairwise(Fmin),
         "fmax" if np => Callee::Pairwise(Fmax),
-        "isnan" if mathlike => Callee::Predicate(IsNan),
-        "isinf" if mathlike => Callee::Predicate(IsInf),
-        "isfinite" if mathlike => Callee::Predicate(IsFinite),
+        "isnan" if mathlike || cm => Callee::Predicate(IsNan),
+        "isinf" if mathlike || cm => Callee::Predicate(IsInf),
+        "isfinite" if mathlike || cm => Callee::Predicate(IsFinite),
         _ => return None,
     })
 }
@@ -237,7 +256,7 @@ enum Target<'e> {
     Conjugate(&'e Expr),
 }
 
-impl Lowerer<'_> {
+impl<'a> Lowerer<'a> {
     /// The builtin a bare name calls, when it is one of the kernel language.
     pub(super) fn builtin_callee(&self, name: &str) -> Option<Callee> {
         lookup(&format!("builtins.{name}"))
@@ -259,6 +278,15 @@ impl Lowerer<'_> {
             ));
         }
         let shown = self.text(c.func.range()).to_string();
+        if let Some(f) = self.user_function(&c.func) {
+            let args = c
+                .arguments
+                .args
+                .iter()
+                .map(|a| self.expr(a))
+                .collect::<Result<Vec<_>, _>>()?;
+            return self.call_function(f, args, range);
+        }
         let target = self.callee(&c.func)?;
         let mut args = Vec::with_capacity(c.arguments.args.len());
         for a in c.arguments.args.iter() {
@@ -273,6 +301,19 @@ impl Lowerer<'_> {
                 let v = self.expr(obj)?;
                 self.conjugate(v, range)
             }
+        }
+    }
+
+    /// The kernel-language function a call's function expression names, if it names one.
+    fn user_function(&self, func: &Expr) -> Option<&'a crate::spec::FunctionSpec> {
+        let Expr::Name(n) = func else { return None };
+        if self.scope.is_local(n.id.as_str()) {
+            return None;
+        }
+        let spec: &'a crate::spec::KernelSpec = self.spec;
+        match spec.global(n.id.as_str()) {
+            Some(GlobalValue::Function(f)) => Some(f),
+            _ => None,
         }
     }
 
@@ -297,6 +338,13 @@ impl Lowerer<'_> {
                     Some(GlobalValue::Const { .. }) => {
                         Err(self.typing(format!("'{name}' is a number, not a function"), range))
                     }
+                    Some(GlobalValue::Array { .. }) => {
+                        Err(self.typing(format!("'{name}' is an array, not a function"), range))
+                    }
+                    Some(GlobalValue::Function(_)) => Err(self.unsupported(
+                        format!("'{name}' cannot be called here"),
+                        range,
+                    )),
                     Some(GlobalValue::Other(t)) => Err(self.unsupported(
                         format!(
                             "calls to '{name}' (a {t}) are not supported in kernels; only math, \
@@ -399,12 +447,40 @@ impl Lowerer<'_> {
                 let exprs = self.coerce_all(args, t)?;
                 Ok(call(f, exprs, t))
             }
+            Callee::Round | Callee::NpRound if args.len() == 2 => {
+                let mut it = args.into_iter();
+                let (Some(v), Some(n)) = (it.next(), it.next()) else {
+                    return Err(self.typing("missing argument", range));
+                };
+                let Some(Const::Int(n)) = n.as_const() else {
+                    return Err(self.unsupported(
+                        format!("{shown}() needs a constant integer number of digits in kernels"),
+                        n.range(),
+                    ));
+                };
+                self.round_digits(v, n, callee == Callee::Round, shown, range)
+            }
+            Callee::NpRound => {
+                self.arity(shown, args.len(), 1, range)?;
+                self.round_digits(single(args), 0, false, shown, range)
+            }
+            Callee::Phase => {
+                self.arity(shown, args.len(), 1, range)?;
+                self.phase(single(args), range)
+            }
+            Callee::Part { imag } => {
+                self.arity(shown, args.len(), 1, range)?;
+                self.part(single(args), imag, range)
+            }
+            Callee::Conj => {
+                self.arity(shown, args.len(), 1, range)?;
+                self.conjugate(single(args), range)
+            }
+            Callee::Divmod => Err(self.unsupported(
+                "divmod() gives a pair, which kernels can only unpack: q, r = divmod(a, b)",
+                range,
+            )),
             Callee::ToInt(_) | Callee::Round => {
-                if callee == Callee::Round && args.len() == 2 {
-                    return Err(
-                        self.unsupported("round() with ndigits is not supported yet", range)
-                    );
-                }
                 let f = if let Callee::ToInt(f) = callee {
                     f
                 } else {
@@ -567,7 +643,9 @@ impl Lowerer<'_> {
             Callee::Predicate(f) => {
                 self.arity(shown, args.len(), 1, range)?;
                 let v = single(args);
-                self.no_complex(shown, v.ty, range)?;
+                if v.kind() == Kind::Complex {
+                    return self.complex_predicate(f, v, range);
+                }
                 let t = match v.kind() {
                     Kind::Float => v.ty.concrete(),
                     _ => Scalar::F64,

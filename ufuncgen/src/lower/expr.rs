@@ -45,7 +45,10 @@ impl Lowerer<'_> {
             },
             Expr::Attribute(a) => match self.array_named(&a.value) {
                 Some(id) => self.array_attribute(id, a),
-                None => self.attribute(a),
+                None => match self.table_named(&a.value) {
+                    Some(t) => self.table_attribute(t, a),
+                    None => self.attribute(a),
+                },
             },
             Expr::Subscript(s) => self.subscript(s),
             _ => Err(self.unsupported(unsupported_expr(e), e.range())),
@@ -214,7 +217,12 @@ impl Lowerer<'_> {
     }
 
     /// `v.real` / `v.imag` (of a real number: itself / zero).
-    fn part(&mut self, v: Val, imag: bool, range: TextRange) -> Result<Val, CompileError> {
+    pub(super) fn part(
+        &mut self,
+        v: Val,
+        imag: bool,
+        range: TextRange,
+    ) -> Result<Val, CompileError> {
         match (v.kind(), v.as_const()) {
             (Kind::Complex, Some(Const::Complex(r, i))) if v.is_weak() => {
                 Ok(Val::literal(Const::Float(if imag { i } else { r }), range))

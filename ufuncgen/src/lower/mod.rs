@@ -7,12 +7,17 @@
 
 mod array;
 mod builtins;
+mod calls;
+mod complex;
+mod exceptions;
 mod expr;
 mod flow;
 mod infer;
 mod ops;
 mod scope;
 mod stmt;
+mod tables;
+mod unpack;
 mod val;
 
 use crate::diag::{CompileError, ErrorKind, Span};
@@ -57,10 +62,12 @@ pub fn lower_parsed(
             }
         }
     }
+    let callers = [calls::Caller::of(&spec.name, &spec.source)];
     let mode = Mode {
         declared_ret: sig.ret,
         arrays: &[],
         boundscheck: true,
+        callers: &callers,
     };
     lower_passes(spec, kernel, &param_types, mode)
 }
@@ -92,10 +99,12 @@ pub fn lower_gufunc(
             }
         }
     }
+    let callers = [calls::Caller::of(&spec.name, &spec.source)];
     let mode = Mode {
         declared_ret: None,
         arrays: &arrays,
         boundscheck,
+        callers: &callers,
     };
     lower_passes(spec, kernel, &param_types, mode)
 }
@@ -128,6 +137,8 @@ struct Mode<'a> {
     /// Array parameters; non-empty for gufunc kernels.
     arrays: &'a [ir::ArrayDecl],
     boundscheck: bool,
+    /// The functions being lowered, outermost first, ending with this one (recursion check).
+    callers: &'a [calls::Caller],
 }
 
 /// Lowers the body again until the variable types stop widening.
@@ -169,9 +180,15 @@ pub(super) struct Lowerer<'a> {
     /// Array parameters (gufunc kernels).
     arrays: &'a [ir::ArrayDecl],
     boundscheck: bool,
+    callers: &'a [calls::Caller],
     state: &'a mut TypeState,
     scope: Scope,
     flow: Flow,
+    /// Frozen module-level arrays read so far in this pass.
+    tables: Vec<ir::ConstTable>,
+    /// Functions called so far in this pass, one per callee and argument types.
+    callees: Vec<ir::Function>,
+    callee_keys: Vec<(String, Vec<Scalar>)>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -190,9 +207,13 @@ impl<'a> Lowerer<'a> {
             declared_ret: mode.declared_ret,
             arrays: mode.arrays,
             boundscheck: mode.boundscheck,
+            callers: mode.callers,
             state,
             scope,
             flow,
+            tables: Vec::new(),
+            callees: Vec::new(),
+            callee_keys: Vec::new(),
         }
     }
 
@@ -241,6 +262,8 @@ impl<'a> Lowerer<'a> {
             arrays: self.arrays.to_vec(),
             boundscheck: self.boundscheck,
             origin: self.spec.source.clone(),
+            tables: self.tables,
+            callees: self.callees,
         })
     }
 

@@ -130,7 +130,6 @@ const OTHER_BUILTINS: &[&str] = &[
     "print",
     "len",
     "range",
-    "divmod",
     "sum",
     "any",
     "all",
@@ -250,6 +249,20 @@ impl Lowerer<'_> {
             )),
             Some(GlobalValue::Callable(q)) => Err(self.unsupported(
                 format!("function '{q}' cannot be used as a value in kernels; call it"),
+                range,
+            )),
+            Some(GlobalValue::Function(f)) => Err(self.unsupported(
+                format!(
+                    "function '{}' cannot be used as a value in kernels; call it",
+                    f.name
+                ),
+                range,
+            )),
+            Some(GlobalValue::Array { .. }) => Err(self.typing(
+                format!(
+                    "the array '{name}' cannot be used as a value; index it ({name}[i]) or \
+                     use {name}.shape, {name}.size or len({name})"
+                ),
                 range,
             )),
             Some(GlobalValue::Other(t)) => Err(self.unsupported(

@@ -36,6 +36,9 @@ impl Lowerer<'_> {
             Stmt::Assign(a) => self.assign(a, out),
             Stmt::AugAssign(a) => {
                 if let Expr::Subscript(t) = &*a.target {
+                    if self.table_named(&t.value).is_some() {
+                        return Err(self.frozen_store(t));
+                    }
                     if !self.arrays.is_empty() {
                         return self.aug_store_item(t, a.op, &a.value, range, out);
                     }
@@ -113,6 +116,14 @@ impl Lowerer<'_> {
                 other => self.expr(other).map(drop),
             },
             Stmt::Pass(_) => Ok(()),
+            Stmt::Assert(a) => {
+                out.push(self.assert_stmt(a)?);
+                Ok(())
+            }
+            Stmt::Raise(r) => {
+                out.push(self.raise_stmt(r)?);
+                Ok(())
+            }
             _ => Err(self.unsupported(unsupported_stmt(s), range)),
         }
     }
@@ -125,11 +136,20 @@ impl Lowerer<'_> {
             if self.unpack_shape(&names, &a.value, a.range, out)?.is_some() {
                 return Ok(());
             }
+            if self
+                .unpack_divmod(&names, &a.value, a.range, out)?
+                .is_some()
+            {
+                return Ok(());
+            }
         }
         let mut targets = Vec::with_capacity(a.targets.len());
         for t in &a.targets {
             match t {
                 Expr::Name(_) => targets.push(t),
+                Expr::Subscript(s) if self.table_named(&s.value).is_some() => {
+                    return Err(self.frozen_store(s));
+                }
                 Expr::Subscript(_) if !self.arrays.is_empty() => targets.push(t),
                 other => return Err(self.unsupported(target_message(other), other.range())),
             }
@@ -438,7 +458,9 @@ impl Lowerer<'_> {
 
 fn target_message(t: &Expr) -> &'static str {
     match t {
-        Expr::Tuple(_) | Expr::List(_) => "tuple unpacking is not supported in vectorize kernels",
+        Expr::Tuple(_) | Expr::List(_) => {
+            "tuples can only be unpacked from divmod(...) or an array's shape in kernels"
+        }
         Expr::Subscript(_) => {
             "item assignment is not supported in vectorize kernels (arrays come with guvectorize)"
         }
@@ -456,9 +478,7 @@ fn unsupported_stmt(s: &Stmt) -> &'static str {
         Stmt::TypeAlias(_) => "type aliases are not supported in kernels",
         Stmt::With(_) => "'with' is not supported in kernels",
         Stmt::Match(_) => "'match' is not supported in kernels",
-        Stmt::Raise(_) => "'raise' is not supported in kernels yet",
         Stmt::Try(_) => "'try' is not supported in kernels",
-        Stmt::Assert(_) => "'assert' is not supported in kernels yet",
         Stmt::Import(_) | Stmt::ImportFrom(_) => "'import' is not supported in kernels",
         Stmt::Global(_) => "'global' is not supported in kernels",
         Stmt::Nonlocal(_) => "'nonlocal' is not supported in kernels",

@@ -19,8 +19,10 @@ pub mod kind {
     pub const ASSERTION: i32 = 3;
     /// `ZeroDivisionError`.
     pub const ZERO_DIVISION: i32 = 4;
-    /// `OverflowError` (reserved).
+    /// `OverflowError`.
     pub const OVERFLOW: i32 = 5;
+    /// `ArithmeticError` (`raise ArithmeticError(...)` in a kernel).
+    pub const ARITHMETIC: i32 = 6;
 }
 
 /// Takes (and clears) the error the last loop on this thread recorded: its kind and message.

@@ -30,8 +30,28 @@ pub enum GlobalValue {
     /// A known callable, by qualified name: `"math.exp"`, `"numpy.arcsin"`, `"cmath.sqrt"`,
     /// `"builtins.abs"`, `"numpy.float32"` (the scalar type used as a cast).
     Callable(String),
+    /// A module-level NumPy array, frozen: dtype, shape and elements (C order, native bytes).
+    Array {
+        dtype: Scalar,
+        shape: Vec<u64>,
+        data: Vec<u8>,
+    },
+    /// A plain Python function written in the kernel language, called by the kernel.
+    Function(Box<FunctionSpec>),
     /// Anything else; the string names its Python type for the error message.
     Other(String),
+}
+
+/// A function a kernel calls: its source and the names it reads, like a `KernelSpec` without
+/// signatures (it is typed by each call site's arguments).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionSpec {
+    /// Its Python name.
+    pub name: String,
+    /// Its source (a dedented `def`), in its own file.
+    pub source: SourceMap,
+    /// Names it reads from its own globals or closure (callees of its own included).
+    pub globals: Vec<(String, GlobalValue)>,
 }
 
 /// Options that change code generation.

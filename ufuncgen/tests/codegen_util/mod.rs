@@ -97,6 +97,8 @@ pub fn func(params: &[Scalar], locals: &[Scalar], ret_ty: Scalar, body: Vec<Stmt
         arrays: Vec::new(),
         boundscheck: true,
         origin: Default::default(),
+        tables: Vec::new(),
+        callees: Vec::new(),
     }
 }
 
