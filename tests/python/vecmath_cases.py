@@ -77,35 +77,71 @@ def _cbrt(x):
 
 def _erfc(x):
     # mpmath overflows on huge arguments; far beyond 27.3 the result underflows to +0 anyway.
-    return mpmath.erfc(x) if x < 1e4 else mpmath.ldexp(1, -10**6)
+    return mpmath.erfc(x) if x < 1e4 else mpmath.ldexp(1, -(10**6))
 
 
 _PI_2 = math.pi / 2
 FUNCS = (
-    VmFunc("exp", 1, "math.exp", "np.exp", mpmath.exp, ((-750, 720), (-5, 5)),
-           (709.782712893384, 745.1332191019411, 708.3964185322641, 88.72283, 103.97208,
-            87.33655)),
-    VmFunc("exp2", 1, "math.exp2", "np.exp2", lambda x: mpmath.power(2, x),
-           ((-1080, 1030), (-5, 5)), (1024.0, 1074.0, 1075.0, 1022.0, 128.0, 149.0, 150.0, 126.0)),
-    VmFunc("expm1", 1, "math.expm1", "np.expm1", mpmath.expm1, ((-40, 720), (-1, 1)),
-           (709.782712893384, 88.72283, 1e-10)),
+    VmFunc(
+        "exp",
+        1,
+        "math.exp",
+        "np.exp",
+        mpmath.exp,
+        ((-750, 720), (-5, 5)),
+        (709.782712893384, 745.1332191019411, 708.3964185322641, 88.72283, 103.97208, 87.33655),
+    ),
+    VmFunc(
+        "exp2",
+        1,
+        "math.exp2",
+        "np.exp2",
+        lambda x: mpmath.power(2, x),
+        ((-1080, 1030), (-5, 5)),
+        (1024.0, 1074.0, 1075.0, 1022.0, 128.0, 149.0, 150.0, 126.0),
+    ),
+    VmFunc(
+        "expm1",
+        1,
+        "math.expm1",
+        "np.expm1",
+        mpmath.expm1,
+        ((-40, 720), (-1, 1)),
+        (709.782712893384, 88.72283, 1e-10),
+    ),
     VmFunc("log", 1, "math.log", "np.log", mpmath.log, ((0, 10), (-2, 2)), (1.0,)),
     VmFunc("log2", 1, "math.log2", "np.log2", lambda x: mpmath.log(x, 2), ((0, 10),), (1.0, 2.0)),
     VmFunc("log10", 1, "math.log10", "np.log10", mpmath.log10, ((0, 10),), (1.0, 10.0)),
     VmFunc("log1p", 1, "math.log1p", "np.log1p", mpmath.log1p, ((-1, 10),), (1.0, 1e-10)),
     VmFunc("cbrt", 1, "math.cbrt", "np.cbrt", _cbrt, ((-10, 10),), (1.0, 8.0)),
-    VmFunc("sin", 1, "math.sin", "np.sin", mpmath.sin, ((-10, 10), (-1e5, 1e5)),
-           (_PI_2, math.pi, 1e22)),
-    VmFunc("cos", 1, "math.cos", "np.cos", mpmath.cos, ((-10, 10), (-1e5, 1e5)),
-           (_PI_2, math.pi, 1e22)),
+    VmFunc(
+        "sin", 1, "math.sin", "np.sin", mpmath.sin, ((-10, 10), (-1e5, 1e5)), (_PI_2, math.pi, 1e22)
+    ),
+    VmFunc(
+        "cos", 1, "math.cos", "np.cos", mpmath.cos, ((-10, 10), (-1e5, 1e5)), (_PI_2, math.pi, 1e22)
+    ),
     VmFunc("tan", 1, "math.tan", "np.tan", mpmath.tan, ((-10, 10), (-1e5, 1e5)), (_PI_2, 1e22)),
     VmFunc("asin", 1, "math.asin", "np.arcsin", mpmath.asin, ((-1, 1), (-1.5, 1.5)), (1.0,)),
     VmFunc("acos", 1, "math.acos", "np.arccos", mpmath.acos, ((-1, 1), (-1.5, 1.5)), (1.0,)),
     VmFunc("atan", 1, "math.atan", "np.arctan", mpmath.atan, ((-5, 5),), (1.0,)),
-    VmFunc("sinh", 1, "math.sinh", "np.sinh", mpmath.sinh, ((-720, 720), (-2, 2)),
-           (710.4758600739439, 89.41599)),
-    VmFunc("cosh", 1, "math.cosh", "np.cosh", mpmath.cosh, ((-720, 720), (-2, 2)),
-           (710.4758600739439, 89.41599)),
+    VmFunc(
+        "sinh",
+        1,
+        "math.sinh",
+        "np.sinh",
+        mpmath.sinh,
+        ((-720, 720), (-2, 2)),
+        (710.4758600739439, 89.41599),
+    ),
+    VmFunc(
+        "cosh",
+        1,
+        "math.cosh",
+        "np.cosh",
+        mpmath.cosh,
+        ((-720, 720), (-2, 2)),
+        (710.4758600739439, 89.41599),
+    ),
     VmFunc("tanh", 1, "math.tanh", "np.tanh", mpmath.tanh, ((-20, 20),), (19.0, 9.0)),
     VmFunc("asinh", 1, "math.asinh", "np.arcsinh", mpmath.asinh, ((-5, 5),)),
     VmFunc("acosh", 1, "math.acosh", "np.arccosh", mpmath.acosh, ((0.5, 10),), (1.0,)),
@@ -218,9 +254,7 @@ def inputs_for(f: VmFunc, root: str) -> dict[str, np.ndarray]:
         else:
             grid = fixed_values + [2.5, -2.5]
             fixed = [[a for a in grid for _ in grid], [b for _ in grid for b in grid]]
-        cols = [
-            np.concatenate([np.array(fixed[k]), val_args[k], rand[k]]) for k in range(f.arity)
-        ]
+        cols = [np.concatenate([np.array(fixed[k]), val_args[k], rand[k]]) for k in range(f.arity)]
         with np.errstate(over="ignore"):
             for k, c in enumerate(cols):
                 out[f"{f.name}:{dt.name}:{k}"] = c.astype(dt)
