@@ -131,6 +131,7 @@ TIERS = {
 
 @functools.cache
 def inputs(name: str) -> dict[str, np.ndarray]:
+    """The argument columns of one function (see vecmath_cases.inputs_for), built once."""
     return inputs_for(BY_NAME[name], str(ROOT))
 
 
@@ -209,6 +210,7 @@ def test_tier_is_the_one_asked_for(tier):
 
 
 def _bits(a: np.ndarray) -> np.ndarray:
+    """The bit patterns of a float64/float32 array as int64."""
     return a.view(np.int64 if a.dtype == np.float64 else np.int32).astype(np.int64)
 
 

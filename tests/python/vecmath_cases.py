@@ -20,7 +20,6 @@ import mpmath
 import numpy as np
 
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
-SIGNED_ZERO = (0.0, -0.0)
 # Inputs whose results IEEE 754 / C99 fix exactly; they are compared with NumPy bit for bit.
 SPECIALS = (0.0, -0.0, math.inf, -math.inf, math.nan)
 # Finite inputs every function sees: subnormals, extremes, units, huge and tiny magnitudes.
@@ -175,6 +174,7 @@ def make_kernel(name: str, call: str, arity: int, sigs, **options):
 
 
 def signatures(arity: int) -> list[str]:
+    """One signature per dtype of DTYPES, e.g. `float64(float64, float64)`."""
     return [f"{d.name}({', '.join([d.name] * arity)})" for d in DTYPES]
 
 
@@ -308,6 +308,7 @@ def round_exact(v, dt: np.dtype) -> tuple[float, bool]:
 
 
 def is_special(x: float) -> bool:
+    """±0, ±inf or NaN: an argument whose result IEEE 754 / C99 fix exactly."""
     return x == 0.0 or not math.isfinite(x)
 
 
