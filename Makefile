@@ -38,3 +38,4 @@ lint: setup
 
 bench: setup
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
+	$(PY) benchmarks/bench_vecmath.py $(BENCH_ARGS)
