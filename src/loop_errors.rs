@@ -12,8 +12,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 
 use pyo3::exceptions::{
-    PyAssertionError, PyIndexError, PyOverflowError, PyRuntimeError, PyValueError,
-    PyZeroDivisionError,
+    PyArithmeticError, PyAssertionError, PyIndexError, PyOverflowError, PyRuntimeError,
+    PyValueError, PyZeroDivisionError,
 };
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -177,6 +177,7 @@ pub fn runtime_error(kind_code: i32, message: String) -> PyErr {
         kind::ASSERTION => PyAssertionError::new_err(message),
         kind::ZERO_DIVISION => PyZeroDivisionError::new_err(message),
         kind::OVERFLOW => PyOverflowError::new_err(message),
+        kind::ARITHMETIC => PyArithmeticError::new_err(message),
         other => PyRuntimeError::new_err(format!("{message} (unknown error kind {other})")),
     }
 }

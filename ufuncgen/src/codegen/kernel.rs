@@ -203,7 +203,7 @@ fn exception_kind(e: ir::Exception) -> i32 {
 }
 
 /// Puts LLVM's `fast` flags on every float instruction of `f` (one generic pass, not per op).
-fn set_fast_flags(f: FunctionValue<'_>) {
+pub(crate) fn set_fast_flags(f: FunctionValue<'_>) {
     use inkwell::values::FastMathFlags;
     for bb in f.get_basic_block_iter() {
         let mut inst = bb.get_first_instruction();

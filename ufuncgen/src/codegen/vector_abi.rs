@@ -297,6 +297,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .basic()
             .ok_or_else(|| CgError(format!("{name}: vector entry returned nothing")))?;
         b.build_return(Some(&value))?;
+        if self.fastmath {
+            super::kernel::set_fast_flags(f);
+        }
         Ok(())
     }
 }
