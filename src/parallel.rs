@@ -10,15 +10,20 @@ use ufuncgen::runtime::parallel::{self, ParallelLoop, MAX_THREADS};
 
 use crate::register::LoopEntry;
 
-/// Turns an element-wise loop into its parallel form: NumPy calls `parallel_loop_entry` with
-/// `data` pointing at the `ParallelLoop`, which the ufunc's owner keeps alive.
-pub fn elementwise(entry: LoopEntry) -> LoopEntry {
-    let itemsizes = entry
+/// Item sizes of a loop's operands, inputs then outputs.
+fn itemsizes(entry: &LoopEntry) -> Vec<usize> {
+    entry
         .inputs
         .iter()
         .chain(&entry.outputs)
         .map(|s| s.size())
-        .collect();
+        .collect()
+}
+
+/// Turns an element-wise loop into its parallel form: NumPy calls `parallel_loop_entry` with
+/// `data` pointing at the `ParallelLoop`, which the ufunc's owner keeps alive.
+pub fn elementwise(entry: LoopEntry) -> LoopEntry {
+    let itemsizes = itemsizes(&entry);
     let pl = ParallelLoop::elementwise(entry.func, entry.inputs.len(), itemsizes);
     LoopEntry {
         func: parallel::parallel_loop_entry,
@@ -35,12 +40,7 @@ pub fn generalized(
     core_axes: &[Vec<usize>],
     writes_inputs: bool,
 ) -> PyResult<LoopEntry> {
-    let itemsizes = entry
-        .inputs
-        .iter()
-        .chain(&entry.outputs)
-        .map(|s| s.size())
-        .collect();
+    let itemsizes = itemsizes(&entry);
     let nin = if writes_inputs { 0 } else { entry.inputs.len() };
     let pl = ParallelLoop::generalized(entry.func, nin, itemsizes, core_axes.to_vec())
         .map_err(PyValueError::new_err)?;

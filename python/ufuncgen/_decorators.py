@@ -120,23 +120,23 @@ def vectorize(
         if not isinstance(func, types.FunctionType):
             raise TypeError(f"vectorize needs a Python function, not {type(func).__name__}")
         sigs = _signature_list(signatures, func)
-        source = _source.kernel_source(func)
-        globals_ = _source.collect_globals(func)
+        name, doc, source, globals_ = _kernel_parts(func)
         from . import _native
 
-        vector_math()  # generated code links against the library bound here
-        ufunc = _native.compile_vectorize(
-            func.__name__,
-            func.__doc__,
-            (source.text, source.filename, source.first_line, source.col_offset),
-            sigs,
-            globals_,
-            options,
-        )
+        ufunc = _native.compile_vectorize(name, doc, source, sigs, globals_, options)
         _set_module(ufunc, func)
         return ufunc
 
     return decorate
+
+
+def _kernel_parts(func: types.FunctionType) -> tuple[str, str | None, tuple[Any, ...], Any]:
+    """What the compiler needs of a kernel: name, docstring, located source, frozen globals."""
+    source = _source.kernel_source(func)
+    globals_ = _source.collect_globals(func)
+    vector_math()  # generated code links against the library bound here
+    located = (source.text, source.filename, source.first_line, source.col_offset)
+    return func.__name__, func.__doc__, located, globals_
 
 
 def _set_module(ufunc: np.ufunc, func: types.FunctionType) -> None:

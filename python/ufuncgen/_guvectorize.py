@@ -8,9 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from . import _source
-from ._decorators import _check_target, _identity, _set_module, _signature_list
-from ._runtime import vector_math
+from ._decorators import (
+    _check_target,
+    _identity,
+    _kernel_parts,
+    _set_module,
+    _signature_list,
+)
 from .errors import SignatureError
 
 __all__ = ["guvectorize"]
@@ -104,15 +108,13 @@ def guvectorize(
             )
         sigs = _signature_list(signatures, func)
         writable = _writable_indices(writable_args, func)
-        source = _source.kernel_source(func)
-        globals_ = _source.collect_globals(func)
+        name, doc, source, globals_ = _kernel_parts(func)
         from . import _native
 
-        vector_math()  # generated code links against the library bound here
         ufunc = _native.compile_guvectorize(
-            func.__name__,
-            func.__doc__,
-            (source.text, source.filename, source.first_line, source.col_offset),
+            name,
+            doc,
+            source,
             sigs,
             globals_,
             options,

@@ -7,7 +7,7 @@
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::Builder;
 use inkwell::context::Context;
-use inkwell::module::{Linkage, Module};
+use inkwell::module::Module;
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 
@@ -79,17 +79,7 @@ pub(crate) fn build_gufunc_loop<'ctx>(
     symbol: &str,
     target: &Target,
 ) -> Result<FunctionValue<'ctx>, String> {
-    let ptr = ctx.ptr_type(AddressSpace::default());
-    let fn_type = ctx
-        .void_type()
-        .fn_type(&[ptr.into(), ptr.into(), ptr.into(), ptr.into()], false);
-    let f = module.add_function(symbol, fn_type, Some(Linkage::External));
-    target.apply_to(f);
-    let nounwind = inkwell::attributes::Attribute::get_named_enum_kind_id("nounwind");
-    f.add_attribute(
-        inkwell::attributes::AttributeLoc::Function,
-        ctx.create_enum_attribute(nounwind, 0),
-    );
+    let f = super::loops::declare_numpy_loop(ctx, module, symbol, target);
     let g = Gen {
         ctx,
         b: ctx.create_builder(),

@@ -47,14 +47,14 @@ struct LoopBuilder<'a, 'ctx> {
 }
 
 /// Emits the exported loop `symbol` calling `kernel` (which computes `func`).
-pub(crate) fn build_loop<'ctx>(
+/// Declares the exported `void symbol(char **args, npy_intp const *dims, npy_intp const *steps,
+/// void *data)` with the target's attributes: the NumPy inner-loop ABI every loop shares.
+pub(crate) fn declare_numpy_loop<'ctx>(
     ctx: &'ctx Context,
     module: &Module<'ctx>,
-    kernel: FunctionValue<'ctx>,
-    func: &ir::Function,
     symbol: &str,
     target: &Target,
-) -> Result<FunctionValue<'ctx>, String> {
+) -> FunctionValue<'ctx> {
     let ptr = ctx.ptr_type(AddressSpace::default());
     let fn_type = ctx
         .void_type()
@@ -66,6 +66,18 @@ pub(crate) fn build_loop<'ctx>(
         inkwell::attributes::AttributeLoc::Function,
         ctx.create_enum_attribute(nounwind, 0),
     );
+    f
+}
+
+pub(crate) fn build_loop<'ctx>(
+    ctx: &'ctx Context,
+    module: &Module<'ctx>,
+    kernel: FunctionValue<'ctx>,
+    func: &ir::Function,
+    symbol: &str,
+    target: &Target,
+) -> Result<FunctionValue<'ctx>, String> {
+    let f = declare_numpy_loop(ctx, module, symbol, target);
     let lb = LoopBuilder {
         ctx,
         b: ctx.create_builder(),

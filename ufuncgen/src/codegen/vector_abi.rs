@@ -150,16 +150,29 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             self.masked_variant(&scalar, base, n, v, unmasked, args.len())?;
             mappings.push(vfabi_masked_mapping(&scalar, n, args.len()));
         }
+        self.call_with_variants(f, args, &mappings).map(Some)
+    }
+
+    /// Calls the scalar entry `f` carrying its vector variants (the VFABI mappings).
+    fn call_with_variants(
+        &self,
+        f: FunctionValue<'ctx>,
+        args: &[FloatValue<'ctx>],
+        mappings: &[String],
+    ) -> CgResult<FloatValue<'ctx>> {
         let margs: Vec<BasicMetadataValueEnum> = args.iter().map(|&x| x.into()).collect();
-        let call = self.b.build_call(f, &margs, base)?;
+        let call = self.b.build_call(f, &margs, "vm")?;
         call.add_attribute(
             AttributeLoc::Function,
             self.ctx
                 .create_string_attribute("vector-function-abi-variant", &mappings.join(",")),
         );
         match call.try_as_basic_value().basic() {
-            Some(BasicValueEnum::FloatValue(v)) => Ok(Some(v)),
-            _ => Err(CgError(format!("{scalar} did not return a float"))),
+            Some(BasicValueEnum::FloatValue(v)) => Ok(v),
+            _ => Err(CgError(format!(
+                "{} did not return a float",
+                f.get_name().to_string_lossy()
+            ))),
         }
     }
 }
@@ -207,16 +220,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             self.masked_variant(&scalar, base, n, v, unmasked, 1)?;
             mappings.push(vfabi_masked_mapping(&scalar, n, 1));
         }
-        let call = self.b.build_call(f, &[arg.into()], base)?;
-        call.add_attribute(
-            AttributeLoc::Function,
-            self.ctx
-                .create_string_attribute("vector-function-abi-variant", &mappings.join(",")),
-        );
-        match call.try_as_basic_value().basic() {
-            Some(BasicValueEnum::FloatValue(v)) => Ok(Some(v)),
-            _ => Err(CgError(format!("{scalar} did not return a float"))),
-        }
+        self.call_with_variants(f, &[arg], &mappings).map(Some)
     }
 
     /// Defines internal `name(x) = intrinsic(x)` for a float or float-vector type.
