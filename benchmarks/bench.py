@@ -119,13 +119,15 @@ def row_dot(a, b, out):
 
 
 def move_mean(a, w, out):
-    """``(n),()->(n)``: running mean over a window of ``w`` (Numba's gufunc example)."""
+    """``(n),()->(n)``: running mean over a window of ``w``, shaped like Numba's gufunc example
+    (a ramp-up loop, then a sliding loop), so both compilers run the same algorithm."""
     acc = 0.0
-    for i in range(len(a)):
+    for i in range(min(w, len(a))):
         acc += a[i]
-        if i >= w:
-            acc -= a[i - w]
-        out[i] = acc / min(i + 1, w)
+        out[i] = acc / (i + 1)
+    for i in range(w, len(a)):
+        acc += a[i] - a[i - w]
+        out[i] = acc / w
 
 
 def move_mean_numpy(a, w):
