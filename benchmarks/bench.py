@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import math
 import statistics
 import subprocess
 import sys
@@ -45,11 +44,6 @@ numba = optional("numba")
 def axpy(x, y):
     """The memory-bound kernel: two loads, one store, two flops per element."""
     return 2.5 * x + y
-
-
-def sin_cos_log1p(x):
-    """A compute-bound kernel: three transcendental calls per element."""
-    return math.sin(x) * math.cos(x) + math.log1p(x * x)
 
 
 @dataclass
@@ -270,7 +264,7 @@ def build_parallel_pairs() -> list[tuple[str, Callable, Callable, Callable]]:
             cpu, par = both(["float64(float64, float64)"], axpy)
         pairs.append((case.name, case.make_inputs, cpu, par))
     for sig, dtype in (("float64(float64)", np.float64), ("float32(float32)", np.float32)):
-        cpu, par = both([sig], sin_cos_log1p)
+        cpu, par = both([sig], kernels.trig_log1p)
         name = f"sin*cos+log1p {'f8' if dtype == np.float64 else 'f4'}"
         pairs.append((name, lambda rng, n, d=dtype: (rng.uniform(-3, 3, n).astype(d),), cpu, par))
     return pairs

@@ -5,7 +5,7 @@ use inkwell::values::{IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 
 use super::kernel::Cg;
-use super::value::{float_type, mem_type, CgError, CgResult, Val};
+use super::value::{load_elem, store_elem, CgError, CgResult, Val};
 use crate::diag::Span;
 use crate::ir::{self, ArrayId};
 use crate::types::Scalar;
@@ -145,33 +145,7 @@ impl<'ctx> Cg<'_, 'ctx> {
         self.span = span;
         let dtype = self.array(id)?.dtype;
         let p = self.item_address(id, index)?;
-        let b = &self.b;
-        Ok(if dtype.is_complex() {
-            let ft = float_type(self.ctx, dtype);
-            let re = b.build_load(ft, p, "re")?.into_float_value();
-            let pi = unsafe { b.build_gep(ft, p, &[self.ctx.i64_type().const_int(1, false)], "")? };
-            let im = b.build_load(ft, pi, "im")?.into_float_value();
-            Val::Complex(re, im)
-        } else if dtype.is_float() {
-            Val::Float(
-                b.build_load(mem_type(self.ctx, dtype), p, "x")?
-                    .into_float_value(),
-            )
-        } else {
-            let raw = b
-                .build_load(mem_type(self.ctx, dtype), p, "x")?
-                .into_int_value();
-            if dtype == Scalar::Bool {
-                Val::Int(b.build_int_compare(
-                    IntPredicate::NE,
-                    raw,
-                    raw.get_type().const_zero(),
-                    "b",
-                )?)
-            } else {
-                Val::Int(raw)
-            }
-        })
+        Ok(load_elem(self.ctx, &self.b, p, dtype)?.0)
     }
 
     /// `a[index...] = v` (`v` already has the array's dtype).
@@ -183,25 +157,7 @@ impl<'ctx> Cg<'_, 'ctx> {
     ) -> CgResult<()> {
         let dtype = self.array(id)?.dtype;
         let p = self.item_address(id, index)?;
-        let b = &self.b;
-        match v {
-            Val::Complex(re, im) => {
-                let ft = float_type(self.ctx, dtype);
-                b.build_store(p, re)?;
-                let pi =
-                    unsafe { b.build_gep(ft, p, &[self.ctx.i64_type().const_int(1, false)], "")? };
-                b.build_store(pi, im)?;
-            }
-            Val::Float(x) => {
-                b.build_store(p, x)?;
-            }
-            Val::Int(x) if dtype == Scalar::Bool => {
-                b.build_store(p, b.build_int_z_extend(x, self.ctx.i8_type(), "byte")?)?;
-            }
-            Val::Int(x) => {
-                b.build_store(p, x)?;
-            }
-        }
+        store_elem(self.ctx, &self.b, p, dtype, v)?;
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerVa
 use inkwell::{AddressSpace, IntPredicate};
 
 use super::target::Target;
-use super::value::{float_type, mem_type, CgError, CgResult};
+use super::value::{load_elem, to_abi, CgError, CgResult};
 use crate::types::Scalar;
 
 /// The size of one core dimension.
@@ -264,28 +264,7 @@ impl<'ctx> Gen<'ctx> {
         p: PointerValue<'ctx>,
         ty: Scalar,
     ) -> CgResult<inkwell::values::BasicValueEnum<'ctx>> {
-        let b = &self.b;
-        Ok(if ty.is_complex() {
-            let ft = float_type(self.ctx, ty);
-            let re = b.build_load(ft, p, "re")?;
-            let pi = unsafe { b.build_gep(ft, p, &[self.i64(1)], "")? };
-            let im = b.build_load(ft, pi, "im")?;
-            let st = self.ctx.struct_type(&[ft.into(), ft.into()], false);
-            let agg = b
-                .build_insert_value(st.get_undef(), re, 0, "")?
-                .into_struct_value();
-            b.build_insert_value(agg, im, 1, "c")?
-                .into_struct_value()
-                .into()
-        } else {
-            let raw = b.build_load(mem_type(self.ctx, ty), p, "x")?;
-            if ty == Scalar::Bool {
-                let byte = raw.into_int_value();
-                b.build_int_compare(IntPredicate::NE, byte, byte.get_type().const_zero(), "b")?
-                    .into()
-            } else {
-                raw
-            }
-        })
+        let (v, _) = load_elem(self.ctx, &self.b, p, ty)?;
+        to_abi(self.ctx, &self.b, ty, v)
     }
 }

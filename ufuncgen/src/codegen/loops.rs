@@ -14,7 +14,7 @@ use inkwell::values::{
 use inkwell::{AddressSpace, IntPredicate};
 
 use super::target::Target;
-use super::value::{float_type, mem_type, CgError, CgResult};
+use super::value::{from_abi, load_elem, store_elem, to_abi, CgError, CgResult};
 use crate::ir;
 use crate::types::Scalar;
 
@@ -234,37 +234,8 @@ impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
         p: PointerValue<'ctx>,
         ty: Scalar,
     ) -> CgResult<(BasicValueEnum<'ctx>, Vec<InstructionValue<'ctx>>)> {
-        let b = &self.b;
-        let mut insts = Vec::with_capacity(2);
-        let mut record = |v: BasicValueEnum<'ctx>| {
-            if let Some(i) = inkwell::values::BasicValue::as_instruction_value(&v) {
-                insts.push(i);
-            }
-            v
-        };
-        let v: BasicValueEnum<'ctx> = if ty.is_complex() {
-            let ft = float_type(self.ctx, ty);
-            let re = record(b.build_load(ft, p, "re")?);
-            let pi = unsafe { b.build_gep(ft, p, &[self.i64t.const_int(1, false)], "imp")? };
-            let im = record(b.build_load(ft, pi, "im")?);
-            let st = self.ctx.struct_type(&[ft.into(), ft.into()], false);
-            let agg = b
-                .build_insert_value(st.get_undef(), re, 0, "")?
-                .into_struct_value();
-            b.build_insert_value(agg, im, 1, "c")?
-                .into_struct_value()
-                .into()
-        } else {
-            let raw = record(b.build_load(mem_type(self.ctx, ty), p, "x")?);
-            if ty == Scalar::Bool {
-                let byte = raw.into_int_value();
-                b.build_int_compare(IntPredicate::NE, byte, byte.get_type().const_zero(), "b")?
-                    .into()
-            } else {
-                raw
-            }
-        };
-        Ok((v, insts))
+        let (v, insts) = load_elem(self.ctx, &self.b, p, ty)?;
+        Ok((to_abi(self.ctx, &self.b, ty, v)?, insts))
     }
 
     /// Stores a kernel result (ABI form); bool becomes a 0/1 byte.
@@ -274,20 +245,7 @@ impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
         ty: Scalar,
         v: BasicValueEnum<'ctx>,
     ) -> CgResult<Vec<InstructionValue<'ctx>>> {
-        let b = &self.b;
-        Ok(if ty.is_complex() {
-            let st = v.into_struct_value();
-            let ft = float_type(self.ctx, ty);
-            let re = b.build_extract_value(st, 0, "re")?;
-            let im = b.build_extract_value(st, 1, "im")?;
-            let pi = unsafe { b.build_gep(ft, p, &[self.i64t.const_int(1, false)], "imp")? };
-            vec![b.build_store(p, re)?, b.build_store(pi, im)?]
-        } else if ty == Scalar::Bool {
-            let byte = b.build_int_z_extend(v.into_int_value(), self.ctx.i8_type(), "byte")?;
-            vec![b.build_store(p, byte)?]
-        } else {
-            vec![b.build_store(p, v)?]
-        })
+        store_elem(self.ctx, &self.b, p, ty, from_abi(&self.b, ty, v)?)
     }
 
     /// Calls the kernel; if it stopped on a run-time error, the loop ends at `exit`.

@@ -3,7 +3,10 @@
 use inkwell::builder::BuilderError;
 use inkwell::context::Context;
 use inkwell::types::{BasicTypeEnum, FloatType, IntType};
-use inkwell::values::{BasicValueEnum, FloatValue, IntValue};
+use inkwell::values::{
+    BasicValue, BasicValueEnum, FloatValue, InstructionValue, IntValue, PointerValue,
+};
+use inkwell::IntPredicate;
 
 use crate::types::Scalar;
 
@@ -141,6 +144,68 @@ pub(crate) fn to_abi<'ctx>(
         }
         Val::Float(f) => f.into(),
         Val::Int(i) => i.into(),
+    })
+}
+
+/// Loads one element of dtype `s` at `p` (a bool byte becomes `i1`); also returns the load
+/// instructions, so a loop can tag them with its access group.
+pub(crate) fn load_elem<'ctx>(
+    ctx: &'ctx Context,
+    b: &inkwell::builder::Builder<'ctx>,
+    p: PointerValue<'ctx>,
+    s: Scalar,
+) -> CgResult<(Val<'ctx>, Vec<InstructionValue<'ctx>>)> {
+    let mut insts = Vec::with_capacity(2);
+    let mut load =
+        |t: BasicTypeEnum<'ctx>, at: PointerValue<'ctx>| -> CgResult<BasicValueEnum<'ctx>> {
+            let v = b.build_load(t, at, "x")?;
+            insts.extend(v.as_instruction_value());
+            Ok(v)
+        };
+    let v = if s.is_complex() {
+        let ft = float_type(ctx, s);
+        let re = load(ft.into(), p)?.into_float_value();
+        // SAFETY (of the generated code): a complex element is two adjacent parts.
+        let pi = unsafe { b.build_gep(ft, p, &[ctx.i64_type().const_int(1, false)], "imp")? };
+        Val::Complex(re, load(ft.into(), pi)?.into_float_value())
+    } else if s.is_float() {
+        Val::Float(load(mem_type(ctx, s), p)?.into_float_value())
+    } else {
+        let raw = load(mem_type(ctx, s), p)?.into_int_value();
+        if s == Scalar::Bool {
+            Val::Int(b.build_int_compare(
+                IntPredicate::NE,
+                raw,
+                raw.get_type().const_zero(),
+                "b",
+            )?)
+        } else {
+            Val::Int(raw)
+        }
+    };
+    Ok((v, insts))
+}
+
+/// Stores one element of dtype `s` at `p` (an `i1` becomes a 0/1 byte); returns the stores.
+pub(crate) fn store_elem<'ctx>(
+    ctx: &'ctx Context,
+    b: &inkwell::builder::Builder<'ctx>,
+    p: PointerValue<'ctx>,
+    s: Scalar,
+    v: Val<'ctx>,
+) -> CgResult<Vec<InstructionValue<'ctx>>> {
+    Ok(match v {
+        Val::Complex(re, im) => {
+            let ft = float_type(ctx, s);
+            // SAFETY (of the generated code): a complex element is two adjacent parts.
+            let pi = unsafe { b.build_gep(ft, p, &[ctx.i64_type().const_int(1, false)], "imp")? };
+            vec![b.build_store(p, re)?, b.build_store(pi, im)?]
+        }
+        Val::Float(x) => vec![b.build_store(p, x)?],
+        Val::Int(x) if s == Scalar::Bool => {
+            vec![b.build_store(p, b.build_int_z_extend(x, ctx.i8_type(), "byte")?)?]
+        }
+        Val::Int(x) => vec![b.build_store(p, x)?],
     })
 }
 
