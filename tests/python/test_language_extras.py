@@ -24,22 +24,6 @@ def checked_sqrt(x):
     return math.sqrt(x)
 
 
-def _runtime_errors_reach_python() -> bool:
-    """Run-time errors propagate once the binding's ArrayMethod trampoline is in place."""
-    f = vectorize(["f8(f8)"])(checked_sqrt)
-    try:
-        f(np.array([-1.0]))
-    except AssertionError:
-        return True
-    return False
-
-
-needs_runtime_errors = pytest.mark.skipif(
-    not _runtime_errors_reach_python(),
-    reason="run-time errors reach Python only with the binding's error trampoline",
-)
-
-
 def test_assert_and_raise_compile_and_pass_valid_inputs():
     f = vectorize(["f8(f8)", "f4(f4)"])(checked_sqrt)
     x = np.linspace(0.0, 100.0, 1001)
@@ -47,7 +31,6 @@ def test_assert_and_raise_compile_and_pass_valid_inputs():
     np.testing.assert_array_equal(f(x.astype(np.float32)), np.sqrt(x.astype(np.float32)))
 
 
-@needs_runtime_errors
 def test_assert_and_raise_reach_the_caller():
     f = vectorize(["f8(f8)"])(checked_sqrt)
     with pytest.raises(AssertionError, match="x must be non-negative"):
@@ -62,7 +45,6 @@ def raises_value_error(x):
     return x
 
 
-@needs_runtime_errors
 def test_raise_value_error_names_kernel_and_line():
     f = vectorize(["i8(i8)"])(raises_value_error)
     line = inspect.getsourcelines(raises_value_error)[1] + 2
@@ -506,7 +488,6 @@ def test_writing_a_module_array_is_a_typing_error():
         vectorize(["i8(i8)"])(write_table)
 
 
-@needs_runtime_errors
 def test_module_array_index_out_of_range_is_an_index_error():
     f = vectorize(["f8(i8)"])(read_mutable)
     with pytest.raises(IndexError):
