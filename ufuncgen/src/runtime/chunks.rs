@@ -38,8 +38,8 @@ pub struct Job {
     /// Workers that arrived, and the sum of their delays after `t0` (ns).
     arrived: AtomicUsize,
     delay_ns: AtomicU64,
-    /// When the last chunk finished, in ns after `t0`.
-    last_done_ns: AtomicU64,
+    /// Time the caller spent running chunks (ns).
+    caller_busy_ns: AtomicU64,
     /// The run-time error of the earliest chunk that recorded one (chunk index, kind, text):
     /// errors are per thread, and serially the first one wins.
     error: Mutex<Option<(usize, i32, String)>>,
@@ -77,7 +77,7 @@ impl Job {
             t0,
             arrived: AtomicUsize::new(0),
             delay_ns: AtomicU64::new(0),
-            last_done_ns: AtomicU64::new(0),
+            caller_busy_ns: AtomicU64::new(0),
             error: Mutex::new(None),
         }
     }
@@ -141,10 +141,11 @@ impl Job {
                 )
             };
             let now = Instant::now();
-            self.busy_ns
-                .fetch_add((now - t0).as_nanos() as u64, Ordering::Relaxed);
-            self.last_done_ns
-                .fetch_max((now - self.t0).as_nanos() as u64, Ordering::Relaxed);
+            let took = (now - t0).as_nanos() as u64;
+            self.busy_ns.fetch_add(took, Ordering::Relaxed);
+            if !worker {
+                self.caller_busy_ns.fetch_add(took, Ordering::Relaxed);
+            }
             self.flags.fetch_or(fpflags::test(), Ordering::Relaxed);
             self.record_error(i);
             self.handoff.finish_one(worker);
@@ -153,19 +154,18 @@ impl Job {
 }
 
 impl Job {
-    /// What the hand-off cost this call, measured after the caller's wait: the workers' mean
-    /// delay in starting (a worker that has not arrived counts the whole call) plus the
-    /// caller's delay in noticing the last chunk. Uneven chunk times are not counted: more
-    /// chunks than threads absorb them.
-    pub fn overhead_ns(&self, helpers: usize, wall_ns: f64) -> f64 {
+    /// What the hand-off cost this call, measured after the caller's wait, as (the workers'
+    /// mean delay in arriving, the caller's time spent not running chunks). A worker that
+    /// never arrived counts the whole call as its delay.
+    pub fn handoff_ns(&self, helpers: usize, wall_ns: f64) -> (f64, f64) {
         if helpers == 0 {
-            return 0.0;
+            return (0.0, 0.0);
         }
         let arrived = self.arrived.load(Ordering::Relaxed).min(helpers);
         let delays =
             self.delay_ns.load(Ordering::Relaxed) as f64 + (helpers - arrived) as f64 * wall_ns;
-        let join = (wall_ns - self.last_done_ns.load(Ordering::Relaxed) as f64).max(0.0);
-        delays / helpers as f64 + join
+        let caller_busy = self.caller_busy_ns.load(Ordering::Relaxed) as f64;
+        (delays / helpers as f64, (wall_ns - caller_busy).max(0.0))
     }
 }
 

@@ -6,7 +6,7 @@
 
 use super::chunks::{run_range, Call, Job};
 use super::plan::{may_race, plan, Limits, Operand, Plan};
-use super::pool::{self, OVERHEAD};
+use super::pool::{self, HANDOFF};
 use super::{errors, fpflags};
 use crate::LoopFn;
 use std::ffi::c_void;
@@ -25,11 +25,14 @@ pub use super::chunks::MAX_DIMS;
 /// times interleave) for every item size, so chunks split where the whole call would.
 const GRAIN: usize = 256;
 
-/// Parallel work must save this many times the measured hand-off overhead.
-const PAYOFF: f64 = 3.0;
+/// Chunks are not made shorter than this (ns of estimated work) when there is plenty: taking
+/// one costs an atomic add and two clock reads, and the caller may wait for the last one a
+/// worker holds.
+const MIN_CHUNK_NS: f64 = 10_000.0;
 
-/// Chunks are not made shorter than this (ns of estimated work) when there is plenty.
-const MIN_CHUNK_NS: f64 = 50_000.0;
+/// A transparent huge page on x86-64 and most aarch64 kernels: NumPy asks for them
+/// (`madvise`) on arrays of 4 MiB and up.
+const HUGE_PAGE: usize = 2 << 20;
 
 /// Calls shorter than this are timed not at all: the timer would cost more than it tells.
 const MIN_TIMED: usize = 4096;
@@ -65,7 +68,8 @@ pub struct LoopStats {
     pub cost_ns: f64,
     /// Calls that ran chunked across threads.
     pub chunked_calls: u64,
-    /// Estimated ns one hand-off to the workers costs (process-wide).
+    /// Estimated ns one hand-off to the workers costs, worker delay plus the caller's own
+    /// (process-wide).
     pub overhead_ns: f64,
 }
 
@@ -126,7 +130,7 @@ impl ParallelLoop {
         LoopStats {
             cost_ns: self.cost(),
             chunked_calls: self.chunked_calls.load(Ordering::Relaxed),
-            overhead_ns: OVERHEAD.get(),
+            overhead_ns: HANDOFF.total(),
         }
     }
 
@@ -176,12 +180,10 @@ impl ParallelLoop {
             .collect()
     }
 
-    /// True when `work_ns` of serial work is too little to pay for a hand-off to `threads`
-    /// threads: the time saved, `work (1 - 1/t)`, must reach `PAYOFF` hand-offs. Written
-    /// without division, since the caller's FP flags are NumPy's (see `run`).
-    fn too_small(work_ns: f64, threads: usize, overhead_ns: f64) -> bool {
-        let t = threads as f64;
-        !FORCE_CHUNKING.load(Ordering::Relaxed) && work_ns * (t - 1.0) < PAYOFF * overhead_ns * t
+    /// True when `work_ns` of serial work is too little to split across `threads` threads, at
+    /// the current hand-off estimates or at the start-up ones.
+    fn too_small(work_ns: f64, threads: usize, at_start: bool) -> bool {
+        !FORCE_CHUNKING.load(Ordering::Relaxed) && HANDOFF.too_small(work_ns, threads, at_start)
     }
 
     /// Runs one NumPy loop call, chunked across threads when that is safe and pays off.
@@ -210,11 +212,13 @@ impl ParallelLoop {
         let threads = if n >= 2 * GRAIN { num_threads() } else { 1 };
         let cost = self.cost();
         let work = n as f64 * cost;
-        let known_small = cost > 0.0 && Self::too_small(work, threads, OVERHEAD.get());
+        let known_small = cost > 0.0 && Self::too_small(work, threads, false);
         if threads < 2 || known_small {
-            if known_small && !Self::too_small(work, threads, OVERHEAD.baseline()) {
-                // Parallel at the start-up overhead, serial only because of later samples.
-                OVERHEAD.relax();
+            if known_small && n >= MIN_TIMED && !Self::too_small(work, threads, true) {
+                // Parallel at the start-up estimates, serial only because of later samples.
+                // Calls too short to be timed do not wear the estimates down: they would
+                // end in hand-offs that cost more than such a call can save.
+                HANDOFF.relax();
             }
             return self.run_whole_timed(call, n);
         }
@@ -237,36 +241,39 @@ impl ParallelLoop {
         let mut flags = 0;
         if self.cost() <= 0.0 {
             // The first large call measures the loop on a prefix before deciding the rest.
-            start = (n / 8).clamp(GRAIN, MIN_TIMED) / GRAIN * GRAIN;
-            let t0 = Instant::now();
-            flags |= self.run_flagged(call, 0..start);
-            let per_iter = t0.elapsed().as_nanos() as f64 / start as f64;
-            self.cost
-                .store(per_iter.max(0.01).to_bits(), Ordering::Relaxed);
-            if let Some((kind, message)) = errors::take_runtime_error() {
-                // The loop stopped at a run-time error, as it would have serially.
-                errors::restore_runtime_error(kind, &message);
-                return flags;
+            // Its first grain pays for cold code and data (and lazily bound libraries), which
+            // later calls do not: it is run but not timed.
+            start = (n / 8).clamp(2 * GRAIN, MIN_TIMED) / GRAIN * GRAIN;
+            for (timed, range) in [(false, 0..GRAIN), (true, GRAIN..start)] {
+                let len = range.len();
+                let t0 = Instant::now();
+                flags |= self.run_flagged(call, range);
+                if timed {
+                    let per_iter = t0.elapsed().as_nanos() as f64 / len as f64;
+                    self.cost
+                        .store(per_iter.max(0.01).to_bits(), Ordering::Relaxed);
+                }
+                if let Some((kind, message)) = errors::take_runtime_error() {
+                    // The loop stopped at a run-time error, as it would have serially.
+                    errors::restore_runtime_error(kind, &message);
+                    return flags;
+                }
             }
         }
         let forced = FORCE_CHUNKING.load(Ordering::Relaxed);
-        let t = threads as f64;
         let limits = Limits {
             threads,
             min_parallel_ns: if forced {
                 0.0
             } else {
-                PAYOFF * OVERHEAD.get() * t / (t - 1.0)
+                HANDOFF.min_work(threads, false)
             },
             grain: GRAIN,
             // Many short chunks: a worker descheduled while it holds one delays the call by
-            // that chunk only, and taking one costs an atomic add and two clock reads.
+            // that chunk only.
             chunks_per_thread: 64,
-            min_chunk_ns: if forced {
-                0.0
-            } else {
-                (4.0 * OVERHEAD.get()).max(MIN_CHUNK_NS)
-            },
+            min_chunk_ns: if forced { 0.0 } else { MIN_CHUNK_NS },
+            page_bytes: HUGE_PAGE,
         };
         let plan = plan(
             n - start,
@@ -340,7 +347,8 @@ impl ParallelLoop {
         let wall = t0.elapsed().as_nanos() as f64;
         let len: usize = chunks.iter().map(|c| c.len()).sum();
         self.record_cost(job.busy_ns(), len);
-        OVERHEAD.record(job.overhead_ns(helpers, wall));
+        let (delay, fixed) = job.handoff_ns(helpers, wall);
+        HANDOFF.record(delay, fixed);
         job.restore_error();
         job.flags()
     }

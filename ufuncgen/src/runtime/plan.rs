@@ -66,6 +66,11 @@ pub struct Limits {
     pub chunks_per_thread: usize,
     /// Chunks are not made shorter than this much estimated work (ns), beyond one per thread.
     pub min_chunk_ns: f64,
+    /// When the first output spans enough of these (bytes) for two chunks per thread, chunk
+    /// boundaries fall on them (0: never). The kernel zeroes a fresh output's pages on first
+    /// touch a transparent huge page (2 MiB) at a time, and threads whose chunks share one
+    /// wait for each other or zero it twice.
+    pub page_bytes: usize,
 }
 
 impl Default for Limits {
@@ -76,6 +81,7 @@ impl Default for Limits {
             grain: 64,
             chunks_per_thread: 1,
             min_chunk_ns: 0.0,
+            page_bytes: 0,
         }
     }
 }
@@ -134,9 +140,16 @@ pub fn plan(n: usize, operands: &[Operand], nin: usize, ns_per_iter: f64, limits
     };
     let most = threads.saturating_mul(limits.chunks_per_thread.max(1));
     let nchunks = by_work.clamp(threads, most.max(threads));
-    let chunk = n.div_ceil(nchunks).div_ceil(grain) * grain;
+    let mut chunk = n.div_ceil(nchunks).div_ceil(grain) * grain;
     let mut bounds = vec![0];
     let mut next = chunk;
+    if let Some(pages) = page_grid(n, operands.get(nin), threads, grain, limits.page_bytes) {
+        chunk = chunk.div_ceil(pages.iters) * pages.iters;
+        if pages.first > 0 {
+            bounds.push(pages.first);
+        }
+        next = pages.first + chunk;
+    }
     while next < n {
         bounds.push(next);
         next += chunk;
@@ -152,6 +165,40 @@ pub fn plan(n: usize, operands: &[Operand], nin: usize, ns_per_iter: f64, limits
     } else {
         Plan::Chunks(chunks)
     }
+}
+
+/// Where an output's pages start, in iterations of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PageGrid {
+    /// Iterations per page.
+    iters: usize,
+    /// The first iteration (on the grain) at or below the output's first page boundary.
+    first: usize,
+}
+
+/// The page grid of `out` over `n` iterations, when boundaries on it keep to the grain and the
+/// output spans at least two pages per thread; `None` otherwise.
+fn page_grid(
+    n: usize,
+    out: Option<&Operand>,
+    threads: usize,
+    grain: usize,
+    page_bytes: usize,
+) -> Option<PageGrid> {
+    let out = out?;
+    let step = usize::try_from(out.step).ok().filter(|&s| s > 0)?;
+    if page_bytes == 0 || page_bytes % step != 0 {
+        return None;
+    }
+    let iters = page_bytes / step;
+    if iters % grain != 0 || n / iters < 2 * threads {
+        return None;
+    }
+    let to_boundary = (page_bytes - out.ptr % page_bytes) % page_bytes;
+    Some(PageGrid {
+        iters,
+        first: to_boundary / step / grain * grain,
+    })
 }
 
 #[cfg(test)]
@@ -230,6 +277,50 @@ mod tests {
         assert_eq!(few.len(), 2);
         let lens: Vec<usize> = few.iter().map(|c| c.len()).collect();
         assert!(lens[0].abs_diff(lens[1]) <= 2 * 64, "unbalanced {lens:?}");
+    }
+
+    #[test]
+    fn large_outputs_split_on_their_pages() {
+        const PAGE: usize = 2 << 20;
+        let limits = Limits {
+            threads: 2,
+            grain: 256,
+            chunks_per_thread: 64,
+            min_chunk_ns: 50_000.0,
+            page_bytes: PAGE,
+            ..Limits::default()
+        };
+        // Output 4 KiB + 64 bytes past a page boundary; 1e7 doubles span 38 pages.
+        let out = 0x7f00_0000_0000 + 4096 + 64;
+        let ops = binary(0x10_0000, 0x9000_0000, out, 8);
+        let n = 10_000_000;
+        let Plan::Chunks(chunks) = plan(n, &ops, 2, 1.0, &limits) else {
+            panic!("expected chunks");
+        };
+        assert_eq!(chunks.first().map(|c| c.start), Some(0));
+        assert_eq!(chunks.last().map(|c| c.end), Some(n));
+        for w in chunks.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+            let b = w[1].start;
+            assert_eq!(b % 256, 0, "boundary {b} off the grain");
+            // Within one grain (2 KiB of doubles) below a page boundary of the output.
+            let to_page = (PAGE - (out + 8 * b) % PAGE) % PAGE;
+            assert!(
+                to_page <= 8 * 256,
+                "boundary {b} is {to_page} bytes before a page"
+            );
+        }
+        assert!(chunks.len() >= 4, "{} chunks", chunks.len());
+        // Too small an output for two pages per thread: the plain grid.
+        let Plan::Chunks(small) = plan(500_000, &ops, 2, 1.0, &limits) else {
+            panic!("expected chunks");
+        };
+        assert!(small.iter().all(|c| c.start % 256 == 0));
+        assert!(small.len() > 4, "{} chunks", small.len());
+        // A step that does not divide the page: the plain grid too.
+        let odd = binary(0x10_0000, 0x9000_0000, out, 24);
+        assert!(page_grid(n, odd.get(2), 2, 256, PAGE).is_none());
+        assert!(page_grid(n, ops.get(2), 2, 256, 0).is_none());
     }
 
     #[test]

@@ -12,8 +12,8 @@ pub const MAX_THREADS: usize = 1024;
 
 static REQUESTED_THREADS: AtomicUsize = AtomicUsize::new(0);
 
-/// The measured cost of one hand-off to the workers, shared by every parallel loop.
-pub static OVERHEAD: OverheadEstimate = OverheadEstimate::new();
+/// The measured cost of handing work to the workers, shared by every parallel loop.
+pub static HANDOFF: HandoffCost = HandoffCost::new();
 
 struct PoolState {
     pid: u32,
@@ -61,19 +61,19 @@ pub fn set_num_threads(n: usize) {
     REQUESTED_THREADS.store(n.min(MAX_THREADS), Ordering::Relaxed);
 }
 
-/// Wall time (ns) that one hand-off to the workers and the wait for them costs the caller
-/// beyond the work itself: measured when a pool starts, refined by every parallel call.
-pub struct OverheadEstimate {
+/// One measured cost (ns) of handing work to the pool: a running estimate that single
+/// outliers move little, and the start-up measurement it decays back to.
+pub struct Estimate {
     /// The current estimate (an `f64`'s bits; 0.0 before any pool started).
     estimate: AtomicU64,
-    /// The measurement taken when the current pool started: estimates decay back to it.
+    /// The measurement taken when the current pool started.
     baseline: AtomicU64,
 }
 
-impl OverheadEstimate {
+impl Estimate {
     /// No measurement yet.
-    pub const fn new() -> OverheadEstimate {
-        OverheadEstimate {
+    pub const fn new() -> Estimate {
+        Estimate {
             estimate: AtomicU64::new(0),
             baseline: AtomicU64::new(0),
         }
@@ -100,7 +100,7 @@ impl OverheadEstimate {
             .store(measured_ns.to_bits(), Ordering::Relaxed);
     }
 
-    /// Folds one measured overhead into the estimate. Samples are clamped to a few times the
+    /// Folds one measurement into the estimate. Samples are clamped to a few times the
     /// estimate, so one descheduled worker does not make every later call serial.
     pub fn record(&self, sample_ns: f64) {
         if !sample_ns.is_finite() || sample_ns < 0.0 {
@@ -111,8 +111,8 @@ impl OverheadEstimate {
         self.set(0.75 * old + 0.25 * sample);
     }
 
-    /// Moves the estimate a little back towards the start-up measurement: called when a call
-    /// stayed serial only because of the estimate, so a spell of bad samples wears off.
+    /// Moves the estimate a little back towards the start-up measurement, so a spell of bad
+    /// samples wears off while calls stay serial and take none.
     pub fn relax(&self) {
         let (old, base) = (self.get(), self.baseline());
         if old > base {
@@ -121,9 +121,94 @@ impl OverheadEstimate {
     }
 }
 
-impl Default for OverheadEstimate {
+impl Default for Estimate {
     fn default() -> Self {
-        OverheadEstimate::new()
+        Estimate::new()
+    }
+}
+
+/// What handing a call's chunks to the workers costs, in two parts that scale differently:
+/// the workers arrive `delay` ns late (they help with everything after that, so a late worker
+/// only saves less), and the caller spends `fixed` ns on other things than chunks (waking the
+/// workers, waiting for the last chunk a worker holds, noticing it finished).
+pub struct HandoffCost {
+    /// Mean delay of a worker's arrival after the caller starts handing out chunks.
+    pub delay: Estimate,
+    /// The caller's time in a chunked call spent not running chunks.
+    pub fixed: Estimate,
+}
+
+/// A chunked call must be predicted to take at most this share of the serial time: a call a
+/// little above the break-even point gains little, and a prediction that is off by some
+/// percent must not make it slower than serial.
+const MAX_SHARE: f64 = 0.9;
+
+impl HandoffCost {
+    /// No measurement yet.
+    pub const fn new() -> HandoffCost {
+        HandoffCost {
+            delay: Estimate::new(),
+            fixed: Estimate::new(),
+        }
+    }
+
+    /// The least serial work (ns) that splitting across `threads` threads pays for, at the
+    /// current estimates or at the start-up ones. With `t` threads of which `t - 1` arrive
+    /// `d` late, a call of `w` takes `(w + d (t - 1)) / t + c`; that must be at most
+    /// `MAX_SHARE * w`.
+    pub fn min_work(&self, threads: usize, at_start: bool) -> f64 {
+        let (d, c) = if at_start {
+            (self.delay.baseline(), self.fixed.baseline())
+        } else {
+            (self.delay.get(), self.fixed.get())
+        };
+        let t = threads as f64;
+        if threads < 2 {
+            return f64::INFINITY;
+        }
+        (d * (t - 1.0) + c * t) / (MAX_SHARE * t - 1.0)
+    }
+
+    /// True when `work_ns` of serial work is too little to split across `threads` threads.
+    /// Written without division: the caller's FP flags are NumPy's, and this runs on every
+    /// call of a parallel loop.
+    pub fn too_small(&self, work_ns: f64, threads: usize, at_start: bool) -> bool {
+        let (d, c) = if at_start {
+            (self.delay.baseline(), self.fixed.baseline())
+        } else {
+            (self.delay.get(), self.fixed.get())
+        };
+        let t = threads as f64;
+        work_ns * (MAX_SHARE * t - 1.0) < d * (t - 1.0) + c * t
+    }
+
+    /// Starts over from a start-up measurement of an empty hand-off.
+    pub fn reset(&self, measured_ns: f64) {
+        self.delay.reset(measured_ns);
+        self.fixed.reset(measured_ns);
+    }
+
+    /// Folds in what one chunked call measured.
+    pub fn record(&self, delay_ns: f64, fixed_ns: f64) {
+        self.delay.record(delay_ns);
+        self.fixed.record(fixed_ns);
+    }
+
+    /// See [`Estimate::relax`].
+    pub fn relax(&self) {
+        self.delay.relax();
+        self.fixed.relax();
+    }
+
+    /// The two estimates together (for tests and tuning).
+    pub fn total(&self) -> f64 {
+        self.delay.get() + self.fixed.get()
+    }
+}
+
+impl Default for HandoffCost {
+    fn default() -> Self {
+        HandoffCost::new()
     }
 }
 
@@ -151,7 +236,7 @@ pub fn pool() -> Option<Arc<rayon::ThreadPool>> {
         .ok()?;
     let pool = Arc::new(built);
     let measured = measure_overhead(&pool, threads - 1);
-    OVERHEAD.reset(measured);
+    HANDOFF.reset(measured);
     let fresh = PoolState {
         pid,
         threads,
@@ -189,8 +274,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn overhead_estimate_resists_outliers_and_relaxes() {
-        let est = OverheadEstimate::new();
+    fn estimate_resists_outliers_and_relaxes() {
+        let est = Estimate::new();
         est.reset(5_000.0);
         est.record(10_000_000.0);
         let after = est.get();
@@ -207,5 +292,23 @@ mod tests {
         assert!(est.get() > 4_900.0 && est.get() < 5_100.0);
         est.record(1_000.0);
         assert!(est.get() < 5_000.0, "a cheaper sample lowers the estimate");
+    }
+
+    #[test]
+    fn a_late_worker_raises_the_break_even_point_by_about_its_delay() {
+        let cost = HandoffCost::new();
+        cost.reset(2_000.0);
+        // Workers 60 us late, 5 us of the caller's time: 2 threads pay off from
+        // (60 + 10) / 0.8 = 87.5 us of work, not from some multiple of the delay.
+        for _ in 0..40 {
+            cost.record(60_000.0, 5_000.0);
+        }
+        let min = cost.min_work(2, false);
+        assert!((min - 87_500.0).abs() < 2_000.0, "break-even at {min}");
+        assert!(cost.too_small(0.98 * min, 2, false));
+        assert!(!cost.too_small(1.02 * min, 2, false));
+        // The start-up figures stay as they were.
+        assert!(cost.min_work(2, true) < 20_000.0);
+        assert!(cost.min_work(1, false).is_infinite());
     }
 }
