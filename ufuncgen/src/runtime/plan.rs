@@ -187,11 +187,11 @@ fn page_grid(
 ) -> Option<PageGrid> {
     let out = out?;
     let step = usize::try_from(out.step).ok().filter(|&s| s > 0)?;
-    if page_bytes == 0 || page_bytes % step != 0 {
+    if page_bytes == 0 || !page_bytes.is_multiple_of(step) {
         return None;
     }
     let iters = page_bytes / step;
-    if iters % grain != 0 || n / iters < 2 * threads {
+    if !iters.is_multiple_of(grain) || n / iters < 2 * threads {
         return None;
     }
     let to_boundary = (page_bytes - out.ptr % page_bytes) % page_bytes;
