@@ -36,6 +36,7 @@ lint: setup
 	cargo clippy --all-targets -- -D warnings
 	$(VENV)/bin/ruff check $(PY_DIRS)
 
-bench: setup
+bench:
+	@./setup.sh --bench
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 	$(PY) benchmarks/bench_vecmath.py $(BENCH_ARGS)

@@ -68,18 +68,19 @@ create_venv() {
     "$PYTHON" -m venv "$VENV"
 }
 
+# install_requirements FILE STAMP: pip-installs FILE into .venv unless it is unchanged since.
 install_requirements() {
-    local want have=""
-    want="$(sha256sum requirements-dev.txt | cut -d' ' -f1)"
-    [ -f "$STAMPS/requirements" ] && have="$(cat "$STAMPS/requirements")"
+    local file="$1" stamp="$STAMPS/$2" want have=""
+    want="$(sha256sum "$file" | cut -d' ' -f1)"
+    [ -f "$stamp" ] && have="$(cat "$stamp")"
     if [ "$want" = "$have" ]; then
-        say "python requirements: ok"
+        say "python requirements ($file): ok"
         return
     fi
-    say "installing python requirements"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+    say "installing python requirements ($file)"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$file"
     mkdir -p "$STAMPS"
-    echo "$want" >"$STAMPS/requirements"
+    echo "$want" >"$stamp"
     # New tools (maturin, numpy) may change the build: rebuild the extension.
     rm -f "$STAMPS/build"
 }
@@ -115,6 +116,10 @@ build_extension() {
 install_system_packages
 check_rust
 create_venv
-install_requirements
+install_requirements requirements-dev.txt requirements
+# `--bench`: also what the benchmarks compare against (Numba, numexpr); tests do not need them.
+if [ "${1:-}" = "--bench" ]; then
+    install_requirements requirements-bench.txt requirements-bench
+fi
 build_extension
 say "done"

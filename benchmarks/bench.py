@@ -243,47 +243,55 @@ def bench_kernels(cases: list[Case], sizes: list[int], repeats: int, target_s: f
     return markdown(header, rows)
 
 
-def build_parallel_pairs() -> list[tuple[str, Callable, Callable, Callable]]:
-    """(name, make_inputs, cpu version, parallel version) for every demo kernel and axpy."""
-    pairs = []
+def build_parallel_cases() -> list[tuple[str, Callable, dict[str, Callable]]]:
+    """(name, make_inputs, {contender: function}) for every demo kernel and axpy: ufuncgen's
+    cpu and parallel targets, and Numba's when it is installed."""
+    cases = []
 
-    def both(sigs, kernel, **options):
-        return tuple(
-            ufuncgen.vectorize(sigs, target=target, **options)(kernel)
-            for target in ("cpu", "parallel")
-        )
+    def targets(sigs, kernel, **options):
+        fns = {
+            name: ufuncgen.vectorize(sigs, target=target, **options)(kernel)
+            for name, target in (("cpu", "cpu"), ("parallel", "parallel"))
+        }
+        if numba is not None:
+            for name, target in (("numba cpu", "cpu"), ("numba parallel", "parallel")):
+                fns[name] = numba.vectorize(sigs, target=target, **options)(kernel)
+        return fns
 
     for case in build_cases():
         if case.name == "rc_filter f8":
-            cpu, par = both(["float64(float64, float64)"], kernels.rc_filter)
+            fns = targets(["float64(float64, float64)"], kernels.rc_filter)
         elif case.name.startswith("exp_arcsin"):
-            cpu, par = both(kernels.EXP_ARCSIN_SIGS, kernels.exp_arcsin)
+            fns = targets(kernels.EXP_ARCSIN_SIGS, kernels.exp_arcsin)
         elif case.name == "add.reduce i8":
-            cpu, par = (f.reduce for f in both(["int64(int64, int64)"], kernels.add, identity=0))
+            fns = targets(["int64(int64, int64)"], kernels.add, identity=0)
+            fns = {name: f.reduce for name, f in fns.items()}
         else:
-            cpu, par = both(["float64(float64, float64)"], axpy)
-        pairs.append((case.name, case.make_inputs, cpu, par))
+            fns = targets(["float64(float64, float64)"], axpy)
+        cases.append((case.name, case.make_inputs, fns))
     for sig, dtype in (("float64(float64)", np.float64), ("float32(float32)", np.float32)):
-        cpu, par = both([sig], kernels.trig_log1p)
+        fns = targets([sig], kernels.trig_log1p)
         name = f"sin*cos+log1p {'f8' if dtype == np.float64 else 'f4'}"
-        pairs.append((name, lambda rng, n, d=dtype: (rng.uniform(-3, 3, n).astype(d),), cpu, par))
-    return pairs
+        cases.append((name, lambda rng, n, d=dtype: (rng.uniform(-3, 3, n).astype(d),), fns))
+    return cases
 
 
 def bench_parallel(sizes: list[int], repeats: int, target_s: float) -> str:
-    """``target="cpu"`` against ``target="parallel"`` on the same inputs, interleaved."""
+    """``target="cpu"`` against ``target="parallel"`` on the same inputs, interleaved, and
+    Numba's two targets beside them when Numba is installed."""
     rng = np.random.default_rng(11)
     rows = []
-    for name, make_inputs, cpu, par in build_parallel_pairs():
+    with_numba = numba is not None
+    for name, make_inputs, targets in build_parallel_cases():
         for n in sizes:
             inputs = make_inputs(rng, n)
-            fns = {"cpu": lambda f=cpu, a=inputs: f(*a), "parallel": lambda f=par, a=inputs: f(*a)}
+            fns = {k: lambda f=f, a=inputs: f(*a) for k, f in targets.items()}
             if "reduce" not in name:
                 # Into a preallocated out=: without the kernel zeroing a fresh output's pages
                 # on first touch, which costs bandwidth and does not scale with threads.
                 out = np.empty_like(inputs[0])
-                fns["cpu out="] = lambda f=cpu, a=inputs, o=out: f(*a, out=o)
-                fns["parallel out="] = lambda f=par, a=inputs, o=out: f(*a, out=o)
+                for k in ("cpu", "parallel"):
+                    fns[f"{k} out="] = lambda f=targets[k], a=inputs, o=out: f(*a, out=o)
             secs = time_interleaved(fns, repeats, target_s)
             row = [name, f"{n:.0e}"]
             row += [f"{secs[k] * 1e9 / n:.3f}" for k in ("cpu", "parallel")]
@@ -292,8 +300,19 @@ def bench_parallel(sizes: list[int], repeats: int, target_s: float) -> str:
                 row += [f"{secs['cpu out='] / secs['parallel out=']:.2f}x"]
             else:
                 row += ["(reduce)"]
+            if with_numba:
+                row += [f"{secs[k] * 1e9 / n:.3f}" for k in ("numba cpu", "numba parallel")]
+                row += [f"{secs['numba cpu'] / secs['numba parallel']:.2f}x"]
+                row += [f"{secs['numba parallel'] / secs['parallel']:.2f}x"]
             rows.append(row)
     header = ["kernel", "n", "cpu ns/elem", "parallel ns/elem", "speed-up", "speed-up, out="]
+    if with_numba:
+        header += [
+            "Numba cpu ns/elem",
+            "Numba parallel ns/elem",
+            "Numba speed-up",
+            "Numba parallel / parallel",
+        ]
     return markdown(header, rows)
 
 
@@ -302,6 +321,7 @@ def bench_bandwidth(repeats: int, target_s: float) -> str:
 
     Both allocate their output, as a plain call does. The copy moves 16 bytes per element, the
     kernel 24 (two loads, one store): the bound for the kernel is 1.5 times the copy's time.
+    The RC filter moves as much; on two threads with a fresh output it meets the same bound.
     """
     n = 10**7
     rng = np.random.default_rng(5)
@@ -315,6 +335,13 @@ def bench_bandwidth(repeats: int, target_s: float) -> str:
         "cpu 2.5*x+y": lambda: cpu(x, y),
         "parallel 2.5*x+y": lambda: par(x, y),
     }
+    if numba is not None:
+        nb_par = numba.vectorize(["float64(float64, float64)"], target="parallel")(axpy)
+        fns["Numba parallel 2.5*x+y"] = lambda: nb_par(x, y)
+    t = rng.uniform(0.5, 5.0, n)
+    for target in ("cpu", "parallel"):
+        rc = ufuncgen.vectorize(["float64(float64, float64)"], target=target)(kernels.rc_filter)
+        fns[f"{target} rc_filter"] = lambda f=rc: f(x, t)
     secs = time_interleaved(fns, repeats, target_s)
     bound = 1.5 * secs["NumPy x.copy()"]
     rows = []

@@ -180,12 +180,6 @@ impl ParallelLoop {
             .collect()
     }
 
-    /// True when `work_ns` of serial work is too little to split across `threads` threads, at
-    /// the current hand-off estimates or at the start-up ones.
-    fn too_small(work_ns: f64, threads: usize, at_start: bool) -> bool {
-        !FORCE_CHUNKING.load(Ordering::Relaxed) && HANDOFF.too_small(work_ns, threads, at_start)
-    }
-
     /// Runs one NumPy loop call, chunked across threads when that is safe and pays off.
     ///
     /// NumPy reads the caller's FP flags after the loop, so nothing here may raise one that
@@ -212,17 +206,16 @@ impl ParallelLoop {
         let threads = if n >= 2 * GRAIN { num_threads() } else { 1 };
         let cost = self.cost();
         let work = n as f64 * cost;
-        let known_small = cost > 0.0 && Self::too_small(work, threads, false);
+        let known_small = cost > 0.0
+            && !FORCE_CHUNKING.load(Ordering::Relaxed)
+            && HANDOFF.keeps_serial(work, threads, n >= MIN_TIMED);
         if threads < 2 || known_small {
-            if known_small && n >= MIN_TIMED && !Self::too_small(work, threads, true) {
-                // Parallel at the start-up estimates, serial only because of later samples.
-                // Calls too short to be timed do not wear the estimates down: they would
-                // end in hand-offs that cost more than such a call can save.
-                HANDOFF.relax();
-            }
             return self.run_whole_timed(call, n);
         }
-        if may_race(n, &self.operands(call, 0), self.nin) {
+        // `reduce` passes its output with step 0 on every call: that race is seen without
+        // building the operand list (an allocation that costs a short reduce ~10%).
+        let reduces = (self.nin..self.itemsizes.len()).any(|i| *steps.add(i) == 0);
+        if reduces || may_race(n, &self.operands(call, 0), self.nin) {
             return (self.serial)(args, dims, steps, data);
         }
         let entry_flags = fpflags::test();

@@ -182,6 +182,19 @@ impl HandoffCost {
         work_ns * (MAX_SHARE * t - 1.0) < d * (t - 1.0) + c * t
     }
 
+    /// True when a call of `work_ns` should run serially on one of `threads` threads. A call
+    /// that stays serial only because of later samples (it would be split at the start-up
+    /// figures) moves the estimates a little back towards those when it is `long` enough to
+    /// be timed itself: short calls must not wear the estimates down, or they would end in
+    /// hand-offs that cost more than such a call can save.
+    pub fn keeps_serial(&self, work_ns: f64, threads: usize, long: bool) -> bool {
+        let small = self.too_small(work_ns, threads, false);
+        if small && long && !self.too_small(work_ns, threads, true) {
+            self.relax();
+        }
+        small
+    }
+
     /// Starts over from a start-up measurement of an empty hand-off.
     pub fn reset(&self, measured_ns: f64) {
         self.delay.reset(measured_ns);
@@ -310,5 +323,26 @@ mod tests {
         // The start-up figures stay as they were.
         assert!(cost.min_work(2, true) < 20_000.0);
         assert!(cost.min_work(1, false).is_infinite());
+    }
+
+    #[test]
+    fn only_long_serial_calls_wear_the_estimates_down() {
+        let cost = HandoffCost::new();
+        cost.reset(1_000.0);
+        for _ in 0..40 {
+            cost.record(60_000.0, 5_000.0);
+        }
+        let high = cost.total();
+        // 10 us of work: split at the start-up figures, serial at the current ones.
+        for _ in 0..1_000 {
+            assert!(cost.keeps_serial(10_000.0, 2, false));
+        }
+        assert_eq!(cost.total(), high, "short calls moved the estimates");
+        let mut calls = 0;
+        while cost.keeps_serial(10_000.0, 2, true) {
+            calls += 1;
+            assert!(calls < 1_000, "the estimates never wore off");
+        }
+        assert!(calls > 10, "wore off after {calls} calls");
     }
 }
