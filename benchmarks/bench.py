@@ -148,6 +148,8 @@ def bench_gufuncs(repeats: int, target_s: float) -> str:
     dot_off = gu([DOT_SIG], "(n),(n)->()", boundscheck=False)(row_dot)
     mm_on = gu([MOVE_SIG], "(n),()->(n)")(move_mean)
     mm_off = gu([MOVE_SIG], "(n),()->(n)", boundscheck=False)(move_mean)
+    dot_par = gu([DOT_SIG], "(n),(n)->()", target="parallel")(row_dot)
+    mm_par = gu([MOVE_SIG], "(n),()->(n)", target="parallel")(move_mean)
     rng = np.random.default_rng(11)
     a, b = rng.random((100_000, 16)), rng.random((100_000, 16))
     m = rng.random((1000, 1000))
@@ -158,6 +160,7 @@ def bench_gufuncs(repeats: int, target_s: float) -> str:
                 "numpy einsum('ij,ij->i')": lambda: np.einsum("ij,ij->i", a, b),
                 "ufuncgen": lambda: dot_on(a, b),
                 "ufuncgen boundscheck=False": lambda: dot_off(a, b),
+                "ufuncgen parallel": lambda: dot_par(a, b),
             },
         ),
         "moving average (n),()->(n) 1000x1000 w=10": (
@@ -166,20 +169,26 @@ def bench_gufuncs(repeats: int, target_s: float) -> str:
                 "numpy cumsum-based": lambda: move_mean_numpy(m, 10),
                 "ufuncgen": lambda: mm_on(m, 10),
                 "ufuncgen boundscheck=False": lambda: mm_off(m, 10),
+                "ufuncgen parallel": lambda: mm_par(m, 10),
             },
         ),
     }
     if numba is not None:
         ngu = numba.guvectorize
-        nb_dot = ngu([DOT_SIG], "(n),(n)->()")(row_dot)
-        nb_mm = ngu([MOVE_SIG], "(n),()->(n)")(move_mean)
-        cases["row dot (n),(n)->() 100000x16 f8"][1]["numba"] = lambda: nb_dot(a, b)
-        cases["moving average (n),()->(n) 1000x1000 w=10"][1]["numba"] = lambda: nb_mm(m, 10)
+        for target in ("cpu", "parallel"):
+            nb_dot = ngu([DOT_SIG], "(n),(n)->()", target=target)(row_dot)
+            nb_mm = ngu([MOVE_SIG], "(n),()->(n)", target=target)(move_mean)
+            who = "numba" if target == "cpu" else "numba parallel"
+            cases["row dot (n),(n)->() 100000x16 f8"][1][who] = lambda f=nb_dot: f(a, b)
+            cases["moving average (n),()->(n) 1000x1000 w=10"][1][who] = lambda f=nb_mm: f(m, 10)
     rows = []
     for name, (elements, fns) in cases.items():
         secs = time_interleaved(fns, repeats, target_s)
-        rows += [[name, who, f"{t * 1e9 / elements:.3f}"] for who, t in secs.items()]
-    return markdown(["gufunc", "contender", "ns per input element"], rows)
+        rows += [
+            [name, who, f"{t * 1e9 / elements:.3f}", f"{secs['ufuncgen'] / t:.2f}x"]
+            for who, t in secs.items()
+        ]
+    return markdown(["gufunc", "contender", "ns per input element", "ufuncgen (cpu) / this"], rows)
 
 
 def bench_gufunc_compile(count: int) -> str:
@@ -297,15 +306,17 @@ def bench_parallel(sizes: list[int], repeats: int, target_s: float) -> str:
             row += [f"{secs[k] * 1e9 / n:.3f}" for k in ("cpu", "parallel")]
             row += [f"{secs['cpu'] / secs['parallel']:.2f}x"]
             if "cpu out=" in secs:
+                row += [f"{secs[k] * 1e9 / n:.3f}" for k in ("cpu out=", "parallel out=")]
                 row += [f"{secs['cpu out='] / secs['parallel out=']:.2f}x"]
             else:
-                row += ["(reduce)"]
+                row += ["(reduce)"] * 3
             if with_numba:
                 row += [f"{secs[k] * 1e9 / n:.3f}" for k in ("numba cpu", "numba parallel")]
                 row += [f"{secs['numba cpu'] / secs['numba parallel']:.2f}x"]
                 row += [f"{secs['numba parallel'] / secs['parallel']:.2f}x"]
             rows.append(row)
-    header = ["kernel", "n", "cpu ns/elem", "parallel ns/elem", "speed-up", "speed-up, out="]
+    header = ["kernel", "n", "cpu ns/elem", "parallel ns/elem", "speed-up"]
+    header += ["cpu, out= ns/elem", "parallel, out= ns/elem", "speed-up, out="]
     if with_numba:
         header += [
             "Numba cpu ns/elem",
