@@ -269,6 +269,16 @@ def test_out_of_bounds_index_is_an_index_error_naming_kernel_and_line(k):
     assert "test_guvectorize.py" in message
 
 
+def test_uint64_index_beyond_int64_is_out_of_bounds_not_from_the_end():
+    # 2**64 - 1 read as int64 is -1: it must not pick the last element as a negative index.
+    upick = guvectorize(["void(float64[:], uint64, float64[:])"], "(n),()->()")(pick_kernel)
+    a = np.arange(5.0)
+    np.testing.assert_array_equal(upick(a, np.array([0, 4], dtype=np.uint64)), [0.0, 4.0])
+    for k in (2**64 - 1, 2**63, 2**64 - 5):
+        with pytest.raises(IndexError, match="out of bounds"):
+            upick(a, np.uint64(k))
+
+
 def test_negative_indices_wrap_as_in_python():
     a = np.arange(5.0)
     np.testing.assert_array_equal(pick(a, [-1, -5, 0, 4]), [4.0, 0.0, 0.0, 4.0])

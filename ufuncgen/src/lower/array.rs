@@ -165,6 +165,23 @@ impl Lowerer<'_> {
                     p.range(),
                 ));
             }
+            let v = if v.ty == Ty::Strong(Scalar::U64) {
+                // Above int64's range a uint64 index would wrap to a negative one and count
+                // from the end; saturated, it stays out of range (IndexError when checked).
+                let cap = Val::constant(
+                    Const::Int(i128::from(i64::MAX)),
+                    Ty::Strong(Scalar::U64),
+                    p.range(),
+                );
+                let cap = self.coerce(cap, Scalar::U64)?;
+                Val::strong(mk(
+                    ExprKind::Call(ir::MathFn::Minimum, vec![v.expr, cap]),
+                    Scalar::U64,
+                    p.range(),
+                ))
+            } else {
+                v
+            };
             index.push(self.coerce(v, Scalar::I64)?);
         }
         Ok(index)
