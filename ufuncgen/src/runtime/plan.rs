@@ -140,10 +140,12 @@ pub fn plan(n: usize, operands: &[Operand], nin: usize, ns_per_iter: f64, limits
     };
     let most = threads.saturating_mul(limits.chunks_per_thread.max(1));
     let nchunks = by_work.clamp(threads, most.max(threads));
-    let mut chunk = n.div_ceil(nchunks).div_ceil(grain) * grain;
+    let fine = n.div_ceil(nchunks).div_ceil(grain) * grain;
+    let mut chunk = fine;
     let mut bounds = vec![0];
     let mut next = chunk;
-    if let Some(pages) = page_grid(n, operands.get(nin), threads, grain, limits.page_bytes) {
+    let pages = page_grid(n, operands.get(nin), threads, grain, limits.page_bytes);
+    if let Some(pages) = pages {
         chunk = chunk.div_ceil(pages.iters) * pages.iters;
         if pages.first > 0 {
             bounds.push(pages.first);
@@ -155,6 +157,21 @@ pub fn plan(n: usize, operands: &[Operand], nin: usize, ns_per_iter: f64, limits
         next += chunk;
     }
     bounds.push(n);
+    if pages.is_some() && chunk > fine {
+        // The last chunk per thread is split finely again: the threads then end together
+        // (within a fine chunk, not a page), at the price of sharing those last pages.
+        let cut = bounds.len().saturating_sub(threads + 1);
+        let mut tail = vec![];
+        for w in bounds[cut..].windows(2) {
+            let mut b = w[0] + fine;
+            while b < w[1] {
+                tail.push(b);
+                b += fine;
+            }
+        }
+        bounds.extend(tail);
+        bounds.sort_unstable();
+    }
     let chunks: Vec<Range<usize>> = bounds
         .windows(2)
         .map(|w| w[0]..w[1])
@@ -299,10 +316,16 @@ mod tests {
         };
         assert_eq!(chunks.first().map(|c| c.start), Some(0));
         assert_eq!(chunks.last().map(|c| c.end), Some(n));
+        let page_iters = PAGE / 8;
         for w in chunks.windows(2) {
             assert_eq!(w[0].end, w[1].start);
             let b = w[1].start;
             assert_eq!(b % 256, 0, "boundary {b} off the grain");
+            if w[1].len() < page_iters && w[1].end != n
+                || w[0].len() < page_iters && w[0].start != 0
+            {
+                continue; // the finely split tail
+            }
             // Within one grain (2 KiB of doubles) below a page boundary of the output.
             let to_page = (PAGE - (out + 8 * b) % PAGE) % PAGE;
             assert!(
@@ -311,6 +334,15 @@ mod tests {
             );
         }
         assert!(chunks.len() >= 4, "{} chunks", chunks.len());
+        // Whole pages, except the last one per thread, which is split finely again so the
+        // threads end together.
+        let whole = chunks.iter().filter(|c| c.len() == page_iters).count();
+        assert!(whole >= 30, "{whole} whole-page chunks");
+        let last = &chunks[chunks.len() - 3..];
+        assert!(
+            last.iter().all(|c| c.len() < page_iters / 2),
+            "tail {last:?}"
+        );
         // Too small an output for two pages per thread: the plain grid.
         let Plan::Chunks(small) = plan(500_000, &ops, 2, 1.0, &limits) else {
             panic!("expected chunks");
