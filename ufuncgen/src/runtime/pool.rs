@@ -157,11 +157,7 @@ impl HandoffCost {
     /// `d` late, a call of `w` takes `(w + d (t - 1)) / t + c`; that must be at most
     /// `MAX_SHARE * w`.
     pub fn min_work(&self, threads: usize, at_start: bool) -> f64 {
-        let (d, c) = if at_start {
-            (self.delay.baseline(), self.fixed.baseline())
-        } else {
-            (self.delay.get(), self.fixed.get())
-        };
+        let (d, c) = self.figures(at_start);
         let t = threads as f64;
         if threads < 2 {
             return f64::INFINITY;
@@ -169,15 +165,20 @@ impl HandoffCost {
         (d * (t - 1.0) + c * t) / (MAX_SHARE * t - 1.0)
     }
 
+    /// (delay, caller's own time): the current estimates or the start-up ones.
+    fn figures(&self, at_start: bool) -> (f64, f64) {
+        if at_start {
+            (self.delay.baseline(), self.fixed.baseline())
+        } else {
+            (self.delay.get(), self.fixed.get())
+        }
+    }
+
     /// True when `work_ns` of serial work is too little to split across `threads` threads.
     /// Written without division: the caller's FP flags are NumPy's, and this runs on every
     /// call of a parallel loop.
     pub fn too_small(&self, work_ns: f64, threads: usize, at_start: bool) -> bool {
-        let (d, c) = if at_start {
-            (self.delay.baseline(), self.fixed.baseline())
-        } else {
-            (self.delay.get(), self.fixed.get())
-        };
+        let (d, c) = self.figures(at_start);
         let t = threads as f64;
         work_ns * (MAX_SHARE * t - 1.0) < d * (t - 1.0) + c * t
     }
@@ -307,15 +308,22 @@ mod tests {
         assert!(est.get() < 5_000.0, "a cheaper sample lowers the estimate");
     }
 
-    #[test]
-    fn a_late_worker_raises_the_break_even_point_by_about_its_delay() {
+    /// Estimates that started at `start_ns` and then saw workers 60 us late, with 5 us of the
+    /// caller's own time, many times over.
+    fn late_workers(start_ns: f64) -> HandoffCost {
         let cost = HandoffCost::new();
-        cost.reset(2_000.0);
-        // Workers 60 us late, 5 us of the caller's time: 2 threads pay off from
-        // (60 + 10) / 0.8 = 87.5 us of work, not from some multiple of the delay.
+        cost.reset(start_ns);
         for _ in 0..40 {
             cost.record(60_000.0, 5_000.0);
         }
+        cost
+    }
+
+    #[test]
+    fn a_late_worker_raises_the_break_even_point_by_about_its_delay() {
+        // 2 threads pay off from (60 + 2 * 5) / 0.8 = 87.5 us of work, not from some
+        // multiple of the delay.
+        let cost = late_workers(2_000.0);
         let min = cost.min_work(2, false);
         assert!((min - 87_500.0).abs() < 2_000.0, "break-even at {min}");
         assert!(cost.too_small(0.98 * min, 2, false));
@@ -327,11 +335,7 @@ mod tests {
 
     #[test]
     fn only_long_serial_calls_wear_the_estimates_down() {
-        let cost = HandoffCost::new();
-        cost.reset(1_000.0);
-        for _ in 0..40 {
-            cost.record(60_000.0, 5_000.0);
-        }
+        let cost = late_workers(1_000.0);
         let high = cost.total();
         // 10 us of work: split at the start-up figures, serial at the current ones.
         for _ in 0..1_000 {
