@@ -125,6 +125,24 @@ def test_vector_math_kernel_identical(rng, dtype):
     assert chunked_calls(par) >= 1
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)
+@pytest.mark.parametrize("shift", [0, 3])
+def test_outputs_split_on_huge_pages_stay_identical(rng, dtype, shift):
+    # With two threads, outputs of 4 huge pages (2 MiB) and more are chunked on their page grid
+    # (with a finely split tail); `shift` moves the output off the page boundary, so the first
+    # chunk is a partial one.
+    _native.set_num_threads(2)
+    cpu, par = both([sig(dtype, dtype, dtype)], _rc)
+    n = (5 * (2 << 20)) // np.dtype(dtype).itemsize + 1001
+    v = rng.uniform(-10, 10, n).astype(dtype)
+    t = rng.uniform(0.5, 5.0, n).astype(dtype)
+    out = np.empty(n + shift, dtype=dtype)[shift:]
+    before = chunked_calls(par)
+    par(v, t, out=out)
+    assert chunked_calls(par) == before + 1
+    assert_identical(out, cpu(v, t))
+
+
 def test_broadcasting_and_2d_inputs(rng):
     cpu, par = both(["f8(f8, f8)"], _axpy)
     x = rng.standard_normal((300, 1001))
