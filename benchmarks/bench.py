@@ -183,7 +183,8 @@ def bench_gufuncs(repeats: int, target_s: float) -> str:
             cases["moving average (n),()->(n) 1000x1000 w=10"][1][who] = lambda f=nb_mm: f(m, 10)
     rows = []
     for name, (elements, fns) in cases.items():
-        secs = time_interleaved(fns, repeats, target_s)
+        ours = {k: f for k, f in fns.items() if not k.startswith("numba")}
+        secs = time_numba_apart(ours, fns, repeats, target_s)
         rows += [
             [name, who, f"{t * 1e9 / elements:.3f}", f"{secs['ufuncgen'] / t:.2f}x"]
             for who, t in secs.items()
@@ -294,14 +295,15 @@ def bench_parallel(sizes: list[int], repeats: int, target_s: float) -> str:
     for name, make_inputs, targets in build_parallel_cases():
         for n in sizes:
             inputs = make_inputs(rng, n)
-            fns = {k: lambda f=f, a=inputs: f(*a) for k, f in targets.items()}
+            calls = {k: lambda f=f, a=inputs: f(*a) for k, f in targets.items()}
+            ours = {k: calls[k] for k in ("cpu", "parallel")}
             if "reduce" not in name:
                 # Into a preallocated out=: without the kernel zeroing a fresh output's pages
                 # on first touch, which costs bandwidth and does not scale with threads.
                 out = np.empty_like(inputs[0])
                 for k in ("cpu", "parallel"):
-                    fns[f"{k} out="] = lambda f=targets[k], a=inputs, o=out: f(*a, out=o)
-            secs = time_interleaved(fns, repeats, target_s)
+                    ours[f"{k} out="] = lambda f=targets[k], a=inputs, o=out: f(*a, out=o)
+            secs = time_numba_apart(ours, calls, repeats, target_s)
             row = [name, f"{n:.0e}"]
             row += [f"{secs[k] * 1e9 / n:.3f}" for k in ("cpu", "parallel")]
             row += [f"{secs['cpu'] / secs['parallel']:.2f}x"]
@@ -327,6 +329,17 @@ def bench_parallel(sizes: list[int], repeats: int, target_s: float) -> str:
     return markdown(header, rows)
 
 
+def time_numba_apart(ours: dict, all_calls: dict, repeats: int, target_s: float) -> dict:
+    """Times ``ours`` interleaved, then the Numba entries of ``all_calls`` interleaved apart:
+    after a call, Numba's OpenMP workers keep spinning for a while and would take the cores
+    from whatever runs next."""
+    secs = time_interleaved(ours, repeats, target_s)
+    theirs = {k: f for k, f in all_calls.items() if k.startswith("numba")}
+    if theirs:
+        secs.update(time_interleaved(theirs, repeats, target_s))
+    return secs
+
+
 def bench_bandwidth(repeats: int, target_s: float) -> str:
     """``2.5*x+y`` on 1e7 float64 against a NumPy copy of 1e7 float64 in the same run.
 
@@ -346,14 +359,15 @@ def bench_bandwidth(repeats: int, target_s: float) -> str:
         "cpu 2.5*x+y": lambda: cpu(x, y),
         "parallel 2.5*x+y": lambda: par(x, y),
     }
-    if numba is not None:
-        nb_par = numba.vectorize(["float64(float64, float64)"], target="parallel")(axpy)
-        fns["Numba parallel 2.5*x+y"] = lambda: nb_par(x, y)
     t = rng.uniform(0.5, 5.0, n)
     for target in ("cpu", "parallel"):
         rc = ufuncgen.vectorize(["float64(float64, float64)"], target=target)(kernels.rc_filter)
         fns[f"{target} rc_filter"] = lambda f=rc: f(x, t)
-    secs = time_interleaved(fns, repeats, target_s)
+    calls = dict(fns)
+    if numba is not None:
+        nb_par = numba.vectorize(["float64(float64, float64)"], target="parallel")(axpy)
+        calls["numba parallel 2.5*x+y"] = lambda: nb_par(x, y)
+    secs = time_numba_apart(fns, calls, repeats, target_s)
     bound = 1.5 * secs["NumPy x.copy()"]
     rows = []
     for name, t in secs.items():

@@ -6,7 +6,7 @@
 
 use super::chunks::{run_range, Call, Job};
 use super::plan::{may_race, plan, Limits, Operand, Plan};
-use super::pool::{self, HANDOFF};
+use super::pool::{self, CallCost, Verdict, HANDOFF};
 use super::{errors, fpflags};
 use crate::LoopFn;
 use std::ffi::c_void;
@@ -57,6 +57,10 @@ pub struct ParallelLoop {
     ndims: usize,
     /// Measured serial cost per outer iteration in ns (an `f64`'s bits; 0.0 = not measured).
     cost: AtomicU64,
+    /// Measured cost per outer iteration of chunks in split calls, all threads' time together
+    /// (as `cost`; 0.0 = never split yet). Higher than `cost` when threads compete for caches
+    /// or memory bandwidth; a call whose data sits in one core's cache can lose by splitting.
+    chunked_cost: AtomicU64,
     /// Calls that ran chunked (for tests and tuning).
     chunked_calls: AtomicU64,
 }
@@ -84,6 +88,7 @@ impl ParallelLoop {
             core_axes: vec![Vec::new(); nargs],
             ndims: 1,
             cost: AtomicU64::new(0),
+            chunked_cost: AtomicU64::new(0),
             chunked_calls: AtomicU64::new(0),
         }
     }
@@ -116,6 +121,7 @@ impl ParallelLoop {
             core_axes,
             ndims,
             cost: AtomicU64::new(0),
+            chunked_cost: AtomicU64::new(0),
             chunked_calls: AtomicU64::new(0),
         })
     }
@@ -139,15 +145,45 @@ impl ParallelLoop {
     }
 
     fn record_cost(&self, ns: f64, n: usize) {
-        if n >= MIN_TIMED && ns.is_finite() && ns > 0.0 {
-            let measured = ns / n as f64;
-            let old = self.cost();
-            let blended = if old > 0.0 {
-                0.7 * old + 0.3 * measured
-            } else {
-                measured
-            };
-            self.cost.store(blended.to_bits(), Ordering::Relaxed);
+        blend(&self.cost, ns, n);
+    }
+
+    /// What a call of `n` iterations is predicted to cost, serially and split (chunks that
+    /// were never measured are assumed as fast as the serial loop).
+    fn call_cost(&self, n: usize) -> CallCost {
+        let (serial, chunked) = (
+            self.cost(),
+            f64::from_bits(self.chunked_cost.load(Ordering::Relaxed)),
+        );
+        let n = n as f64;
+        CallCost {
+            serial: n * serial,
+            chunked: n * if chunked > 0.0 { chunked } else { serial },
+        }
+    }
+
+    /// True when a call of `n` iterations runs serially (see [`pool::HandoffCost::verdict`]).
+    fn stays_serial(&self, n: usize, threads: usize) -> bool {
+        if FORCE_CHUNKING.load(Ordering::Relaxed) {
+            return false;
+        }
+        match HANDOFF.verdict(self.call_cost(n), threads, n >= MIN_TIMED) {
+            Verdict::Split => false,
+            Verdict::Serial => true,
+            Verdict::SerialRelaxed => {
+                // The chunk cost, measured in other conditions, wears off like the hand-off
+                // estimates: towards the serial cost, so that a later call measures it again.
+                let (serial, chunked) = (
+                    self.cost(),
+                    f64::from_bits(self.chunked_cost.load(Ordering::Relaxed)),
+                );
+                if chunked > serial {
+                    let relaxed = 0.95 * chunked + 0.05 * serial;
+                    self.chunked_cost
+                        .store(relaxed.to_bits(), Ordering::Relaxed);
+                }
+                true
+            }
         }
     }
 
@@ -204,12 +240,7 @@ impl ParallelLoop {
         };
         let n = usize::try_from(*dims).unwrap_or(0);
         let threads = if n >= 2 * GRAIN { num_threads() } else { 1 };
-        let cost = self.cost();
-        let work = n as f64 * cost;
-        let known_small = cost > 0.0
-            && !FORCE_CHUNKING.load(Ordering::Relaxed)
-            && HANDOFF.keeps_serial(work, threads, n >= MIN_TIMED);
-        if threads < 2 || known_small {
+        if threads < 2 || self.cost() > 0.0 && self.stays_serial(n, threads) {
             return self.run_whole_timed(call, n);
         }
         // `reduce` passes its output with step 0 on every call: that race is seen without
@@ -256,11 +287,8 @@ impl ParallelLoop {
         let forced = FORCE_CHUNKING.load(Ordering::Relaxed);
         let limits = Limits {
             threads,
-            min_parallel_ns: if forced {
-                0.0
-            } else {
-                HANDOFF.min_work(threads, false)
-            },
+            // Decided by `stays_serial` instead, with both of the loop's costs.
+            min_parallel_ns: 0.0,
             grain: GRAIN,
             // Many short chunks: a worker descheduled while it holds one delays the call by
             // that chunk only.
@@ -268,6 +296,13 @@ impl ParallelLoop {
             min_chunk_ns: if forced { 0.0 } else { MIN_CHUNK_NS },
             page_bytes: HUGE_PAGE,
         };
+        if start > 0 && self.stays_serial(n - start, threads) {
+            // The first call, measured on its prefix, is too short to split after all.
+            let t0 = Instant::now();
+            flags |= self.run_flagged(call, start..n);
+            self.record_cost(t0.elapsed().as_nanos() as f64, n - start);
+            return flags;
+        }
         let plan = plan(
             n - start,
             &self.operands(call, start),
@@ -339,7 +374,7 @@ impl ParallelLoop {
         job.wait(per_chunk.min(50_000.0));
         let wall = t0.elapsed().as_nanos() as f64;
         let len: usize = chunks.iter().map(|c| c.len()).sum();
-        self.record_cost(job.busy_ns(), len);
+        blend(&self.chunked_cost, job.busy_ns(), len);
         let (delay, fixed) = job.handoff_ns(helpers, wall);
         HANDOFF.record(delay, fixed);
         job.restore_error();
@@ -348,6 +383,21 @@ impl ParallelLoop {
 
     unsafe fn run_range(&self, call: Call, range: Range<usize>) {
         run_range(self.serial, call, self.itemsizes.len(), self.ndims, range);
+    }
+}
+
+/// Folds `ns` measured over `n` iterations into the per-iteration cost in `slot` (an `f64`'s
+/// bits; 0.0 = none yet). Calls too short to time well are left out.
+fn blend(slot: &AtomicU64, ns: f64, n: usize) {
+    if n >= MIN_TIMED && ns.is_finite() && ns > 0.0 {
+        let measured = ns / n as f64;
+        let old = f64::from_bits(slot.load(Ordering::Relaxed));
+        let blended = if old > 0.0 {
+            0.7 * old + 0.3 * measured
+        } else {
+            measured
+        };
+        slot.store(blended.to_bits(), Ordering::Relaxed);
     }
 }
 

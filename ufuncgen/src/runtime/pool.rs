@@ -138,6 +138,27 @@ pub struct HandoffCost {
     pub fixed: Estimate,
 }
 
+/// What one call of a loop is predicted to cost (ns): run serially, and split into chunks
+/// (the chunks' time on all threads together: more than serially when the threads compete for
+/// caches or memory bandwidth).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CallCost {
+    pub serial: f64,
+    pub chunked: f64,
+}
+
+/// What [`HandoffCost::verdict`] decided for one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Split the call into chunks.
+    Split,
+    /// Run it serially.
+    Serial,
+    /// Run it serially; the hand-off estimates were relaxed, and the loop should relax its
+    /// chunk cost towards its serial cost too.
+    SerialRelaxed,
+}
+
 /// A chunked call must be predicted to take at most this share of the serial time: a call a
 /// little above the break-even point gains little, and a prediction that is off by some
 /// percent must not make it slower than serial.
@@ -152,19 +173,6 @@ impl HandoffCost {
         }
     }
 
-    /// The least serial work (ns) that splitting across `threads` threads pays for, at the
-    /// current estimates or at the start-up ones. With `t` threads of which `t - 1` arrive
-    /// `d` late, a call of `w` takes `(w + d (t - 1)) / t + c`; that must be at most
-    /// `MAX_SHARE * w`.
-    pub fn min_work(&self, threads: usize, at_start: bool) -> f64 {
-        let (d, c) = self.figures(at_start);
-        let t = threads as f64;
-        if threads < 2 {
-            return f64::INFINITY;
-        }
-        (d * (t - 1.0) + c * t) / (MAX_SHARE * t - 1.0)
-    }
-
     /// (delay, caller's own time): the current estimates or the start-up ones.
     fn figures(&self, at_start: bool) -> (f64, f64) {
         if at_start {
@@ -174,26 +182,38 @@ impl HandoffCost {
         }
     }
 
-    /// True when `work_ns` of serial work is too little to split across `threads` threads.
+    /// True when splitting `call` across `threads` threads would not save enough, at the
+    /// current estimates or at the start-up ones. With `t` threads of which `t - 1` arrive `d`
+    /// late, chunks that take `b` on all threads together finish after `(b + d (t - 1)) / t`,
+    /// plus the caller's own `c`; that must be at most `MAX_SHARE` of the serial time.
     /// Written without division: the caller's FP flags are NumPy's, and this runs on every
     /// call of a parallel loop.
-    pub fn too_small(&self, work_ns: f64, threads: usize, at_start: bool) -> bool {
+    pub fn too_small(&self, call: CallCost, threads: usize, at_start: bool) -> bool {
         let (d, c) = self.figures(at_start);
         let t = threads as f64;
-        work_ns * (MAX_SHARE * t - 1.0) < d * (t - 1.0) + c * t
+        threads < 2 || call.chunked + d * (t - 1.0) + c * t > MAX_SHARE * t * call.serial
     }
 
-    /// True when a call of `work_ns` should run serially on one of `threads` threads. A call
+    /// Whether `call` runs serially, and whether it should wear the estimates down: a call
     /// that stays serial only because of later samples (it would be split at the start-up
-    /// figures) moves the estimates a little back towards those when it is `long` enough to
-    /// be timed itself: short calls must not wear the estimates down, or they would end in
-    /// hand-offs that cost more than such a call can save.
-    pub fn keeps_serial(&self, work_ns: f64, threads: usize, long: bool) -> bool {
-        let small = self.too_small(work_ns, threads, false);
-        if small && long && !self.too_small(work_ns, threads, true) {
-            self.relax();
+    /// figures, with chunks as fast as the serial loop) moves the estimates, and its loop's
+    /// chunk cost, a little back towards those when it is `long` enough to be timed itself.
+    /// Short calls must not, or they would end in hand-offs that cost more than such a call
+    /// can save.
+    pub fn verdict(&self, call: CallCost, threads: usize, long: bool) -> Verdict {
+        if !self.too_small(call, threads, false) {
+            return Verdict::Split;
         }
-        small
+        let at_start = CallCost {
+            serial: call.serial,
+            chunked: call.serial,
+        };
+        if long && !self.too_small(at_start, threads, true) {
+            self.relax();
+            Verdict::SerialRelaxed
+        } else {
+            Verdict::Serial
+        }
     }
 
     /// Starts over from a start-up measurement of an empty hand-off.
@@ -319,18 +339,34 @@ mod tests {
         cost
     }
 
+    /// A call of `us` microseconds, its chunks as fast as the serial loop times `spread`.
+    fn call(us: f64, spread: f64) -> CallCost {
+        CallCost {
+            serial: us * 1e3,
+            chunked: us * 1e3 * spread,
+        }
+    }
+
     #[test]
     fn a_late_worker_raises_the_break_even_point_by_about_its_delay() {
         // 2 threads pay off from (60 + 2 * 5) / 0.8 = 87.5 us of work, not from some
         // multiple of the delay.
         let cost = late_workers(2_000.0);
-        let min = cost.min_work(2, false);
-        assert!((min - 87_500.0).abs() < 2_000.0, "break-even at {min}");
-        assert!(cost.too_small(0.98 * min, 2, false));
-        assert!(!cost.too_small(1.02 * min, 2, false));
+        assert!(cost.too_small(call(86.0, 1.0), 2, false));
+        assert!(!cost.too_small(call(89.0, 1.0), 2, false));
         // The start-up figures stay as they were.
-        assert!(cost.min_work(2, true) < 20_000.0);
-        assert!(cost.min_work(1, false).is_infinite());
+        assert!(!cost.too_small(call(20.0, 1.0), 2, true));
+        assert!(cost.too_small(call(1e6, 1.0), 1, false));
+    }
+
+    #[test]
+    fn chunks_slower_than_the_serial_loop_need_more_work_or_stay_serial() {
+        let cost = late_workers(2_000.0);
+        // Chunks 50% slower (threads sharing a cache): 1.5 w + 70 <= 1.8 w from 233 us.
+        assert!(cost.too_small(call(200.0, 1.5), 2, false));
+        assert!(!cost.too_small(call(250.0, 1.5), 2, false));
+        // Chunks 80% slower than serial on two threads never pay.
+        assert!(cost.too_small(call(1e6, 1.8), 2, false));
     }
 
     #[test]
@@ -339,14 +375,15 @@ mod tests {
         let high = cost.total();
         // 10 us of work: split at the start-up figures, serial at the current ones.
         for _ in 0..1_000 {
-            assert!(cost.keeps_serial(10_000.0, 2, false));
+            assert_eq!(cost.verdict(call(10.0, 1.0), 2, false), Verdict::Serial);
         }
         assert_eq!(cost.total(), high, "short calls moved the estimates");
         let mut calls = 0;
-        while cost.keeps_serial(10_000.0, 2, true) {
+        while cost.verdict(call(10.0, 1.0), 2, true) == Verdict::SerialRelaxed {
             calls += 1;
             assert!(calls < 1_000, "the estimates never wore off");
         }
+        assert_eq!(cost.verdict(call(10.0, 1.0), 2, true), Verdict::Split);
         assert!(calls > 10, "wore off after {calls} calls");
     }
 }
