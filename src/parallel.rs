@@ -75,10 +75,10 @@ pub fn requested_num_threads() -> usize {
     parallel::requested_num_threads()
 }
 
-/// `[(ns per iteration, chunked calls, hand-off overhead ns)]` per parallel loop of a ufunc,
+/// `[(ns per iteration, chunked calls, hand-off overhead ns, ns per iteration of chunks)]` per parallel loop of a ufunc,
 /// in loop order (empty for a serial ufunc): lets tests see that a call really was chunked.
 #[pyfunction]
-pub fn _parallel_stats(ufunc: &Bound<'_, PyAny>) -> PyResult<Vec<(f64, u64, f64)>> {
+pub fn _parallel_stats(ufunc: &Bound<'_, PyAny>) -> PyResult<Vec<(f64, u64, f64, f64)>> {
     let Some(owner) = crate::register::owner_of(ufunc)? else {
         return Ok(Vec::new());
     };
@@ -88,7 +88,7 @@ pub fn _parallel_stats(ufunc: &Bound<'_, PyAny>) -> PyResult<Vec<(f64, u64, f64)
         .iter()
         .map(|l| {
             let s = l.stats();
-            (s.cost_ns, s.chunked_calls, s.overhead_ns)
+            (s.cost_ns, s.chunked_calls, s.overhead_ns, s.chunked_cost_ns)
         })
         .collect())
 }
