@@ -34,6 +34,10 @@ const MIN_CHUNK_NS: f64 = 10_000.0;
 /// (`madvise`) on arrays of 4 MiB and up.
 const HUGE_PAGE: usize = 2 << 20;
 
+/// One in this many times the thread count calls that the cost model splits runs serially,
+/// to measure the serial cost again.
+const PROBE_EVERY: u64 = 64;
+
 /// Calls shorter than this are timed not at all: the timer would cost more than it tells.
 const MIN_TIMED: usize = 4096;
 
@@ -63,6 +67,8 @@ pub struct ParallelLoop {
     chunked_cost: AtomicU64,
     /// Calls that ran chunked (for tests and tuning).
     chunked_calls: AtomicU64,
+    /// Calls the cost model split (see `PROBE_EVERY`).
+    splits: AtomicU64,
 }
 
 /// What a `ParallelLoop` has learnt so far (for tests and tuning).
@@ -75,6 +81,8 @@ pub struct LoopStats {
     /// Estimated ns one hand-off to the workers costs, worker delay plus the caller's own
     /// (process-wide).
     pub overhead_ns: f64,
+    /// Measured ns per outer iteration of chunks, all threads together (0 before a split).
+    pub chunked_cost_ns: f64,
 }
 
 impl ParallelLoop {
@@ -90,6 +98,7 @@ impl ParallelLoop {
             cost: AtomicU64::new(0),
             chunked_cost: AtomicU64::new(0),
             chunked_calls: AtomicU64::new(0),
+            splits: AtomicU64::new(1),
         }
     }
 
@@ -123,6 +132,7 @@ impl ParallelLoop {
             cost: AtomicU64::new(0),
             chunked_cost: AtomicU64::new(0),
             chunked_calls: AtomicU64::new(0),
+            splits: AtomicU64::new(1),
         })
     }
 
@@ -137,6 +147,7 @@ impl ParallelLoop {
             cost_ns: self.cost(),
             chunked_calls: self.chunked_calls.load(Ordering::Relaxed),
             overhead_ns: HANDOFF.total(),
+            chunked_cost_ns: f64::from_bits(self.chunked_cost.load(Ordering::Relaxed)),
         }
     }
 
@@ -168,7 +179,17 @@ impl ParallelLoop {
             return false;
         }
         match HANDOFF.verdict(self.call_cost(n), threads, n >= MIN_TIMED) {
-            Verdict::Split => false,
+            // Now and then a call that would be split runs serially instead, timed: the serial
+            // cost is otherwise measured only by calls that stay serial, and could stay stale
+            // (taken at another size, in another cache) for good. The probes cost about
+            // 1/PROBE_EVERY of the time saved.
+            Verdict::Split => {
+                n >= MIN_TIMED
+                    && self
+                        .splits
+                        .fetch_add(1, Ordering::Relaxed)
+                        .is_multiple_of(PROBE_EVERY * threads as u64)
+            }
             Verdict::Serial => true,
             Verdict::SerialRelaxed => {
                 // The chunk cost, measured in other conditions, wears off like the hand-off
@@ -240,8 +261,15 @@ impl ParallelLoop {
         };
         let n = usize::try_from(*dims).unwrap_or(0);
         let threads = if n >= 2 * GRAIN { num_threads() } else { 1 };
-        if threads < 2 || self.cost() > 0.0 && self.stays_serial(n, threads) {
-            return self.run_whole_timed(call, n);
+        let forced = FORCE_CHUNKING.load(Ordering::Relaxed);
+        let measured = self.cost() > 0.0;
+        if threads < 2 || measured && self.stays_serial(n, threads) {
+            return self.run_whole_timed(call, n, false);
+        }
+        if !measured && !forced && n < 2 * MIN_TIMED {
+            // The first call is too short for a timed prefix to say much: it runs serially
+            // and timed whole (once: from then on the loop has a cost).
+            return self.run_whole_timed(call, n, true);
         }
         // `reduce` passes its output with step 0 on every call: that race is seen without
         // building the operand list (an allocation that costs a short reduce ~10%).
@@ -261,13 +289,14 @@ impl ParallelLoop {
         let Some(pool) = pool::pool() else {
             return self.run_flagged(call, 0..n);
         };
+        let forced = FORCE_CHUNKING.load(Ordering::Relaxed);
         let mut start = 0;
         let mut flags = 0;
         if self.cost() <= 0.0 {
             // The first large call measures the loop on a prefix before deciding the rest.
             // Its first grain pays for cold code and data (and lazily bound libraries), which
             // later calls do not: it is run but not timed.
-            start = (n / 8).clamp(2 * GRAIN, MIN_TIMED) / GRAIN * GRAIN;
+            start = if forced { 2 * GRAIN } else { GRAIN + MIN_TIMED };
             for (timed, range) in [(false, 0..GRAIN), (true, GRAIN..start)] {
                 let len = range.len();
                 let t0 = Instant::now();
@@ -284,7 +313,6 @@ impl ParallelLoop {
                 }
             }
         }
-        let forced = FORCE_CHUNKING.load(Ordering::Relaxed);
         let limits = Limits {
             threads,
             // Decided by `stays_serial` instead, with both of the loop's costs.
@@ -330,12 +358,19 @@ impl ParallelLoop {
     }
 
     /// The serial loop on the call as NumPy made it, timed when that is worth it.
-    unsafe fn run_whole_timed(&self, call: Call, n: usize) {
-        let timed = n >= MIN_TIMED;
+    /// `first`: the loop's first measurement, taken whatever the length.
+    unsafe fn run_whole_timed(&self, call: Call, n: usize, first: bool) {
+        let timed = first || n >= MIN_TIMED;
         let t0 = timed.then(Instant::now);
         (self.serial)(call.args, call.dims, call.steps, call.data);
         if let Some(t0) = t0 {
-            self.record_cost(t0.elapsed().as_nanos() as f64, n);
+            let ns = t0.elapsed().as_nanos() as f64;
+            if first {
+                let per_iter = (ns / n.max(1) as f64).max(0.01);
+                self.cost.store(per_iter.to_bits(), Ordering::Relaxed);
+            } else {
+                self.record_cost(ns, n);
+            }
         }
     }
 
