@@ -115,8 +115,10 @@ impl Job {
         self.handoff.wait(spin_ns);
     }
 
-    /// Takes chunks until none are left, collecting the FP flags each chunk raised (the
-    /// caller too: its own flags are restored by `run`).
+    /// Takes chunks until none are left, collecting the FP flags the chunks raised (the
+    /// caller too: its own flags are restored by `run`). Chunks are timed, counted and their
+    /// flags gathered per thread, not per chunk: a chunk then costs one shared atomic add,
+    /// so chunks can be short.
     pub fn work(&self, worker: bool) {
         if worker {
             self.delay_ns
@@ -124,12 +126,13 @@ impl Job {
             self.arrived.fetch_add(1, Ordering::Relaxed);
         }
         fpflags::clear();
+        let t0 = Instant::now();
+        let mut done = 0;
         loop {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             let Some(range) = self.chunks.get(i) else {
-                return;
+                break;
             };
-            let t0 = Instant::now();
             // SAFETY: see `unsafe impl Send for Job`.
             unsafe {
                 run_range(
@@ -140,16 +143,18 @@ impl Job {
                     range.clone(),
                 )
             };
-            let now = Instant::now();
-            let took = (now - t0).as_nanos() as u64;
+            self.record_error(i);
+            done += 1;
+        }
+        if done > 0 {
+            let took = t0.elapsed().as_nanos() as u64;
             self.busy_ns.fetch_add(took, Ordering::Relaxed);
             if !worker {
                 self.caller_busy_ns.fetch_add(took, Ordering::Relaxed);
             }
             self.flags.fetch_or(fpflags::test(), Ordering::Relaxed);
-            self.record_error(i);
-            self.handoff.finish_one(worker);
         }
+        self.handoff.finish(done, worker);
     }
 }
 

@@ -22,10 +22,14 @@ impl Handoff {
         }
     }
 
-    /// Marks one piece finished: everything it wrote is visible to the caller after `wait`.
-    /// `wake` is false on the caller's own thread, which never sleeps while it works.
-    pub fn finish_one(&self, wake: bool) {
-        if self.done.fetch_add(1, Ordering::AcqRel) + 1 == self.total && wake {
+    /// Marks `pieces` more pieces finished: everything they wrote is visible to the caller
+    /// after `wait`. `wake` is false on the caller's own thread, which never sleeps while it
+    /// works.
+    pub fn finish(&self, pieces: usize, wake: bool) {
+        if pieces == 0 {
+            return;
+        }
+        if self.done.fetch_add(pieces, Ordering::AcqRel) + pieces == self.total && wake {
             self.caller.unpark();
         }
     }
@@ -73,7 +77,7 @@ mod tests {
                     std::thread::spawn(move || {
                         std::thread::sleep(std::time::Duration::from_millis(5 * i as u64));
                         slots[i].store(i + 1, Ordering::Relaxed);
-                        h.finish_one(true);
+                        h.finish(1, true);
                     })
                 })
                 .collect();

@@ -25,10 +25,10 @@ pub use super::chunks::MAX_DIMS;
 /// times interleave) for every item size, so chunks split where the whole call would.
 const GRAIN: usize = 256;
 
-/// Chunks are not made shorter than this (ns of estimated work) when there is plenty: taking
-/// one costs an atomic add and two clock reads, and the caller may wait for the last one a
-/// worker holds.
-const MIN_CHUNK_NS: f64 = 10_000.0;
+/// Chunks are not made shorter than this (ns of estimated work): taking one costs an atomic
+/// add on a line the threads share (~0.1 us), and a short call needs several per thread, or
+/// the thread with one chunk more finishes well after the other.
+const MIN_CHUNK_NS: f64 = 3_000.0;
 
 /// A transparent huge page on x86-64 and most aarch64 kernels: NumPy asks for them
 /// (`madvise`) on arrays of 4 MiB and up.
@@ -422,13 +422,15 @@ impl ParallelLoop {
 }
 
 /// Folds `ns` measured over `n` iterations into the per-iteration cost in `slot` (an `f64`'s
-/// bits; 0.0 = none yet). Calls too short to time well are left out.
+/// bits; 0.0 = none yet). Calls too short to time well are left out; a sample is clamped to
+/// four times the estimate, so one call during which the host took a core away for some
+/// milliseconds does not decide the next hundred.
 fn blend(slot: &AtomicU64, ns: f64, n: usize) {
     if n >= MIN_TIMED && ns.is_finite() && ns > 0.0 {
         let measured = ns / n as f64;
         let old = f64::from_bits(slot.load(Ordering::Relaxed));
         let blended = if old > 0.0 {
-            0.7 * old + 0.3 * measured
+            0.7 * old + 0.3 * measured.min(4.0 * old)
         } else {
             measured
         };

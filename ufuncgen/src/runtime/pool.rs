@@ -293,7 +293,7 @@ fn measure_overhead(pool: &rayon::ThreadPool, workers: usize) -> f64 {
             let t0 = Instant::now();
             for _ in 0..workers {
                 let h = handoff.clone();
-                pool.spawn(move || h.finish_one(true));
+                pool.spawn(move || h.finish(1, true));
             }
             handoff.wait(0.0);
             t0.elapsed().as_nanos() as f64
