@@ -62,11 +62,12 @@ pub fn set_num_threads(n: usize) {
 }
 
 /// One measured cost (ns) of handing work to the pool: a running estimate that single
-/// outliers move little, and the start-up measurement it decays back to.
+/// outliers move little, and the best value seen, which it decays back to.
 pub struct Estimate {
     /// The current estimate (an `f64`'s bits; 0.0 before any pool started).
     estimate: AtomicU64,
-    /// The measurement taken when the current pool started.
+    /// The lowest measurement since the current pool started (the start-up one first): what
+    /// a hand-off costs at best, when the workers are awake.
     baseline: AtomicU64,
 }
 
@@ -84,7 +85,7 @@ impl Estimate {
         f64::from_bits(self.estimate.load(Ordering::Relaxed))
     }
 
-    /// The start-up measurement in ns (0 before any measurement).
+    /// The best measurement in ns (0 before any measurement).
     pub fn baseline(&self) -> f64 {
         f64::from_bits(self.baseline.load(Ordering::Relaxed))
     }
@@ -109,9 +110,12 @@ impl Estimate {
         let old = self.get();
         let sample = sample_ns.min(4.0 * old.max(1_000.0));
         self.set(0.75 * old + 0.25 * sample);
+        if sample_ns < self.baseline() {
+            self.baseline.store(sample_ns.to_bits(), Ordering::Relaxed);
+        }
     }
 
-    /// Moves the estimate a little back towards the start-up measurement, so a spell of bad
+    /// Moves the estimate a little back towards the best measurement, so a spell of bad
     /// samples wears off while calls stay serial and take none.
     pub fn relax(&self) {
         let (old, base) = (self.get(), self.baseline());
@@ -173,9 +177,9 @@ impl HandoffCost {
         }
     }
 
-    /// (delay, caller's own time): the current estimates or the start-up ones.
-    fn figures(&self, at_start: bool) -> (f64, f64) {
-        if at_start {
+    /// (delay, caller's own time): the current estimates or the best ones.
+    fn figures(&self, best: bool) -> (f64, f64) {
+        if best {
             (self.delay.baseline(), self.fixed.baseline())
         } else {
             (self.delay.get(), self.fixed.get())
@@ -183,19 +187,19 @@ impl HandoffCost {
     }
 
     /// True when splitting `call` across `threads` threads would not save enough, at the
-    /// current estimates or at the start-up ones. With `t` threads of which `t - 1` arrive `d`
+    /// current estimates or at the best ones. With `t` threads of which `t - 1` arrive `d`
     /// late, chunks that take `b` on all threads together finish after `(b + d (t - 1)) / t`,
     /// plus the caller's own `c`; that must be at most `MAX_SHARE` of the serial time.
     /// Written without division: the caller's FP flags are NumPy's, and this runs on every
     /// call of a parallel loop.
-    pub fn too_small(&self, call: CallCost, threads: usize, at_start: bool) -> bool {
-        let (d, c) = self.figures(at_start);
+    pub fn too_small(&self, call: CallCost, threads: usize, best: bool) -> bool {
+        let (d, c) = self.figures(best);
         let t = threads as f64;
         threads < 2 || call.chunked + d * (t - 1.0) + c * t > MAX_SHARE * t * call.serial
     }
 
     /// Whether `call` runs serially, and whether it should wear the estimates down: a call
-    /// that stays serial only because of later samples (it would be split at the start-up
+    /// that stays serial only because of later samples (it would be split at the best
     /// figures, with chunks as fast as the serial loop) moves the estimates, and its loop's
     /// chunk cost, a little back towards those when it is `long` enough to be timed itself.
     /// Short calls must not, or they would end in hand-offs that cost more than such a call
@@ -204,11 +208,11 @@ impl HandoffCost {
         if !self.too_small(call, threads, false) {
             return Verdict::Split;
         }
-        let at_start = CallCost {
+        let at_best = CallCost {
             serial: call.serial,
             chunked: call.serial,
         };
-        if long && !self.too_small(at_start, threads, true) {
+        if long && !self.too_small(at_best, threads, true) {
             self.relax();
             Verdict::SerialRelaxed
         } else {
@@ -326,6 +330,11 @@ mod tests {
         assert!(est.get() > 4_900.0 && est.get() < 5_100.0);
         est.record(1_000.0);
         assert!(est.get() < 5_000.0, "a cheaper sample lowers the estimate");
+        assert_eq!(
+            est.baseline(),
+            1_000.0,
+            "the best value follows the lowest sample"
+        );
     }
 
     /// Estimates that started at `start_ns` and then saw workers 60 us late, with 5 us of the
@@ -354,7 +363,7 @@ mod tests {
         let cost = late_workers(2_000.0);
         assert!(cost.too_small(call(86.0, 1.0), 2, false));
         assert!(!cost.too_small(call(89.0, 1.0), 2, false));
-        // The start-up figures stay as they were.
+        // The best figures stay as they were.
         assert!(!cost.too_small(call(20.0, 1.0), 2, true));
         assert!(cost.too_small(call(1e6, 1.0), 1, false));
     }
@@ -373,7 +382,7 @@ mod tests {
     fn only_long_serial_calls_wear_the_estimates_down() {
         let cost = late_workers(1_000.0);
         let high = cost.total();
-        // 10 us of work: split at the start-up figures, serial at the current ones.
+        // 10 us of work: split at the best figures, serial at the current ones.
         for _ in 0..1_000 {
             assert_eq!(cost.verdict(call(10.0, 1.0), 2, false), Verdict::Serial);
         }
