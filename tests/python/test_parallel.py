@@ -143,6 +143,22 @@ def test_outputs_split_on_huge_pages_stay_identical(rng, dtype, shift):
     assert_identical(out, cpu(v, t))
 
 
+@pytest.mark.parametrize("threads", [3, 8])
+def test_more_threads_than_cores_stay_identical(rng, threads):
+    # Oversubscribed pools (and, with 8 threads, outputs of 16+ huge pages on their page grid)
+    # give the cpu target's bits; also without forced chunking, through the cost model.
+    _native.set_num_threads(threads)
+    cpu, par = both(["f8(f8, f8)"], _rc)
+    n = threads * 2 * (2 << 20) // 8 + 777
+    v, t = rng.uniform(-10, 10, n), rng.uniform(0.5, 5.0, n)
+    want = cpu(v, t)
+    assert_identical(par(v, t), want)
+    _native._force_chunking(False)
+    for _ in range(3):
+        assert_identical(par(v, t), want)
+    assert chunked_calls(par) >= 1
+
+
 def test_broadcasting_and_2d_inputs(rng):
     cpu, par = both(["f8(f8, f8)"], _axpy)
     x = rng.standard_normal((300, 1001))
