@@ -163,6 +163,11 @@ pub enum Verdict {
     SerialRelaxed,
 }
 
+/// Calls of less serial work than this (ns) are never split, whatever the estimates say:
+/// a hand-off costs about a microsecond at best (waking a thread, the caller's wait), and
+/// the estimates of a process whose workers happen to be awake can undercut that.
+const MIN_SPLIT_NS: f64 = 5_000.0;
+
 /// A chunked call must be predicted to take at most this share of the serial time: a call a
 /// little above the break-even point gains little, and a prediction that is off by some
 /// percent must not make it slower than serial.
@@ -195,7 +200,9 @@ impl HandoffCost {
     pub fn too_small(&self, call: CallCost, threads: usize, best: bool) -> bool {
         let (d, c) = self.figures(best);
         let t = threads as f64;
-        threads < 2 || call.chunked + d * (t - 1.0) + c * t > MAX_SHARE * t * call.serial
+        threads < 2
+            || call.serial < MIN_SPLIT_NS
+            || call.chunked + d * (t - 1.0) + c * t > MAX_SHARE * t * call.serial
     }
 
     /// Whether `call` runs serially, and whether it should wear the estimates down: a call
@@ -365,6 +372,13 @@ mod tests {
         assert!(!cost.too_small(call(89.0, 1.0), 2, false));
         // The best figures stay as they were.
         assert!(!cost.too_small(call(20.0, 1.0), 2, true));
+        // However cheap the hand-off, a few microseconds of work stay serial.
+        let cheap = late_workers(10.0);
+        for _ in 0..40 {
+            cheap.record(10.0, 10.0);
+        }
+        assert!(!cheap.too_small(call(6.0, 1.0), 2, false));
+        assert!(cheap.too_small(call(4.0, 1.0), 2, false));
         assert!(cost.too_small(call(1e6, 1.0), 1, false));
     }
 
