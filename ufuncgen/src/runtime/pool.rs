@@ -16,7 +16,8 @@ static REQUESTED_THREADS: AtomicUsize = AtomicUsize::new(0);
 pub static HANDOFF: HandoffCost = HandoffCost::new();
 
 struct PoolState {
-    pid: u32,
+    /// The process the pool's threads live in (see [`process_epoch`]).
+    epoch: u64,
     threads: usize,
     pool: Arc<rayon::ThreadPool>,
 }
@@ -257,6 +258,37 @@ impl Default for HandoffCost {
     }
 }
 
+/// Forks since the handler below was registered, counted in each child.
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn count_fork_in_child() {
+    // Async-signal-safe, as a child of a threaded process requires.
+    FORKS.fetch_add(1, Ordering::Relaxed);
+}
+
+extern "C" {
+    fn pthread_atfork(
+        prepare: Option<extern "C" fn()>,
+        parent: Option<extern "C" fn()>,
+        child: Option<extern "C" fn()>,
+    ) -> std::ffi::c_int;
+}
+
+/// Which process this is, as far as the pool cares: it changes in a child after `fork()`.
+/// Counted by an at-fork handler rather than read with `getpid`, a system call (~140 ns here)
+/// that every parallel call would pay; the pid serves if the handler cannot be registered.
+fn process_epoch() -> u64 {
+    static WATCHING: OnceLock<bool> = OnceLock::new();
+    // SAFETY: registers a handler that only increments an atomic.
+    let watching = *WATCHING
+        .get_or_init(|| unsafe { pthread_atfork(None, None, Some(count_fork_in_child)) } == 0);
+    if watching {
+        FORKS.load(Ordering::Relaxed)
+    } else {
+        (1 << 63) | u64::from(std::process::id())
+    }
+}
+
 /// The pool for this process and thread count, started on first use and reused after; `None`
 /// with one thread or when no thread can be started.
 ///
@@ -267,10 +299,10 @@ pub fn pool() -> Option<Arc<rayon::ThreadPool>> {
     if threads < 2 {
         return None;
     }
-    let pid = std::process::id();
+    let epoch = process_epoch();
     let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(state) = guard.as_ref() {
-        if state.pid == pid && state.threads == threads {
+        if state.epoch == epoch && state.threads == threads {
             return Some(state.pool.clone());
         }
     }
@@ -283,12 +315,12 @@ pub fn pool() -> Option<Arc<rayon::ThreadPool>> {
     let measured = measure_overhead(&pool, threads - 1);
     HANDOFF.reset(measured);
     let fresh = PoolState {
-        pid,
+        epoch,
         threads,
         pool: pool.clone(),
     };
     if let Some(old) = guard.replace(fresh) {
-        if old.pid != pid {
+        if old.epoch != epoch {
             std::mem::forget(old);
         }
     }
