@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import statistics
 import subprocess
 import sys
@@ -352,6 +353,36 @@ def time_numba_apart(ours: dict, all_calls: dict, repeats: int, target_s: float)
     return secs
 
 
+def bench_scaling(repeats: int, target_s: float) -> str:
+    """``target="parallel"`` on 1, 2, 4, 8 and 16 threads (as many as this machine has), on
+    the compute-bound kernels at 1e7 elements into a preallocated ``out=``."""
+    cores = os.cpu_count() or 1
+    counts = [t for t in (1, 2, 4, 8, 16) if t <= cores]
+    rng = np.random.default_rng(3)
+    n = 10**7
+    rows = []
+    for name, make_inputs, targets in build_parallel_cases():
+        if not name.startswith(("rc_filter", "sin*cos")):
+            continue
+        inputs = make_inputs(rng, n)
+        out = np.empty_like(inputs[0])
+        par = targets["parallel"]
+        secs = {}
+        previous = ufuncgen.get_num_threads()
+        try:
+            for t in counts:
+                ufuncgen.set_num_threads(t)
+                secs[t] = time_interleaved(
+                    {t: lambda f=par, a=inputs, o=out: f(*a, out=o)}, repeats, target_s
+                )[t]
+        finally:
+            ufuncgen.set_num_threads(previous)
+        base = secs[counts[0]]
+        rows.append([name] + [f"{secs[t] * 1e9 / n:.3f} ({base / secs[t]:.2f}x)" for t in counts])
+    header = ["kernel, 1e7, out="] + [f"{t} thread{'s' if t > 1 else ''}" for t in counts]
+    return markdown(header, rows)
+
+
 def bench_bandwidth(repeats: int, target_s: float) -> str:
     """``2.5*x+y`` on 1e7 float64 against a NumPy copy of 1e7 float64 in the same run.
 
@@ -469,6 +500,10 @@ def main(argv=None) -> int:
         (
             "## Parallel target against cpu (ns per element, lower is better)",
             lambda: bench_parallel(sizes, repeats, target_s, 1 if args.quick else 3),
+        ),
+        (
+            "## Thread scaling of the parallel target (ns per element and speed-up)",
+            lambda: bench_scaling(repeats, target_s),
         ),
         ("## Memory bandwidth bound", lambda: bench_bandwidth(repeats, target_s)),
         ("## Compile time", lambda: bench_compile(5 if args.quick else 10)),
