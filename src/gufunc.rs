@@ -43,7 +43,8 @@ pub fn compile_guvectorize<'py>(
         let writes_inputs = !writable_args.is_empty();
         loops = loops
             .into_iter()
-            .map(|l| crate::parallel::generalized(l, &axes, writes_inputs))
+            .zip(&compiled.loops)
+            .map(|(l, c)| crate::parallel::generalized(l, &axes, writes_inputs, c.split_anywhere))
             .collect::<PyResult<_>>()?;
     }
     let (nin, nout) = loops

@@ -33,17 +33,25 @@ pub fn elementwise(entry: LoopEntry) -> LoopEntry {
 }
 
 /// Turns a gufunc loop into its parallel form. `core_axes` are the layout's core axes per
-/// operand (`ufuncgen::layout_core_axes`). An input the kernel may write (`writable_args`) is an
-/// output for the race check, so with any of them every operand counts as one.
+/// operand (`ufuncgen::layout_core_axes`); `split_anywhere` is the compiled loop's (see
+/// `ufuncgen::CompiledLoop::split_anywhere`). An input the kernel may write (`writable_args`)
+/// is an output for the race check, so with any of them every operand counts as one.
 pub fn generalized(
     entry: LoopEntry,
     core_axes: &[Vec<usize>],
     writes_inputs: bool,
+    split_anywhere: bool,
 ) -> PyResult<LoopEntry> {
     let itemsizes = itemsizes(&entry);
     let nin = if writes_inputs { 0 } else { entry.inputs.len() };
-    let pl = ParallelLoop::generalized(entry.func, nin, itemsizes, core_axes.to_vec())
-        .map_err(PyValueError::new_err)?;
+    let pl = ParallelLoop::generalized(
+        entry.func,
+        nin,
+        itemsizes,
+        core_axes.to_vec(),
+        split_anywhere,
+    )
+    .map_err(PyValueError::new_err)?;
     Ok(LoopEntry {
         func: parallel::parallel_loop_entry,
         data: Some(Arc::new(pl)),

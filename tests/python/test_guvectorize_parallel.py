@@ -50,6 +50,36 @@ def test_dot_is_bit_identical_to_cpu(dtype):
     assert max(s[1] for s in _native._parallel_stats(par)) > 0, "no call was chunked"
 
 
+def exp_rows(x, out):
+    for i in range(x.shape[0]):
+        out[i] = np.exp(x[i]) * 0.5
+
+
+def test_a_few_heavy_rows_are_split_when_any_split_gives_the_same_bits():
+    # No vector-math library call: chunks may hold any number of rows, so even 3 rows split.
+    sigs = ["void(float64[:], int64, float64[:])"]
+    cpu = guvectorize(sigs, "(n),()->(n)")(moving_sum)
+    par = guvectorize(sigs, "(n),()->(n)", target="parallel")(moving_sum)
+    x = np.random.default_rng(2).standard_normal((3, 20000))
+    np.testing.assert_array_equal(par(x, 7), cpu(x, 7))
+    assert _native._parallel_stats(par)[0][1] == 1, "3 rows were not split"
+
+
+def test_rows_calling_vector_math_split_on_the_vector_grid_only():
+    # exp may differ in the last bit between its vector and scalar forms: 3 rows stay whole,
+    # and larger calls split on multiples of 256 rows, so the bits are the cpu target's.
+    sigs = ["void(float64[:], float64[:])"]
+    cpu = guvectorize(sigs, "(n)->(n)")(exp_rows)
+    par = guvectorize(sigs, "(n)->(n)", target="parallel")(exp_rows)
+    rng = np.random.default_rng(3)
+    few = rng.uniform(-5, 5, (3, 1000))
+    np.testing.assert_array_equal(par(few), cpu(few))
+    assert _native._parallel_stats(par)[0][1] == 0
+    many = rng.uniform(-5, 5, (2000, 3))
+    np.testing.assert_array_equal(par(many), cpu(many))
+    assert _native._parallel_stats(par)[0][1] == 1
+
+
 def test_core_outputs_and_scalar_inputs():
     sigs = ["void(float64[:], int64, float64[:])"]
     cpu = guvectorize(sigs, "(n),()->(n)")(moving_sum)

@@ -46,6 +46,8 @@ pub struct CompiledLoop {
     pub func: LoopFn,
     /// Optimized LLVM IR of this loop's module.
     pub llvm_ir: String,
+    /// See [`codegen::LoopCode::split_anywhere`].
+    pub split_anywhere: bool,
 }
 
 /// All loops of one ufunc and the JIT'ed code they live in.
@@ -90,6 +92,7 @@ pub fn compile_ufunc(spec: &KernelSpec) -> Result<CompiledUfunc, CompileError> {
             outputs: vec![func.ret],
             func: func_ptr,
             llvm_ir: obj.llvm_ir,
+            split_anywhere: obj.split_anywhere,
         });
     }
     Ok(CompiledUfunc { loops, code })
@@ -158,6 +161,7 @@ pub fn compile_gufunc(
             outputs,
             func,
             llvm_ir: obj.llvm_ir,
+            split_anywhere: obj.split_anywhere,
         });
     }
     Ok(CompiledUfunc { loops, code })

@@ -125,3 +125,25 @@ fn errors_carry_kind_and_position() {
     .expect("arity");
     assert_eq!(err.kind, ErrorKind::Signature);
 }
+
+#[test]
+fn only_loops_without_vector_math_or_fastmath_split_anywhere() {
+    let math = || vec![("math".into(), GlobalValue::Module(ModuleKind::Math))];
+    let sig = ["float64(float64, float64)"];
+    let plain_src = "def f(a, b):\n    return a * b + math.sqrt(a)\n";
+    let plain = compile_ufunc(&spec(plain_src, "f", &sig, math())).expect("compiles");
+    // Arithmetic and the guarded sqrt compute each element alike in vector and scalar code.
+    assert!(plain.loops[0].split_anywhere);
+    let rc_src = "def rc(v, t):\n    return v * (1 - math.exp(1 / t))\n";
+    let rc = compile_ufunc(&spec(rc_src, "rc", &sig, math())).expect("compiles");
+    // A vector-math library call (where this CPU has vector widths for it) may not.
+    let calls_library = rc.loops[0].llvm_ir.contains("ufg_exp_f64x");
+    assert_eq!(rc.loops[0].split_anywhere, !calls_library);
+    let mut fast = spec(plain_src, "f", &sig, math());
+    fast.options.fastmath = true;
+    let fast = compile_ufunc(&fast).expect("compiles");
+    assert!(
+        !fast.loops[0].split_anywhere,
+        "fastmath may reassociate differently"
+    );
+}

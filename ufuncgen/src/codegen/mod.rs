@@ -35,6 +35,10 @@ pub struct LoopCode {
     pub object: Vec<u8>,
     /// Optimized LLVM IR, as text.
     pub llvm_ir: String,
+    /// Whether running the loop on any split of its outer range gives the bits of one whole
+    /// run: no vector-math library calls and no `fastmath` (either can make the vector body
+    /// and the scalar remainder compute an element differently).
+    pub split_anywhere: bool,
 }
 
 /// The deterministic symbol name `ufg.<name>.<typechars>.loop` (`unique` keeps JIT names apart).
@@ -105,6 +109,7 @@ fn compile_with(
     let kernel = kernel::build_kernel(&ctx, &module, func, &kernel_name, opts.fastmath, target)?;
     wrap(&ctx, &module, kernel)?;
     vector_abi::pin_vector_variants(&module);
+    let split_anywhere = !opts.fastmath && !vector_abi::calls_vector_library(&module);
     module
         .verify()
         .map_err(|e| format!("invalid LLVM IR for {symbol}: {e}"))?;
@@ -117,6 +122,7 @@ fn compile_with(
         symbol: symbol.to_string(),
         object,
         llvm_ir,
+        split_anywhere,
     })
 }
 

@@ -311,6 +311,16 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
 /// Keeps the declared vector variants alive until the loop vectorizer has run: LLVM accepts a
 /// VFABI mapping only when the named vector function exists in the module, and the optimizer
 /// removes unused declarations. `llvm.compiler.used` pins them without emitting anything.
+/// True when the module calls a vector-math library (a declared vector entry, bound at run
+/// time to SVML, libmvec or per-lane libm): its vector and scalar forms may differ in the last
+/// bit, so which elements the vector body covers can change results. The guarded `sqrt`
+/// variants are defined in the module and exact in both forms.
+pub(crate) fn calls_vector_library(module: &Module<'_>) -> bool {
+    module
+        .get_functions()
+        .any(|f| f.count_basic_blocks() == 0 && f.get_name().to_str().is_ok_and(is_vector_entry))
+}
+
 pub(crate) fn pin_vector_variants(module: &Module<'_>) {
     let variants: Vec<FunctionValue<'_>> = module
         .get_functions()

@@ -22,7 +22,8 @@ pub use super::pool::{
 pub use super::chunks::MAX_DIMS;
 
 /// Chunk lengths are multiples of this many iterations: at least a vector body's step (width
-/// times interleave) for every item size, so chunks split where the whole call would.
+/// times interleave) for every item size, so chunks split where the whole call would. Loops
+/// that give the same bits however they are split (`ParallelLoop::generalized`) may use 1.
 const GRAIN: usize = 256;
 
 /// What one more chunk costs beyond its work (ns): an atomic add on a line the threads share,
@@ -50,8 +51,12 @@ const HUGE_PAGE: usize = 2 << 20;
 /// to measure the serial cost again.
 const PROBE_EVERY: u64 = 64;
 
-/// Calls shorter than this are timed not at all: the timer would cost more than it tells.
-const MIN_TIMED: usize = 4096;
+/// Iterations the first large call of a loop times before deciding the rest.
+const PREFIX: usize = 4096;
+
+/// Calls of less work than this (ns) are not timed: two clock reads would cost more than
+/// they tell.
+const MIN_TIMED_NS: f64 = 10_000.0;
 
 /// Tests set this to chunk every call that can be chunked safely, whatever it costs.
 static FORCE_CHUNKING: AtomicBool = AtomicBool::new(false);
@@ -71,6 +76,8 @@ pub struct ParallelLoop {
     /// their steps follow the outer steps in `steps`, operand by operand.
     core_axes: Vec<Vec<usize>>,
     ndims: usize,
+    /// Chunk boundaries fall on multiples of this many outer iterations (see `GRAIN`).
+    grain: usize,
     /// Measured serial cost per outer iteration in ns (an `f64`'s bits; 0.0 = not measured).
     cost: AtomicU64,
     /// Measured cost per outer iteration of chunks in split calls, all threads' time together
@@ -107,6 +114,7 @@ impl ParallelLoop {
             itemsizes,
             core_axes: vec![Vec::new(); nargs],
             ndims: 1,
+            grain: GRAIN,
             cost: AtomicU64::new(0),
             chunked_cost: AtomicU64::new(0),
             chunked_calls: AtomicU64::new(0),
@@ -116,11 +124,15 @@ impl ParallelLoop {
 
     /// Wraps a generalized (gufunc) loop. `core_axes[i]` lists, in order, the indices into
     /// `dimensions` (1 and up) of operand `i`'s core axes, as NumPy's loop ABI lays them out.
+    /// `split_anywhere`: the loop gives the same bits on any split of its outer range (see
+    /// `codegen::LoopCode::split_anywhere`), so chunks may hold any number of outer
+    /// iterations: a gufunc's are often heavy, and 100 rows can be worth splitting.
     pub fn generalized(
         serial: LoopFn,
         nin: usize,
         itemsizes: Vec<usize>,
         core_axes: Vec<Vec<usize>>,
+        split_anywhere: bool,
     ) -> Result<ParallelLoop, String> {
         if core_axes.len() != itemsizes.len() {
             return Err(format!(
@@ -141,6 +153,7 @@ impl ParallelLoop {
             itemsizes,
             core_axes,
             ndims,
+            grain: if split_anywhere { 1 } else { GRAIN },
             cost: AtomicU64::new(0),
             chunked_cost: AtomicU64::new(0),
             chunked_calls: AtomicU64::new(0),
@@ -190,17 +203,18 @@ impl ParallelLoop {
         if FORCE_CHUNKING.load(Ordering::Relaxed) {
             return false;
         }
-        match HANDOFF.verdict(self.call_cost(n), threads, n >= MIN_TIMED) {
+        let cost = self.call_cost(n);
+        let long = cost.serial >= MIN_TIMED_NS;
+        match HANDOFF.verdict(cost, threads, long) {
             // Now and then a call that would be split runs serially instead, timed: the serial
             // cost is otherwise measured only by calls that stay serial, and could stay stale
             // (taken at another size, in another cache) for good. The probes cost about
             // 1/PROBE_EVERY of the time saved.
             Verdict::Split => {
-                n >= MIN_TIMED
-                    && self
-                        .splits
-                        .fetch_add(1, Ordering::Relaxed)
-                        .is_multiple_of(PROBE_EVERY * threads as u64)
+                long && self
+                    .splits
+                    .fetch_add(1, Ordering::Relaxed)
+                    .is_multiple_of(PROBE_EVERY * threads as u64)
             }
             Verdict::Serial => true,
             Verdict::SerialRelaxed => {
@@ -272,13 +286,17 @@ impl ParallelLoop {
             data,
         };
         let n = usize::try_from(*dims).unwrap_or(0);
-        let threads = if n >= 2 * GRAIN { num_threads() } else { 1 };
+        let threads = if n >= 2 * self.grain {
+            num_threads()
+        } else {
+            1
+        };
         let forced = FORCE_CHUNKING.load(Ordering::Relaxed);
         let measured = self.cost() > 0.0;
         if threads < 2 || measured && self.stays_serial(n, threads) {
             return self.run_whole_timed(call, n, false);
         }
-        if !measured && !forced && n < 2 * MIN_TIMED {
+        if !measured && !forced && n < 2 * PREFIX {
             // The first call is too short for a timed prefix to say much: it runs serially
             // and timed whole (once: from then on the loop has a cost).
             return self.run_whole_timed(call, n, true);
@@ -304,16 +322,18 @@ impl ParallelLoop {
         let forced = FORCE_CHUNKING.load(Ordering::Relaxed);
         let mut start = 0;
         let mut flags = 0;
-        if self.cost() <= 0.0 {
+        if self.cost() <= 0.0 && !forced {
             // The first large call measures the loop on a prefix before deciding the rest.
             // Its first grain pays for cold code and data (and lazily bound libraries), which
-            // later calls do not: it is run but not timed.
-            start = if forced { 2 * GRAIN } else { GRAIN + MIN_TIMED };
-            for (timed, range) in [(false, 0..GRAIN), (true, GRAIN..start)] {
+            // later calls do not: it is run but not timed. (Forced, for tests, every call is
+            // chunked whole and no cost is needed.)
+            start = (GRAIN + PREFIX).min(n);
+            let warm = GRAIN.min(start);
+            for (timed, range) in [(false, 0..warm), (true, warm..start)] {
                 let len = range.len();
                 let t0 = Instant::now();
                 flags |= self.run_flagged(call, range);
-                if timed {
+                if timed && len > 0 {
                     let per_iter = t0.elapsed().as_nanos() as f64 / len as f64;
                     self.cost
                         .store(per_iter.max(0.01).to_bits(), Ordering::Relaxed);
@@ -329,7 +349,7 @@ impl ParallelLoop {
             threads,
             // Decided by `stays_serial` instead, with both of the loop's costs.
             min_parallel_ns: 0.0,
-            grain: GRAIN,
+            grain: self.grain,
             // Many short chunks: a worker descheduled while it holds one delays the call by
             // that chunk only.
             chunks_per_thread: 64,
@@ -376,7 +396,7 @@ impl ParallelLoop {
     /// The serial loop on the call as NumPy made it, timed when that is worth it.
     /// `first`: the loop's first measurement, taken whatever the length.
     unsafe fn run_whole_timed(&self, call: Call, n: usize, first: bool) {
-        let timed = first || n >= MIN_TIMED;
+        let timed = first || n as f64 * self.cost() >= MIN_TIMED_NS;
         let t0 = timed.then(Instant::now);
         (self.serial)(call.args, call.dims, call.steps, call.data);
         if let Some(t0) = t0 {
@@ -442,7 +462,7 @@ impl ParallelLoop {
 /// four times the estimate, so one call during which the host took a core away for some
 /// milliseconds does not decide the next hundred.
 fn blend(slot: &AtomicU64, ns: f64, n: usize) {
-    if n >= MIN_TIMED && ns.is_finite() && ns > 0.0 {
+    if n > 0 && ns >= MIN_TIMED_NS && ns.is_finite() {
         let measured = ns / n as f64;
         let old = f64::from_bits(slot.load(Ordering::Relaxed));
         let blended = if old > 0.0 {
@@ -635,7 +655,7 @@ mod tests {
     #[test]
     fn generalized_loops_chunk_the_outer_dimension_only() {
         set_num_threads(2);
-        let pl = ParallelLoop::generalized(row_sum, 1, vec![8, 8], vec![vec![1], vec![]])
+        let pl = ParallelLoop::generalized(row_sum, 1, vec![8, 8], vec![vec![1], vec![]], false)
             .unwrap_or_else(|e| panic!("{e}"));
         let (rows, cols) = (20_000usize, 16usize);
         let mut a: Vec<f64> = (0..rows * cols).map(|i| (i % 97) as f64).collect();
@@ -672,8 +692,10 @@ mod tests {
             )
         };
         assert_eq!(ops[0].hi, (cols * 8) as isize);
-        assert!(ParallelLoop::generalized(row_sum, 1, vec![8, 8], vec![vec![0], vec![]]).is_err());
-        assert!(ParallelLoop::generalized(row_sum, 1, vec![8, 8], vec![vec![1]]).is_err());
+        assert!(
+            ParallelLoop::generalized(row_sum, 1, vec![8, 8], vec![vec![0], vec![]], true).is_err()
+        );
+        assert!(ParallelLoop::generalized(row_sum, 1, vec![8, 8], vec![vec![1]], true).is_err());
     }
 
     #[test]
