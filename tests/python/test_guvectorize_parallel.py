@@ -38,10 +38,17 @@ def chunk_everything():
     _native._force_chunking(False)
 
 
+def both(sigs, layout, kernel, **options):
+    """The same gufunc kernel compiled for the cpu and the parallel target."""
+    return tuple(
+        guvectorize(sigs, layout, target=target, **options)(kernel)
+        for target in ("cpu", "parallel")
+    )
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_dot_is_bit_identical_to_cpu(dtype):
-    cpu = guvectorize(SIGS, "(n),(n)->()")(dot)
-    par = guvectorize(SIGS, "(n),(n)->()", target="parallel")(dot)
+    cpu, par = both(SIGS, "(n),(n)->()", dot)
     rng = np.random.default_rng(0)
     a = rng.standard_normal((20000, 17)).astype(dtype)
     b = rng.standard_normal((20000, 17)).astype(dtype)
@@ -58,8 +65,7 @@ def exp_rows(x, out):
 def test_a_few_heavy_rows_are_split_when_any_split_gives_the_same_bits():
     # No vector-math library call: chunks may hold any number of rows, so even 3 rows split.
     sigs = ["void(float64[:], int64, float64[:])"]
-    cpu = guvectorize(sigs, "(n),()->(n)")(moving_sum)
-    par = guvectorize(sigs, "(n),()->(n)", target="parallel")(moving_sum)
+    cpu, par = both(sigs, "(n),()->(n)", moving_sum)
     x = np.random.default_rng(2).standard_normal((3, 20000))
     np.testing.assert_array_equal(par(x, 7), cpu(x, 7))
     assert _native._parallel_stats(par)[0][1] == 1, "3 rows were not split"
@@ -69,8 +75,7 @@ def test_rows_calling_vector_math_split_on_the_vector_grid_only():
     # exp may differ in the last bit between its vector and scalar forms: 3 rows stay whole,
     # and larger calls split on multiples of 256 rows, so the bits are the cpu target's.
     sigs = ["void(float64[:], float64[:])"]
-    cpu = guvectorize(sigs, "(n)->(n)")(exp_rows)
-    par = guvectorize(sigs, "(n)->(n)", target="parallel")(exp_rows)
+    cpu, par = both(sigs, "(n)->(n)", exp_rows)
     rng = np.random.default_rng(3)
     few = rng.uniform(-5, 5, (3, 1000))
     np.testing.assert_array_equal(par(few), cpu(few))
@@ -82,8 +87,7 @@ def test_rows_calling_vector_math_split_on_the_vector_grid_only():
 
 def test_core_outputs_and_scalar_inputs():
     sigs = ["void(float64[:], int64, float64[:])"]
-    cpu = guvectorize(sigs, "(n),()->(n)")(moving_sum)
-    par = guvectorize(sigs, "(n),()->(n)", target="parallel")(moving_sum)
+    cpu, par = both(sigs, "(n),()->(n)", moving_sum)
     x = np.random.default_rng(1).standard_normal((5000, 64))
     np.testing.assert_array_equal(par(x, 5), cpu(x, 5))
     out = np.zeros_like(x)
@@ -93,8 +97,7 @@ def test_core_outputs_and_scalar_inputs():
 
 def test_overlapping_rows_run_serially_and_correctly():
     sigs = ["void(float64[:], float64[:])"]
-    cpu = guvectorize(sigs, "(n)->(n)")(_copy)
-    par = guvectorize(sigs, "(n)->(n)", target="parallel")(_copy)
+    cpu, par = both(sigs, "(n)->(n)", _copy)
     base = np.arange(3000 * 8, dtype=np.float64)
     want = base.copy()
     cpu(want[:-8].reshape(-1, 8), out=want[8:].reshape(-1, 8))
