@@ -172,12 +172,16 @@ impl ParallelLoop {
             cost_ns: self.cost(),
             chunked_calls: self.chunked_calls.load(Ordering::Relaxed),
             overhead_ns: HANDOFF.total(),
-            chunked_cost_ns: f64::from_bits(self.chunked_cost.load(Ordering::Relaxed)),
+            chunked_cost_ns: self.chunked_cost(),
         }
     }
 
     fn cost(&self) -> f64 {
         f64::from_bits(self.cost.load(Ordering::Relaxed))
+    }
+
+    fn chunked_cost(&self) -> f64 {
+        f64::from_bits(self.chunked_cost.load(Ordering::Relaxed))
     }
 
     fn record_cost(&self, ns: f64, n: usize) {
@@ -187,10 +191,7 @@ impl ParallelLoop {
     /// What a call of `n` iterations is predicted to cost, serially and split (chunks that
     /// were never measured are assumed as fast as the serial loop).
     fn call_cost(&self, n: usize) -> CallCost {
-        let (serial, chunked) = (
-            self.cost(),
-            f64::from_bits(self.chunked_cost.load(Ordering::Relaxed)),
-        );
+        let (serial, chunked) = (self.cost(), self.chunked_cost());
         let n = n as f64;
         CallCost {
             serial: n * serial,
@@ -220,10 +221,7 @@ impl ParallelLoop {
             Verdict::SerialRelaxed => {
                 // The chunk cost, measured in other conditions, wears off like the hand-off
                 // estimates: towards the serial cost, so that a later call measures it again.
-                let (serial, chunked) = (
-                    self.cost(),
-                    f64::from_bits(self.chunked_cost.load(Ordering::Relaxed)),
-                );
+                let (serial, chunked) = (self.cost(), self.chunked_cost());
                 if chunked > serial {
                     let relaxed = 0.95 * chunked + 0.05 * serial;
                     self.chunked_cost
@@ -347,8 +345,6 @@ impl ParallelLoop {
         }
         let limits = Limits {
             threads,
-            // Decided by `stays_serial` instead, with both of the loop's costs.
-            min_parallel_ns: 0.0,
             grain: self.grain,
             // Many short chunks: a worker descheduled while it holds one delays the call by
             // that chunk only.
