@@ -68,21 +68,22 @@ create_venv() {
     "$PYTHON" -m venv "$VENV"
 }
 
-# install_requirements FILE STAMP: pip-installs FILE into .venv unless it is unchanged since.
+# install_requirements FILE STAMP: pip-installs FILE into .venv unless it is unchanged since;
+# returns 0 when it installed something.
 install_requirements() {
     local file="$1" stamp="$STAMPS/$2" want have=""
     want="$(sha256sum "$file" | cut -d' ' -f1)"
     [ -f "$stamp" ] && have="$(cat "$stamp")"
     if [ "$want" = "$have" ]; then
         say "python requirements ($file): ok"
-        return
+        return 1
     fi
     say "installing python requirements ($file)"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$file"
+    # Explicit: callers test this function's status, which turns `set -e` off inside it.
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$file" \
+        || die "pip could not install $file"
     mkdir -p "$STAMPS"
     echo "$want" >"$stamp"
-    # New tools (maturin, numpy) may change the build: rebuild the extension.
-    rm -f "$STAMPS/build"
 }
 
 # Any Rust/C build input newer than the stamp means the extension is stale. Python files are
@@ -116,10 +117,13 @@ build_extension() {
 install_system_packages
 check_rust
 create_venv
-install_requirements requirements-dev.txt requirements
+# New dev tools (maturin, numpy) may change the build: then the extension is rebuilt.
+if install_requirements requirements-dev.txt requirements; then
+    rm -f "$STAMPS/build"
+fi
 # `--bench`: also what the benchmarks compare against (Numba, numexpr); tests do not need them.
 if [ "${1:-}" = "--bench" ]; then
-    install_requirements requirements-bench.txt requirements-bench
+    install_requirements requirements-bench.txt requirements-bench || true
 fi
 build_extension
 say "done"
