@@ -25,6 +25,9 @@ demo: setup
 
 test: setup test-rust test-python lint
 
+# Tests run every lowered kernel through the IR verifier (release builds skip it otherwise).
+test-rust test-python: export UFUNCGEN_VERIFY_IR := 1
+
 test-rust:
 	cargo test --release -p ufuncgen
 

@@ -192,7 +192,8 @@ fn main() -> Result<(), String> {
         for i in 0..9 {
             let sym = format!("bench.{k}.{i}.loop");
             let t0 = Instant::now();
-            let code = compile_loop(f, &sym, Options::default(), &target)?;
+            let code =
+                compile_loop(f, &sym, Options::default(), &target).map_err(|e| e.to_string())?;
             let t1 = Instant::now();
             let jit = JitCode::load([code.object.as_slice()])?;
             let addr = jit.lookup(&sym)?;

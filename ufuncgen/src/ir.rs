@@ -4,6 +4,8 @@
 //! (`lower`) has already inserted every cast, so codegen never promotes types itself: the operands
 //! of `Binary`, `Compare` and `Call` have the types the operation is computed in.
 
+pub mod verify;
+
 use crate::diag::{SourceMap, Span};
 use crate::types::Scalar;
 use std::fmt;
@@ -205,7 +207,8 @@ pub enum ExprKind {
     Const(Const),
     Local(Local),
     /// Conversion to `Expr::ty` with NumPy's `astype` semantics (wrapping for ints, `!= 0` for
-    /// bool, real part dropped when going complex -> real is NOT allowed: the front end rejects it).
+    /// bool (complex too), real part dropped when going complex -> real number is NOT allowed:
+    /// the front end rejects it).
     Cast(Box<Expr>),
     Unary(UnaryOp, Box<Expr>),
     /// Both operands have the same type; the result type is `Expr::ty` (equal to it, except

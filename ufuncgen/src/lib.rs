@@ -71,7 +71,7 @@ pub fn compile_ufunc(spec: &KernelSpec) -> Result<CompiledUfunc, CompileError> {
     for (i, func) in functions.iter().enumerate() {
         let symbol = codegen::loop_symbol(&spec.name, func, Some(unique * 1000 + i as u64));
         let code = codegen::compile_loop(func, &symbol, spec.options, &codegen::Target::host())
-            .map_err(|m| CompileError::general(ErrorKind::Compile, m, &spec.name, &spec.source))?;
+            .map_err(|e| codegen_error(spec, func, e))?;
         objects.push(code);
     }
     let code = jit::JitCode::load(objects.iter().map(|o| o.object.as_slice()))
@@ -140,7 +140,7 @@ pub fn compile_gufunc(
             spec.options,
             &codegen::Target::host(),
         )
-        .map_err(|m| CompileError::general(ErrorKind::Compile, m, &spec.name, &spec.source))?;
+        .map_err(|e| codegen_error(spec, &func, e))?;
         let dtypes: Vec<Scalar> = cores.iter().map(|c| c.dtype).collect();
         compiled.push((text.clone(), dtypes, parsed.inputs.len(), code));
     }
@@ -167,8 +167,30 @@ pub fn compile_gufunc(
     Ok(CompiledUfunc { loops, code })
 }
 
-/// How the loop finds each argument's core sizes (indices into `dimensions[1..]`, in NumPy's
-/// order of first appearance) and whether it passes the argument as an array.
+/// A codegen failure as a `CompileError`: an IR verifier error points at the construct whose
+/// IR is broken (in the kernel or the callee it belongs to); other failures name the kernel.
+fn codegen_error(spec: &KernelSpec, func: &ir::Function, e: codegen::CodegenError) -> CompileError {
+    fn find<'f>(f: &'f ir::Function, name: &str) -> Option<&'f ir::Function> {
+        if f.name == name {
+            return Some(f);
+        }
+        f.callees.iter().find_map(|c| find(c, name))
+    }
+    if let codegen::CodegenError::Verifier(errors) = &e {
+        if let Some(first) = errors.0.first() {
+            let owner = find(func, &first.function).unwrap_or(func);
+            return CompileError::at(
+                ErrorKind::Compile,
+                e.to_string(),
+                &owner.name,
+                &owner.origin,
+                first.span,
+            );
+        }
+    }
+    CompileError::general(ErrorKind::Compile, e.to_string(), &spec.name, &spec.source)
+}
+
 /// For each operand of a gufunc layout (inputs, then outputs), the indices into the loop's
 /// `dimensions` (1 and up) of its core axes, in order: what the parallel target needs to know
 /// which bytes one outer iteration touches.
@@ -194,6 +216,8 @@ pub fn layout_core_axes(layout: &str) -> Result<Vec<Vec<usize>>, String> {
         .collect()
 }
 
+/// How the loop finds each argument's core sizes (indices into `dimensions[1..]`, in NumPy's
+/// order of first appearance) and whether it passes the argument as an array.
 fn core_args(
     args: &[spec::gufunc::GuArg],
     order: &[spec::layout::CoreDim],

@@ -78,7 +78,7 @@ pub(crate) fn build_gufunc_loop<'ctx>(
     args: &[CoreArg],
     symbol: &str,
     target: &Target,
-) -> Result<FunctionValue<'ctx>, String> {
+) -> CgResult<FunctionValue<'ctx>> {
     let f = super::loops::declare_numpy_loop(ctx, module, symbol, target);
     let g = Gen {
         ctx,
@@ -86,7 +86,7 @@ pub(crate) fn build_gufunc_loop<'ctx>(
         func: f,
         kernel,
     };
-    g.body(args).map_err(String::from)?;
+    g.body(args)?;
     Ok(f)
 }
 

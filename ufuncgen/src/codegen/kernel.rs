@@ -77,14 +77,14 @@ pub(crate) fn build_kernel<'ctx>(
     name: &str,
     fastmath: bool,
     target: &Target,
-) -> Result<FunctionValue<'ctx>, String> {
+) -> CgResult<FunctionValue<'ctx>> {
     if func.locals.len() < func.params as usize {
-        return Err(format!(
+        return Err(CgError(format!(
             "IR of {} declares {} parameters but only {} locals",
             func.name,
             func.params,
             func.locals.len()
-        ));
+        )));
     }
     let ptr = ctx.ptr_type(AddressSpace::default());
     let i64t = ctx.i64_type();
@@ -182,7 +182,7 @@ pub(crate) fn build_kernel<'ctx>(
         table_base,
         callees,
     };
-    cg.lower_body(func).map_err(String::from)?;
+    cg.lower_body(func)?;
     if fastmath {
         set_fast_flags(f);
     }

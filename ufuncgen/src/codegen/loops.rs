@@ -76,7 +76,7 @@ pub(crate) fn build_loop<'ctx>(
     func: &ir::Function,
     symbol: &str,
     target: &Target,
-) -> Result<FunctionValue<'ctx>, String> {
+) -> CgResult<FunctionValue<'ctx>> {
     let f = declare_numpy_loop(ctx, module, symbol, target);
     let lb = LoopBuilder {
         ctx,
@@ -87,7 +87,7 @@ pub(crate) fn build_loop<'ctx>(
         _module: module,
         failed: std::cell::Cell::new(None),
     };
-    lb.body(func).map_err(String::from)?;
+    lb.body(func)?;
     Ok(f)
 }
 

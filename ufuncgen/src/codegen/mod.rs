@@ -2,7 +2,7 @@
 //!
 //! `kernel` lowers an `ir::Function` (with `arith`, `cast` and `math` for the operations),
 //! `loops` wraps it in the NumPy inner-loop ABI, `target` knows the CPU; this module runs the
-//! O3 pipeline and emits an object file (the JIT and ahead-of-time builds both consume it).
+//! O3 pipeline and emits an object file (the JIT loads it; ahead-of-time modules are not built yet).
 
 mod arith;
 mod array;
@@ -25,7 +25,71 @@ use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{FileType, TargetMachine};
 
 use crate::ir;
+use crate::ir::verify::VerifierErrors;
 use crate::spec::Options;
+
+/// Why a loop could not be compiled. Only LLVM's own messages are free text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CodegenError {
+    /// The typed IR broke the front end's contract (a compiler bug): every violation, located.
+    Verifier(VerifierErrors),
+    /// Codegen met IR it has no lowering for, or lost track of a value it built (a compiler
+    /// bug the verifier does not cover).
+    Internal(String),
+    /// LLVM refused: which step, and what it said.
+    Llvm { stage: LlvmStage, message: String },
+}
+
+/// The step at which LLVM reported a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LlvmStage {
+    /// Creating the target machine for the requested CPU.
+    Target,
+    /// LLVM's module verifier rejected the emitted IR.
+    Verify,
+    /// The optimization pipeline.
+    Optimize,
+    /// Reading LLVM IR text back.
+    Parse,
+    /// Machine-code or assembly emission.
+    Emit,
+}
+
+impl std::fmt::Display for CodegenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CodegenError::Verifier(e) => write!(f, "internal error: invalid typed IR: {e}"),
+            CodegenError::Internal(m) => write!(f, "internal error in code generation: {m}"),
+            CodegenError::Llvm { stage, message } => {
+                let step = match stage {
+                    LlvmStage::Target => "target set-up",
+                    LlvmStage::Verify => "IR verification",
+                    LlvmStage::Optimize => "optimization",
+                    LlvmStage::Parse => "IR parsing",
+                    LlvmStage::Emit => "code generation",
+                };
+                write!(f, "LLVM {step} failed: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CodegenError {}
+
+impl From<value::CgError> for CodegenError {
+    fn from(e: value::CgError) -> Self {
+        CodegenError::Internal(e.0)
+    }
+}
+
+impl CodegenError {
+    fn llvm(stage: LlvmStage, message: impl std::fmt::Display) -> Self {
+        CodegenError::Llvm {
+            stage,
+            message: message.to_string(),
+        }
+    }
+}
 
 /// One loop compiled to an object file.
 pub struct LoopCode {
@@ -61,7 +125,7 @@ pub fn compile_loop(
     symbol: &str,
     opts: Options,
     target: &Target,
-) -> Result<LoopCode, String> {
+) -> Result<LoopCode, CodegenError> {
     compile_with(func, symbol, opts, target, |ctx, module, kernel| {
         loops::build_loop(ctx, module, kernel, func, symbol, target).map(drop)
     })
@@ -75,14 +139,14 @@ pub fn compile_gufunc_loop(
     symbol: &str,
     opts: Options,
     target: &Target,
-) -> Result<LoopCode, String> {
+) -> Result<LoopCode, CodegenError> {
     if args.len() != func.params as usize {
-        return Err(format!(
+        return Err(CodegenError::Internal(format!(
             "{} core shapes for the {} parameters of {}",
             args.len(),
             func.params,
             func.name
-        ));
+        )));
     }
     compile_with(func, symbol, opts, target, |ctx, module, kernel| {
         gufunc::build_gufunc_loop(ctx, module, kernel, args, symbol, target).map(drop)
@@ -99,9 +163,14 @@ fn compile_with(
         &'ctx Context,
         &Module<'ctx>,
         inkwell::values::FunctionValue<'ctx>,
-    ) -> Result<(), String>,
-) -> Result<LoopCode, String> {
-    let machine = target.machine()?;
+    ) -> Result<(), value::CgError>,
+) -> Result<LoopCode, CodegenError> {
+    if ir::verify::enabled() {
+        ir::verify::verify(func).map_err(CodegenError::Verifier)?;
+    }
+    let machine = target
+        .machine()
+        .map_err(|m| CodegenError::llvm(LlvmStage::Target, m))?;
     let ctx = Context::create();
     let module = ctx.create_module(symbol);
     configure(&module, &machine);
@@ -112,10 +181,10 @@ fn compile_with(
     let split_anywhere = !opts.fastmath && !vector_abi::calls_vector_library(&module);
     module
         .verify()
-        .map_err(|e| format!("invalid LLVM IR for {symbol}: {e}"))?;
+        .map_err(|e| CodegenError::llvm(LlvmStage::Verify, format!("{symbol}: {e}")))?;
     module
         .run_passes("default<O3>", &machine, PassBuilderOptions::create())
-        .map_err(|e| format!("LLVM optimization of {symbol} failed: {e}"))?;
+        .map_err(|e| CodegenError::llvm(LlvmStage::Optimize, format!("{symbol}: {e}")))?;
     let llvm_ir = module.print_to_string().to_string();
     let object = emit(&machine, &module, FileType::Object)?;
     Ok(LoopCode {
@@ -127,28 +196,27 @@ fn compile_with(
 }
 
 /// Assembly text for a module given as LLVM IR text (for `inspect_asm`).
-pub fn asm_from_ir(llvm_ir: &str, target: &Target) -> Result<String, String> {
-    let machine = target.machine()?;
-    let ctx = Context::create();
-    let buf = MemoryBuffer::create_from_memory_range_copy(llvm_ir.as_bytes(), "ir");
-    let module = ctx
-        .create_module_from_ir(buf)
-        .map_err(|e| format!("cannot parse LLVM IR: {e}"))?;
-    configure(&module, &machine);
-    let asm = emit(&machine, &module, FileType::Assembly)?;
-    String::from_utf8(asm).map_err(|e| format!("assembly is not UTF-8: {e}"))
+pub fn asm_from_ir(llvm_ir: &str, target: &Target) -> Result<String, CodegenError> {
+    let asm = emit_from_ir(llvm_ir, target, FileType::Assembly)?;
+    String::from_utf8(asm).map_err(|e| CodegenError::llvm(LlvmStage::Emit, e))
 }
 
-/// An object file for a module given as LLVM IR text (ahead-of-time builds, tests).
-pub fn object_from_ir(llvm_ir: &str, target: &Target) -> Result<Vec<u8>, String> {
-    let machine = target.machine()?;
+/// An object file for a module given as LLVM IR text (tests; later ahead-of-time builds).
+pub fn object_from_ir(llvm_ir: &str, target: &Target) -> Result<Vec<u8>, CodegenError> {
+    emit_from_ir(llvm_ir, target, FileType::Object)
+}
+
+fn emit_from_ir(llvm_ir: &str, target: &Target, kind: FileType) -> Result<Vec<u8>, CodegenError> {
+    let machine = target
+        .machine()
+        .map_err(|m| CodegenError::llvm(LlvmStage::Target, m))?;
     let ctx = Context::create();
     let buf = MemoryBuffer::create_from_memory_range_copy(llvm_ir.as_bytes(), "ir");
     let module = ctx
         .create_module_from_ir(buf)
-        .map_err(|e| format!("cannot parse LLVM IR: {e}"))?;
+        .map_err(|e| CodegenError::llvm(LlvmStage::Parse, e))?;
     configure(&module, &machine);
-    emit(&machine, &module, FileType::Object)
+    emit(&machine, &module, kind)
 }
 
 fn configure(module: &Module<'_>, machine: &TargetMachine) {
@@ -156,9 +224,13 @@ fn configure(module: &Module<'_>, machine: &TargetMachine) {
     module.set_data_layout(&machine.get_target_data().get_data_layout());
 }
 
-fn emit(machine: &TargetMachine, module: &Module<'_>, kind: FileType) -> Result<Vec<u8>, String> {
+fn emit(
+    machine: &TargetMachine,
+    module: &Module<'_>,
+    kind: FileType,
+) -> Result<Vec<u8>, CodegenError> {
     machine
         .write_to_memory_buffer(module, kind)
         .map(|b| b.as_slice().to_vec())
-        .map_err(|e| format!("LLVM code generation failed: {e}"))
+        .map_err(|e| CodegenError::llvm(LlvmStage::Emit, e))
 }

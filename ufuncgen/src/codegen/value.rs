@@ -20,9 +20,9 @@ impl From<BuilderError> for CgError {
     }
 }
 
-impl From<CgError> for String {
-    fn from(e: CgError) -> Self {
-        e.0
+impl From<String> for CgError {
+    fn from(message: String) -> Self {
+        CgError(message)
     }
 }
 

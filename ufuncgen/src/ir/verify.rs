@@ -1,0 +1,473 @@
+//! The IR verifier: checks the contract between the front end (`lower`) and `codegen`.
+//!
+//! Codegen trusts these invariants and never re-derives types, so a lowering bug that breaks
+//! one would otherwise surface as a confusing LLVM error or as wrong code. The verifier runs
+//! before codegen in debug builds and whenever `UFUNCGEN_VERIFY_IR` is set (the test targets
+//! set it), and every golden case passes through it.
+//!
+//! Invariants checked, per function and recursively for every callee:
+//! 1. Locals: at least `params` of them; every `Local`, `ArrayId`, `TableId` and `CalleeId`
+//!    refers to an existing entry.
+//! 2. Types: an assignment or `let` stores a value of the local's type; `Binary` and `Compare`
+//!    operands share one type; `Binary`'s result is that type and never integer `Div`;
+//!    `Compare`, conditions, `not` and predicates are `Bool`; `Select` arms have the result type;
+//!    `Return` returns `Function::ret`; a bare `return` only appears in a gufunc kernel.
+//! 3. Constants fit their type (integers within the dtype's range, float constants typed float).
+//! 4. Casts change the type and never drop an imaginary part (complex to a real number; complex
+//!    to bool is the non-zero test).
+//! 5. Arrays: one int64 index per dimension; a store targets a writable array with a value of
+//!    its dtype; `Shape` names an existing axis; table loads index every table dimension.
+//! 6. Calls: math calls take arguments of one type and return what the function returns for
+//!    it; kernel-language calls pass their callee's parameter types and return its `ret`.
+//! 7. Loops: a `range` variable is an integer and its bounds have its type.
+
+use std::fmt;
+
+use super::{Block, Const, Expr, ExprKind, Function, MathFn, StmtKind, UnaryOp};
+use crate::diag::Span;
+use crate::types::{Kind, Scalar};
+
+/// One broken invariant: where (the statement or expression's span, in the function named) and
+/// what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifierError {
+    /// The function (kernel or callee) whose IR is broken.
+    pub function: String,
+    pub span: Span,
+    pub message: String,
+}
+
+impl fmt::Display for VerifierError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.function, self.message)
+    }
+}
+
+/// Every broken invariant of one function (never empty when returned as an error).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifierErrors(pub Vec<VerifierError>);
+
+impl fmt::Display for VerifierErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for VerifierErrors {}
+
+/// Checks `f` and its callees against the invariants above, collecting every violation.
+pub fn verify(f: &Function) -> Result<(), VerifierErrors> {
+    let mut errors = Vec::new();
+    verify_into(f, &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(VerifierErrors(errors))
+    }
+}
+
+/// Whether codegen should verify its input: debug builds always, release builds when the
+/// environment variable `UFUNCGEN_VERIFY_IR` is set to anything but `0` (read once).
+pub fn enabled() -> bool {
+    use std::sync::OnceLock;
+    static ON: OnceLock<bool> = OnceLock::new();
+    cfg!(debug_assertions)
+        || *ON.get_or_init(|| {
+            std::env::var_os("UFUNCGEN_VERIFY_IR").is_some_and(|v| !v.is_empty() && v != "0")
+        })
+}
+
+fn verify_into(f: &Function, errors: &mut Vec<VerifierError>) {
+    let mut v = Verifier { f, errors };
+    if f.locals.len() < f.params as usize {
+        v.fail(Span::default(), "fewer locals than parameters".into());
+    }
+    for callee in &f.callees {
+        verify_into(callee, v.errors);
+    }
+    v.block(&f.body);
+}
+
+struct Verifier<'a, 'e> {
+    f: &'a Function,
+    errors: &'e mut Vec<VerifierError>,
+}
+
+impl Verifier<'_, '_> {
+    fn fail(&mut self, span: Span, message: String) {
+        self.errors.push(VerifierError {
+            function: self.f.name.clone(),
+            span,
+            message,
+        });
+    }
+
+    fn same(&mut self, span: Span, want: Scalar, got: Scalar, what: &str) {
+        if want != got {
+            self.fail(span, format!("{what}: expected {want}, found {got}"));
+        }
+    }
+
+    fn local(&mut self, span: Span, l: super::Local) -> Option<Scalar> {
+        let ty = self.f.locals.get(l.0 as usize).map(|d| d.ty);
+        if ty.is_none() {
+            self.fail(span, format!("unknown local {l}"));
+        }
+        ty
+    }
+
+    fn block(&mut self, b: &Block) {
+        for s in b {
+            let span = s.span;
+            match &s.kind {
+                StmtKind::Assign { dst, value } => {
+                    self.expr(value);
+                    if let Some(t) = self.local(span, *dst) {
+                        self.same(span, t, value.ty, "assignment");
+                    }
+                }
+                StmtKind::If {
+                    cond,
+                    then_body,
+                    else_body,
+                } => {
+                    self.condition(cond);
+                    self.block(then_body);
+                    self.block(else_body);
+                }
+                StmtKind::While { cond, body, orelse } => {
+                    self.condition(cond);
+                    self.block(body);
+                    self.block(orelse);
+                }
+                StmtKind::ForRange {
+                    var,
+                    start,
+                    stop,
+                    step,
+                    body,
+                    orelse,
+                } => {
+                    if let Some(t) = self.local(span, *var) {
+                        if !t.is_int() {
+                            self.fail(span, format!("range variable of type {t}"));
+                        }
+                        for e in [start, stop, step] {
+                            self.expr(e);
+                            self.same(e.span, t, e.ty, "range bound");
+                        }
+                    }
+                    self.block(body);
+                    self.block(orelse);
+                }
+                StmtKind::Break | StmtKind::Continue | StmtKind::Raise { .. } => {}
+                StmtKind::Return(e) => {
+                    self.expr(e);
+                    self.same(span, self.f.ret, e.ty, "return");
+                }
+                StmtKind::ReturnVoid => {
+                    if !self.f.is_gufunc() {
+                        self.fail(span, "bare return in a scalar kernel".into());
+                    }
+                }
+                StmtKind::Store {
+                    array,
+                    index,
+                    value,
+                } => {
+                    self.expr(value);
+                    if let Some(a) = self.f.arrays.get(array.0 as usize) {
+                        if !a.writable {
+                            self.fail(span, format!("store to read-only array {array}"));
+                        }
+                        self.same(span, a.dtype, value.ty, "stored value");
+                        self.index(span, a.ndim, index);
+                    } else {
+                        self.fail(span, format!("unknown array {array}"));
+                    }
+                }
+            }
+        }
+    }
+
+    fn condition(&mut self, e: &Expr) {
+        self.expr(e);
+        self.same(e.span, Scalar::Bool, e.ty, "condition");
+    }
+
+    fn constant(&mut self, e: &Expr, c: &Const) {
+        match (c, e.ty.kind()) {
+            (Const::Bool(_), Kind::Bool)
+            | (Const::Float(_), Kind::Float)
+            | (Const::Complex(..), Kind::Complex) => {}
+            (Const::Int(v), Kind::Int) => {
+                let bits = e.ty.bits();
+                let (lo, hi) = if e.ty.is_signed() {
+                    (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+                } else {
+                    (0, (1i128 << bits) - 1)
+                };
+                if !(lo..=hi).contains(v) {
+                    self.fail(e.span, format!("constant {v} out of range for {}", e.ty));
+                }
+            }
+            _ => self.fail(e.span, format!("constant {c:?} typed {}", e.ty)),
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Const(c) => self.constant(e, c),
+            ExprKind::Local(l) => {
+                if let Some(t) = self.local(span, *l) {
+                    self.same(span, t, e.ty, "local read");
+                }
+            }
+            ExprKind::Cast(x) => {
+                self.expr(x);
+                if x.ty == e.ty {
+                    self.fail(span, format!("no-op cast to {}", e.ty));
+                }
+                if x.ty.is_complex() && !e.ty.is_complex() && e.ty != Scalar::Bool {
+                    self.fail(span, format!("cast from {} to {}", x.ty, e.ty));
+                }
+            }
+            ExprKind::Unary(op, x) => {
+                self.expr(x);
+                match op {
+                    UnaryOp::Real | UnaryOp::Imag => {
+                        if x.ty.is_complex() {
+                            self.same(span, x.ty.real_part(), e.ty, "part");
+                        } else {
+                            self.fail(span, format!("{op:?} of {}", x.ty));
+                        }
+                    }
+                    UnaryOp::Not => {
+                        self.same(span, Scalar::Bool, x.ty, "not");
+                        self.same(span, Scalar::Bool, e.ty, "not");
+                    }
+                    _ => self.same(span, x.ty, e.ty, "unary"),
+                }
+            }
+            ExprKind::Binary(op, a, b) => {
+                self.expr(a);
+                self.expr(b);
+                self.same(span, a.ty, b.ty, "binary operands");
+                self.same(span, a.ty, e.ty, "binary result");
+                if *op == super::BinaryOp::Div && e.ty.kind() <= Kind::Int {
+                    self.fail(span, format!("true division in {}", e.ty));
+                }
+            }
+            ExprKind::Compare(_, a, b) => {
+                self.expr(a);
+                self.expr(b);
+                self.same(span, a.ty, b.ty, "compare operands");
+                self.same(span, Scalar::Bool, e.ty, "compare result");
+            }
+            ExprKind::Logical(_, a, b) => {
+                self.expr(a);
+                self.expr(b);
+                self.same(span, a.ty, e.ty, "logical operand");
+                self.same(span, b.ty, e.ty, "logical operand");
+            }
+            ExprKind::Select {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.condition(cond);
+                self.expr(then);
+                self.expr(otherwise);
+                self.same(span, then.ty, e.ty, "select arm");
+                self.same(span, otherwise.ty, e.ty, "select arm");
+            }
+            ExprKind::Call(func, args) => {
+                for a in args {
+                    self.expr(a);
+                }
+                let Some(first) = args.first() else {
+                    self.fail(span, format!("{func:?} called without arguments"));
+                    return;
+                };
+                for a in &args[1..] {
+                    self.same(a.span, first.ty, a.ty, "call arguments");
+                }
+                let want = match func {
+                    MathFn::IsNan | MathFn::IsInf | MathFn::IsFinite => Scalar::Bool,
+                    MathFn::Abs if first.ty.is_complex() => first.ty.real_part(),
+                    _ => first.ty,
+                };
+                self.same(span, want, e.ty, "call result");
+            }
+            ExprKind::Let { local, value, body } => {
+                self.expr(value);
+                self.expr(body);
+                if let Some(t) = self.local(span, *local) {
+                    self.same(span, t, value.ty, "let binding");
+                }
+                self.same(span, body.ty, e.ty, "let body");
+            }
+            ExprKind::MakeComplex(r, i) => {
+                self.expr(r);
+                self.expr(i);
+                if !e.ty.is_complex() {
+                    self.fail(span, format!("complex(..) typed {}", e.ty));
+                    return;
+                }
+                self.same(span, e.ty.real_part(), r.ty, "complex part");
+                self.same(span, e.ty.real_part(), i.ty, "complex part");
+            }
+            ExprKind::Load { array, index } => match self.f.arrays.get(array.0 as usize) {
+                Some(a) => {
+                    self.same(span, a.dtype, e.ty, "loaded value");
+                    self.index(span, a.ndim, index);
+                }
+                None => self.fail(span, format!("unknown array {array}")),
+            },
+            ExprKind::Shape(array, axis) => {
+                match self.f.arrays.get(array.0 as usize) {
+                    Some(a) if *axis < a.ndim => {}
+                    Some(_) => self.fail(span, format!("shape axis {axis} of {array}")),
+                    None => self.fail(span, format!("unknown array {array}")),
+                }
+                self.same(span, Scalar::I64, e.ty, "shape");
+            }
+            ExprKind::TableLoad { table, index } => match self.f.tables.get(table.0 as usize) {
+                Some(t) => {
+                    self.same(span, t.dtype, e.ty, "table element");
+                    self.index(span, t.shape.len() as u32, index);
+                }
+                None => self.fail(span, format!("unknown table {table}")),
+            },
+            ExprKind::CallFunction(id, args) => {
+                for a in args {
+                    self.expr(a);
+                }
+                let Some(callee) = self.f.callees.get(id.0 as usize) else {
+                    self.fail(span, format!("unknown callee {id}"));
+                    return;
+                };
+                if args.len() != callee.params as usize {
+                    self.fail(span, format!("{} arguments for callee {id}", args.len()));
+                }
+                for (a, d) in args.iter().zip(&callee.locals) {
+                    self.same(a.span, d.ty, a.ty, "callee argument");
+                }
+                self.same(span, callee.ret, e.ty, "callee result");
+            }
+        }
+    }
+
+    /// One int64 index per dimension.
+    fn index(&mut self, span: Span, ndim: u32, index: &[Expr]) {
+        if index.len() != ndim as usize {
+            self.fail(
+                span,
+                format!("{} indices for {ndim} dimensions", index.len()),
+            );
+        }
+        for ix in index {
+            self.expr(ix);
+            self.same(ix.span, Scalar::I64, ix.ty, "index");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::SourceMap;
+    use crate::ir::{BinaryOp, LocalDecl, Stmt};
+
+    fn expr(kind: ExprKind, ty: Scalar) -> Expr {
+        Expr {
+            kind,
+            ty,
+            span: Span::new(4, 9),
+        }
+    }
+
+    fn function(body: Block) -> Function {
+        Function {
+            name: "k".into(),
+            params: 1,
+            locals: vec![LocalDecl {
+                name: "x".into(),
+                ty: Scalar::F64,
+            }],
+            ret: Scalar::F64,
+            body,
+            arrays: vec![],
+            boundscheck: true,
+            origin: SourceMap::default(),
+            tables: vec![],
+            callees: vec![],
+        }
+    }
+
+    fn ret(e: Expr) -> Stmt {
+        Stmt {
+            kind: StmtKind::Return(e),
+            span: Span::new(0, 10),
+        }
+    }
+
+    #[test]
+    fn a_well_typed_function_passes() {
+        let x = expr(ExprKind::Local(super::super::Local(0)), Scalar::F64);
+        let sum = expr(
+            ExprKind::Binary(BinaryOp::Add, Box::new(x.clone()), Box::new(x)),
+            Scalar::F64,
+        );
+        assert_eq!(verify(&function(vec![ret(sum)])), Ok(()));
+    }
+
+    #[test]
+    fn every_violation_is_reported_with_its_span() {
+        let x = expr(ExprKind::Local(super::super::Local(0)), Scalar::F64);
+        let one = expr(ExprKind::Const(Const::Int(1)), Scalar::I64);
+        // Mixed operand types, an unknown local, and a return of the wrong type.
+        let bad = expr(
+            ExprKind::Binary(BinaryOp::Add, Box::new(x), Box::new(one)),
+            Scalar::I64,
+        );
+        let ghost = expr(ExprKind::Local(super::super::Local(7)), Scalar::F64);
+        let errs = verify(&function(vec![ret(bad), ret(ghost)])).unwrap_err();
+        let text = errs.to_string();
+        assert!(
+            text.contains("binary operands: expected float64, found int64"),
+            "{text}"
+        );
+        assert!(
+            text.contains("return: expected float64, found int64"),
+            "{text}"
+        );
+        assert!(text.contains("unknown local %7"), "{text}");
+        assert!(errs.0.iter().all(|e| e.function == "k"));
+        assert!(errs.0.iter().any(|e| e.span == Span::new(4, 9)));
+    }
+
+    #[test]
+    fn integer_true_division_and_out_of_range_constants_are_caught() {
+        let big = expr(ExprKind::Const(Const::Int(300)), Scalar::U8);
+        let div = expr(
+            ExprKind::Binary(BinaryOp::Div, Box::new(big.clone()), Box::new(big)),
+            Scalar::U8,
+        );
+        let mut f = function(vec![ret(div)]);
+        f.ret = Scalar::U8;
+        let text = verify(&f).unwrap_err().to_string();
+        assert!(text.contains("true division in uint8"), "{text}");
+        assert!(
+            text.contains("constant 300 out of range for uint8"),
+            "{text}"
+        );
+    }
+}
