@@ -14,7 +14,7 @@ PY_DIRS := python tests examples benchmarks
 help:
 	@echo "make demo   - set up, build, run the demo kernels against NumPy"
 	@echo "make test   - set up, build, run cargo tests, pytest and lint"
-	@echo "make lint   - cargo fmt --check, cargo clippy -D warnings, ruff check"
+	@echo "make lint   - cargo fmt --check, cargo clippy -D warnings, ruff check, stubtest"
 	@echo "make bench  - set up, build, run the benchmarks (BENCH_ARGS=--quick for a short run)"
 
 setup:
@@ -28,16 +28,19 @@ test: setup test-rust test-python lint
 # Tests run every lowered kernel through the IR verifier (release builds skip it otherwise).
 test-rust test-python: export UFUNCGEN_VERIFY_IR := 1
 
+# The binding's tests embed the interpreter: give it the virtual environment's packages.
+test-rust: export PYTHONPATH := $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' 2>/dev/null)
 test-rust:
-	cargo test --release -p ufuncgen
+	cargo test --release --workspace
 
 test-python:
-	$(PY) -m pytest -p no:cacheprovider --timeout=120 $(PYTEST_ARGS) tests/python
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS) tests/python
 
 lint: setup
 	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
 	$(VENV)/bin/ruff check $(PY_DIRS)
+	$(PY) -m mypy.stubtest ufuncgen._native
 
 bench:
 	@./setup.sh --bench

@@ -114,7 +114,12 @@ fn inspect_asm<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
         .detach(|| {
             let target = ufuncgen::codegen::Target::host();
             irs.into_iter()
-                .map(|(sig, ir)| Ok((sig, ufuncgen::codegen::asm_from_ir(&ir, &target)?)))
+                .map(|(sig, ir)| {
+                    Ok((
+                        sig,
+                        ufuncgen::codegen::asm_from_ir(&ir, &target).map_err(|e| e.to_string())?,
+                    ))
+                })
                 .collect::<Result<Vec<_>, String>>()
         })
         .map_err(PyRuntimeError::new_err)?;

@@ -242,6 +242,27 @@ mod tests {
         assert_eq!(std::mem::offset_of!(UfuncHead, obj), head + 72);
     }
 
+    /// The hand-declared head must fit inside the ufunc objects of the NumPy actually installed
+    /// (`make test` puts the virtual environment's packages on `PYTHONPATH`).
+    #[test]
+    fn head_fits_the_installed_numpy() {
+        Python::attach(|py| {
+            let np = py.import("numpy").expect("numpy is importable");
+            let version: String = np.getattr("__version__").unwrap().extract().unwrap();
+            assert!(version.starts_with("2."), "NumPy {version}: the layout is NumPy 2's");
+            let basic: usize = np
+                .getattr("ufunc")
+                .and_then(|u| u.getattr("__basicsize__"))
+                .and_then(|b| b.extract())
+                .expect("ufunc.__basicsize__");
+            assert!(
+                std::mem::size_of::<UfuncHead>() <= basic,
+                "UfuncHead is {} bytes, NumPy {version}'s ufunc {basic}",
+                std::mem::size_of::<UfuncHead>()
+            );
+        });
+    }
+
     #[test]
     fn identity_codes_round_trip() {
         for code in [-3, -2, -1, 0, 1] {

@@ -1,8 +1,27 @@
 """Type stubs for the native extension `ufuncgen._native` (private: use `ufuncgen`)."""
 
-from typing import Any
+from typing import Any, final
 
 import numpy as np
+
+__all__ = [
+    "compile_vectorize",
+    "inspect_llvm",
+    "inspect_asm",
+    "host_info",
+    "init_vector_math",
+    "compile_guvectorize",
+    "layout_signature",
+    "_test_ufunc",
+    "_test_raising_ufunc",
+    "_live_ufuncs",
+    "set_num_threads",
+    "get_num_threads",
+    "requested_num_threads",
+    "_parallel_stats",
+    "_force_chunking",
+    "_UfuncOwner",
+]
 
 def compile_vectorize(
     name: str,
@@ -39,4 +58,6 @@ def _parallel_stats(ufunc: object) -> list[tuple[float, int, float, float]]: ...
 def _force_chunking(on: bool) -> None: ...
 def init_vector_math(candidates: list[str]) -> tuple[str, str | None]: ...
 
-class _UfuncOwner: ...
+@final
+class _UfuncOwner:
+    """Owns a ufunc's loops, tables and machine code (NumPy's `ufunc->obj`)."""
