@@ -15,8 +15,9 @@ fn class_name(kind: ErrorKind) -> &'static str {
     }
 }
 
-/// The Python exception for `err`; its message is the error's Display (function, file, line,
-/// column, snippet) and it carries `function`, `filename`, `lineno`, `col` (None when unknown).
+/// The Python exception for `err`: the fields travel as data (`message`, `function`,
+/// `filename`, `lineno`, `col`, None when unknown, and `snippet`), and `ufuncgen.errors`
+/// renders them as the error's Display does.
 pub fn to_pyerr(py: Python<'_>, err: &CompileError) -> PyErr {
     match build(py, err) {
         Ok(exc) => exc,
@@ -35,6 +36,7 @@ fn build(py: Python<'_>, err: &CompileError) -> PyResult<PyErr> {
     kwargs.set_item("filename", &err.filename)?;
     kwargs.set_item("lineno", known(err.lineno))?;
     kwargs.set_item("col", known(err.col))?;
-    let exc = class.call((err.to_string(),), Some(&kwargs))?;
+    kwargs.set_item("snippet", err.snippet())?;
+    let exc = class.call((&err.message,), Some(&kwargs))?;
     Ok(PyErr::from_value(exc))
 }

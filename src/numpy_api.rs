@@ -249,7 +249,10 @@ mod tests {
         Python::attach(|py| {
             let np = py.import("numpy").expect("numpy is importable");
             let version: String = np.getattr("__version__").unwrap().extract().unwrap();
-            assert!(version.starts_with("2."), "NumPy {version}: the layout is NumPy 2's");
+            assert!(
+                version.starts_with("2."),
+                "NumPy {version}: the layout is NumPy 2's"
+            );
             let basic: usize = np
                 .getattr("ufunc")
                 .and_then(|u| u.getattr("__basicsize__"))

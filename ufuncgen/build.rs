@@ -1,6 +1,11 @@
-//! Compiles svml-shim (the C side of the math ABI the generated loops call).
+//! Compiles svml-shim (the C side of the math ABI the generated loops call), and lists the
+//! golden front-end cases so that each becomes a test of its own.
+
+use std::fmt::Write as _;
+use std::path::Path;
 
 fn main() {
+    golden_tests();
     println!("cargo:rerun-if-changed=../svml-shim");
     cc::Build::new()
         .file("../svml-shim/shim.c")
@@ -9,4 +14,41 @@ fn main() {
         .opt_level(2)
         .compile("ufg_svml_shim");
     println!("cargo:rustc-link-lib=m");
+}
+
+/// Writes `$OUT_DIR/golden_cases.rs`: one `#[test]` per `tests/golden/{ok,err}/*.py`, so a
+/// case runs by name (`cargo test --test frontend_golden err_array_errors`) and adding a case
+/// is adding a file.
+fn golden_tests() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut out = String::new();
+    for outcome in ["ok", "err"] {
+        let dir = root.join(outcome);
+        println!("cargo:rerun-if-changed={}", dir.display());
+        let mut stems: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "py"))
+                    .filter_map(|p| p.file_stem()?.to_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        stems.sort();
+        for stem in stems {
+            let ident: String = stem
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            let _ = writeln!(
+                out,
+                "#[test]\nfn {outcome}_{ident}() {{\n    check_case(Outcome::{}, {stem:?});\n}}",
+                if outcome == "ok" { "Ok" } else { "Err" }
+            );
+        }
+    }
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap_or_default()).join("golden_cases.rs");
+    if let Err(e) = std::fs::write(&dest, out) {
+        println!("cargo:warning=cannot write {}: {e}", dest.display());
+    }
 }

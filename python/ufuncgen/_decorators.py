@@ -59,14 +59,9 @@ def _signature_list(signatures: object, func: types.FunctionType) -> list[str]:
         items = [signatures]
     bad = [s for s in items if not isinstance(s, str)]
     if bad:
-        code = func.__code__
-        raise SignatureError(
-            f"signatures must be strings such as 'float64(float64, float64)', not {bad[0]!r} "
-            f"(in function '{func.__name__}', file \"{code.co_filename}\", "
-            f"line {code.co_firstlineno})",
-            function=func.__name__,
-            filename=code.co_filename,
-            lineno=code.co_firstlineno,
+        raise SignatureError.in_function(
+            f"signatures must be strings such as 'float64(float64, float64)', not {bad[0]!r}",
+            func,
         )
     return [s for s in items if isinstance(s, str)]
 

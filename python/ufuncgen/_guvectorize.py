@@ -21,14 +21,7 @@ __all__ = ["guvectorize"]
 
 
 def _signature_error(func: types.FunctionType, message: str) -> SignatureError:
-    code = func.__code__
-    return SignatureError(
-        f"{message} (in function '{func.__name__}', file \"{code.co_filename}\", "
-        f"line {code.co_firstlineno})",
-        function=func.__name__,
-        filename=code.co_filename,
-        lineno=code.co_firstlineno,
-    )
+    return SignatureError.in_function(message, func)
 
 
 def _writable_indices(writable_args: object, func: types.FunctionType) -> list[int]:

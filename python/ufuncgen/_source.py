@@ -30,14 +30,10 @@ class KernelSource(NamedTuple):
 
 
 def _no_source(func: types.FunctionType, why: str) -> CompileError:
-    code = func.__code__
-    return CompileError(
+    return CompileError.in_function(
         f"cannot compile '{func.__name__}': its source code is not available ({why}); "
-        "ufuncgen compiles kernels from their source, so define them in a file "
-        f"(in function '{func.__name__}', file \"{code.co_filename}\", line {code.co_firstlineno})",
-        function=func.__name__,
-        filename=code.co_filename,
-        lineno=code.co_firstlineno,
+        "ufuncgen compiles kernels from their source, so define them in a file",
+        func,
     )
 
 

@@ -417,3 +417,58 @@ def test_interpreter_survives_every_case():
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"raised {len(CASES)} of {len(CASES)}" in proc.stdout, proc.stdout + proc.stderr
+
+
+# --- diagnostics are data, rendered once --------------------------------------------------
+
+
+def test_message_is_rendered_from_the_fields():
+    """The exception carries the bare message, the position and the snippet; its text is
+    rendered from them by one helper, in the compiler's own format."""
+    from ufuncgen.errors import located_message
+
+    with pytest.raises(TypingError) as info:
+        vectorize(F8)(k_return_complex)
+    err = info.value
+    assert "(in function" not in err.message
+    assert err.snippet and "^" in err.snippet
+    assert str(err) == located_message(
+        err.message, err.function, err.filename, err.lineno, err.col, err.snippet
+    )
+    assert str(err).splitlines()[-1].strip().startswith("^")
+
+
+def _arity_mismatch():
+    @vectorize(["float64(float64, float64)"])  # <- error
+    def lonely(x):
+        return x
+
+    return lonely
+
+
+def _bad_layout():
+    from ufuncgen import guvectorize
+
+    @guvectorize(["void(float64[:], float64[:])"], "(n)->(n")  # <- error
+    def g(x, out):
+        out[0] = x[0]
+
+    return g
+
+
+@pytest.mark.parametrize(
+    ("make", "literal"),
+    [(_arity_mismatch, '"float64(float64, float64)"'), (_bad_layout, '"(n)->(n"')],
+    ids=["arity", "layout"],
+)
+def test_signature_errors_point_at_the_decorator_string(make, literal):
+    with pytest.raises(SignatureError) as info:
+        make()
+    err = info.value
+    lines, first = inspect.getsourcelines(make)
+    line_no = next(first + i for i, t in enumerate(lines) if MARK in t)
+    text = lines[line_no - first]
+    assert err.lineno == line_no, str(err)
+    assert err.col == text.index(literal) + 1, str(err)
+    caret_line = err.snippet.splitlines()[1]
+    assert caret_line.strip() == "^" * len(literal), err.snippet

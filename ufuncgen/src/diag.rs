@@ -76,6 +76,10 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 }
 
 /// An error found while compiling one kernel; becomes a Python exception at the boundary.
+///
+/// It is data: the kind, the bare message and where it points. The "(in function ..., file ...,
+/// line ...)" suffix and the source snippet are drawn only when it is displayed (`Display` here,
+/// `ufuncgen.errors` in Python, both in the same format).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompileError {
     pub kind: ErrorKind,
@@ -88,8 +92,10 @@ pub struct CompileError {
     pub lineno: u32,
     /// 1-based column, 0 when unknown.
     pub col: u32,
-    /// The offending source line with a caret under the construct, empty when unknown.
-    pub snippet: String,
+    /// The offending source line (dedented as the kernel source was), empty when unknown.
+    pub line: String,
+    /// 0-based character column of the construct within `line`, and its width in characters.
+    pub caret: (u32, u32),
 }
 
 impl CompileError {
@@ -102,9 +108,7 @@ impl CompileError {
         span: Span,
     ) -> Self {
         let (lineno, col) = map.position(span.start);
-        let line = map.line_text(span.start);
-        let (_, start_col) = map.position(span.start);
-        let caret_col = (start_col - 1).saturating_sub(map.col_offset) as usize;
+        let caret_col = (col - 1).saturating_sub(map.col_offset);
         let width = if span.end > span.start {
             let end = (span.end as usize).min(map.source.len());
             let start = (span.start as usize).min(end);
@@ -116,12 +120,6 @@ impl CompileError {
         } else {
             1
         };
-        let snippet = format!(
-            "    {}\n    {}{}",
-            line,
-            " ".repeat(caret_col),
-            "^".repeat(width)
-        );
         CompileError {
             kind,
             message: message.into(),
@@ -129,7 +127,8 @@ impl CompileError {
             filename: map.filename.clone(),
             lineno,
             col,
-            snippet,
+            line: map.line_text(span.start).to_string(),
+            caret: (caret_col, width as u32),
         }
     }
 
@@ -147,8 +146,35 @@ impl CompileError {
             filename: map.filename.clone(),
             lineno: map.first_line,
             col: 0,
-            snippet: String::new(),
+            line: String::new(),
+            caret: (0, 0),
         }
+    }
+
+    /// A `Signature` error that has no source position yet, pointed at the decorator's string
+    /// literal `text` (the signature or layout it is about); other errors are returned as is.
+    pub fn at_decorator_string(self, map: &SourceMap, text: &str) -> Self {
+        if self.kind != ErrorKind::Signature || !self.line.is_empty() {
+            return self;
+        }
+        match crate::parse::decorator_string_span(map, text) {
+            Some(span) => CompileError::at(self.kind, self.message, &self.function, map, span),
+            None => self,
+        }
+    }
+
+    /// The source line with a caret under the construct, empty when the line is unknown.
+    pub fn snippet(&self) -> String {
+        if self.line.is_empty() {
+            return String::new();
+        }
+        let (col, width) = self.caret;
+        format!(
+            "    {}\n    {}{}",
+            self.line,
+            " ".repeat(col as usize),
+            "^".repeat(width.max(1) as usize)
+        )
     }
 }
 
@@ -163,8 +189,9 @@ impl fmt::Display for CompileError {
             write!(f, ", column {}", self.col)?;
         }
         write!(f, ")")?;
-        if !self.snippet.is_empty() {
-            write!(f, "\n{}", self.snippet)?;
+        let snippet = self.snippet();
+        if !snippet.is_empty() {
+            write!(f, "\n{snippet}")?;
         }
         Ok(())
     }
@@ -194,7 +221,7 @@ mod tests {
             Span::new(off, off + 3),
         );
         assert_eq!(e.lineno, 11);
-        assert!(e.snippet.contains("^^^"), "{}", e.snippet);
+        assert!(e.snippet().contains("^^^"), "{}", e.snippet());
         assert!(e.to_string().contains("k.py"));
     }
 }

@@ -63,8 +63,11 @@ static UNIQUE: AtomicU64 = AtomicU64::new(0);
 pub fn compile_ufunc(spec: &KernelSpec) -> Result<CompiledUfunc, CompileError> {
     let sigs = parse_signatures(spec)?;
     let mut functions = Vec::with_capacity(sigs.len());
-    for sig in &sigs {
-        functions.push(lower::lower_kernel(spec, sig)?);
+    for (sig, text) in sigs.iter().zip(&spec.signatures) {
+        functions.push(
+            lower::lower_kernel(spec, sig)
+                .map_err(|e| e.at_decorator_string(&spec.source, text))?,
+        );
     }
     let unique = UNIQUE.fetch_add(1, Ordering::Relaxed);
     let mut objects = Vec::with_capacity(functions.len());
@@ -110,12 +113,19 @@ pub fn compile_gufunc(
 ) -> Result<CompiledUfunc, CompileError> {
     let signature_error =
         |m: String| CompileError::general(ErrorKind::Signature, m, &spec.name, &spec.source);
-    let parsed = spec::layout::Layout::parse(layout).map_err(signature_error)?;
+    // Each error points at the decorator's string it is about (the layout or one signature).
+    let about = |text: &str, e: CompileError| e.at_decorator_string(&spec.source, text);
+    let parsed = spec::layout::Layout::parse(layout)
+        .map_err(signature_error)
+        .map_err(|e| about(layout, e))?;
     let nargs = parsed.inputs.len() + parsed.outputs.len();
     if let Some(&bad) = writable_args.iter().find(|&&i| i >= nargs) {
-        return Err(signature_error(format!(
-            "writable_args names argument {bad}, but the layout \"{parsed}\" has {nargs} arguments"
-        )));
+        return Err(about(
+            layout,
+            signature_error(format!(
+                "writable_args names argument {bad}, but the layout \"{parsed}\" has {nargs} arguments"
+            )),
+        ));
     }
     if spec.signatures.is_empty() {
         return Err(signature_error("at least one signature is required".into()));
@@ -126,11 +136,15 @@ pub fn compile_gufunc(
     let mut compiled = Vec::with_capacity(spec.signatures.len());
     for (i, text) in spec.signatures.iter().enumerate() {
         let sig = Signature::parse_gufunc(text)
-            .map_err(|m| signature_error(format!("invalid signature {text:?}: {m}")))?;
-        let args = spec::gufunc::bind(&sig, &parsed).map_err(|m| {
-            signature_error(format!("signature {text:?} does not fit the layout: {m}"))
-        })?;
-        let func = lower::lower_gufunc(spec, &kernel, &sig, &args, writable_args, boundscheck)?;
+            .map_err(|m| signature_error(format!("invalid signature {text:?}: {m}")))
+            .map_err(|e| about(text, e))?;
+        let args = spec::gufunc::bind(&sig, &parsed)
+            .map_err(|m| {
+                signature_error(format!("signature {text:?} does not fit the layout: {m}"))
+            })
+            .map_err(|e| about(text, e))?;
+        let func = lower::lower_gufunc(spec, &kernel, &sig, &args, writable_args, boundscheck)
+            .map_err(|e| about(text, e))?;
         let cores = core_args(&args, &order);
         let symbol = codegen::loop_symbol(&spec.name, &func, Some(unique * 1000 + i as u64));
         let code = codegen::compile_gufunc_loop(
@@ -277,6 +291,7 @@ pub fn parse_signatures(spec: &KernelSpec) -> Result<Vec<Signature>, CompileErro
                     &spec.name,
                     &spec.source,
                 )
+                .at_decorator_string(&spec.source, s)
             })
         })
         .collect()

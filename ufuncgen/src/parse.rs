@@ -109,6 +109,38 @@ pub fn parse_kernel(function: &str, map: &SourceMap) -> Result<Kernel, CompileEr
     })
 }
 
+/// The span of the string literal `text` in the decorators of the kernel's `def` (where a
+/// signature error should point), if the decorator spells it out.
+pub fn decorator_string_span(map: &SourceMap, text: &str) -> Option<Span> {
+    struct Finder<'t> {
+        text: &'t str,
+        found: Option<Span>,
+    }
+    impl<'a> Visitor<'a> for Finder<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if self.found.is_some() {
+                return;
+            }
+            match expr {
+                Expr::StringLiteral(lit) if lit.value.to_str() == self.text => {
+                    self.found = Some(span(lit.range));
+                }
+                _ => walk_expr(self, expr),
+            }
+        }
+    }
+    let parsed = ruff_python_parser::parse_module(&map.source).ok()?;
+    let def = parsed.syntax().body.iter().find_map(|s| match s {
+        Stmt::FunctionDef(def) => Some(def),
+        _ => None,
+    })?;
+    let mut finder = Finder { text, found: None };
+    for d in &def.decorator_list {
+        finder.visit_expr(&d.expression);
+    }
+    finder.found
+}
+
 /// Finds the first `lambda` expression in source order.
 struct LambdaFinder(Option<Expr>);
 

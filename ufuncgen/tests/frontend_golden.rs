@@ -1,7 +1,10 @@
-//! Golden tests for the front end: every `tests/golden/*.py` is a kernel whose header comments
-//! give its signatures (`# sig: f8(f8)`) and frozen globals (`# global: K = float 2.5`); the
-//! printed typed IR (or diagnostic) per signature must equal `*.expected`.
-//! `BLESS=1 cargo test --test frontend_golden` rewrites the expectations (then read them!).
+//! Golden tests for the front end: every `tests/golden/{ok,err}/*.py` is a kernel whose header
+//! comments give its signatures (`# sig: f8(f8)`) and frozen globals (`# global: K = float 2.5`);
+//! the printed typed IR (or diagnostic) per signature must equal `*.expected`. Cases in `ok/`
+//! must lower for every signature, cases in `err/` must give at least one `CompileError`; each
+//! file is its own test (listed by `build.rs`).
+//! `BLESS=1 cargo test --test frontend_golden` rewrites the expectations (then read them!); a case
+//! whose outcome contradicts its folder is never blessed.
 //!
 //! Array kernels add `# layout: (n),(n)->()` (signatures are then guvectorize ones), and
 //! optionally `# writable: 0 2` and `# boundscheck: False`.
@@ -19,6 +22,50 @@ use ufuncgen::{GlobalValue, KernelSpec, ModuleKind, Options, Signature, SourceMa
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// What a golden case must do: lower cleanly (`ok/`) or fail with a diagnostic (`err/`).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Outcome {
+    Ok,
+    Err,
+}
+
+include!(concat!(env!("OUT_DIR"), "/golden_cases.rs"));
+
+/// Runs one case and compares (or, with `BLESS`, rewrites) its expectation.
+fn check_case(outcome: Outcome, stem: &str) {
+    let folder = match outcome {
+        Outcome::Ok => "ok",
+        Outcome::Err => "err",
+    };
+    let path = golden_dir().join(folder).join(format!("{stem}.py"));
+    let (got, errors) = run_case(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    match outcome {
+        Outcome::Ok => assert_eq!(errors, 0, "{}: ok case gave errors:\n{got}", path.display()),
+        Outcome::Err => assert!(errors > 0, "{}: err case lowered:\n{got}", path.display()),
+    }
+    let expected_path = path.with_extension("expected");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&expected_path, &got).expect("write expectation");
+        return;
+    }
+    let want = std::fs::read_to_string(&expected_path).unwrap_or_default();
+    assert!(
+        want == got,
+        "{}:\n--- expected\n{want}--- got\n{got}",
+        path.display()
+    );
+}
+
+#[test]
+fn every_case_is_in_an_outcome_folder() {
+    let stray: Vec<PathBuf> = std::fs::read_dir(golden_dir())
+        .expect("tests/golden exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "py" || x == "expected"))
+        .collect();
+    assert!(stray.is_empty(), "move these into ok/ or err/: {stray:?}");
 }
 
 /// Placeholder for a `function` global until the file's other globals are known.
@@ -166,7 +213,8 @@ fn parse_global(line: &str) -> Result<(String, GlobalValue), String> {
 }
 
 /// Lowers one golden kernel for each of its signatures and prints the results.
-fn run_case(path: &Path) -> Result<String, String> {
+/// The printed outcome of every signature of one case, and how many of them failed.
+fn run_case(path: &Path) -> Result<(String, usize), String> {
     let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let mut sigs = Vec::new();
     let mut layout: Option<String> = None;
@@ -213,6 +261,7 @@ fn run_case(path: &Path) -> Result<String, String> {
         options: Options::default(),
     };
     let mut out = String::new();
+    let mut errors = 0;
     for text in &sigs {
         let _ = writeln!(out, "== {text}");
         let parsed = match &layout {
@@ -222,6 +271,7 @@ fn run_case(path: &Path) -> Result<String, String> {
         let sig = match parsed {
             Ok(s) => s,
             Err(e) => {
+                errors += 1;
                 let _ = writeln!(out, "signature error: {e}");
                 continue;
             }
@@ -237,15 +287,20 @@ fn run_case(path: &Path) -> Result<String, String> {
                 let _ = write!(out, "{f}");
             }
             Err(e) => {
+                errors += 1;
                 let _ = writeln!(
                     out,
                     "{:?}Error at {}:{}: {}\n{}",
-                    e.kind, e.lineno, e.col, e.message, e.snippet
+                    e.kind,
+                    e.lineno,
+                    e.col,
+                    e.message,
+                    e.snippet()
                 );
             }
         }
     }
-    Ok(out)
+    Ok((out, errors))
 }
 
 /// Lowers a gufunc kernel; an error in the layout or its match with the signature is printed
@@ -277,39 +332,4 @@ fn lower_array_kernel(
         writable,
         boundscheck,
     ))
-}
-
-#[test]
-fn golden() {
-    let bless = std::env::var_os("BLESS").is_some();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(golden_dir())
-        .expect("tests/golden exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "py"))
-        .collect();
-    paths.sort();
-    assert!(paths.len() >= 25, "only {} golden cases", paths.len());
-    let mut failures = Vec::new();
-    for path in &paths {
-        let expected_path = path.with_extension("expected");
-        let got = match run_case(path) {
-            Ok(s) => s,
-            Err(e) => {
-                failures.push(format!("{}: {e}", path.display()));
-                continue;
-            }
-        };
-        if bless {
-            std::fs::write(&expected_path, &got).expect("write expectation");
-            continue;
-        }
-        let want = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if want != got {
-            failures.push(format!(
-                "{}:\n--- expected\n{want}--- got\n{got}",
-                path.display()
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

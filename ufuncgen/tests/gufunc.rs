@@ -37,7 +37,7 @@ fn compile_with(
     boundscheck: bool,
 ) -> CompiledUfunc {
     compile_gufunc(&spec(source, name, sigs), layout, writable, boundscheck)
-        .unwrap_or_else(|e| panic!("{name}: {}: {}\n{}", e.message, e.lineno, e.snippet))
+        .unwrap_or_else(|e| panic!("{name}: {}: {}\n{}", e.message, e.lineno, e.snippet()))
 }
 
 fn compile_err(source: &str, sigs: &[&str], layout: &str, writable: &[usize]) -> CompileError {

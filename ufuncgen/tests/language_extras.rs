@@ -38,7 +38,7 @@ fn spec(text: &str, sigs: &[&str], extra: Vec<(String, GlobalValue)>) -> KernelS
 
 fn build(text: &str, sigs: &[&str], extra: Vec<(String, GlobalValue)>) -> CompiledUfunc {
     compile_ufunc(&spec(text, sigs, extra))
-        .unwrap_or_else(|e| panic!("{}: line {}\n{}", e.message, e.lineno, e.snippet))
+        .unwrap_or_else(|e| panic!("{}: line {}\n{}", e.message, e.lineno, e.snippet()))
 }
 
 /// Runs loop `i` of `u` (inputs of type `A`, output `R`) over contiguous data.

@@ -87,7 +87,8 @@ def test_error_classes_form_the_documented_hierarchy():
     assert issubclass(ufuncgen.UnsupportedError, CompileError)
     assert issubclass(SignatureError, CompileError) and issubclass(SignatureError, ValueError)
     err = pickle.loads(pickle.dumps(ufuncgen.TypingError("m", function="f", lineno=3)))
-    assert (err.function, err.lineno, err.col, str(err)) == ("f", 3, None, "m")
+    assert (err.function, err.lineno, err.col) == ("f", 3, None)
+    assert (err.message, str(err)) == ("m", "m (in function 'f', line 3)")
 
 
 def test_public_names():
