@@ -56,8 +56,16 @@ unsafe impl Sync for SpecLoop {}
 
 // The auxdata lives as long as the ufunc's owner, which outlives every call of the ufunc, so
 // NumPy's free and clone need not allocate.
+/// NumPy's auxdata `free`: nothing to free (the owner frees the `SpecLoop`).
+///
+/// # Safety
+/// Called by NumPy only, with an auxdata this module handed out.
 unsafe extern "C" fn aux_free(_aux: *mut NpyAuxData) {}
 
+/// NumPy's auxdata `clone`: the same pointer (the `SpecLoop` is shared and immutable).
+///
+/// # Safety
+/// Called by NumPy only, with an auxdata this module handed out.
 unsafe extern "C" fn aux_clone(aux: *mut NpyAuxData) -> *mut NpyAuxData {
     aux
 }
@@ -189,6 +197,11 @@ fn guarded(f: impl FnOnce() -> c_int) -> c_int {
 }
 
 /// The strided loop of every spec loop: the generated loop, then its error, if any.
+///
+/// # Safety
+/// NumPy's strided-loop contract: `data`, `dimensions` and `strides` describe a valid call for
+/// the loop's operands, and `auxdata` is the `SpecLoop` that `get_loop` handed out (alive while
+/// its ufunc is).
 unsafe extern "C" fn strided_loop(
     _context: *mut ArrayMethodContext,
     data: *const *mut u8,
@@ -274,6 +287,9 @@ unsafe fn find_loop(py: Python<'_>, context: *mut ArrayMethodContext) -> PyResul
 }
 
 /// `get_loop`: our strided loop, with the matching `SpecLoop` as its auxdata.
+///
+/// # Safety
+/// Called by NumPy with a live `context` of one of our loops and valid out-pointers.
 unsafe extern "C" fn get_loop(
     context: *mut ArrayMethodContext,
     _aligned: c_int,
@@ -308,6 +324,10 @@ unsafe extern "C" fn get_loop(
 
 /// `get_reduction_initial`: the ufunc's identity in the loop's first dtype, as NumPy's own
 /// wrapper of legacy loops computes it (converted once, then cached).
+///
+/// # Safety
+/// Called by NumPy with a live `context` of one of our loops and `initial` pointing at room
+/// for one element of the loop's first dtype.
 unsafe extern "C" fn reduction_initial(
     context: *mut ArrayMethodContext,
     _reduction_is_empty: u8,

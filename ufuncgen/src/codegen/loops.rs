@@ -35,18 +35,16 @@ enum Stride {
     Steps,
 }
 
-struct LoopBuilder<'a, 'ctx> {
+struct LoopBuilder<'ctx> {
     ctx: &'ctx Context,
     b: Builder<'ctx>,
     func: FunctionValue<'ctx>,
     kernel: FunctionValue<'ctx>,
     i64t: inkwell::types::IntType<'ctx>,
-    _module: &'a Module<'ctx>,
     /// The kernel's failure flag (an `i8` slot in the loop's frame; see `kernel::Cg::fail_if`).
     failed: std::cell::Cell<Option<PointerValue<'ctx>>>,
 }
 
-/// Emits the exported loop `symbol` calling `kernel` (which computes `func`).
 /// Declares the exported `void symbol(char **args, npy_intp const *dims, npy_intp const *steps,
 /// void *data)` with the target's attributes: the NumPy inner-loop ABI every loop shares.
 pub(crate) fn declare_numpy_loop<'ctx>(
@@ -69,6 +67,7 @@ pub(crate) fn declare_numpy_loop<'ctx>(
     f
 }
 
+/// Emits the exported loop `symbol` calling `kernel` (which computes `func`).
 pub(crate) fn build_loop<'ctx>(
     ctx: &'ctx Context,
     module: &Module<'ctx>,
@@ -84,14 +83,13 @@ pub(crate) fn build_loop<'ctx>(
         func: f,
         kernel,
         i64t: ctx.i64_type(),
-        _module: module,
         failed: std::cell::Cell::new(None),
     };
     lb.body(func)?;
     Ok(f)
 }
 
-impl<'a, 'ctx> LoopBuilder<'a, 'ctx> {
+impl<'ctx> LoopBuilder<'ctx> {
     fn block(&self, name: &str) -> BasicBlock<'ctx> {
         self.ctx.append_basic_block(self.func, name)
     }

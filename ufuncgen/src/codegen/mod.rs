@@ -3,6 +3,20 @@
 //! `kernel` lowers an `ir::Function` (with `arith`, `cast` and `math` for the operations),
 //! `loops` wraps it in the NumPy inner-loop ABI, `target` knows the CPU; this module runs the
 //! O3 pipeline and emits an object file (the JIT loads it; ahead-of-time modules are not built yet).
+//!
+//! Where to change what:
+//!
+//! | concern | file |
+//! |---|---|
+//! | one IR statement or expression → LLVM (`for_range`, `stmt`, callees, run-time errors) | `kernel.rs` |
+//! | integer/float/complex operators and comparisons, NumPy's exact semantics and FP flags | `arith.rs` |
+//! | dtype conversions (`astype` semantics) | `cast.rs` |
+//! | math functions: intrinsic, libm or vector library per dtype and tier | `math.rs`, `vector_abi.rs` |
+//! | array element addresses, bounds checks, frozen tables | `array.rs` |
+//! | the `vectorize` loop: contiguous fast path, strided path, aliasing check | `loops.rs` |
+//! | the `guvectorize` loop: core dimensions and steps | `gufunc.rs` |
+//! | LLVM types of dtypes, ABI conversions | `value.rs` |
+//! | CPU, features, target machine | `target.rs` |
 
 mod arith;
 mod array;

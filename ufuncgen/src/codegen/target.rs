@@ -8,7 +8,7 @@ use inkwell::OptimizationLevel;
 use std::ffi::CStr;
 use std::sync::{Once, OnceLock};
 
-/// Only x86-64 Linux for now; AOT builds for other CPU levels still use this triple.
+/// Only x86-64 Linux for now; named CPU levels (for ahead-of-time builds) use this triple too.
 pub(crate) const TRIPLE: &str = "x86_64-unknown-linux-gnu";
 
 /// The CPU that code is generated for.
@@ -69,7 +69,8 @@ impl Target {
         .clone()
     }
 
-    /// A named CPU level (`"x86-64-v3"`) with its default features, for ahead-of-time builds.
+    /// A named CPU level (`"x86-64-v3"`) with its default features (tests; ahead-of-time builds
+    /// are to use it).
     pub fn named(cpu: &str) -> Target {
         Target {
             cpu: cpu.to_string(),

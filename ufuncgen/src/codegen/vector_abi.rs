@@ -5,7 +5,7 @@
 //! vectorizer then widens the call into one of them. The `-vector-library` option is gone from
 //! LLVM 22's C API, so this per-call mapping is the route (NOTES.md). Which library a variant
 //! runs (SVML, libmvec, per-lane libm) is decided at run time by svml-shim, so the emitted code
-//! is the same for every tier, and an ahead-of-time object links to the shim's `ufg_*` wrappers.
+//! is the same for every tier (an ahead-of-time object would link to the shim's `ufg_*` wrappers).
 //!
 //! Every vector variant also gets a masked twin (`ufg_exp_f64x8_mask`, defined here in IR): the
 //! vectorizer uses it for calls under a condition (`log(x) if x > 0 else -1.0`), and it feeds

@@ -4,6 +4,24 @@
 //! variable types and emitting IR. Assignments widen the variable types in `infer::TypeState`;
 //! when a pass widened anything, its IR is discarded and the body is lowered again, so the IR of
 //! the last pass uses the final (unified) types everywhere.
+//!
+//! Where to change what (front end, then the codegen file that lowers the resulting IR):
+//!
+//! | construct | lowered in | emitted by |
+//! |---|---|---|
+//! | `x = ...`, `if`, `while`, `for ... in range`, `return` | `stmt.rs` | `codegen/kernel.rs` |
+//! | operators, NumPy promotion, constant folding | `ops.rs` (types in `crate::types`) | `codegen/arith.rs` |
+//! | literals, names, attributes, `and`/`or`, `x if c else y` | `expr.rs`, `scope.rs` | `codegen/kernel.rs` |
+//! | a conversion between dtypes | `val.rs` | `codegen/cast.rs` |
+//! | `math.*`, `np.*`, `cmath.*`, builtins | `builtins.rs` (the call table), `complex.rs` | `codegen/math.rs` |
+//! | calls of other kernel-language functions | `calls.rs` | `codegen/kernel.rs` (callees) |
+//! | `a[i]`, `a.shape`, array stores (gufuncs) | `array.rs` | `codegen/array.rs` |
+//! | frozen module-level arrays | `tables.rs` | `codegen/array.rs` (`const_table`) |
+//! | `assert`, `raise` | `exceptions.rs` | `codegen/kernel.rs` (`fail_if`) |
+//! | `q, r = divmod(a, b)` | `unpack.rs` | (plain IR) |
+//! | variable types across passes, definite assignment | `infer.rs`, `flow.rs` | — |
+//!
+//! A new IR node also needs `ir::verify` (its invariants) and the printer in `ir.rs`.
 
 mod array;
 mod builtins;

@@ -233,6 +233,10 @@ impl ParallelLoop {
     }
 
     /// What each operand touches over iterations `start..`: its address, step and core block.
+    ///
+    /// # Safety
+    /// `call` must be a valid NumPy inner-loop call for `self.serial` with `start` at most its
+    /// length (only its pointers, steps and dimensions are read).
     unsafe fn operands(&self, call: Call, start: usize) -> Vec<Operand> {
         let nargs = self.itemsizes.len();
         let mut core_step = nargs;
@@ -313,6 +317,9 @@ impl ParallelLoop {
 
     /// Measures the loop if needed, plans the call and runs it; returns the FP flags the loop
     /// raised on any thread.
+    ///
+    /// # Safety
+    /// `call` must be a valid NumPy inner-loop call of length `n` for `self.serial`.
     unsafe fn run_planned(&self, call: Call, n: usize, threads: usize) -> i32 {
         let Some(pool) = pool::pool() else {
             return self.run_flagged(call, 0..n);
@@ -383,6 +390,9 @@ impl ParallelLoop {
     }
 
     /// Runs `range` on this thread and returns the FP flags it raised.
+    ///
+    /// # Safety
+    /// `range` must lie within the length of `call`, a valid NumPy inner-loop call.
     unsafe fn run_flagged(&self, call: Call, range: Range<usize>) -> i32 {
         fpflags::clear();
         self.run_range(call, range);
@@ -391,6 +401,9 @@ impl ParallelLoop {
 
     /// The serial loop on the call as NumPy made it, timed when that is worth it.
     /// `first`: the loop's first measurement, taken whatever the length.
+    ///
+    /// # Safety
+    /// `call` must be a valid NumPy inner-loop call of length `n` for `self.serial`.
     unsafe fn run_whole_timed(&self, call: Call, n: usize, first: bool) {
         let timed = first || n as f64 * self.cost() >= MIN_TIMED_NS;
         let t0 = timed.then(Instant::now);
@@ -408,6 +421,10 @@ impl ParallelLoop {
 
     /// Runs `chunks` (relative to `start`) on the caller and up to `threads - 1` workers;
     /// returns the FP flags they raised.
+    ///
+    /// # Safety
+    /// `call` must be a valid NumPy inner-loop call whose iterations `start..` cover `chunks`,
+    /// and those chunks must not race (`plan::may_race` said no): workers write them at once.
     unsafe fn run_chunks(
         &self,
         pool: &rayon::ThreadPool,
@@ -448,6 +465,10 @@ impl ParallelLoop {
         job.flags()
     }
 
+    /// Runs iterations `range` of `call` through the serial loop on this thread.
+    ///
+    /// # Safety
+    /// `range` must lie within the length of `call`, a valid NumPy inner-loop call.
     unsafe fn run_range(&self, call: Call, range: Range<usize>) {
         run_range(self.serial, call, self.itemsizes.len(), self.ndims, range);
     }
