@@ -5,6 +5,7 @@ The native extension (with LLVM inside) is loaded on first use, not at import.
 
 from __future__ import annotations
 
+from . import _pickle
 from ._config import config
 from ._decorators import vectorize
 from ._guvectorize import guvectorize
@@ -13,6 +14,9 @@ from ._threads import get_num_threads, set_num_threads
 from .errors import CompileError, SignatureError, TypingError, UnsupportedError
 
 __version__ = "0.1.0"
+
+# Ufuncs defined outside an importable module pickle by value (Dask workers, notebooks).
+_pickle.install()
 
 __all__ = [
     "CompileError",

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _source
+from . import _pickle, _source
 from ._runtime import vector_math
 from .errors import SignatureError
 
@@ -118,8 +118,10 @@ def vectorize(
         name, doc, source, globals_ = _kernel_parts(func)
         from . import _native
 
-        ufunc = _native.compile_vectorize(name, doc, source, sigs, globals_, options)
+        args = (name, doc, source, sigs, globals_, options)
+        ufunc = _native.compile_vectorize(*args)
         _set_module(ufunc, func)
+        _pickle.attach(ufunc, _pickle.Recipe("compile_vectorize", args, func.__module__))
         return ufunc
 
     return decorate

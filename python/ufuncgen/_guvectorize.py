@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _pickle
 from ._decorators import (
     _check_target,
     _identity,
@@ -104,18 +105,10 @@ def guvectorize(
         name, doc, source, globals_ = _kernel_parts(func)
         from . import _native
 
-        ufunc = _native.compile_guvectorize(
-            name,
-            doc,
-            source,
-            sigs,
-            globals_,
-            options,
-            layout,
-            writable,
-            bool(boundscheck),
-        )
+        args = (name, doc, source, sigs, globals_, options, layout, writable, bool(boundscheck))
+        ufunc = _native.compile_guvectorize(*args)
         _set_module(ufunc, func)
+        _pickle.attach(ufunc, _pickle.Recipe("compile_guvectorize", args, func.__module__))
         return ufunc
 
     return decorate

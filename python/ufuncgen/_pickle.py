@@ -1,0 +1,105 @@
+"""Pickling ufuncgen ufuncs: by module and name where that works, by value everywhere else.
+
+NumPy pickles a ufunc by reference (`module.name`), which fails for a kernel defined in
+`__main__`, a notebook, a function body or a lambda: the receiving process (a Dask worker) has
+no such attribute. A ufunc made by ufuncgen remembers what the compiler was given (a
+`Recipe`: source, frozen globals, signatures, options; no machine code) and, when NumPy's
+reference would not resolve to the same object, pickles as that recipe; the receiver compiles
+it again for its own CPU. Every other ufunc goes through NumPy's own reducer, unchanged.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import pickle
+import sys
+import threading
+from collections import OrderedDict
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = ["Recipe", "attach", "install"]
+
+# Attribute under which a ufunc keeps its recipe (ufuncs have an instance dict since NumPy 2.2).
+_ATTR = "_ufuncgen_recipe"
+# Rebuilt ufuncs, by recipe: Dask sends a task's function with every task, and compiling it
+# again for each would cost a compile per chunk.
+_REBUILT: OrderedDict[bytes, np.ufunc] = OrderedDict()
+_REBUILT_MAX = 256
+_LOCK = threading.Lock()
+
+
+class Recipe(NamedTuple):
+    """What rebuilds a ufunc: the `_native` constructor, its arguments, the Python module
+    name to report, and the options that the Python side applies (none yet)."""
+
+    constructor: str  # "compile_vectorize" or "compile_guvectorize"
+    args: tuple[Any, ...]
+    module: str
+
+
+def attach(ufunc: np.ufunc, recipe: Recipe) -> None:
+    """Remembers how `ufunc` was made, so it can be pickled by value."""
+    try:
+        setattr(ufunc, _ATTR, recipe)
+    except (AttributeError, TypeError):
+        pass  # NumPy < 2.2: no instance dict, ufuncs pickle by reference only
+
+
+def _resolves_to_itself(ufunc: np.ufunc) -> bool:
+    """Whether NumPy's pickling by `module.name` would find this very object elsewhere."""
+    module_name = getattr(ufunc, "__module__", None)
+    if not module_name or module_name == "__main__":
+        return False
+    module = sys.modules.get(module_name)
+    return module is not None and getattr(module, ufunc.__name__, None) is ufunc
+
+
+def _rebuild(recipe: Recipe) -> np.ufunc:
+    """The unpickling side: compile the recipe (once per process) and return the ufunc."""
+    recipe = Recipe(*recipe)
+    key = pickle.dumps(recipe, protocol=4)
+    with _LOCK:
+        hit = _REBUILT.get(key)
+        if hit is not None:
+            _REBUILT.move_to_end(key)
+            return hit
+    from . import _decorators, _native
+
+    _decorators.vector_math()  # the generated code links against the library bound here
+    make = getattr(_native, recipe.constructor, None)
+    if make is None or recipe.constructor not in ("compile_vectorize", "compile_guvectorize"):
+        raise pickle.UnpicklingError(f"not a ufuncgen recipe: {recipe.constructor!r}")
+    ufunc = make(*recipe.args)
+    try:
+        ufunc.__module__ = recipe.module
+    except (AttributeError, TypeError):
+        pass
+    attach(ufunc, recipe)
+    with _LOCK:
+        _REBUILT[key] = ufunc
+        while len(_REBUILT) > _REBUILT_MAX:
+            _REBUILT.popitem(last=False)
+    return ufunc
+
+
+def _reducer(previous: Any) -> Any:
+    def reduce(ufunc: np.ufunc) -> Any:
+        recipe = getattr(ufunc, _ATTR, None)
+        if isinstance(recipe, Recipe) and not _resolves_to_itself(ufunc):
+            return _rebuild, (tuple(recipe),)
+        if previous is not None:
+            return previous(ufunc)
+        return ufunc.__name__  # pickle's "global by name", as NumPy's own reducer answers
+
+    reduce._ufuncgen = True  # type: ignore[attr-defined]
+    return reduce
+
+
+def install() -> None:
+    """Puts ufuncgen's reducer in front of NumPy's for `np.ufunc` (idempotent)."""
+    current = copyreg.dispatch_table.get(np.ufunc)
+    if getattr(current, "_ufuncgen", False):
+        return
+    copyreg.pickle(np.ufunc, _reducer(current))
