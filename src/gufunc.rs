@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use crate::contiguity;
 use crate::kernel::{self, GlobalArg, SourceArg};
 use crate::register::{self, LoopEntry, UfuncSpec};
-use crate::{errors, identity_of, OptionsArg};
+use crate::{disk_cache, errors, identity_of, OptionsArg};
 
 /// Compiles a `guvectorize` kernel and returns the gufunc (a `numpy.ufunc` with a signature).
 /// `writable_args` are parameter indices, already resolved from names by the decorator.
@@ -27,9 +27,25 @@ pub fn compile_guvectorize<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let identity = identity_of(&options, py)?;
     let spec = kernel::kernel_spec(name, source, signatures, globals, options.fastmath)?;
-    let compiled = py
-        .detach(|| ufuncgen::compile_gufunc(&spec, &layout, &writable_args, boundscheck))
+    let mut warnings = Vec::new();
+    let cache = disk_cache::open(
+        options.cache_dir.as_deref(),
+        options.cache_max_bytes,
+        &mut warnings,
+    );
+    let (compiled, cache_warnings) = py
+        .detach(|| {
+            ufuncgen::compile_gufunc_cached(
+                &spec,
+                &layout,
+                &writable_args,
+                boundscheck,
+                cache.as_ref(),
+            )
+        })
         .map_err(|e| errors::to_pyerr(py, &e))?;
+    warnings.extend(cache_warnings);
+    disk_cache::warn(py, &warnings)?;
     let mut loops: Vec<LoopEntry> = compiled
         .loops
         .iter()

@@ -3,6 +3,7 @@
 //! Everything here is glue: the compiler crate does the work, `register` talks to NumPy.
 
 mod contiguity;
+mod disk_cache;
 mod errors;
 mod gufunc;
 mod kernel;
@@ -31,6 +32,11 @@ pub(crate) struct OptionsArg {
     /// `target="parallel"`: loops split the outer dimension across threads.
     #[pyo3(default)]
     pub(crate) parallel: bool,
+    /// `cache=True`: the cache directory the decorator settled on, and its size cap.
+    #[pyo3(default)]
+    pub(crate) cache_dir: Option<String>,
+    #[pyo3(default)]
+    pub(crate) cache_max_bytes: Option<u64>,
 }
 
 pub(crate) fn identity_of(options: &OptionsArg, py: Python<'_>) -> PyResult<Identity> {
@@ -55,9 +61,17 @@ fn compile_vectorize<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let identity = identity_of(&options, py)?;
     let spec = kernel::kernel_spec(name, source, signatures, globals, options.fastmath)?;
-    let compiled = py
-        .detach(|| ufuncgen::compile_ufunc(&spec))
+    let mut warnings = Vec::new();
+    let cache = disk_cache::open(
+        options.cache_dir.as_deref(),
+        options.cache_max_bytes,
+        &mut warnings,
+    );
+    let (compiled, cache_warnings) = py
+        .detach(|| ufuncgen::compile_ufunc_cached(&spec, cache.as_ref()))
         .map_err(|e| errors::to_pyerr(py, &e))?;
+    warnings.extend(cache_warnings);
+    disk_cache::warn(py, &warnings)?;
     let mut loops: Vec<LoopEntry> = compiled.loops.iter().map(LoopEntry::from).collect();
     if options.parallel {
         loops = loops.into_iter().map(parallel::elementwise).collect();
@@ -170,6 +184,8 @@ fn _test_ufunc<'py>(
         identity,
         identity_value,
         parallel: false,
+        cache_dir: None,
+        cache_max_bytes: None,
     };
     let identity = identity_of(&options, py)?;
     let shape = UfuncSpec {
@@ -212,6 +228,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compile_vectorize, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_llvm, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_asm, m)?)?;
+    m.add_function(wrap_pyfunction!(disk_cache::cache_list, m)?)?;
+    m.add_function(wrap_pyfunction!(disk_cache::cache_clear, m)?)?;
+    m.add_function(wrap_pyfunction!(disk_cache::_loops_compiled, m)?)?;
     m.add_function(wrap_pyfunction!(host_info, m)?)?;
     m.add_function(wrap_pyfunction!(init_vector_math, m)?)?;
     m.add_function(wrap_pyfunction!(gufunc::compile_guvectorize, m)?)?;

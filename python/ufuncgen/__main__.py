@@ -13,7 +13,29 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("source", help="Python file with @vectorize kernels")
     build.add_argument("-o", "--output-dir", default=".", help="where to write the module")
     build.add_argument("--name", help="module name (default: the source file's name)")
+    cache = commands.add_parser("cache", help="inspect or empty the cache of cache=True kernels")
+    cache_commands = cache.add_subparsers(dest="cache_command", required=True)
+    cache_commands.add_parser("list", help="entries: kernel, signature, size, last use, file")
+    clear = cache_commands.add_parser("clear", help="remove entries")
+    clear.add_argument(
+        "--older-than",
+        type=float,
+        metavar="DAYS",
+        help="only entries not used for this many days",
+    )
+    cache.add_argument("--dir", help="cache directory (default: UFUNCGEN_CACHE_DIR or the user's)")
     return parser
+
+
+def _cache_command(args: argparse.Namespace) -> int:
+    from . import _cache
+
+    if args.cache_command == "list":
+        print(_cache.describe(_cache.entries(args.dir)))
+        return 0
+    removed = _cache.clear(args.dir, args.older_than)
+    print(f"removed {removed} cache entr{'y' if removed == 1 else 'ies'}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         print("ufuncgen build: ahead-of-time builds are not implemented yet", file=sys.stderr)
         return 2
+    if args.command == "cache":
+        return _cache_command(args)
     return 1
 
 

@@ -6,6 +6,7 @@ import os
 import warnings
 from typing import Any
 
+from ._cache import cache_dir
 from ._runtime import vector_math
 from ._threads import requested_num_threads
 
@@ -34,13 +35,6 @@ def _num_threads() -> int:
     return value
 
 
-def _cache_dir() -> str:
-    raw = os.environ.get("UFUNCGEN_CACHE_DIR")
-    if raw:
-        return os.path.abspath(os.path.expanduser(raw))
-    return os.path.join(os.path.expanduser("~"), ".cache", "ufuncgen")
-
-
 def config() -> dict[str, Any]:
     """LLVM version, host CPU, vector-math library, thread count and cache directory."""
     from . import _native
@@ -54,5 +48,5 @@ def config() -> dict[str, Any]:
         "vector_library": vector_library,
         "svml_path": svml_path,
         "num_threads": _num_threads(),
-        "cache_dir": _cache_dir(),
+        "cache_dir": cache_dir(),
     }

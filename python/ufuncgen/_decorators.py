@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _pickle, _source
+from . import _cache, _pickle, _source
 from ._runtime import vector_math
 from .errors import SignatureError
 
@@ -98,8 +98,6 @@ def vectorize(
             fastmath=fastmath,
         )(signatures)
     _check_target(target)
-    if cache:
-        raise NotImplementedError("cache=True is not implemented yet")
     identity_code, identity_value = _identity(identity)
     del nopython  # there is no object mode: nopython=False compiles the same way
     if signatures is None or (isinstance(signatures, list | tuple) and not signatures):
@@ -118,7 +116,8 @@ def vectorize(
         name, doc, source, globals_ = _kernel_parts(func)
         from . import _native
 
-        args = (name, doc, source, sigs, globals_, options)
+        opts = {**options, **_cache.cache_options(func)} if cache else options
+        args = (name, doc, source, sigs, globals_, opts)
         ufunc = _native.compile_vectorize(*args)
         _set_module(ufunc, func)
         _pickle.attach(ufunc, _pickle.Recipe("compile_vectorize", args, func.__module__))

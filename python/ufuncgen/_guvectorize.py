@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _pickle
+from . import _cache, _pickle
 from ._decorators import (
     _check_target,
     _identity,
@@ -82,8 +82,6 @@ def guvectorize(
             )
         raise TypeError("guvectorize() needs a layout such as '(n),(n)->()'")
     _check_target(target)
-    if cache:
-        raise NotImplementedError("cache=True is not implemented yet")
     identity_code, identity_value = _identity(identity)
     del nopython  # there is no object mode: nopython=False compiles the same way
     options = {
@@ -105,7 +103,8 @@ def guvectorize(
         name, doc, source, globals_ = _kernel_parts(func)
         from . import _native
 
-        args = (name, doc, source, sigs, globals_, options, layout, writable, bool(boundscheck))
+        opts = {**options, **_cache.cache_options(func)} if cache else options
+        args = (name, doc, source, sigs, globals_, opts, layout, writable, bool(boundscheck))
         ufunc = _native.compile_guvectorize(*args)
         _set_module(ufunc, func)
         _pickle.attach(ufunc, _pickle.Recipe("compile_guvectorize", args, func.__module__))

@@ -65,13 +65,17 @@ def _rebuild(recipe: Recipe) -> np.ufunc:
         if hit is not None:
             _REBUILT.move_to_end(key)
             return hit
-    from . import _decorators, _native
+    from . import _cache, _decorators, _native
 
     _decorators.vector_math()  # the generated code links against the library bound here
     make = getattr(_native, recipe.constructor, None)
     if make is None or recipe.constructor not in ("compile_vectorize", "compile_guvectorize"):
         raise pickle.UnpicklingError(f"not a ufuncgen recipe: {recipe.constructor!r}")
-    ufunc = make(*recipe.args)
+    args = list(recipe.args)
+    if isinstance(args[5], dict) and "cache_dir" in args[5]:
+        # cache=True travels as "use the cache", not as the sender's directory.
+        args[5] = {**args[5], **_cache.cache_options(None)}
+    ufunc = make(*args)
     try:
         ufunc.__module__ = recipe.module
     except (AttributeError, TypeError):

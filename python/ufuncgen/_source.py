@@ -8,6 +8,7 @@ import builtins
 import cmath
 import functools
 import inspect
+import linecache
 import math
 import types
 from collections.abc import Iterator
@@ -41,10 +42,13 @@ def kernel_source(func: types.FunctionType) -> KernelSource:
     """The dedented `def` (decorators included) or the text of the lambda expression."""
     if func.__name__ == "<lambda>":
         return _lambda_source(func)
-    try:
-        lines, first_line = inspect.getsourcelines(func)
-    except (OSError, TypeError) as exc:
-        raise _no_source(func, str(exc)) from None
+    found = _def_lines(func)
+    if found is None:
+        try:
+            found = inspect.getsourcelines(func)
+        except (OSError, TypeError) as exc:
+            raise _no_source(func, str(exc)) from None
+    lines, first_line = found
     indent = _indent_of(lines[0])
     return KernelSource(
         "".join(_strip_prefix(line, indent) for line in lines),
@@ -70,6 +74,35 @@ def _parse_file(text: str) -> ast.Module | None:
         return ast.parse(text)
     except (SyntaxError, ValueError):
         return None
+
+
+@functools.lru_cache(maxsize=16)
+def _def_ends(text: str) -> dict[tuple[str, int], int]:
+    """(name, first line with decorators) -> last line, for every `def` of a file: parsed once
+    per file, where `inspect.getsourcelines` tokenizes the file again for every kernel."""
+    tree = _parse_file(text)
+    if tree is None:
+        return {}
+    ends = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno:
+            first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            ends[(node.name, first)] = node.end_lineno
+    return ends
+
+
+def _def_lines(func: types.FunctionType) -> tuple[list[str], int] | None:
+    """The lines of `func`'s `def` (decorators included) and its first line, found through the
+    file's syntax tree; None when that cannot tell (then `inspect` decides)."""
+    code = func.__code__
+    file_lines = linecache.getlines(code.co_filename, func.__globals__)
+    if not file_lines:
+        return None
+    first = code.co_firstlineno
+    last = _def_ends("".join(file_lines)).get((func.__name__, first))
+    if last is None:
+        return None
+    return file_lines[first - 1 : last], first
 
 
 def _lambda_source(func: types.FunctionType) -> KernelSource:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import types
 from typing import Self
 
-__all__ = ["CompileError", "TypingError", "UnsupportedError", "SignatureError"]
+__all__ = ["CacheWarning", "CompileError", "TypingError", "UnsupportedError", "SignatureError"]
 
 
 def located_message(
@@ -81,3 +81,8 @@ class UnsupportedError(CompileError):
 
 class SignatureError(CompileError, ValueError):
     """A malformed signature or layout, or one that does not fit the function."""
+
+
+class CacheWarning(UserWarning):
+    """The on-disk cache could not be used as asked (unwritable directory, damaged file, a
+    kernel without a source file); compiling goes on without it."""

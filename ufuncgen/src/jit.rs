@@ -7,7 +7,7 @@
 //! (the vector-math entries at the address of the library `vecmath` bound them to).
 
 use std::ffi::{c_char, CStr, CString};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 use llvm_sys::error::{LLVMDisposeErrorMessage, LLVMErrorRef, LLVMGetErrorMessage};
 use llvm_sys::orc2::lljit::*;
@@ -150,15 +150,35 @@ fn create_jit() -> Result<Jit, String> {
     }
 }
 
-/// Machine code of one ufunc's loops; dropping it removes the code from the JIT.
-pub struct JitCode {
-    tracker: LLVMOrcResourceTrackerRef,
+/// Code linked under one ORC resource tracker; dropping it removes that code from the JIT.
+struct Tracker(LLVMOrcResourceTrackerRef);
+
+// SAFETY: the tracker is only touched under the JIT mutex (creation and removal).
+unsafe impl Send for Tracker {}
+// SAFETY: as above.
+unsafe impl Sync for Tracker {}
+
+impl Drop for Tracker {
+    fn drop(&mut self) {
+        let Ok(_jit) = jit() else { return };
+        // SAFETY: the tracker is live and owned by us; removal frees its code and memory.
+        unsafe {
+            // A failed removal leaks the code; there is nothing better to do in a destructor.
+            let _ = take_error(LLVMOrcResourceTrackerRemove(self.0));
+            LLVMOrcReleaseResourceTracker(self.0);
+        }
+    }
 }
 
-// SAFETY: the tracker is only touched under the JIT mutex (lookup and removal).
-unsafe impl Send for JitCode {}
-// SAFETY: as above; `lookup` takes the mutex.
-unsafe impl Sync for JitCode {}
+/// Objects loaded by `JitCode::load_shared`, by the symbol they define, while some ufunc still
+/// holds them: loading the same cached loop twice would define its symbol twice.
+static SHARED: Mutex<Vec<(String, Weak<Tracker>)>> = Mutex::new(Vec::new());
+
+/// Machine code of one ufunc's loops; the code is removed from the JIT when the last
+/// `JitCode` holding it drops.
+pub struct JitCode {
+    parts: Vec<Arc<Tracker>>,
+}
 
 impl JitCode {
     /// Links object files into the JIT under one resource tracker.
@@ -167,23 +187,43 @@ impl JitCode {
         // SAFETY: the tracker belongs to the live main JITDylib; buffers are copied and then
         // owned by ORC.
         unsafe {
-            let code = JitCode {
-                tracker: LLVMOrcJITDylibCreateResourceTracker(jit.dylib),
-            };
+            let tracker = Arc::new(Tracker(LLVMOrcJITDylibCreateResourceTracker(jit.dylib)));
             for obj in objects {
                 let buf = llvm_sys::core::LLVMCreateMemoryBufferWithMemoryRangeCopy(
                     obj.as_ptr() as *const c_char,
                     obj.len(),
                     c"ufuncgen-object".as_ptr(),
                 );
-                take_error(LLVMOrcLLJITAddObjectFileWithRT(
-                    jit.lljit,
-                    code.tracker,
-                    buf,
-                ))?;
+                take_error(LLVMOrcLLJITAddObjectFileWithRT(jit.lljit, tracker.0, buf))?;
             }
             drop(jit);
-            Ok(code)
+            Ok(JitCode {
+                parts: vec![tracker],
+            })
+        }
+    }
+
+    /// Links one object that defines `symbol` (a content-derived name, as cached loops have),
+    /// or shares the code of an earlier load of it that is still alive.
+    pub fn load_shared(symbol: &str, object: &[u8]) -> Result<JitCode, String> {
+        let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+        shared.retain(|(_, w)| w.strong_count() > 0);
+        if let Some(live) = shared
+            .iter()
+            .find(|(s, _)| s == symbol)
+            .and_then(|(_, w)| w.upgrade())
+        {
+            return Ok(JitCode { parts: vec![live] });
+        }
+        let code = JitCode::load([object])?;
+        shared.push((symbol.to_string(), Arc::downgrade(&code.parts[0])));
+        Ok(code)
+    }
+
+    /// One owner for the code of several loads.
+    pub fn merge(codes: impl IntoIterator<Item = JitCode>) -> JitCode {
+        JitCode {
+            parts: codes.into_iter().flat_map(|c| c.parts).collect(),
         }
     }
 
@@ -209,17 +249,5 @@ impl JitCode {
             return Err(format!("symbol {symbol} has no address"));
         }
         Ok(addr as usize)
-    }
-}
-
-impl Drop for JitCode {
-    fn drop(&mut self) {
-        let Ok(_jit) = jit() else { return };
-        // SAFETY: the tracker is live and owned by us; removal frees its code and memory.
-        unsafe {
-            // A failed removal leaks the code; there is nothing better to do in a destructor.
-            let _ = take_error(LLVMOrcResourceTrackerRemove(self.tracker));
-            LLVMOrcReleaseResourceTracker(self.tracker);
-        }
     }
 }

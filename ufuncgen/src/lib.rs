@@ -9,6 +9,7 @@
 //! parameters, NumPy's generalized loop ABI). Loops that hit a run-time error (an index out of
 //! range, `int ** negative int`) record it and return; `take_runtime_error` fetches it.
 
+pub mod cache;
 pub mod codegen;
 pub mod diag;
 pub mod ir;
@@ -61,44 +62,47 @@ static UNIQUE: AtomicU64 = AtomicU64::new(0);
 
 /// Compiles every signature of a `vectorize` kernel and loads the loops into the JIT.
 pub fn compile_ufunc(spec: &KernelSpec) -> Result<CompiledUfunc, CompileError> {
+    compile_ufunc_cached(spec, None).map(|(compiled, _)| compiled)
+}
+
+/// `compile_ufunc` through an on-disk cache: each signature's loop is loaded from `cache` when
+/// it is there (no lowering, no LLVM passes) and stored after compiling otherwise. Cache
+/// trouble never fails the compile: it comes back as warnings.
+pub fn compile_ufunc_cached(
+    spec: &KernelSpec,
+    cache: Option<&cache::Cache>,
+) -> Result<(CompiledUfunc, Vec<String>), CompileError> {
     let sigs = parse_signatures(spec)?;
-    let mut functions = Vec::with_capacity(sigs.len());
-    for (sig, text) in sigs.iter().zip(&spec.signatures) {
-        functions.push(
-            lower::lower_kernel(spec, sig)
-                .map_err(|e| e.at_decorator_string(&spec.source, text))?,
-        );
-    }
     let unique = UNIQUE.fetch_add(1, Ordering::Relaxed);
-    let mut objects = Vec::with_capacity(functions.len());
-    for (i, func) in functions.iter().enumerate() {
-        let symbol = codegen::loop_symbol(&spec.name, func, Some(unique * 1000 + i as u64));
-        let code = codegen::compile_loop(func, &symbol, spec.options, &codegen::Target::host())
-            .map_err(|e| codegen_error(spec, func, e))?;
-        objects.push(code);
+    let mut warnings = Vec::new();
+    let mut objects = Vec::with_capacity(sigs.len());
+    for (i, (sig, text)) in sigs.iter().zip(&spec.signatures).enumerate() {
+        let kind = cache::LoopKind::Vectorize;
+        objects.push(cached_or_compiled(
+            spec,
+            text,
+            kind,
+            cache,
+            &mut warnings,
+            |tag| {
+                let func = lower::lower_kernel(spec, sig)
+                    .map_err(|e| e.at_decorator_string(&spec.source, text))?;
+                let symbol = codegen::loop_symbol(
+                    &spec.name,
+                    &func,
+                    Some(tag.unwrap_or(unique * 1000 + i as u64)),
+                );
+                let code =
+                    codegen::compile_loop(&func, &symbol, spec.options, &codegen::Target::host())
+                        .map_err(|e| codegen_error(spec, &func, e))?;
+                let inputs = (0..func.params as usize)
+                    .map(|i| func.locals[i].ty)
+                    .collect();
+                Ok(loop_object(spec, text, code, inputs, vec![func.ret]))
+            },
+        )?);
     }
-    let code = jit::JitCode::load(objects.iter().map(|o| o.object.as_slice()))
-        .map_err(|m| CompileError::general(ErrorKind::Compile, m, &spec.name, &spec.source))?;
-    let mut loops = Vec::with_capacity(objects.len());
-    for ((text, func), obj) in spec.signatures.iter().zip(&functions).zip(objects) {
-        let addr = code
-            .lookup(&obj.symbol)
-            .map_err(|m| CompileError::general(ErrorKind::Compile, m, &spec.name, &spec.source))?;
-        // SAFETY: the symbol was emitted by `codegen::compile_loop` with exactly the LoopFn ABI.
-        let func_ptr: LoopFn = unsafe { std::mem::transmute::<usize, LoopFn>(addr) };
-        loops.push(CompiledLoop {
-            signature: text.clone(),
-            inputs: (0..func.params as usize)
-                .map(|i| func.locals[i].ty)
-                .collect(),
-            output: func.ret,
-            outputs: vec![func.ret],
-            func: func_ptr,
-            llvm_ir: obj.llvm_ir,
-            split_anywhere: obj.split_anywhere,
-        });
-    }
-    Ok(CompiledUfunc { loops, code })
+    Ok((link(spec, objects, cache.is_some())?, warnings))
 }
 
 /// Compiles every signature of a `guvectorize` kernel with its layout (`"(m,n),(n)->(m)"`).
@@ -111,6 +115,17 @@ pub fn compile_gufunc(
     writable_args: &[usize],
     boundscheck: bool,
 ) -> Result<CompiledUfunc, CompileError> {
+    compile_gufunc_cached(spec, layout, writable_args, boundscheck, None).map(|(c, _)| c)
+}
+
+/// `compile_gufunc` through an on-disk cache, as `compile_ufunc_cached`.
+pub fn compile_gufunc_cached(
+    spec: &KernelSpec,
+    layout: &str,
+    writable_args: &[usize],
+    boundscheck: bool,
+    cache: Option<&cache::Cache>,
+) -> Result<(CompiledUfunc, Vec<String>), CompileError> {
     let signature_error =
         |m: String| CompileError::general(ErrorKind::Signature, m, &spec.name, &spec.source);
     // Each error points at the decorator's string it is about (the layout or one signature).
@@ -130,10 +145,17 @@ pub fn compile_gufunc(
     if spec.signatures.is_empty() {
         return Err(signature_error("at least one signature is required".into()));
     }
-    let kernel = parse::parse_kernel(&spec.name, &spec.source)?;
+    // Parsed on the first cache miss only.
+    let kernel = std::cell::OnceCell::new();
     let order = spec::gufunc::dimension_order(&parsed);
     let unique = UNIQUE.fetch_add(1, Ordering::Relaxed);
-    let mut compiled = Vec::with_capacity(spec.signatures.len());
+    let kind = cache::LoopKind::Gufunc {
+        layout,
+        writable: writable_args,
+        boundscheck,
+    };
+    let mut warnings = Vec::new();
+    let mut objects = Vec::with_capacity(spec.signatures.len());
     for (i, text) in spec.signatures.iter().enumerate() {
         let sig = Signature::parse_gufunc(text)
             .map_err(|m| signature_error(format!("invalid signature {text:?}: {m}")))
@@ -143,36 +165,130 @@ pub fn compile_gufunc(
                 signature_error(format!("signature {text:?} does not fit the layout: {m}"))
             })
             .map_err(|e| about(text, e))?;
-        let func = lower::lower_gufunc(spec, &kernel, &sig, &args, writable_args, boundscheck)
-            .map_err(|e| about(text, e))?;
-        let cores = core_args(&args, &order);
-        let symbol = codegen::loop_symbol(&spec.name, &func, Some(unique * 1000 + i as u64));
-        let code = codegen::compile_gufunc_loop(
-            &func,
-            &cores,
-            &symbol,
-            spec.options,
-            &codegen::Target::host(),
-        )
-        .map_err(|e| codegen_error(spec, &func, e))?;
-        let dtypes: Vec<Scalar> = cores.iter().map(|c| c.dtype).collect();
-        compiled.push((text.clone(), dtypes, parsed.inputs.len(), code));
+        objects.push(cached_or_compiled(
+            spec,
+            text,
+            kind,
+            cache,
+            &mut warnings,
+            |tag| {
+                let kernel = match kernel.get() {
+                    Some(k) => k,
+                    None => {
+                        let parsed = parse::parse_kernel(&spec.name, &spec.source)?;
+                        kernel.get_or_init(|| parsed)
+                    }
+                };
+                let func =
+                    lower::lower_gufunc(spec, kernel, &sig, &args, writable_args, boundscheck)
+                        .map_err(|e| about(text, e))?;
+                let cores = core_args(&args, &order);
+                let symbol = codegen::loop_symbol(
+                    &spec.name,
+                    &func,
+                    Some(tag.unwrap_or(unique * 1000 + i as u64)),
+                );
+                let code = codegen::compile_gufunc_loop(
+                    &func,
+                    &cores,
+                    &symbol,
+                    spec.options,
+                    &codegen::Target::host(),
+                )
+                .map_err(|e| codegen_error(spec, &func, e))?;
+                let nin = parsed.inputs.len();
+                let dtypes: Vec<Scalar> = cores.iter().map(|c| c.dtype).collect();
+                Ok(loop_object(
+                    spec,
+                    text,
+                    code,
+                    dtypes[..nin].to_vec(),
+                    dtypes[nin..].to_vec(),
+                ))
+            },
+        )?);
     }
-    let code = jit::JitCode::load(compiled.iter().map(|c| c.3.object.as_slice()))
-        .map_err(|m| CompileError::general(ErrorKind::Compile, m, &spec.name, &spec.source))?;
-    let mut loops = Vec::with_capacity(compiled.len());
-    for (signature, dtypes, nin, obj) in compiled {
-        let addr = code
-            .lookup(&obj.symbol)
-            .map_err(|m| CompileError::general(ErrorKind::Compile, m, &spec.name, &spec.source))?;
-        // SAFETY: the symbol was emitted by `codegen::compile_gufunc_loop` with the LoopFn ABI.
+    Ok((link(spec, objects, cache.is_some())?, warnings))
+}
+
+/// A compiled loop as the cache stores it.
+fn loop_object(
+    spec: &KernelSpec,
+    signature: &str,
+    code: codegen::LoopCode,
+    inputs: Vec<Scalar>,
+    outputs: Vec<Scalar>,
+) -> cache::CachedLoop {
+    cache::CachedLoop {
+        kernel: spec.name.clone(),
+        filename: spec.source.filename.clone(),
+        signature: signature.to_string(),
+        symbol: code.symbol,
+        inputs,
+        outputs,
+        split_anywhere: code.split_anywhere,
+        llvm_ir: code.llvm_ir,
+        object: code.object,
+    }
+}
+
+/// One signature's loop: from `cache` when it holds it, else `compile(symbol tag)` (the tag
+/// makes cached symbols content-derived, so two processes agree on them) and stored.
+fn cached_or_compiled(
+    spec: &KernelSpec,
+    signature: &str,
+    kind: cache::LoopKind<'_>,
+    cache: Option<&cache::Cache>,
+    warnings: &mut Vec<String>,
+    compile: impl FnOnce(Option<u64>) -> Result<cache::CachedLoop, CompileError>,
+) -> Result<cache::CachedLoop, CompileError> {
+    let Some(cache) = cache else {
+        return compile(None);
+    };
+    let key = cache.key(spec, signature, kind);
+    match cache.load(&key) {
+        Ok(Some(hit)) => return Ok(hit),
+        Ok(None) => {}
+        Err(unusable) => warnings.push(unusable.to_string()),
+    }
+    let fresh = compile(Some(key.symbol_tag()))?;
+    if let Err(e) = cache.store(&key, &fresh) {
+        warnings.push(format!("{e}; the loop is not cached"));
+    }
+    Ok(fresh)
+}
+
+/// Loads the loops' objects into the JIT and finds their entry points. Objects with
+/// content-derived symbols (`shared`: cache on) share code already loaded for them.
+fn link(
+    spec: &KernelSpec,
+    objects: Vec<cache::CachedLoop>,
+    shared: bool,
+) -> Result<CompiledUfunc, CompileError> {
+    let jit_error =
+        |m: String| CompileError::general(ErrorKind::Compile, m, &spec.name, &spec.source);
+    let code = if shared {
+        let parts = objects
+            .iter()
+            .map(|o| jit::JitCode::load_shared(&o.symbol, &o.object))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(jit_error)?;
+        jit::JitCode::merge(parts)
+    } else {
+        jit::JitCode::load(objects.iter().map(|o| o.object.as_slice())).map_err(jit_error)?
+    };
+    let mut loops = Vec::with_capacity(objects.len());
+    for obj in objects {
+        let addr = code.lookup(&obj.symbol).map_err(jit_error)?;
+        // SAFETY: every loop symbol is emitted by `codegen::compile_loop` or
+        // `compile_gufunc_loop` (now or, for a cached one, when it was stored), both with
+        // exactly the LoopFn ABI.
         let func: LoopFn = unsafe { std::mem::transmute::<usize, LoopFn>(addr) };
-        let outputs = dtypes[nin..].to_vec();
         loops.push(CompiledLoop {
-            signature,
-            inputs: dtypes[..nin].to_vec(),
-            output: outputs.first().copied().unwrap_or(Scalar::Bool),
-            outputs,
+            signature: obj.signature,
+            inputs: obj.inputs,
+            output: obj.outputs.first().copied().unwrap_or(Scalar::Bool),
+            outputs: obj.outputs,
             func,
             llvm_ir: obj.llvm_ir,
             split_anywhere: obj.split_anywhere,

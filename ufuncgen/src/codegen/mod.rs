@@ -167,6 +167,14 @@ pub fn compile_gufunc_loop(
     })
 }
 
+/// Loops this process has run through LLVM's optimizer and code generator (a loop loaded from
+/// the on-disk cache does not count): how tests see that the cache was used.
+pub fn loops_compiled() -> u64 {
+    LOOPS_COMPILED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+static LOOPS_COMPILED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Emits the kernel, lets `wrap` emit the exported loop around it, optimizes, emits code.
 fn compile_with(
     func: &ir::Function,
@@ -201,6 +209,7 @@ fn compile_with(
         .map_err(|e| CodegenError::llvm(LlvmStage::Optimize, format!("{symbol}: {e}")))?;
     let llvm_ir = module.print_to_string().to_string();
     let object = emit(&machine, &module, FileType::Object)?;
+    LOOPS_COMPILED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(LoopCode {
         symbol: symbol.to_string(),
         object,
