@@ -241,7 +241,7 @@ impl Cache {
                 })
             })
             .collect();
-        out.sort_by(|a, b| b.last_used.cmp(&a.last_used));
+        out.sort_by_key(|e| std::cmp::Reverse(e.last_used));
         out
     }
 
