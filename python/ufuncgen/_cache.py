@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
-import time
 import types
 import warnings
 
@@ -32,6 +30,8 @@ def cache_dir() -> str:
 
 
 def _writable(path: str) -> bool:
+    import tempfile  # not at import: it pulls random, shutil and the compression modules
+
     try:
         os.makedirs(path, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
@@ -47,6 +47,8 @@ def _usable_dir(configured: str) -> str:
     per process: read-only homes, containers and store-style installs must still work)."""
     if _writable(configured):
         return configured
+    import tempfile
+
     fallback = os.path.join(tempfile.gettempdir(), f"ufuncgen-cache-{os.getuid()}")
     warnings.warn(
         f"the ufuncgen cache directory {configured} is not writable; using {fallback} "
@@ -113,6 +115,8 @@ def clear(directory: str | None = None, older_than_days: float | None = None) ->
 
 def describe(rows: list[dict]) -> str:
     """`cache list` output: one line per entry."""
+    import time
+
     if not rows:
         return "the cache is empty"
     now = time.time()

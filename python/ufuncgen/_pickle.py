@@ -10,10 +10,9 @@ it again for its own CPU. Every other ufunc goes through NumPy's own reducer, un
 
 from __future__ import annotations
 
+import _thread
 import copyreg
-import pickle
 import sys
-import threading
 from collections import OrderedDict
 from typing import Any, NamedTuple
 
@@ -27,7 +26,7 @@ _ATTR = "_ufuncgen_recipe"
 # again for each would cost a compile per chunk.
 _REBUILT: OrderedDict[bytes, np.ufunc] = OrderedDict()
 _REBUILT_MAX = 256
-_LOCK = threading.Lock()
+_LOCK = _thread.allocate_lock()
 
 
 class Recipe(NamedTuple):
@@ -58,6 +57,8 @@ def _resolves_to_itself(ufunc: np.ufunc) -> bool:
 
 def _rebuild(recipe: Recipe) -> np.ufunc:
     """The unpickling side: compile the recipe (once per process) and return the ufunc."""
+    import pickle
+
     recipe = Recipe(*recipe)
     key = pickle.dumps(recipe, protocol=4)
     with _LOCK:

@@ -25,11 +25,6 @@ def test_parallel_target_gives_a_ufunc():
     assert isinstance(f, np.ufunc) and f.types == ["dd->d"]
 
 
-def test_cache_is_not_silently_ignored():
-    with pytest.raises(NotImplementedError, match="cache"):
-        vectorize(["f8(f8, f8)"], cache=True)
-
-
 @pytest.mark.parametrize("sigs", [None, []])
 def test_lazy_vectorize_is_not_implemented_yet(sigs):
     with pytest.raises(NotImplementedError, match="signature"):
