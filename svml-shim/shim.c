@@ -73,6 +73,15 @@ int ufg_take_error(const char **message) {
 #include <complex.h>
 #include <math.h>
 
+#ifndef CMPLX /* glibc defines them for GCC only */
+#define CMPLX(x, y) __builtin_complex((double)(x), (double)(y))
+#define CMPLXF(x, y) __builtin_complex((float)(x), (float)(y))
+#endif
+#ifdef __clang__
+/* clang otherwise assumes no code reads the flags, and may evaluate both sides of a branch. */
+#pragma STDC FENV_ACCESS ON
+#endif
+
 #define UFG_DEF_CPOW(NAME, T, CT, PACK, RE, IM, FABS, SYSPOW)                              \
     static void NAME##_mul(T ar, T ai, T br, T bi, T *r, T *i) {                           \
         *r = ar * br - ai * bi;                                                            \

@@ -1,0 +1,226 @@
+/* svml-shim vector math, shared by its translation units: the function lists, the shapes, the
+ * FP-flag rules and the macros that define one entry point per function x shape.
+ *
+ * The shapes are compiled in one translation unit per ISA (vecmath_avx512.c with -mavx512f,
+ * vecmath_avx2.c with -mavx2; build.rs). A target attribute alone is not enough: clang passes
+ * __m256d/__m512d arguments by the ISA of the translation unit, not of the function, so with
+ * only `target("avx512f")` its entry points read their argument from the stack while every
+ * caller (generated code, SVML, libmvec) passes it in zmm0. */
+#ifndef UFG_VECMATH_H
+#define UFG_VECMATH_H
+#include <immintrin.h>
+#include <math.h>
+#include <stddef.h>
+
+/* name, has-libmvec (glibc >= 2.35 has them all; 2.22 only exp/log/sin/cos/pow) */
+#define UFG_UNARY(X)                                                                       \
+    X(exp) X(exp2) X(expm1) X(log) X(log2) X(log10) X(log1p) X(cbrt) X(sin) X(cos) X(tan) \
+    X(asin) X(acos) X(atan) X(sinh) X(cosh) X(tanh) X(asinh) X(acosh) X(atanh) X(erf) X(erfc)
+#define UFG_BINARY(X) X(pow) X(atan2) X(hypot)
+
+/* Shapes per ISA translation unit.
+ * (suffix, C element type, lanes, vector type, ISA target, load, store, libmvec ISA letter) */
+#define UFG_SHAPES_AVX512(S, F)                                                                       \
+    S(F, f64x8, double, 8, __m512d, "avx512f", _mm512_loadu_pd, _mm512_storeu_pd, e, , , ufg_justify_d)   \
+    S(F, f32x16, float, 16, __m512, "avx512f", _mm512_loadu_ps, _mm512_storeu_ps, e, f, f, ufg_justify_f)
+#define UFG_SHAPES_AVX2(S, F)                                                                         \
+    S(F, f64x4, double, 4, __m256d, "avx2", _mm256_loadu_pd, _mm256_storeu_pd, d, , , ufg_justify_d)      \
+    S(F, f32x8, float, 8, __m256, "avx2", _mm256_loadu_ps, _mm256_storeu_ps, d, f, f, ufg_justify_f)
+
+#define UFG_SHAPES(S, F) UFG_SHAPES_AVX512(S, F) UFG_SHAPES_AVX2(S, F)
+
+/* ---- FP flags as NumPy raises them ----
+ * Vector libraries raise flags NumPy's own loops do not (libmvec's exp raises invalid for
+ * +-inf, asin for NaN, ...), and NumPy turns flags into warnings or errors.  So a library call
+ * is checked: when it raised invalid, divide-by-zero, overflow or underflow, the flags are
+ * recomputed from the inputs and results of its lanes as C99 defines them, and whatever the
+ * lanes do not justify is cleared again.  The common case (no new flag) costs two reads of
+ * MXCSR and a branch. */
+#define UFG_MXCSR_FLAGS 0x1Du /* invalid (0), divide-by-zero (2), overflow (3), underflow (4) */
+#define UFG_IE 0x01u
+#define UFG_ZE 0x04u
+#define UFG_OE 0x08u
+#define UFG_UE 0x10u
+
+/* What an infinite result from finite inputs means for a function. */
+enum { UFG_INF_NEVER, UFG_INF_DIVIDE, UFG_INF_OVERFLOW, UFG_INF_POW };
+#define UFG_INF_exp UFG_INF_OVERFLOW
+#define UFG_INF_exp2 UFG_INF_OVERFLOW
+#define UFG_INF_expm1 UFG_INF_OVERFLOW
+#define UFG_INF_sinh UFG_INF_OVERFLOW
+#define UFG_INF_cosh UFG_INF_OVERFLOW
+#define UFG_INF_hypot UFG_INF_OVERFLOW
+#define UFG_INF_log UFG_INF_DIVIDE
+#define UFG_INF_log2 UFG_INF_DIVIDE
+#define UFG_INF_log10 UFG_INF_DIVIDE
+#define UFG_INF_log1p UFG_INF_DIVIDE
+#define UFG_INF_atanh UFG_INF_DIVIDE
+#define UFG_INF_pow UFG_INF_POW
+#define UFG_INF_cbrt UFG_INF_NEVER
+#define UFG_INF_sin UFG_INF_NEVER
+#define UFG_INF_cos UFG_INF_NEVER
+#define UFG_INF_tan UFG_INF_NEVER
+#define UFG_INF_asin UFG_INF_NEVER
+#define UFG_INF_acos UFG_INF_NEVER
+#define UFG_INF_atan UFG_INF_NEVER
+#define UFG_INF_tanh UFG_INF_NEVER
+#define UFG_INF_asinh UFG_INF_NEVER
+#define UFG_INF_acosh UFG_INF_NEVER
+#define UFG_INF_erf UFG_INF_NEVER
+#define UFG_INF_erfc UFG_INF_NEVER
+#define UFG_INF_atan2 UFG_INF_NEVER
+
+/* Reading MXCSR waits for every FP operation in flight, which costs more than the vector call
+ * itself, so it is done only for calls where a library can raise a flag NumPy would not:
+ * those with a lane outside the "ordinary" range (NaN, inf, zero, tiny or large magnitudes).
+ * Ordinary lanes raise only inexact, which NumPy ignores. The check is four vector ops. */
+#define UFG_ORD_LO_D 0x1p-60
+#define UFG_ORD_HI_D 512.0
+#define UFG_ORD_LO_F 0x1p-30f
+#define UFG_ORD_HI_F 64.0f
+/* Lanes of magnitude exactly 1 (ufg_one_<shape>, defined with ufg_ord_<shape> per ISA): the domain edge where libmvec's acosh and atanh raise invalid
+ * besides the right result (acosh(1) = 0, atanh(+-1) = +-inf with divide-by-zero only). */
+#define UFG_EDGE_acosh(SFX, x) ufg_one_##SFX(x)
+#define UFG_EDGE_atanh(SFX, x) ufg_one_##SFX(x)
+#define UFG_EDGE_NONE(SFX, x) 0
+#define UFG_EDGE_exp UFG_EDGE_NONE
+#define UFG_EDGE_exp2 UFG_EDGE_NONE
+#define UFG_EDGE_expm1 UFG_EDGE_NONE
+#define UFG_EDGE_log UFG_EDGE_NONE
+#define UFG_EDGE_log2 UFG_EDGE_NONE
+#define UFG_EDGE_log10 UFG_EDGE_NONE
+#define UFG_EDGE_log1p UFG_EDGE_NONE
+#define UFG_EDGE_cbrt UFG_EDGE_NONE
+#define UFG_EDGE_sin UFG_EDGE_NONE
+#define UFG_EDGE_cos UFG_EDGE_NONE
+#define UFG_EDGE_tan UFG_EDGE_NONE
+#define UFG_EDGE_asin UFG_EDGE_NONE
+#define UFG_EDGE_acos UFG_EDGE_NONE
+#define UFG_EDGE_atan UFG_EDGE_NONE
+#define UFG_EDGE_sinh UFG_EDGE_NONE
+#define UFG_EDGE_cosh UFG_EDGE_NONE
+#define UFG_EDGE_tanh UFG_EDGE_NONE
+#define UFG_EDGE_asinh UFG_EDGE_NONE
+#define UFG_EDGE_erf UFG_EDGE_NONE
+#define UFG_EDGE_erfc UFG_EDGE_NONE
+
+/* The flags lanes justify: invalid for a NaN made from non-NaN inputs, divide-by-zero or
+ * overflow for an infinity made from finite inputs, underflow for a zero or subnormal result
+ * that is not simply the (tiny) input passed through. `y` is NULL for unary functions. */
+#define UFG_DEF_JUSTIFY(NAME, T, TMIN)                                                  \
+    static inline unsigned NAME(int inf_kind, int n, const T *x, const T *y, const T *r) {\
+        unsigned ok = 0;                                                                  \
+        for (int i = 0; i < n; i++) {                                                     \
+            int in_nan = isnan(x[i]) || (y && isnan(y[i]));                               \
+            int in_finite = isfinite(x[i]) && (!y || isfinite(y[i]));                     \
+            if (isnan(r[i]) && !in_nan) ok |= UFG_IE;                                     \
+            if (isinf(r[i]) && in_finite) {                                               \
+                if (inf_kind == UFG_INF_DIVIDE || (inf_kind == UFG_INF_POW && x[i] == 0)) \
+                    ok |= UFG_ZE;                                                         \
+                else if (inf_kind != UFG_INF_NEVER)                                       \
+                    ok |= UFG_OE;                                                         \
+            }                                                                             \
+            if (in_finite && x[i] != 0 && fabs((double)r[i]) < (TMIN) && r[i] != x[i])    \
+                ok |= UFG_UE;                                                             \
+        }                                                                                 \
+        return ok;                                                                        \
+    }
+UFG_DEF_JUSTIFY(ufg_justify_d, double, 2.2250738585072014e-308)
+UFG_DEF_JUSTIFY(ufg_justify_f, float, 1.17549435e-38)
+
+/* ---- per-lane libm fallbacks, library calls behind the flag check ---- */
+
+#define UFG_DEF_UNARY_SHAPE(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                 \
+    __attribute__((target(ISA))) static V ufg_lane_##F##_##SFX(V x) {                  \
+        T a[N];                                                                          \
+        ST(a, x);                                                                        \
+        for (int i = 0; i < N; i++) a[i] = F##CF(a[i]);                                  \
+        return LD(a);                                                                    \
+    }                                                                                    \
+    static V (*ufg_tbl_##F##_##SFX)(V) = ufg_lane_##F##_##SFX;                           \
+    __attribute__((target(ISA))) V ufg_##F##_##SFX(V x) { return ufg_tbl_##F##_##SFX(x); }   \
+    static V (*ufg_lib_##F##_##SFX)(V);                                                  \
+    __attribute__((target(ISA))) static V ufg_chk_##F##_##SFX(V x) {                   \
+        if (ufg_ord_##SFX(x) && !UFG_EDGE_##F(SFX, x)) return ufg_lib_##F##_##SFX(x);    \
+        unsigned before = _mm_getcsr();                                                  \
+        V r = ufg_lib_##F##_##SFX(x);                                                    \
+        unsigned after = _mm_getcsr(), fresh = after & ~before & UFG_MXCSR_FLAGS;        \
+        if (fresh) {                                                                     \
+            T a[N], c[N];                                                                \
+            ST(a, x);                                                                    \
+            ST(c, r);                                                                    \
+            unsigned ok = J(UFG_INF_##F, N, a, NULL, c);                                 \
+            if (fresh & ~ok) _mm_setcsr(after & ~(fresh & ~ok));                         \
+        }                                                                                \
+        return r;                                                                        \
+    }
+
+#define UFG_DEF_BINARY_SHAPE(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                 \
+    __attribute__((target(ISA))) static V ufg_lane_##F##_##SFX(V x, V y) {             \
+        T a[N], b[N];                                                                    \
+        ST(a, x);                                                                        \
+        ST(b, y);                                                                        \
+        for (int i = 0; i < N; i++) a[i] = F##CF(a[i], b[i]);                            \
+        return LD(a);                                                                    \
+    }                                                                                    \
+    static V (*ufg_tbl_##F##_##SFX)(V, V) = ufg_lane_##F##_##SFX;                        \
+    __attribute__((target(ISA))) V ufg_##F##_##SFX(V x, V y) { return ufg_tbl_##F##_##SFX(x, y); } \
+    static V (*ufg_lib_##F##_##SFX)(V, V);                                               \
+    __attribute__((target(ISA))) static V ufg_chk_##F##_##SFX(V x, V y) {              \
+        if (ufg_ord_##SFX(x) && ufg_ord_##SFX(y)) return ufg_lib_##F##_##SFX(x, y);      \
+        unsigned before = _mm_getcsr();                                                  \
+        V r = ufg_lib_##F##_##SFX(x, y);                                                 \
+        unsigned after = _mm_getcsr(), fresh = after & ~before & UFG_MXCSR_FLAGS;        \
+        if (fresh) {                                                                     \
+            T a[N], b[N], c[N];                                                          \
+            ST(a, x);                                                                    \
+            ST(b, y);                                                                    \
+            ST(c, r);                                                                    \
+            unsigned ok = J(UFG_INF_##F, N, a, b, c);                                    \
+            if (fresh & ~ok) _mm_setcsr(after & ~(fresh & ~ok));                         \
+        }                                                                                \
+        return r;                                                                        \
+    }
+
+
+/* ---- one row per entry point: its name, its table slot, the fallback, library names ---- */
+
+struct ufg_vm_entry {
+    const char *name;   /* ufg_exp_f64x8 */
+    void **slot;        /* the table pointer the ufg_* wrapper calls through */
+    void *fallback;     /* per-lane libm loop */
+    void **lib;         /* where the checked wrapper finds the library function */
+    void *checked;      /* the library function behind a flag check */
+    const char *svml;   /* __svml_exp8 (double entries prefer __svml_exp8_ha) */
+    const char *mvec;   /* _ZGVeN8v_exp */
+    unsigned char tier; /* what ufg_vm_bind bound: 0 per-lane libm, 1 libmvec, 2 SVML */
+};
+
+#define UFG_STR2(x) #x
+#define UFG_STR(x) UFG_STR2(x)
+#define UFG_ROW_UNARY(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                            \
+    {"ufg_" #F "_" #SFX, (void **)&ufg_tbl_##F##_##SFX, (void *)ufg_lane_##F##_##SFX,      \
+     (void **)&ufg_lib_##F##_##SFX, (void *)ufg_chk_##F##_##SFX,                           \
+     "__svml_" #F #SF UFG_STR(N), "_ZGV" #L "N" UFG_STR(N) "v_" #F #CF},
+#define UFG_ROW_BINARY(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                           \
+    {"ufg_" #F "_" #SFX, (void **)&ufg_tbl_##F##_##SFX, (void *)ufg_lane_##F##_##SFX,      \
+     (void **)&ufg_lib_##F##_##SFX, (void *)ufg_chk_##F##_##SFX,                           \
+     "__svml_" #F #SF UFG_STR(N), "_ZGV" #L "N" UFG_STR(N) "vv_" #F #CF},
+
+/* Defines an ISA's entry table `NAME` (and its length `NAME_count`) for shapes `SHAPES`. */
+#define UFG_DEF_ENTRIES(NAME, SHAPES)                                              \
+    UFG_UNARY(UFG_DEF_UNARY_##SHAPES)                                              \
+    UFG_BINARY(UFG_DEF_BINARY_##SHAPES)                                            \
+    __attribute__((visibility("hidden"))) struct ufg_vm_entry NAME[] = {          \
+        UFG_UNARY(UFG_ROWS_UNARY_##SHAPES) UFG_BINARY(UFG_ROWS_BINARY_##SHAPES)}; \
+    __attribute__((visibility("hidden"))) const size_t NAME##_count = sizeof(NAME) / sizeof(NAME[0]);
+#define UFG_DEF_UNARY_AVX512(F) UFG_SHAPES_AVX512(UFG_DEF_UNARY_SHAPE, F)
+#define UFG_DEF_BINARY_AVX512(F) UFG_SHAPES_AVX512(UFG_DEF_BINARY_SHAPE, F)
+#define UFG_ROWS_UNARY_AVX512(F) UFG_SHAPES_AVX512(UFG_ROW_UNARY, F)
+#define UFG_ROWS_BINARY_AVX512(F) UFG_SHAPES_AVX512(UFG_ROW_BINARY, F)
+#define UFG_DEF_UNARY_AVX2(F) UFG_SHAPES_AVX2(UFG_DEF_UNARY_SHAPE, F)
+#define UFG_DEF_BINARY_AVX2(F) UFG_SHAPES_AVX2(UFG_DEF_BINARY_SHAPE, F)
+#define UFG_ROWS_UNARY_AVX2(F) UFG_SHAPES_AVX2(UFG_ROW_UNARY, F)
+#define UFG_ROWS_BINARY_AVX2(F) UFG_SHAPES_AVX2(UFG_ROW_BINARY, F)
+
+#endif
