@@ -201,11 +201,11 @@ struct ufg_vm_entry {
 #define UFG_ROW_UNARY(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                            \
     {"ufg_" #F "_" #SFX, (void **)&ufg_tbl_##F##_##SFX, (void *)ufg_lane_##F##_##SFX,      \
      (void **)&ufg_lib_##F##_##SFX, (void *)ufg_chk_##F##_##SFX,                           \
-     "__svml_" #F #SF UFG_STR(N), "_ZGV" #L "N" UFG_STR(N) "v_" #F #CF},
+     "__svml_" #F #SF UFG_STR(N), "_ZGV" #L "N" UFG_STR(N) "v_" #F #CF, 0},
 #define UFG_ROW_BINARY(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                           \
     {"ufg_" #F "_" #SFX, (void **)&ufg_tbl_##F##_##SFX, (void *)ufg_lane_##F##_##SFX,      \
      (void **)&ufg_lib_##F##_##SFX, (void *)ufg_chk_##F##_##SFX,                           \
-     "__svml_" #F #SF UFG_STR(N), "_ZGV" #L "N" UFG_STR(N) "vv_" #F #CF},
+     "__svml_" #F #SF UFG_STR(N), "_ZGV" #L "N" UFG_STR(N) "vv_" #F #CF, 0},
 
 /* Defines an ISA's entry table `NAME` (and its length `NAME_count`) for shapes `SHAPES`. */
 #define UFG_DEF_ENTRIES(NAME, SHAPES)                                              \
