@@ -27,13 +27,42 @@ static struct ufg_vm_entry *ufg_vm_entry_at(size_t i) {
 
 /* ---- scalar entry points: ufg_exp_f64 / ufg_exp_f32 ----
  * Generated code calls these instead of `exp` so LLVM never rewrites them as known library
- * calls; the vectorizer maps them to the vector entry points above. */
-#define UFG_DEF_SCALAR_UNARY(F)                       \
-    double ufg_##F##_f64(double x) { return F(x); } \
-    float ufg_##F##_f32(float x) { return F##f(x); }
-#define UFG_DEF_SCALAR_BINARY(F)                                        \
-    double ufg_##F##_f64(double x, double y) { return F(x, y); }      \
-    float ufg_##F##_f32(float x, float y) { return F##f(x, y); }
+ * calls; the vectorizer maps them to the vector entry points. They run the scalar tails of
+ * vector loops, so their flags get the same check as the vector entries: arguments outside
+ * the ordinary range (or of magnitude 1) go through ufg_justify_*. */
+#define UFG_SCALAR_ORD(x, LO, HI) (fabs(x) >= (LO) && fabs(x) <= (HI) && fabs(x) != 1)
+#define UFG_DEF_SCALAR_UNARY_T(F, SFX, T, CF, LO, HI, J)                                 \
+    T ufg_##F##_##SFX(T x) {                                                           \
+        if (UFG_SCALAR_ORD(x, LO, HI)) return F##CF(x);                                  \
+        /* Called through a volatile pointer: GCC knows these builtins and, for some (tan,   \
+         * atan, tanh, asinh), drops the check around them as if they raised nothing. */    \
+        T (*volatile fn)(T) = F##CF;                                                     \
+        unsigned need = 0, before = _mm_getcsr();                                        \
+        T r = fn(x);                                                                     \
+        if (ufg_fix_needed(before, UFG_INF_##F)) {                                       \
+            unsigned ok = J(UFG_INF_##F, UFG_UNDER_##F, 1, &x, NULL, &r, &need);         \
+            ufg_fix_flags(before, ok, need);                                             \
+        }                                                                                \
+        return r;                                                                        \
+    }
+#define UFG_DEF_SCALAR_BINARY_T(F, SFX, T, CF, LO, HI, J)                                \
+    T ufg_##F##_##SFX(T x, T y) {                                                      \
+        if (UFG_SCALAR_ORD(x, LO, HI) && UFG_SCALAR_ORD(y, LO, HI)) return F##CF(x, y);  \
+        T (*volatile fn)(T, T) = F##CF;                                                  \
+        unsigned need = 0, before = _mm_getcsr();                                        \
+        T r = fn(x, y);                                                                  \
+        if (ufg_fix_needed(before, UFG_INF_##F)) {                                       \
+            unsigned ok = J(UFG_INF_##F, UFG_UNDER_##F, 1, &x, &y, &r, &need);           \
+            ufg_fix_flags(before, ok, need);                                             \
+        }                                                                                \
+        return r;                                                                        \
+    }
+#define UFG_DEF_SCALAR_UNARY(F)                                                          \
+    UFG_DEF_SCALAR_UNARY_T(F, f64, double, , UFG_ORD_LO_D, UFG_ORD_HI_D, ufg_justify_d)  \
+    UFG_DEF_SCALAR_UNARY_T(F, f32, float, f, UFG_ORD_LO_F, UFG_ORD_HI_F, ufg_justify_f)
+#define UFG_DEF_SCALAR_BINARY(F)                                                         \
+    UFG_DEF_SCALAR_BINARY_T(F, f64, double, , UFG_ORD_LO_D, UFG_ORD_HI_D, ufg_justify_d) \
+    UFG_DEF_SCALAR_BINARY_T(F, f32, float, f, UFG_ORD_LO_F, UFG_ORD_HI_F, ufg_justify_f)
 UFG_UNARY(UFG_DEF_SCALAR_UNARY)
 UFG_BINARY(UFG_DEF_SCALAR_BINARY)
 
@@ -69,12 +98,10 @@ int ufg_vm_bind(void *svml, void *mvec) {
         } else {
             f = e->fallback;
         }
-        if (tier > 0) {
-            /* Library code runs behind the flag check; glibc's scalar functions raise
-             * the flags C99 specifies already. */
-            *e->lib = f;
-            f = e->checked;
-        }
+        /* Every tier runs behind the flag check: libraries raise flags NumPy does not, and
+         * glibc's scalar functions (the per-lane tier) underflow where NumPy does not. */
+        *e->lib = f;
+        f = e->checked;
         *e->slot = f;
         e->tier = tier;
     }

@@ -104,29 +104,84 @@ enum { UFG_INF_NEVER, UFG_INF_DIVIDE, UFG_INF_OVERFLOW, UFG_INF_POW };
 #define UFG_EDGE_erf UFG_EDGE_NONE
 #define UFG_EDGE_erfc UFG_EDGE_NONE
 
+/* Underflow as NumPy's loops raise it (measured, NumPy 2.4 on x86-64): the functions below
+ * never raise it, not even for a subnormal result (glibc does, for expm1/tan/asin/... of the
+ * smallest subnormal and atan2(1e-30f, 1e10f)); atan2 only for a tiny result from a first
+ * argument below 4 * FLT_MIN/DBL_MIN; the others for a tiny result that is not simply the
+ * input passed through (C99). */
+enum { UFG_UNDER_C99, UFG_UNDER_NEVER, UFG_UNDER_ATAN2 };
+#define UFG_UNDER_exp UFG_UNDER_C99
+#define UFG_UNDER_exp2 UFG_UNDER_C99
+#define UFG_UNDER_sin UFG_UNDER_C99
+#define UFG_UNDER_cos UFG_UNDER_C99
+#define UFG_UNDER_erf UFG_UNDER_C99
+#define UFG_UNDER_erfc UFG_UNDER_C99
+#define UFG_UNDER_pow UFG_UNDER_C99
+#define UFG_UNDER_atan2 UFG_UNDER_ATAN2
+#define UFG_UNDER_expm1 UFG_UNDER_NEVER
+#define UFG_UNDER_log UFG_UNDER_NEVER
+#define UFG_UNDER_log2 UFG_UNDER_NEVER
+#define UFG_UNDER_log10 UFG_UNDER_NEVER
+#define UFG_UNDER_log1p UFG_UNDER_NEVER
+#define UFG_UNDER_cbrt UFG_UNDER_NEVER
+#define UFG_UNDER_tan UFG_UNDER_NEVER
+#define UFG_UNDER_asin UFG_UNDER_NEVER
+#define UFG_UNDER_acos UFG_UNDER_NEVER
+#define UFG_UNDER_atan UFG_UNDER_NEVER
+#define UFG_UNDER_sinh UFG_UNDER_NEVER
+#define UFG_UNDER_cosh UFG_UNDER_NEVER
+#define UFG_UNDER_tanh UFG_UNDER_NEVER
+#define UFG_UNDER_asinh UFG_UNDER_NEVER
+#define UFG_UNDER_acosh UFG_UNDER_NEVER
+#define UFG_UNDER_atanh UFG_UNDER_NEVER
+#define UFG_UNDER_hypot UFG_UNDER_NEVER
+
 /* The flags lanes justify: invalid for a NaN made from non-NaN inputs, divide-by-zero or
- * overflow for an infinity made from finite inputs, underflow for a zero or subnormal result
- * that is not simply the (tiny) input passed through. `y` is NULL for unary functions. */
-#define UFG_DEF_JUSTIFY(NAME, T, TMIN)                                                  \
-    static inline unsigned NAME(int inf_kind, int n, const T *x, const T *y, const T *r) {\
-        unsigned ok = 0;                                                                  \
-        for (int i = 0; i < n; i++) {                                                     \
-            int in_nan = isnan(x[i]) || (y && isnan(y[i]));                               \
-            int in_finite = isfinite(x[i]) && (!y || isfinite(y[i]));                     \
-            if (isnan(r[i]) && !in_nan) ok |= UFG_IE;                                     \
-            if (isinf(r[i]) && in_finite) {                                               \
-                if (inf_kind == UFG_INF_DIVIDE || (inf_kind == UFG_INF_POW && x[i] == 0)) \
-                    ok |= UFG_ZE;                                                         \
-                else if (inf_kind != UFG_INF_NEVER)                                       \
-                    ok |= UFG_OE;                                                         \
-            }                                                                             \
-            if (in_finite && x[i] != 0 && fabs((double)r[i]) < (TMIN) && r[i] != x[i])    \
-                ok |= UFG_UE;                                                             \
-        }                                                                                 \
-        return ok;                                                                        \
+ * overflow for an infinity made from finite inputs, underflow by the rule above. Flags a lane
+ * needs that a library may not raise go to `need`: divide-by-zero for pow(+-0, y < 0), -inf
+ * included (NumPy raises it; glibc not for -inf). `y` is NULL for unary functions. */
+#define UFG_DEF_JUSTIFY(NAME, T, TMIN)                                                    \
+    static inline unsigned NAME(int inf_kind, int under_kind, int n, const T *x, const T *y, \
+                                const T *r, unsigned *need) {                               \
+        unsigned ok = 0;                                                                    \
+        for (int i = 0; i < n; i++) {                                                       \
+            int in_nan = isnan(x[i]) || (y && isnan(y[i]));                                 \
+            int in_finite = isfinite(x[i]) && (!y || isfinite(y[i]));                       \
+            int tiny = fabs((double)r[i]) < (TMIN);                                         \
+            if (isnan(r[i]) && !in_nan) ok |= UFG_IE;                                       \
+            if (isinf(r[i]) && inf_kind == UFG_INF_POW && x[i] == 0 && !in_nan) {           \
+                ok |= UFG_ZE;                                                               \
+                *need |= UFG_ZE;                                                            \
+            } else if (isinf(r[i]) && in_finite) {                                          \
+                if (inf_kind == UFG_INF_DIVIDE)                                             \
+                    ok |= UFG_ZE;                                                           \
+                else if (inf_kind != UFG_INF_NEVER)                                         \
+                    ok |= UFG_OE;                                                           \
+            }                                                                               \
+            if (under_kind == UFG_UNDER_C99 && in_finite && x[i] != 0 && tiny && r[i] != x[i]) \
+                ok |= UFG_UE;                                                               \
+            if (under_kind == UFG_UNDER_ATAN2 && in_finite && x[i] != 0 && tiny &&          \
+                fabs((double)x[i]) < 4 * (TMIN))                                            \
+                ok |= UFG_UE;                                                               \
+        }                                                                                   \
+        return ok;                                                                          \
     }
 UFG_DEF_JUSTIFY(ufg_justify_d, double, 2.2250738585072014e-308)
 UFG_DEF_JUSTIFY(ufg_justify_f, float, 1.17549435e-38)
+
+/* Whether a library call that started with MXCSR `before` needs its lanes checked: it raised
+ * a flag, or it is pow (which may miss one). */
+static inline int ufg_fix_needed(unsigned before, int inf_kind) {
+    return (_mm_getcsr() & ~before & UFG_MXCSR_FLAGS) != 0 || inf_kind == UFG_INF_POW;
+}
+
+/* After a library call that started with MXCSR `before`: clears the new flags the lanes do not
+ * justify (`ok`) and raises those they need. */
+static inline void ufg_fix_flags(unsigned before, unsigned ok, unsigned need) {
+    unsigned after = _mm_getcsr(), fresh = after & ~before & UFG_MXCSR_FLAGS;
+    unsigned want = (after & ~(fresh & ~ok)) | need;
+    if (want != after) _mm_setcsr(want);
+}
 
 /* ---- per-lane libm fallbacks, library calls behind the flag check ---- */
 
@@ -142,15 +197,15 @@ UFG_DEF_JUSTIFY(ufg_justify_f, float, 1.17549435e-38)
     static V (*ufg_lib_##F##_##SFX)(V);                                                  \
     __attribute__((target(ISA))) static V ufg_chk_##F##_##SFX(V x) {                   \
         if (ufg_ord_##SFX(x) && !UFG_EDGE_##F(SFX, x)) return ufg_lib_##F##_##SFX(x);    \
+        unsigned need = 0;                                                               \
         unsigned before = _mm_getcsr();                                                  \
         V r = ufg_lib_##F##_##SFX(x);                                                    \
-        unsigned after = _mm_getcsr(), fresh = after & ~before & UFG_MXCSR_FLAGS;        \
-        if (fresh) {                                                                     \
+        if (ufg_fix_needed(before, UFG_INF_##F)) {                                       \
             T a[N], c[N];                                                                \
             ST(a, x);                                                                    \
             ST(c, r);                                                                    \
-            unsigned ok = J(UFG_INF_##F, N, a, NULL, c);                                 \
-            if (fresh & ~ok) _mm_setcsr(after & ~(fresh & ~ok));                         \
+            unsigned ok = J(UFG_INF_##F, UFG_UNDER_##F, N, a, NULL, c, &need);           \
+            ufg_fix_flags(before, ok, need);                                             \
         }                                                                                \
         return r;                                                                        \
     }
@@ -168,16 +223,15 @@ UFG_DEF_JUSTIFY(ufg_justify_f, float, 1.17549435e-38)
     static V (*ufg_lib_##F##_##SFX)(V, V);                                               \
     __attribute__((target(ISA))) static V ufg_chk_##F##_##SFX(V x, V y) {              \
         if (ufg_ord_##SFX(x) && ufg_ord_##SFX(y)) return ufg_lib_##F##_##SFX(x, y);      \
-        unsigned before = _mm_getcsr();                                                  \
+        unsigned need = 0, before = _mm_getcsr();                                        \
         V r = ufg_lib_##F##_##SFX(x, y);                                                 \
-        unsigned after = _mm_getcsr(), fresh = after & ~before & UFG_MXCSR_FLAGS;        \
-        if (fresh) {                                                                     \
+        if (ufg_fix_needed(before, UFG_INF_##F)) {                                       \
             T a[N], b[N], c[N];                                                          \
             ST(a, x);                                                                    \
             ST(b, y);                                                                    \
             ST(c, r);                                                                    \
-            unsigned ok = J(UFG_INF_##F, N, a, b, c);                                    \
-            if (fresh & ~ok) _mm_setcsr(after & ~(fresh & ~ok));                         \
+            unsigned ok = J(UFG_INF_##F, UFG_UNDER_##F, N, a, b, c, &need);              \
+            ufg_fix_flags(before, ok, need);                                             \
         }                                                                                \
         return r;                                                                        \
     }
