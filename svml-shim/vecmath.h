@@ -30,12 +30,12 @@
 #define UFG_SHAPES(S, F) UFG_SHAPES_AVX512(S, F) UFG_SHAPES_AVX2(S, F)
 
 /* ---- FP flags as NumPy raises them ----
- * Vector libraries raise flags NumPy's own loops do not (libmvec's exp raises invalid for
- * +-inf, asin for NaN, ...), and NumPy turns flags into warnings or errors.  So a library call
- * is checked: when it raised invalid, divide-by-zero, overflow or underflow, the flags are
- * recomputed from the inputs and results of its lanes as C99 defines them, and whatever the
- * lanes do not justify is cleared again.  The common case (no new flag) costs two reads of
- * MXCSR and a branch. */
+ * Libraries raise flags NumPy's own loops do not (libmvec's exp raises invalid for +-inf,
+ * glibc underflow for tan of a subnormal) and miss some it does (SVML no overflow for
+ * exp(800)), and NumPy turns flags into warnings or errors.  So a call with a lane outside the
+ * ordinary range (below) is checked: the flags it raised are replaced by those its lanes
+ * justify, computed from inputs and results as NumPy raises them.  Every tier (per-lane libm
+ * included) and the scalar entries of the vector tails go through the same check. */
 #define UFG_MXCSR_FLAGS 0x1Du /* invalid (0), divide-by-zero (2), overflow (3), underflow (4) */
 #define UFG_IE 0x01u
 #define UFG_ZE 0x04u
@@ -136,23 +136,22 @@ enum { UFG_UNDER_C99, UFG_UNDER_NEVER, UFG_UNDER_ATAN2 };
 #define UFG_UNDER_atanh UFG_UNDER_NEVER
 #define UFG_UNDER_hypot UFG_UNDER_NEVER
 
-/* The flags lanes justify: invalid for a NaN made from non-NaN inputs, divide-by-zero or
- * overflow for an infinity made from finite inputs, underflow by the rule above. Flags a lane
- * needs that a library may not raise go to `need`: divide-by-zero for pow(+-0, y < 0), -inf
- * included (NumPy raises it; glibc not for -inf). `y` is NULL for unary functions. */
+/* The flags of a call's lanes as NumPy raises them: invalid for a NaN made from non-NaN
+ * inputs, divide-by-zero or overflow for an infinity made from finite inputs (by function),
+ * divide-by-zero for pow(+-0, y < 0) with y = -inf too, underflow by the rule above. `y` is
+ * NULL for unary functions. */
 #define UFG_DEF_JUSTIFY(NAME, T, TMIN)                                                    \
     static inline unsigned NAME(int inf_kind, int under_kind, int n, const T *x, const T *y, \
-                                const T *r, unsigned *need) {                               \
+                                const T *r) {                               \
         unsigned ok = 0;                                                                    \
         for (int i = 0; i < n; i++) {                                                       \
             int in_nan = isnan(x[i]) || (y && isnan(y[i]));                                 \
             int in_finite = isfinite(x[i]) && (!y || isfinite(y[i]));                       \
             int tiny = fabs((double)r[i]) < (TMIN);                                         \
             if (isnan(r[i]) && !in_nan) ok |= UFG_IE;                                       \
-            if (isinf(r[i]) && inf_kind == UFG_INF_POW && x[i] == 0 && !in_nan) {           \
+            if (isinf(r[i]) && inf_kind == UFG_INF_POW && x[i] == 0 && !in_nan)              \
                 ok |= UFG_ZE;                                                               \
-                *need |= UFG_ZE;                                                            \
-            } else if (isinf(r[i]) && in_finite) {                                          \
+            else if (isinf(r[i]) && in_finite) {                                          \
                 if (inf_kind == UFG_INF_DIVIDE)                                             \
                     ok |= UFG_ZE;                                                           \
                 else if (inf_kind != UFG_INF_NEVER)                                         \
@@ -169,17 +168,13 @@ enum { UFG_UNDER_C99, UFG_UNDER_NEVER, UFG_UNDER_ATAN2 };
 UFG_DEF_JUSTIFY(ufg_justify_d, double, 2.2250738585072014e-308)
 UFG_DEF_JUSTIFY(ufg_justify_f, float, 1.17549435e-38)
 
-/* Whether a library call that started with MXCSR `before` needs its lanes checked: it raised
- * a flag, or it is pow (which may miss one). */
-static inline int ufg_fix_needed(unsigned before, int inf_kind) {
-    return (_mm_getcsr() & ~before & UFG_MXCSR_FLAGS) != 0 || inf_kind == UFG_INF_POW;
-}
-
-/* After a library call that started with MXCSR `before`: clears the new flags the lanes do not
- * justify (`ok`) and raises those they need. */
-static inline void ufg_fix_flags(unsigned before, unsigned ok, unsigned need) {
+/* After a library call on lanes outside the ordinary range that started with MXCSR `before`:
+ * the flags it raised become exactly `flags`, what its lanes justify. Libraries differ both
+ * ways: libmvec raises invalid for exp(inf), glibc underflow for tan of a subnormal; SVML raises
+ * no overflow for exp(800), glibc no divide-by-zero for pow(0, -inf). */
+static inline void ufg_fix_flags(unsigned before, unsigned flags) {
     unsigned after = _mm_getcsr(), fresh = after & ~before & UFG_MXCSR_FLAGS;
-    unsigned want = (after & ~(fresh & ~ok)) | need;
+    unsigned want = (after & ~fresh) | flags;
     if (want != after) _mm_setcsr(want);
 }
 
@@ -197,15 +192,14 @@ static inline void ufg_fix_flags(unsigned before, unsigned ok, unsigned need) {
     static V (*ufg_lib_##F##_##SFX)(V);                                                  \
     __attribute__((target(ISA))) static V ufg_chk_##F##_##SFX(V x) {                   \
         if (ufg_ord_##SFX(x) && !UFG_EDGE_##F(SFX, x)) return ufg_lib_##F##_##SFX(x);    \
-        unsigned need = 0;                                                               \
         unsigned before = _mm_getcsr();                                                  \
         V r = ufg_lib_##F##_##SFX(x);                                                    \
-        if (ufg_fix_needed(before, UFG_INF_##F)) {                                       \
+        {                                       \
             T a[N], c[N];                                                                \
             ST(a, x);                                                                    \
             ST(c, r);                                                                    \
-            unsigned ok = J(UFG_INF_##F, UFG_UNDER_##F, N, a, NULL, c, &need);           \
-            ufg_fix_flags(before, ok, need);                                             \
+            unsigned ok = J(UFG_INF_##F, UFG_UNDER_##F, N, a, NULL, c);           \
+            ufg_fix_flags(before, ok);                                             \
         }                                                                                \
         return r;                                                                        \
     }
@@ -223,15 +217,15 @@ static inline void ufg_fix_flags(unsigned before, unsigned ok, unsigned need) {
     static V (*ufg_lib_##F##_##SFX)(V, V);                                               \
     __attribute__((target(ISA))) static V ufg_chk_##F##_##SFX(V x, V y) {              \
         if (ufg_ord_##SFX(x) && ufg_ord_##SFX(y)) return ufg_lib_##F##_##SFX(x, y);      \
-        unsigned need = 0, before = _mm_getcsr();                                        \
+        unsigned before = _mm_getcsr();                                        \
         V r = ufg_lib_##F##_##SFX(x, y);                                                 \
-        if (ufg_fix_needed(before, UFG_INF_##F)) {                                       \
+        {                                       \
             T a[N], b[N], c[N];                                                          \
             ST(a, x);                                                                    \
             ST(b, y);                                                                    \
             ST(c, r);                                                                    \
-            unsigned ok = J(UFG_INF_##F, UFG_UNDER_##F, N, a, b, c, &need);              \
-            ufg_fix_flags(before, ok, need);                                             \
+            unsigned ok = J(UFG_INF_##F, UFG_UNDER_##F, N, a, b, c);              \
+            ufg_fix_flags(before, ok);                                             \
         }                                                                                \
         return r;                                                                        \
     }
