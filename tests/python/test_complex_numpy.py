@@ -33,8 +33,23 @@ def parts(dtype) -> list[float]:
     """Real and imaginary parts that reach every branch: zeros, units, tiny, subnormal, huge,
     inf, NaN, and integers (the small-integer powers)."""
     f = np.finfo(dtype)
-    return [0.0, -0.0, 1.0, -1.0, 2.0, -3.0, 0.5, 1e-20, float(f.smallest_subnormal),
-            float(f.tiny), float(f.max), -float(f.max), np.inf, -np.inf, np.nan]
+    return [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        2.0,
+        -3.0,
+        0.5,
+        1e-20,
+        float(f.smallest_subnormal),
+        float(f.tiny),
+        float(f.max),
+        -float(f.max),
+        np.inf,
+        -np.inf,
+        np.nan,
+    ]
 
 
 def grid(dtype) -> np.ndarray:
@@ -61,14 +76,27 @@ def operand_grid(t1, t2):
     return aa.ravel(), bb.ravel()
 
 
-OPS = {"*": (lambda a, b: a * b, np.multiply), "/": (lambda a, b: a / b, np.true_divide),
-       "**": (lambda a, b: a**b, np.power)}
+OPS = {
+    "*": (lambda a, b: a * b, np.multiply),
+    "/": (lambda a, b: a / b, np.true_divide),
+    "**": (lambda a, b: a**b, np.power),
+}
 CASES = [
-    ("*", C16, C16), ("*", C8, C8), ("/", C16, C16), ("/", C8, C8), ("**", C16, C16),
+    ("*", C16, C16),
+    ("*", C8, C8),
+    ("/", C16, C16),
+    ("/", C8, C8),
+    ("**", C16, C16),
     ("**", C8, C8),
     # mixed operands: NumPy casts both to the result type, then runs the complex loop
-    ("*", "f8", C8), ("*", "i8", C16), ("*", C8, "f4"), ("/", "i4", C8), ("/", C16, "f8"),
-    ("**", C16, "u8"), ("**", C8, "i2"), ("**", "f8", C8),
+    ("*", "f8", C8),
+    ("*", "i8", C16),
+    ("*", C8, "f4"),
+    ("/", "i4", C8),
+    ("/", C16, "f8"),
+    ("**", C16, "u8"),
+    ("**", C8, "i2"),
+    ("**", "f8", C8),
 ]
 
 
@@ -139,12 +167,18 @@ def test_issue_examples(target):
     with np.errstate(all="raise"):
         assert_identical(pw(np.array([0j]), np.array([1 - 2j])), np.array([0j]))
         assert_identical(dv(np.array([1 + 0j]), np.array([-2j])), np.array([complex(-0.0, 0.5)]))
-        assert_identical(kernel("/", "i4", C8, target)(np.array([1], "i4"), np.array([-2j], C8)),
-                         np.array([complex(-0.0, 0.5)]))
-        assert_identical(kernel("*", C16, C16, target)(np.array([-2j]), np.array([complex(np.inf, np.nan)])),
-                         np.multiply(np.array([-2j]), np.array([complex(np.inf, np.nan)])))
-        assert_identical(kernel("**", C16, "u8", target)(np.array([complex(0, np.inf)]), np.array([0], "u8")),
-                         np.array([1 + 0j]))
+        assert_identical(
+            kernel("/", "i4", C8, target)(np.array([1], "i4"), np.array([-2j], C8)),
+            np.array([complex(-0.0, 0.5)]),
+        )
+        assert_identical(
+            kernel("*", C16, C16, target)(np.array([-2j]), np.array([complex(np.inf, np.nan)])),
+            np.multiply(np.array([-2j]), np.array([complex(np.inf, np.nan)])),
+        )
+        assert_identical(
+            kernel("**", C16, "u8", target)(np.array([complex(0, np.inf)]), np.array([0], "u8")),
+            np.array([1 + 0j]),
+        )
     with np.errstate(all="raise", invalid="ignore"):
         dv(np.array([0j]), np.array([0j]))  # invalid only, no divide
     with np.errstate(invalid="raise"), pytest.raises(FloatingPointError):

@@ -20,8 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 FLAG_BITS = {"divide": 1, "overflow": 2, "underflow": 4, "invalid": 8}
 LENGTHS = (1, 3, 16, 17, 33)  # scalar loop only, vector body only, body and tail
 UNARY = {  # kernel's math call -> NumPy ufunc
-    "expm1": "expm1", "log1p": "log1p", "tan": "tan", "asin": "arcsin", "atan": "arctan",
-    "sinh": "sinh", "tanh": "tanh", "asinh": "arcsinh", "atanh": "arctanh",
+    "expm1": "expm1",
+    "log1p": "log1p",
+    "tan": "tan",
+    "asin": "arcsin",
+    "atan": "arctan",
+    "sinh": "sinh",
+    "tanh": "tanh",
+    "asinh": "arcsinh",
+    "atanh": "arctanh",
 }
 BINARY = {"atan2": "arctan2", "pow": "power"}
 
@@ -108,8 +115,15 @@ def test_math_flags_match_numpy(tier):
     else:
         env = {k: v for k, v in os.environ.items() if not k.startswith("UFUNCGEN_")}
         env.update(TIERS[tier])
-        run = subprocess.run([sys.executable, __file__], env=env, cwd=str(ROOT), check=True,
-                             capture_output=True, text=True, timeout=300)
+        run = subprocess.run(
+            [sys.executable, __file__],
+            env=env,
+            cwd=str(ROOT),
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         got = json.loads(run.stdout)
         if tier != "libmvec" or got["tier"] != "scalar":  # no libmvec.so.1: scalar instead
             assert got["tier"] == tier

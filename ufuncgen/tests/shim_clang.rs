@@ -33,7 +33,9 @@ fn compile(src: &Path, obj: &Path, flags: &[&str]) {
 #[test]
 fn shim_compiled_by_clang_computes_right() {
     if Command::new(CLANG).arg("--version").output().is_err() {
-        eprintln!("SKIPPED: {CLANG} is not installed (setup.sh installs it: apt-get install {CLANG})");
+        eprintln!(
+            "SKIPPED: {CLANG} is not installed (setup.sh installs it: apt-get install {CLANG})"
+        );
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -46,7 +48,11 @@ fn shim_compiled_by_clang_computes_right() {
         objects.push(obj);
     }
     let harness = root.join("tests/shim_clang/harness.c");
-    for (part, flags) in [("0", &[][..]), ("512", &["-mavx512f"][..]), ("256", &["-mavx2"][..])] {
+    for (part, flags) in [
+        ("0", &[][..]),
+        ("512", &["-mavx512f"][..]),
+        ("256", &["-mavx2"][..]),
+    ] {
         let obj = dir.join(format!("harness{part}.o"));
         let mut f = vec![format!("-DUFG_PART={part}")];
         f.extend(flags.iter().map(|s| s.to_string()));
@@ -61,6 +67,9 @@ fn shim_compiled_by_clang_computes_right() {
         .arg(&exe));
     let out = Command::new(&exe).output().expect("harness runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "clang-built svml-shim is wrong:\n{text}");
+    assert!(
+        out.status.success(),
+        "clang-built svml-shim is wrong:\n{text}"
+    );
     assert!(text.contains(" 0 failures"), "{text}");
 }

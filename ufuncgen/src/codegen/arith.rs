@@ -440,7 +440,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let t = x.get_type();
         let (it, xb, sign, _) = self.float_bit_masks(x)?;
         let b = &self.b;
-        let one = b.build_bit_cast(t.const_float(1.0), it, "")?.into_int_value();
+        let one = b
+            .build_bit_cast(t.const_float(1.0), it, "")?
+            .into_int_value();
         let u = b.build_or(b.build_and(xb, sign, "")?, one, "")?;
         Ok(b.build_bit_cast(u, t, "unit")?.into_float_value())
     }
@@ -452,7 +454,11 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let (it, xb, _, quiet) = self.float_bit_masks(x)?;
         let nan = self.is_nan(x)?;
         let b = &self.b;
-        let s = b.build_or(b.build_and(xb, b.build_not(quiet, "")?, "")?, it.const_int(1, false), "")?;
+        let s = b.build_or(
+            b.build_and(xb, b.build_not(quiet, "")?, "")?,
+            it.const_int(1, false),
+            "",
+        )?;
         let s = b.build_bit_cast(s, t, "snan")?.into_float_value();
         Ok(b.build_select(nan, s, x, "")?.into_float_value())
     }
@@ -461,8 +467,12 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     fn float_bit_masks(
         &self,
         x: FloatValue<'ctx>,
-    ) -> CgResult<(inkwell::types::IntType<'ctx>, IntValue<'ctx>, IntValue<'ctx>, IntValue<'ctx>)>
-    {
+    ) -> CgResult<(
+        inkwell::types::IntType<'ctx>,
+        IntValue<'ctx>,
+        IntValue<'ctx>,
+        IntValue<'ctx>,
+    )> {
         let bits = x.get_type().get_bit_width();
         let it = super::value::int_of_width(self.ctx, bits);
         let xb = self.b.build_bit_cast(x, it, "")?.into_int_value();
