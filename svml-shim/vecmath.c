@@ -30,7 +30,9 @@ static struct ufg_vm_entry *ufg_vm_entry_at(size_t i) {
  * calls; the vectorizer maps them to the vector entry points. They run the scalar tails of
  * vector loops, so their flags get the same check as the vector entries: arguments outside
  * the ordinary range (or of magnitude 1) go through ufg_justify_*. */
-#define UFG_SCALAR_ORD(x, LO, HI) (fabs(x) >= (LO) && fabs(x) <= (HI) && fabs(x) != 1)
+/* Quiet comparisons: a NaN argument must not raise invalid here, before the check starts. */
+#define UFG_SCALAR_ORD(x, LO, HI) \
+    (isgreaterequal(fabs(x), (LO)) && islessequal(fabs(x), (HI)) && fabs(x) != 1)
 #define UFG_DEF_SCALAR_UNARY_T(F, SFX, T, CF, LO, HI, J)                                 \
     T ufg_##F##_##SFX(T x) {                                                           \
         if (UFG_SCALAR_ORD(x, LO, HI)) return F##CF(x);                                  \

@@ -80,6 +80,12 @@ enum { UFG_INF_NEVER, UFG_INF_DIVIDE, UFG_INF_OVERFLOW, UFG_INF_POW };
 #define UFG_ORD_HI_F 64.0f
 /* Lanes of magnitude exactly 1 (ufg_one_<shape>, defined with ufg_ord_<shape> per ISA): the domain edge where libmvec's acosh and atanh raise invalid
  * besides the right result (acosh(1) = 0, atanh(+-1) = +-inf with divide-by-zero only). */
+/* Ordinary calls read no MXCSR, but a NaN result from ordinary (non-NaN) lanes still raises
+ * invalid (ufg_nan_<shape>): SVML raises none for acosh(0.5) or atanh(2). pow with a negative
+ * base is always checked (ufg_neg_<shape>): SVML raises invalid for pow(-1, 1). */
+#define UFG_EDGE2_pow(SFX, x) ufg_neg_##SFX(x)
+#define UFG_EDGE2_atan2(SFX, x) 0
+#define UFG_EDGE2_hypot(SFX, x) 0
 #define UFG_EDGE_acosh(SFX, x) ufg_one_##SFX(x)
 #define UFG_EDGE_atanh(SFX, x) ufg_one_##SFX(x)
 #define UFG_EDGE_NONE(SFX, x) 0
@@ -89,7 +95,7 @@ enum { UFG_INF_NEVER, UFG_INF_DIVIDE, UFG_INF_OVERFLOW, UFG_INF_POW };
 #define UFG_EDGE_log UFG_EDGE_NONE
 #define UFG_EDGE_log2 UFG_EDGE_NONE
 #define UFG_EDGE_log10 UFG_EDGE_NONE
-#define UFG_EDGE_log1p UFG_EDGE_NONE
+#define UFG_EDGE_log1p(SFX, x) ufg_one_##SFX(x) /* log1p(-1): SVML raises invalid */
 #define UFG_EDGE_cbrt UFG_EDGE_NONE
 #define UFG_EDGE_sin UFG_EDGE_NONE
 #define UFG_EDGE_cos UFG_EDGE_NONE
@@ -107,7 +113,8 @@ enum { UFG_INF_NEVER, UFG_INF_DIVIDE, UFG_INF_OVERFLOW, UFG_INF_POW };
 /* Underflow as NumPy's loops raise it (measured, NumPy 2.4 on x86-64): the functions below
  * never raise it, not even for a subnormal result (glibc does, for expm1/tan/asin/... of the
  * smallest subnormal and atan2(1e-30f, 1e10f)); atan2 only for a tiny result from a first
- * argument below 4 * FLT_MIN/DBL_MIN; the others for a tiny result that is not simply the
+ * argument below 4 * FLT_MIN/DBL_MIN or a second above 2^120 / 2^960 (NumPy's SVML scales
+ * there; measured between 2^110 and 2^125, 2^900 and 2^1000); the others for a tiny result that is not simply the
  * input passed through (C99). */
 enum { UFG_UNDER_C99, UFG_UNDER_NEVER, UFG_UNDER_ATAN2 };
 #define UFG_UNDER_exp UFG_UNDER_C99
@@ -118,6 +125,7 @@ enum { UFG_UNDER_C99, UFG_UNDER_NEVER, UFG_UNDER_ATAN2 };
 #define UFG_UNDER_erfc UFG_UNDER_C99
 #define UFG_UNDER_pow UFG_UNDER_C99
 #define UFG_UNDER_atan2 UFG_UNDER_ATAN2
+#define UFG_UNDER_hypot UFG_UNDER_C99
 #define UFG_UNDER_expm1 UFG_UNDER_NEVER
 #define UFG_UNDER_log UFG_UNDER_NEVER
 #define UFG_UNDER_log2 UFG_UNDER_NEVER
@@ -134,13 +142,12 @@ enum { UFG_UNDER_C99, UFG_UNDER_NEVER, UFG_UNDER_ATAN2 };
 #define UFG_UNDER_asinh UFG_UNDER_NEVER
 #define UFG_UNDER_acosh UFG_UNDER_NEVER
 #define UFG_UNDER_atanh UFG_UNDER_NEVER
-#define UFG_UNDER_hypot UFG_UNDER_NEVER
 
 /* The flags of a call's lanes as NumPy raises them: invalid for a NaN made from non-NaN
  * inputs, divide-by-zero or overflow for an infinity made from finite inputs (by function),
  * divide-by-zero for pow(+-0, y < 0) with y = -inf too, underflow by the rule above. `y` is
  * NULL for unary functions. */
-#define UFG_DEF_JUSTIFY(NAME, T, TMIN)                                                    \
+#define UFG_DEF_JUSTIFY(NAME, T, TMIN, BIG)                                              \
     static inline unsigned NAME(int inf_kind, int under_kind, int n, const T *x, const T *y, \
                                 const T *r) {                               \
         unsigned ok = 0;                                                                    \
@@ -160,13 +167,15 @@ enum { UFG_UNDER_C99, UFG_UNDER_NEVER, UFG_UNDER_ATAN2 };
             if (under_kind == UFG_UNDER_C99 && in_finite && x[i] != 0 && tiny && r[i] != x[i]) \
                 ok |= UFG_UE;                                                               \
             if (under_kind == UFG_UNDER_ATAN2 && in_finite && x[i] != 0 && tiny &&          \
-                fabs((double)x[i]) < 4 * (TMIN))                                            \
+                (fabs((double)x[i]) < 4 * (TMIN) || fabs((double)y[i]) > (BIG)))            \
                 ok |= UFG_UE;                                                               \
         }                                                                                   \
         return ok;                                                                          \
     }
-UFG_DEF_JUSTIFY(ufg_justify_d, double, 2.2250738585072014e-308)
-UFG_DEF_JUSTIFY(ufg_justify_f, float, 1.17549435e-38)
+UFG_DEF_JUSTIFY(ufg_justify_d, double, 2.2250738585072014e-308, 0x1p960)
+UFG_DEF_JUSTIFY(ufg_justify_f, float, 1.17549435e-38, 0x1p120)
+
+static inline void ufg_raise_invalid_flag(void) { _mm_setcsr(_mm_getcsr() | UFG_IE); }
 
 /* After a library call on lanes outside the ordinary range that started with MXCSR `before`:
  * the flags it raised become exactly `flags`, what its lanes justify. Libraries differ both
@@ -191,7 +200,11 @@ static inline void ufg_fix_flags(unsigned before, unsigned flags) {
     __attribute__((target(ISA))) V ufg_##F##_##SFX(V x) { return ufg_tbl_##F##_##SFX(x); }   \
     static V (*ufg_lib_##F##_##SFX)(V);                                                  \
     __attribute__((target(ISA))) static V ufg_chk_##F##_##SFX(V x) {                   \
-        if (ufg_ord_##SFX(x) && !UFG_EDGE_##F(SFX, x)) return ufg_lib_##F##_##SFX(x);    \
+        if (ufg_ord_##SFX(x) && !UFG_EDGE_##F(SFX, x)) {                                 \
+            V r = ufg_lib_##F##_##SFX(x);                                                \
+            if (ufg_nan_##SFX(r)) ufg_raise_invalid_flag();                              \
+            return r;                                                                    \
+        }                                                                                \
         unsigned before = _mm_getcsr();                                                  \
         V r = ufg_lib_##F##_##SFX(x);                                                    \
         {                                       \
@@ -216,7 +229,11 @@ static inline void ufg_fix_flags(unsigned before, unsigned flags) {
     __attribute__((target(ISA))) V ufg_##F##_##SFX(V x, V y) { return ufg_tbl_##F##_##SFX(x, y); } \
     static V (*ufg_lib_##F##_##SFX)(V, V);                                               \
     __attribute__((target(ISA))) static V ufg_chk_##F##_##SFX(V x, V y) {              \
-        if (ufg_ord_##SFX(x) && ufg_ord_##SFX(y)) return ufg_lib_##F##_##SFX(x, y);      \
+        if (ufg_ord_##SFX(x) && ufg_ord_##SFX(y) && !UFG_EDGE2_##F(SFX, x)) {            \
+            V r = ufg_lib_##F##_##SFX(x, y);                                             \
+            if (ufg_nan_##SFX(r)) ufg_raise_invalid_flag();                              \
+            return r;                                                                    \
+        }                                                                                \
         unsigned before = _mm_getcsr();                                        \
         V r = ufg_lib_##F##_##SFX(x, y);                                                 \
         {                                       \

@@ -25,4 +25,18 @@ __attribute__((target("avx2"))) static inline int ufg_one_f32x8(__m256 x) {
     return _mm256_movemask_ps(_mm256_cmp_ps(a, _mm256_set1_ps(1.0f), _CMP_EQ_OQ)) != 0;
 }
 
+/* Whether a lane is NaN (quiet compare), and whether a lane is negative. */
+__attribute__((target("avx2"))) static inline int ufg_nan_f64x4(__m256d x) {
+    return _mm256_movemask_pd(_mm256_cmp_pd(x, x, _CMP_UNORD_Q)) != 0;
+}
+__attribute__((target("avx2"))) static inline int ufg_neg_f64x4(__m256d x) {
+    return _mm256_movemask_pd(_mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_LT_OQ)) != 0;
+}
+__attribute__((target("avx2"))) static inline int ufg_nan_f32x8(__m256 x) {
+    return _mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)) != 0;
+}
+__attribute__((target("avx2"))) static inline int ufg_neg_f32x8(__m256 x) {
+    return _mm256_movemask_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ)) != 0;
+}
+
 UFG_DEF_ENTRIES(ufg_vm_entries_avx2, AVX2)

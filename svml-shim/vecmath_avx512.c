@@ -20,4 +20,18 @@ __attribute__((target("avx512f"))) static inline int ufg_one_f32x16(__m512 x) {
     return _mm512_cmp_ps_mask(_mm512_abs_ps(x), _mm512_set1_ps(1.0f), _CMP_EQ_OQ) != 0;
 }
 
+/* Whether a lane is NaN (quiet compare), and whether a lane is negative. */
+__attribute__((target("avx512f"))) static inline int ufg_nan_f64x8(__m512d x) {
+    return _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q) != 0;
+}
+__attribute__((target("avx512f"))) static inline int ufg_neg_f64x8(__m512d x) {
+    return _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_LT_OQ) != 0;
+}
+__attribute__((target("avx512f"))) static inline int ufg_nan_f32x16(__m512 x) {
+    return _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q) != 0;
+}
+__attribute__((target("avx512f"))) static inline int ufg_neg_f32x16(__m512 x) {
+    return _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ) != 0;
+}
+
 UFG_DEF_ENTRIES(ufg_vm_entries_avx512, AVX512)

@@ -28,6 +28,7 @@ UNARY = {  # kernel's math call -> NumPy ufunc
     "sinh": "sinh",
     "tanh": "tanh",
     "asinh": "arcsinh",
+    "acosh": "arccosh",
     "atanh": "arctanh",
 }
 BINARY = {"atan2": "arctan2", "pow": "power"}
@@ -41,6 +42,22 @@ def cases():
         for call, uf in UNARY.items():
             for x in (fi.smallest_subnormal, -fi.smallest_subnormal, fi.tiny / 4):
                 out.append((call, uf, dt, [float(x)]))
+        # a NaN argument raises nothing (the range check must compare quietly); domain errors
+        # and poles raise what NumPy raises even where a library does not (SVML: acosh(0.5),
+        # atanh(2), log1p(-1)) or raises more (SVML: invalid for pow(-1, 1))
+        for call, uf in UNARY.items():
+            out.append((call, uf, dt, [np.nan]))
+        out += [
+            ("acosh", "arccosh", dt, [0.5]),
+            ("atanh", "arctanh", dt, [2.0]),
+            ("log1p", "log1p", dt, [-1.0]),
+            ("pow", "power", dt, [-1.0, 1.0]),
+            ("pow", "power", dt, [-1.0, 0.5]),
+            ("pow", "power", dt, [0.5, np.nan]),
+            ("atan2", "arctan2", dt, [0.5, np.nan]),
+            ("atan2", "arctan2", dt, [1e-30, float(fi.max)]),
+            ("atan2", "arctan2", dt, [0.5, float(fi.max)]),
+        ]
         out.append(("atan2", "arctan2", dt, [1e-30, 1e10]))
         out.append(("atan2", "arctan2", dt, [float(fi.smallest_subnormal), 2.0]))
         for base in (0.0, -0.0):
