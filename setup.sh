@@ -8,9 +8,10 @@ cd "$ROOT"
 VENV="$ROOT/.venv"
 STAMPS="$ROOT/.stamps"
 PYTHON="${PYTHON:-python3}"
-# LLVM for inkwell's static link; build-essential for the C shim, the linker and libstdc++.
+# LLVM for inkwell's static link; build-essential for the C shim, the linker and libstdc++;
+# clang-22 for the test that compiles svml-shim with clang (ufuncgen/tests/shim_clang.rs).
 APT_PACKAGES=(llvm-22-dev libpolly-22-dev libzstd-dev libffi-dev zlib1g-dev libxml2-dev
-    build-essential)
+    build-essential clang-22)
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }

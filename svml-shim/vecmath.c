@@ -9,262 +9,64 @@
  * result in xmm/ymm/zmm registers, as for a C function taking __m256d / __m512d. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
-#include <immintrin.h>
-#include <math.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-/* name, has-libmvec (glibc >= 2.35 has them all; 2.22 only exp/log/sin/cos/pow) */
-#define UFG_UNARY(X)                                                                       \
-    X(exp) X(exp2) X(expm1) X(log) X(log2) X(log10) X(log1p) X(cbrt) X(sin) X(cos) X(tan) \
-    X(asin) X(acos) X(atan) X(sinh) X(cosh) X(tanh) X(asinh) X(acosh) X(atanh) X(erf) X(erfc)
-#define UFG_BINARY(X) X(pow) X(atan2) X(hypot)
+#include "vecmath.h"
 
-/* (suffix, C element type, lanes, vector type, ISA target, load, store, libmvec ISA letter) */
-#define UFG_SHAPES(S, F)                                                                              \
-    S(F, f64x8, double, 8, __m512d, "avx512f", _mm512_loadu_pd, _mm512_storeu_pd, e, , , ufg_justify_d)   \
-    S(F, f64x4, double, 4, __m256d, "avx2", _mm256_loadu_pd, _mm256_storeu_pd, d, , , ufg_justify_d)      \
-    S(F, f32x16, float, 16, __m512, "avx512f", _mm512_loadu_ps, _mm512_storeu_ps, e, f, f, ufg_justify_f) \
-    S(F, f32x8, float, 8, __m256, "avx2", _mm256_loadu_ps, _mm256_storeu_ps, d, f, f, ufg_justify_f)
+/* The entry tables of the ISA translation units, in one list. */
+extern struct ufg_vm_entry ufg_vm_entries_avx512[], ufg_vm_entries_avx2[];
+extern const size_t ufg_vm_entries_avx512_count, ufg_vm_entries_avx2_count;
 
-/* ---- FP flags as NumPy raises them ----
- * Vector libraries raise flags NumPy's own loops do not (libmvec's exp raises invalid for
- * +-inf, asin for NaN, ...), and NumPy turns flags into warnings or errors.  So a library call
- * is checked: when it raised invalid, divide-by-zero, overflow or underflow, the flags are
- * recomputed from the inputs and results of its lanes as C99 defines them, and whatever the
- * lanes do not justify is cleared again.  The common case (no new flag) costs two reads of
- * MXCSR and a branch. */
-#define UFG_MXCSR_FLAGS 0x1Du /* invalid (0), divide-by-zero (2), overflow (3), underflow (4) */
-#define UFG_IE 0x01u
-#define UFG_ZE 0x04u
-#define UFG_OE 0x08u
-#define UFG_UE 0x10u
-
-/* What an infinite result from finite inputs means for a function. */
-enum { UFG_INF_NEVER, UFG_INF_DIVIDE, UFG_INF_OVERFLOW, UFG_INF_POW };
-#define UFG_INF_exp UFG_INF_OVERFLOW
-#define UFG_INF_exp2 UFG_INF_OVERFLOW
-#define UFG_INF_expm1 UFG_INF_OVERFLOW
-#define UFG_INF_sinh UFG_INF_OVERFLOW
-#define UFG_INF_cosh UFG_INF_OVERFLOW
-#define UFG_INF_hypot UFG_INF_OVERFLOW
-#define UFG_INF_log UFG_INF_DIVIDE
-#define UFG_INF_log2 UFG_INF_DIVIDE
-#define UFG_INF_log10 UFG_INF_DIVIDE
-#define UFG_INF_log1p UFG_INF_DIVIDE
-#define UFG_INF_atanh UFG_INF_DIVIDE
-#define UFG_INF_pow UFG_INF_POW
-#define UFG_INF_cbrt UFG_INF_NEVER
-#define UFG_INF_sin UFG_INF_NEVER
-#define UFG_INF_cos UFG_INF_NEVER
-#define UFG_INF_tan UFG_INF_NEVER
-#define UFG_INF_asin UFG_INF_NEVER
-#define UFG_INF_acos UFG_INF_NEVER
-#define UFG_INF_atan UFG_INF_NEVER
-#define UFG_INF_tanh UFG_INF_NEVER
-#define UFG_INF_asinh UFG_INF_NEVER
-#define UFG_INF_acosh UFG_INF_NEVER
-#define UFG_INF_erf UFG_INF_NEVER
-#define UFG_INF_erfc UFG_INF_NEVER
-#define UFG_INF_atan2 UFG_INF_NEVER
-
-/* Reading MXCSR waits for every FP operation in flight, which costs more than the vector call
- * itself, so it is done only for calls where a library can raise a flag NumPy would not:
- * those with a lane outside the "ordinary" range (NaN, inf, zero, tiny or large magnitudes).
- * Ordinary lanes raise only inexact, which NumPy ignores. The check is four vector ops. */
-#define UFG_ORD_LO_D 0x1p-60
-#define UFG_ORD_HI_D 512.0
-#define UFG_ORD_LO_F 0x1p-30f
-#define UFG_ORD_HI_F 64.0f
-__attribute__((target("avx512f"))) static inline int ufg_ord_f64x8(__m512d x) {
-    __m512d a = _mm512_abs_pd(x);
-    return (_mm512_cmp_pd_mask(a, _mm512_set1_pd(UFG_ORD_LO_D), _CMP_GE_OQ) &
-            _mm512_cmp_pd_mask(a, _mm512_set1_pd(UFG_ORD_HI_D), _CMP_LE_OQ)) == 0xFF;
+/* Entry `i` over both tables, or NULL past the end. */
+static struct ufg_vm_entry *ufg_vm_entry_at(size_t i) {
+    if (i < ufg_vm_entries_avx512_count) return &ufg_vm_entries_avx512[i];
+    i -= ufg_vm_entries_avx512_count;
+    return i < ufg_vm_entries_avx2_count ? &ufg_vm_entries_avx2[i] : NULL;
 }
-__attribute__((target("avx512f"))) static inline int ufg_ord_f32x16(__m512 x) {
-    __m512 a = _mm512_abs_ps(x);
-    return (_mm512_cmp_ps_mask(a, _mm512_set1_ps(UFG_ORD_LO_F), _CMP_GE_OQ) &
-            _mm512_cmp_ps_mask(a, _mm512_set1_ps(UFG_ORD_HI_F), _CMP_LE_OQ)) == 0xFFFF;
-}
-__attribute__((target("avx2"))) static inline int ufg_ord_f64x4(__m256d x) {
-    __m256d a = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
-    __m256d m = _mm256_and_pd(_mm256_cmp_pd(a, _mm256_set1_pd(UFG_ORD_LO_D), _CMP_GE_OQ),
-                              _mm256_cmp_pd(a, _mm256_set1_pd(UFG_ORD_HI_D), _CMP_LE_OQ));
-    return _mm256_movemask_pd(m) == 0xF;
-}
-__attribute__((target("avx2"))) static inline int ufg_ord_f32x8(__m256 x) {
-    __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
-    __m256 m = _mm256_and_ps(_mm256_cmp_ps(a, _mm256_set1_ps(UFG_ORD_LO_F), _CMP_GE_OQ),
-                             _mm256_cmp_ps(a, _mm256_set1_ps(UFG_ORD_HI_F), _CMP_LE_OQ));
-    return _mm256_movemask_ps(m) == 0xFF;
-}
-
-/* Lanes of magnitude exactly 1: the domain edge where libmvec's acosh and atanh raise invalid
- * besides the right result (acosh(1) = 0, atanh(+-1) = +-inf with divide-by-zero only). */
-__attribute__((target("avx512f"))) static inline int ufg_one_f64x8(__m512d x) {
-    return _mm512_cmp_pd_mask(_mm512_abs_pd(x), _mm512_set1_pd(1.0), _CMP_EQ_OQ) != 0;
-}
-__attribute__((target("avx512f"))) static inline int ufg_one_f32x16(__m512 x) {
-    return _mm512_cmp_ps_mask(_mm512_abs_ps(x), _mm512_set1_ps(1.0f), _CMP_EQ_OQ) != 0;
-}
-__attribute__((target("avx2"))) static inline int ufg_one_f64x4(__m256d x) {
-    __m256d a = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
-    return _mm256_movemask_pd(_mm256_cmp_pd(a, _mm256_set1_pd(1.0), _CMP_EQ_OQ)) != 0;
-}
-__attribute__((target("avx2"))) static inline int ufg_one_f32x8(__m256 x) {
-    __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
-    return _mm256_movemask_ps(_mm256_cmp_ps(a, _mm256_set1_ps(1.0f), _CMP_EQ_OQ)) != 0;
-}
-#define UFG_EDGE_acosh(SFX, x) ufg_one_##SFX(x)
-#define UFG_EDGE_atanh(SFX, x) ufg_one_##SFX(x)
-#define UFG_EDGE_NONE(SFX, x) 0
-#define UFG_EDGE_exp UFG_EDGE_NONE
-#define UFG_EDGE_exp2 UFG_EDGE_NONE
-#define UFG_EDGE_expm1 UFG_EDGE_NONE
-#define UFG_EDGE_log UFG_EDGE_NONE
-#define UFG_EDGE_log2 UFG_EDGE_NONE
-#define UFG_EDGE_log10 UFG_EDGE_NONE
-#define UFG_EDGE_log1p UFG_EDGE_NONE
-#define UFG_EDGE_cbrt UFG_EDGE_NONE
-#define UFG_EDGE_sin UFG_EDGE_NONE
-#define UFG_EDGE_cos UFG_EDGE_NONE
-#define UFG_EDGE_tan UFG_EDGE_NONE
-#define UFG_EDGE_asin UFG_EDGE_NONE
-#define UFG_EDGE_acos UFG_EDGE_NONE
-#define UFG_EDGE_atan UFG_EDGE_NONE
-#define UFG_EDGE_sinh UFG_EDGE_NONE
-#define UFG_EDGE_cosh UFG_EDGE_NONE
-#define UFG_EDGE_tanh UFG_EDGE_NONE
-#define UFG_EDGE_asinh UFG_EDGE_NONE
-#define UFG_EDGE_erf UFG_EDGE_NONE
-#define UFG_EDGE_erfc UFG_EDGE_NONE
-
-/* The flags lanes justify: invalid for a NaN made from non-NaN inputs, divide-by-zero or
- * overflow for an infinity made from finite inputs, underflow for a zero or subnormal result
- * that is not simply the (tiny) input passed through. `y` is NULL for unary functions. */
-#define UFG_DEF_JUSTIFY(NAME, T, TMIN)                                                  \
-    static unsigned NAME(int inf_kind, int n, const T *x, const T *y, const T *r) {     \
-        unsigned ok = 0;                                                                  \
-        for (int i = 0; i < n; i++) {                                                     \
-            int in_nan = isnan(x[i]) || (y && isnan(y[i]));                               \
-            int in_finite = isfinite(x[i]) && (!y || isfinite(y[i]));                     \
-            if (isnan(r[i]) && !in_nan) ok |= UFG_IE;                                     \
-            if (isinf(r[i]) && in_finite) {                                               \
-                if (inf_kind == UFG_INF_DIVIDE || (inf_kind == UFG_INF_POW && x[i] == 0)) \
-                    ok |= UFG_ZE;                                                         \
-                else if (inf_kind != UFG_INF_NEVER)                                       \
-                    ok |= UFG_OE;                                                         \
-            }                                                                             \
-            if (in_finite && x[i] != 0 && fabs((double)r[i]) < (TMIN) && r[i] != x[i])    \
-                ok |= UFG_UE;                                                             \
-        }                                                                                 \
-        return ok;                                                                        \
-    }
-UFG_DEF_JUSTIFY(ufg_justify_d, double, 2.2250738585072014e-308)
-UFG_DEF_JUSTIFY(ufg_justify_f, float, 1.17549435e-38)
-
-/* ---- per-lane libm fallbacks and the dispatch table ---- */
-
-#define UFG_DEF_UNARY_SHAPE(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                 \
-    __attribute__((target(ISA))) static V ufg_lane_##F##_##SFX(V x) {                  \
-        T a[N];                                                                          \
-        ST(a, x);                                                                        \
-        for (int i = 0; i < N; i++) a[i] = F##CF(a[i]);                                  \
-        return LD(a);                                                                    \
-    }                                                                                    \
-    static V (*ufg_tbl_##F##_##SFX)(V) = ufg_lane_##F##_##SFX;                           \
-    __attribute__((target(ISA))) V ufg_##F##_##SFX(V x) { return ufg_tbl_##F##_##SFX(x); }   \
-    static V (*ufg_lib_##F##_##SFX)(V);                                                  \
-    __attribute__((target(ISA))) static V ufg_chk_##F##_##SFX(V x) {                   \
-        if (ufg_ord_##SFX(x) && !UFG_EDGE_##F(SFX, x)) return ufg_lib_##F##_##SFX(x);    \
-        unsigned before = _mm_getcsr();                                                  \
-        V r = ufg_lib_##F##_##SFX(x);                                                    \
-        unsigned after = _mm_getcsr(), fresh = after & ~before & UFG_MXCSR_FLAGS;        \
-        if (fresh) {                                                                     \
-            T a[N], c[N];                                                                \
-            ST(a, x);                                                                    \
-            ST(c, r);                                                                    \
-            unsigned ok = J(UFG_INF_##F, N, a, NULL, c);                                 \
-            if (fresh & ~ok) _mm_setcsr(after & ~(fresh & ~ok));                         \
-        }                                                                                \
-        return r;                                                                        \
-    }
-
-#define UFG_DEF_BINARY_SHAPE(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                 \
-    __attribute__((target(ISA))) static V ufg_lane_##F##_##SFX(V x, V y) {             \
-        T a[N], b[N];                                                                    \
-        ST(a, x);                                                                        \
-        ST(b, y);                                                                        \
-        for (int i = 0; i < N; i++) a[i] = F##CF(a[i], b[i]);                            \
-        return LD(a);                                                                    \
-    }                                                                                    \
-    static V (*ufg_tbl_##F##_##SFX)(V, V) = ufg_lane_##F##_##SFX;                        \
-    __attribute__((target(ISA))) V ufg_##F##_##SFX(V x, V y) { return ufg_tbl_##F##_##SFX(x, y); } \
-    static V (*ufg_lib_##F##_##SFX)(V, V);                                               \
-    __attribute__((target(ISA))) static V ufg_chk_##F##_##SFX(V x, V y) {              \
-        if (ufg_ord_##SFX(x) && ufg_ord_##SFX(y)) return ufg_lib_##F##_##SFX(x, y);      \
-        unsigned before = _mm_getcsr();                                                  \
-        V r = ufg_lib_##F##_##SFX(x, y);                                                 \
-        unsigned after = _mm_getcsr(), fresh = after & ~before & UFG_MXCSR_FLAGS;        \
-        if (fresh) {                                                                     \
-            T a[N], b[N], c[N];                                                          \
-            ST(a, x);                                                                    \
-            ST(b, y);                                                                    \
-            ST(c, r);                                                                    \
-            unsigned ok = J(UFG_INF_##F, N, a, b, c);                                    \
-            if (fresh & ~ok) _mm_setcsr(after & ~(fresh & ~ok));                         \
-        }                                                                                \
-        return r;                                                                        \
-    }
-
-#define UFG_DEF_UNARY(F) UFG_SHAPES(UFG_DEF_UNARY_SHAPE, F)
-#define UFG_DEF_BINARY(F) UFG_SHAPES(UFG_DEF_BINARY_SHAPE, F)
-UFG_UNARY(UFG_DEF_UNARY)
-UFG_BINARY(UFG_DEF_BINARY)
 
 /* ---- scalar entry points: ufg_exp_f64 / ufg_exp_f32 ----
  * Generated code calls these instead of `exp` so LLVM never rewrites them as known library
- * calls; the vectorizer maps them to the vector entry points above. */
-#define UFG_DEF_SCALAR_UNARY(F)                       \
-    double ufg_##F##_f64(double x) { return F(x); } \
-    float ufg_##F##_f32(float x) { return F##f(x); }
-#define UFG_DEF_SCALAR_BINARY(F)                                        \
-    double ufg_##F##_f64(double x, double y) { return F(x, y); }      \
-    float ufg_##F##_f32(float x, float y) { return F##f(x, y); }
+ * calls; the vectorizer maps them to the vector entry points. They run the scalar tails of
+ * vector loops, so their flags get the same check as the vector entries: arguments outside
+ * the ordinary range (or of magnitude 1) go through ufg_justify_*. */
+/* Quiet comparisons: a NaN argument must not raise invalid here, before the check starts. */
+#define UFG_SCALAR_ORD(x, LO, HI) \
+    (isgreaterequal(fabs(x), (LO)) && islessequal(fabs(x), (HI)) && fabs(x) != 1)
+#define UFG_DEF_SCALAR_UNARY_T(F, SFX, T, CF, LO, HI, J)                                 \
+    T ufg_##F##_##SFX(T x) {                                                           \
+        if (UFG_SCALAR_ORD(x, LO, HI)) return F##CF(x);                                  \
+        /* Called through a volatile pointer: GCC knows these builtins and, for some (tan,   \
+         * atan, tanh, asinh), drops the check around them as if they raised nothing. */    \
+        T (*volatile fn)(T) = F##CF;                                                     \
+        unsigned before = _mm_getcsr();                                        \
+        T r = fn(x);                                                                     \
+        {                                       \
+            unsigned ok = J(UFG_INF_##F, UFG_UNDER_##F, 1, &x, NULL, &r);         \
+            ufg_fix_flags(before, ok);                                             \
+        }                                                                                \
+        return r;                                                                        \
+    }
+#define UFG_DEF_SCALAR_BINARY_T(F, SFX, T, CF, LO, HI, J)                                \
+    T ufg_##F##_##SFX(T x, T y) {                                                      \
+        if (UFG_SCALAR_ORD(x, LO, HI) && UFG_SCALAR_ORD(y, LO, HI)) return F##CF(x, y);  \
+        T (*volatile fn)(T, T) = F##CF;                                                  \
+        unsigned before = _mm_getcsr();                                        \
+        T r = fn(x, y);                                                                  \
+        {                                       \
+            unsigned ok = J(UFG_INF_##F, UFG_UNDER_##F, 1, &x, &y, &r);           \
+            ufg_fix_flags(before, ok);                                             \
+        }                                                                                \
+        return r;                                                                        \
+    }
+#define UFG_DEF_SCALAR_UNARY(F)                                                          \
+    UFG_DEF_SCALAR_UNARY_T(F, f64, double, , UFG_ORD_LO_D, UFG_ORD_HI_D, ufg_justify_d)  \
+    UFG_DEF_SCALAR_UNARY_T(F, f32, float, f, UFG_ORD_LO_F, UFG_ORD_HI_F, ufg_justify_f)
+#define UFG_DEF_SCALAR_BINARY(F)                                                         \
+    UFG_DEF_SCALAR_BINARY_T(F, f64, double, , UFG_ORD_LO_D, UFG_ORD_HI_D, ufg_justify_d) \
+    UFG_DEF_SCALAR_BINARY_T(F, f32, float, f, UFG_ORD_LO_F, UFG_ORD_HI_F, ufg_justify_f)
 UFG_UNARY(UFG_DEF_SCALAR_UNARY)
 UFG_BINARY(UFG_DEF_SCALAR_BINARY)
-
-/* ---- one row per entry point: its name, its table slot, the fallback, library names ---- */
-
-struct ufg_vm_entry {
-    const char *name;   /* ufg_exp_f64x8 */
-    void **slot;        /* the table pointer the ufg_* wrapper calls through */
-    void *fallback;     /* per-lane libm loop */
-    void **lib;         /* where the checked wrapper finds the library function */
-    void *checked;      /* the library function behind a flag check */
-    const char *svml;   /* __svml_exp8 (double entries prefer __svml_exp8_ha) */
-    const char *mvec;   /* _ZGVeN8v_exp */
-};
-
-#define UFG_STR2(x) #x
-#define UFG_STR(x) UFG_STR2(x)
-#define UFG_ROW_UNARY(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                            \
-    {"ufg_" #F "_" #SFX, (void **)&ufg_tbl_##F##_##SFX, (void *)ufg_lane_##F##_##SFX,      \
-     (void **)&ufg_lib_##F##_##SFX, (void *)ufg_chk_##F##_##SFX,                           \
-     "__svml_" #F #SF UFG_STR(N), "_ZGV" #L "N" UFG_STR(N) "v_" #F #CF},
-#define UFG_ROW_BINARY(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                           \
-    {"ufg_" #F "_" #SFX, (void **)&ufg_tbl_##F##_##SFX, (void *)ufg_lane_##F##_##SFX,      \
-     (void **)&ufg_lib_##F##_##SFX, (void *)ufg_chk_##F##_##SFX,                           \
-     "__svml_" #F #SF UFG_STR(N), "_ZGV" #L "N" UFG_STR(N) "vv_" #F #CF},
-#define UFG_ROWS_UNARY(F) UFG_SHAPES(UFG_ROW_UNARY, F)
-#define UFG_ROWS_BINARY(F) UFG_SHAPES(UFG_ROW_BINARY, F)
-
-static struct ufg_vm_entry ufg_vm_entries[] = {UFG_UNARY(UFG_ROWS_UNARY) UFG_BINARY(UFG_ROWS_BINARY)};
-#define UFG_VM_COUNT (sizeof(ufg_vm_entries) / sizeof(ufg_vm_entries[0]))
-
-/* Which tier each entry is bound to: 0 per-lane libm, 1 libmvec, 2 SVML. */
-static unsigned char ufg_vm_bound[UFG_VM_COUNT];
 
 /* Which SVML variant an entry binds.  Double entries take the high-accuracy variant
  * (`__svml_exp8_ha`, at most 1 ULP): the default one is up to 4 ULP and gets IEEE special cases
@@ -286,8 +88,9 @@ static void *ufg_svml_lookup(void *svml, const struct ufg_vm_entry *e) {
  * per-lane fallback.  Either handle may be NULL.  Not thread-safe: call once, before any
  * generated loop runs (the Rust side guards it with a Once). Returns the number of entries. */
 int ufg_vm_bind(void *svml, void *mvec) {
-    for (size_t i = 0; i < UFG_VM_COUNT; i++) {
-        struct ufg_vm_entry *e = &ufg_vm_entries[i];
+    struct ufg_vm_entry *e;
+    size_t count = 0;
+    for (; (e = ufg_vm_entry_at(count)) != NULL; count++) {
         void *f = NULL;
         unsigned char tier = 0;
         if (svml && (f = ufg_svml_lookup(svml, e))) {
@@ -297,16 +100,14 @@ int ufg_vm_bind(void *svml, void *mvec) {
         } else {
             f = e->fallback;
         }
-        if (tier > 0) {
-            /* Library code runs behind the flag check; glibc's scalar functions raise
-             * the flags C99 specifies already. */
-            *e->lib = f;
-            f = e->checked;
-        }
+        /* Every tier runs behind the flag check: libraries raise flags NumPy does not, and
+         * glibc's scalar functions (the per-lane tier) underflow where NumPy does not. */
+        *e->lib = f;
+        f = e->checked;
         *e->slot = f;
-        ufg_vm_bound[i] = tier;
+        e->tier = tier;
     }
-    return (int)UFG_VM_COUNT;
+    return (int)count;
 }
 
 /* The scalar entries, by name: JIT code links to them like to the vector ones (a Python
@@ -323,10 +124,11 @@ static const struct ufg_vm_scalar ufg_vm_scalars[] = {UFG_UNARY(UFG_SCALAR_ROWS)
  * through `tier` (may be NULL), or NULL for an unknown name.  Scalar entries (ufg_exp_f64)
  * resolve to themselves at tier 0. */
 void *ufg_vm_resolve(const char *name, int *tier) {
-    for (size_t i = 0; i < UFG_VM_COUNT; i++) {
-        if (strcmp(ufg_vm_entries[i].name, name) == 0) {
-            if (tier) *tier = ufg_vm_bound[i];
-            return *ufg_vm_entries[i].slot;
+    const struct ufg_vm_entry *e;
+    for (size_t i = 0; (e = ufg_vm_entry_at(i)) != NULL; i++) {
+        if (strcmp(e->name, name) == 0) {
+            if (tier) *tier = e->tier;
+            return *e->slot;
         }
     }
     for (size_t i = 0; i < UFG_VM_SCALAR_COUNT; i++) {
@@ -345,5 +147,6 @@ const char *ufg_vm_scalar_name(int i) {
 
 /* Name of entry `i` (for enumerating), or NULL past the end. */
 const char *ufg_vm_name(int i) {
-    return (i >= 0 && (size_t)i < UFG_VM_COUNT) ? ufg_vm_entries[i].name : NULL;
+    const struct ufg_vm_entry *e = i >= 0 ? ufg_vm_entry_at((size_t)i) : NULL;
+    return e ? e->name : NULL;
 }

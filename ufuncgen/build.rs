@@ -4,15 +4,33 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+include!("shim_sources.rs");
+
 fn main() {
     golden_tests();
     println!("cargo:rerun-if-changed=../svml-shim");
-    cc::Build::new()
-        .file("../svml-shim/shim.c")
-        .file("../svml-shim/vecmath.c")
-        .flag_if_supported("-std=c11")
-        .opt_level(2)
-        .compile("ufg_svml_shim");
+    println!("cargo:rerun-if-changed=shim_sources.rs");
+    let base = || {
+        let mut b = cc::Build::new();
+        b.flag_if_supported("-std=c11").opt_level(2);
+        b
+    };
+    // Units with their own ISA flags become objects of the one library.
+    let mut lib = base();
+    for (file, flags) in SHIM_SOURCES {
+        let path = format!("../svml-shim/{file}");
+        if flags.is_empty() {
+            lib.file(path);
+        } else {
+            let mut unit = base();
+            unit.file(path);
+            for f in *flags {
+                unit.flag(f);
+            }
+            lib.objects(unit.compile_intermediates());
+        }
+    }
+    lib.compile("ufg_svml_shim");
     println!("cargo:rustc-link-lib=m");
 }
 

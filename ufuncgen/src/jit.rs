@@ -19,6 +19,9 @@ extern "C" {
     fn ufg_raise_invalid();
     fn ufg_set_error(kind: i32, message: *const c_char);
     fn ufg_index_error(index: i64, axis: i64, size: i64, location: *const c_char);
+    // C99 complex signatures; Rust only takes their addresses.
+    fn ufg_cpow();
+    fn ufg_cpowf();
 }
 
 /// The runtime helpers generated code may call, by name and address: the FP-flag and
@@ -43,6 +46,14 @@ fn shim_symbols() -> Vec<(&'static str, usize)> {
         ("ufg_raise_invalid", ufg_raise_invalid as *const () as usize),
         ("ufg_set_error", ufg_set_error as *const () as usize),
         ("ufg_index_error", ufg_index_error as *const () as usize),
+        (
+            crate::codegen::math::CPOW_C128,
+            ufg_cpow as *const () as usize,
+        ),
+        (
+            crate::codegen::math::CPOW_C64,
+            ufg_cpowf as *const () as usize,
+        ),
     ];
     flags.into_iter().chain(vecmath).collect()
 }

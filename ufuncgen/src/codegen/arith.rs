@@ -355,28 +355,41 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         })
     }
 
-    /// NumPy's complex product (the plain formula, no infinity recovery).
+    /// NumPy's complex product, as its SIMD loop computes it: `re = ar*br - ai*bi`,
+    /// `im = ar*bi + ai*br`, each a fused multiply-add where the CPU level NumPy dispatches to
+    /// has FMA (x86-64-v3: `muladdsub`), plain products otherwise (the x86-64-v2 loop).
+    /// The fused form differs in the last bit and in the flags (`0 * inf + nan` raises
+    /// nothing; an overflowing `ar*br` beside a NaN product raises no overflow).
     pub(crate) fn cmul(
         &self,
         (ar, ai): (FloatValue<'ctx>, FloatValue<'ctx>),
         (br, bi): (FloatValue<'ctx>, FloatValue<'ctx>),
     ) -> CgResult<(FloatValue<'ctx>, FloatValue<'ctx>)> {
         let b = &self.b;
-        let r = b.build_float_sub(
-            b.build_float_mul(ar, br, "")?,
-            b.build_float_mul(ai, bi, "")?,
-            "re",
-        )?;
-        let i = b.build_float_add(
-            b.build_float_mul(ar, bi, "")?,
-            b.build_float_mul(ai, br, "")?,
-            "im",
-        )?;
+        let ii = b.build_float_mul(ai, bi, "")?;
+        let ir = b.build_float_mul(ai, br, "")?;
+        let target = self.kernel_target();
+        if target.has_feature("fma") && target.has_feature("avx2") {
+            let r = self.intrinsic("llvm.fma", &[ar, br, self.b.build_float_neg(ii, "")?])?;
+            let i = self.intrinsic("llvm.fma", &[ar, bi, ir])?;
+            return Ok((r, i));
+        }
+        let r = b.build_float_sub(b.build_float_mul(ar, br, "")?, ii, "re")?;
+        let i = b.build_float_add(b.build_float_mul(ar, bi, "")?, ir, "im")?;
         Ok((r, i))
     }
 
-    /// NumPy's complex quotient: Smith's algorithm, scaled by the larger part of the divisor;
-    /// by a zero divisor each part is divided by zero (inf or nan, with the flags).
+    /// NumPy's complex quotient (its loop: Smith's method, scaled by the larger part of the
+    /// divisor; by a zero divisor each part divided by +0), operation for operation, flags
+    /// included: NumPy's `|br| >= |bi|` is a signalling comparison, so a NaN in the divisor
+    /// raises invalid (here: that NaN enters the first division as a signalling NaN).
+    ///
+    /// The paths are evaluated on every lane (LLVM if-converts and speculates FP operations),
+    /// so each gets harmless operands on the lanes that do not take it: zero-divisor lanes run
+    /// Smith's formulas on +-1, the others divide by +-1 in the by-zero formula. That +-1 comes
+    /// from a divisor part's bits, and the guards test `p == 0` while the result is picked by
+    /// "both parts zero" (equivalent wherever it matters): with a constant, or the very
+    /// condition of the final select, LLVM folds the guard away and divides by zero again.
     pub(crate) fn cdiv(
         &self,
         (ar, ai): (FloatValue<'ctx>, FloatValue<'ctx>),
@@ -390,27 +403,83 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let b = &self.b;
         let r_zero = b.build_float_compare(FloatPredicate::OEQ, abs_r, zero, "")?;
         let i_zero = b.build_float_compare(FloatPredicate::OEQ, abs_i, zero, "")?;
-        let both_zero = b.build_and(r_zero, i_zero, "")?;
+        let by_zero = b.build_and(r_zero, i_zero, "byzero")?;
         let sel = |c, x: FloatValue<'ctx>, y: FloatValue<'ctx>| -> CgResult<FloatValue<'ctx>> {
             Ok(b.build_select(c, x, y, "")?.into_float_value())
         };
-        // p is the larger part, q the other; the divisions are guarded in the zero case.
+        // p is the larger part, q the other (a NaN divisor takes the imaginary-part path).
         let p = sel(real_big, br, bi)?;
         let q = sel(real_big, bi, br)?;
-        let rat = b.build_float_div(q, sel(both_zero, one, p)?, "rat")?;
-        let den = b.build_float_add(p, b.build_float_mul(q, rat, "")?, "")?;
-        let scl = b.build_float_div(one, sel(both_zero, one, den)?, "scl")?;
-        // real part big: ((ar + ai*rat), (ai - ar*rat)); imag big: ((ar*rat + ai), (ai*rat - ar)).
-        let big_r = b.build_float_add(ar, b.build_float_mul(ai, rat, "")?, "")?;
-        let big_i = b.build_float_sub(ai, b.build_float_mul(ar, rat, "")?, "")?;
-        let small_r = b.build_float_add(b.build_float_mul(ar, rat, "")?, ai, "")?;
-        let small_i = b.build_float_sub(b.build_float_mul(ai, rat, "")?, ar, "")?;
-        let nr = b.build_float_mul(sel(real_big, big_r, small_r)?, scl, "")?;
-        let ni = b.build_float_mul(sel(real_big, big_i, small_i)?, scl, "")?;
-        let zd = sel(both_zero, abs_r, one)?;
+        // p == 0 exactly on zero-divisor lanes, and on lanes where br is NaN and bi zero (the
+        // result is NaN there either way).
+        let p_zero = b.build_float_compare(FloatPredicate::OEQ, p, zero, "pzero")?;
+        let unit = self.unit_with_sign_of(p)?;
+        let (p_s, q_s) = (self.signalling_if_nan(p)?, self.signalling_if_nan(q)?);
+        let b = &self.b;
+        let p_s = sel(p_zero, unit, p_s)?;
+        let xr = sel(p_zero, unit, ar)?;
+        let xi = sel(p_zero, unit, ai)?;
+        let rat = b.build_float_div(q_s, p_s, "rat")?;
+        let den = b.build_float_add(p_s, b.build_float_mul(q, rat, "")?, "")?;
+        let scl = b.build_float_div(one, den, "scl")?;
+        let i_rat = b.build_float_mul(xi, rat, "")?;
+        let r_rat = b.build_float_mul(xr, rat, "")?;
+        // real part big: (ar + ai*rat, ai - ar*rat); imaginary part big: (ar*rat + ai, ai*rat - ar).
+        let nr = b.build_float_add(sel(real_big, xr, r_rat)?, sel(real_big, i_rat, xi)?, "")?;
+        let ni = b.build_float_sub(sel(real_big, xi, i_rat)?, sel(real_big, r_rat, xr)?, "")?;
+        let nr = b.build_float_mul(nr, scl, "")?;
+        let ni = b.build_float_mul(ni, scl, "")?;
+        let zd = sel(p_zero, abs_r, unit)?;
         let zr = b.build_float_div(ar, zd, "")?;
         let zi = b.build_float_div(ai, zd, "")?;
-        Ok((sel(both_zero, zr, nr)?, sel(both_zero, zi, ni)?))
+        Ok((sel(by_zero, zr, nr)?, sel(by_zero, zi, ni)?))
+    }
+
+    /// +-1 with the sign of `x`, from `x`'s bits (so not a constant to LLVM).
+    fn unit_with_sign_of(&self, x: FloatValue<'ctx>) -> CgResult<FloatValue<'ctx>> {
+        let t = x.get_type();
+        let (it, xb, sign, _) = self.float_bit_masks(x)?;
+        let b = &self.b;
+        let one = b
+            .build_bit_cast(t.const_float(1.0), it, "")?
+            .into_int_value();
+        let u = b.build_or(b.build_and(xb, sign, "")?, one, "")?;
+        Ok(b.build_bit_cast(u, t, "unit")?.into_float_value())
+    }
+
+    /// `x`, made a signalling NaN if it is a NaN (quiet bit cleared, lowest bit set), so that
+    /// the next arithmetic on it raises invalid as a signalling comparison would have.
+    fn signalling_if_nan(&self, x: FloatValue<'ctx>) -> CgResult<FloatValue<'ctx>> {
+        let t = x.get_type();
+        let (it, xb, _, quiet) = self.float_bit_masks(x)?;
+        let nan = self.is_nan(x)?;
+        let b = &self.b;
+        let s = b.build_or(
+            b.build_and(xb, b.build_not(quiet, "")?, "")?,
+            it.const_int(1, false),
+            "",
+        )?;
+        let s = b.build_bit_cast(s, t, "snan")?.into_float_value();
+        Ok(b.build_select(nan, s, x, "")?.into_float_value())
+    }
+
+    /// A float's bits, their integer type, and the sign and quiet-NaN bit masks.
+    fn float_bit_masks(
+        &self,
+        x: FloatValue<'ctx>,
+    ) -> CgResult<(
+        inkwell::types::IntType<'ctx>,
+        IntValue<'ctx>,
+        IntValue<'ctx>,
+        IntValue<'ctx>,
+    )> {
+        let bits = x.get_type().get_bit_width();
+        let it = super::value::int_of_width(self.ctx, bits);
+        let xb = self.b.build_bit_cast(x, it, "")?.into_int_value();
+        let mantissa = if bits == 32 { 23 } else { 52 };
+        let sign = it.const_int(1u64 << (bits - 1), false);
+        let quiet = it.const_int(1u64 << (mantissa - 1), false);
+        Ok((it, xb, sign, quiet))
     }
 
     /// Compares two values of dtype `ty`; the result is an `i1`.

@@ -125,7 +125,7 @@ pub(crate) const TABLE: &[MathRow] = &[
     both(MathFn::Abs, I("llvm.fabs")),
     both(MathFn::Atan2, I("llvm.atan2")),
     libm(MathFn::Hypot, "hypot", "hypotf"),
-    with_complex(both(MathFn::Pow, I("llvm.pow")), "cpow", "cpowf"),
+    with_complex(both(MathFn::Pow, I("llvm.pow")), CPOW_C128, CPOW_C64),
     both(MathFn::Copysign, I("llvm.copysign")),
     // svml-shim's functions (UFG_UNARY / UFG_BINARY in svml-shim/vecmath.c).
     vector(MathFn::Exp, "exp"),
@@ -189,10 +189,6 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 .iter()
                 .map(|a| a.complex())
                 .collect::<CgResult<Vec<_>>>()?;
-            if func == MathFn::Pow {
-                let (a, b) = two(&parts)?;
-                return self.complex_pow(a, b, arg_ty);
-            }
             let Lowering::Symbol(name) = lowering else {
                 return Err(CgError(format!("complex {func:?} must be a library call")));
             };
@@ -543,78 +539,28 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         }
     }
 
-    /// NumPy's complex power: `z**0` is 1, `0**w` is 0 for real positive w (else NaN),
-    /// small integer exponents 1..3 multiply directly, everything else calls `cpow`.
+    /// NumPy's complex power: svml-shim's `ufg_cpow`/`ufg_cpowf`, which follow NumPy's
+    /// `npy_cpow` (special cases for a zero exponent, a zero base and small integer exponents,
+    /// else the C library's `cpow`). In C rather than inline: its exceptional paths must raise
+    /// exactly NumPy's flags, and generated code would have them speculated on every lane.
     pub(crate) fn complex_pow(
         &mut self,
-        (ar, ai): (FloatValue<'ctx>, FloatValue<'ctx>),
-        (br, bi): (FloatValue<'ctx>, FloatValue<'ctx>),
+        a: (FloatValue<'ctx>, FloatValue<'ctx>),
+        b: (FloatValue<'ctx>, FloatValue<'ctx>),
         ty: Scalar,
     ) -> CgResult<Val<'ctx>> {
-        let t = ar.get_type();
-        let (zero, one) = (t.const_zero(), t.const_float(1.0));
-        let eq = |x, y| self.fcmp(CmpOp::Eq, x, y);
-        let b_real = eq(bi, zero)?;
-        let b_zero = self.b.build_and(eq(br, zero)?, b_real, "")?;
-        let a_zero = self.b.build_and(eq(ar, zero)?, eq(ai, zero)?, "")?;
-        let is = |n: f64| -> CgResult<IntValue<'ctx>> {
-            Ok(self.b.build_and(b_real, eq(br, t.const_float(n))?, "")?)
+        let name = match lookup(MathFn::Pow, ty, Tier::Scalar) {
+            Some(Lowering::Symbol(name)) => name,
+            other => return Err(CgError(format!("complex power lowered as {other:?}"))),
         };
-        let (n1, n2, n3) = (is(1.0)?, is(2.0)?, is(3.0)?);
-        let sq = self.cmul((ar, ai), (ar, ai))?;
-        let cube = self.cmul(sq, (ar, ai))?;
-        let pos_real = self
-            .b
-            .build_and(b_real, self.fcmp(CmpOp::Gt, br, zero)?, "")?;
-        let nan = t.const_float(f64::NAN);
-        let b = &self.b;
-        let small = b.build_or(b.build_or(n1, n2, "")?, n3, "")?;
-        let direct = b.build_or(b.build_or(b_zero, a_zero, "")?, small, "direct")?;
-        let sel = |c, x: FloatValue<'ctx>, y: FloatValue<'ctx>| -> CgResult<FloatValue<'ctx>> {
-            Ok(b.build_select(c, x, y, "")?.into_float_value())
-        };
-        let pick = |part: usize| -> CgResult<FloatValue<'ctx>> {
-            let [a, s, c] = if part == 0 {
-                [ar, sq.0, cube.0]
-            } else {
-                [ai, sq.1, cube.1]
-            };
-            let zero_base = sel(pos_real, zero, nan)?;
-            let v = sel(n3, c, zero_base)?;
-            let v = sel(n2, s, v)?;
-            let v = sel(n1, a, v)?;
-            let v = sel(a_zero, zero_base, v)?;
-            sel(b_zero, if part == 0 { one } else { zero }, v)
-        };
-        let (dr, di) = (pick(0)?, pick(1)?);
-        let pre = self.current_block()?;
-        let (slow, join) = (self.new_block("cpow.call"), self.new_block("cpow.end"));
-        b.build_conditional_branch(direct, join, slow)?;
-        b.position_at_end(slow);
-        let (sr, si) = self.call_complex_symbol(
-            if ty == Scalar::C128 { "cpow" } else { "cpowf" },
-            &[(ar, ai), (br, bi)],
-            ty,
-        )?;
-        let slow_end = self.current_block()?;
-        self.b.build_unconditional_branch(join)?;
-        self.b.position_at_end(join);
-        self.phi(
-            ty,
-            [
-                (Val::Complex(dr, di), pre),
-                (Val::Complex(sr, si), slow_end),
-            ],
-        )
+        let (r, i) = self.call_complex_symbol(name, &[a, b], ty)?;
+        Ok(Val::Complex(r, i))
     }
 }
 
-fn two<T: Copy>(v: &[T]) -> CgResult<(T, T)> {
-    match v {
-        [a, b] => Ok((*a, *b)),
-        _ => Err(CgError(format!("expected two arguments, got {}", v.len()))),
-    }
-}
+/// svml-shim's complex power for complex128 and complex64 (`double complex` C ABI).
+pub(crate) const CPOW_C128: &str = "ufg_cpow";
+pub(crate) const CPOW_C64: &str = "ufg_cpowf";
 
 #[cfg(test)]
 mod tests {

@@ -105,7 +105,7 @@ fn keep_intrinsic(func: MathFn, args: &[FloatValue<'_>]) -> bool {
 impl<'a, 'ctx> Cg<'a, 'ctx> {
     /// The CPU this kernel is compiled for, read back from its own function attributes (the
     /// single source of truth `Target::apply_to` wrote).
-    fn kernel_target(&self) -> Target {
+    pub(crate) fn kernel_target(&self) -> Target {
         let attr = |key: &str| {
             self.func
                 .get_string_attribute(AttributeLoc::Function, key)
