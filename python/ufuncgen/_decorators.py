@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import types
 from collections.abc import Callable, Sequence
@@ -71,13 +72,6 @@ def _signature_list(signatures: object, func: types.FunctionType) -> list[str]:
     return [s for s in items if isinstance(s, str)]
 
 
-def _lazy_not_implemented() -> NotImplementedError:
-    return NotImplementedError(
-        "lazy (signature-less) vectorize is not implemented yet: pass signatures, "
-        "e.g. @vectorize(['float64(float64, float64)'])"
-    )
-
-
 def vectorize(
     signatures: Any = None,
     *,
@@ -107,18 +101,19 @@ def vectorize(
         raise NotImplementedError("cache=True is not implemented yet")
     identity_code, identity_value = _identity(identity)
     del nopython  # there is no object mode: nopython=False compiles the same way
-    if signatures is None or (isinstance(signatures, list | tuple) and not signatures):
-        raise _lazy_not_implemented()
     options = {
         "fastmath": bool(fastmath),
         "identity": identity_code,
         "identity_value": identity_value,
         "parallel": target == "parallel",
     }
+    lazy = signatures is None or (isinstance(signatures, list | tuple) and not signatures)
 
     def decorate(func: Callable[..., Any]) -> np.ufunc:
         if not isinstance(func, types.FunctionType):
             raise TypeError(f"vectorize needs a Python function, not {type(func).__name__}")
+        if lazy:
+            return _lazy_ufunc(func, options)
         sigs = _signature_list(signatures, func)
         name, doc, source, globals_ = _kernel_parts(func)
         from . import _native
@@ -128,6 +123,37 @@ def vectorize(
         return ufunc
 
     return decorate
+
+
+def _lazy_ufunc(
+    func: types.FunctionType,
+    options: dict[str, Any],
+    layout: str | None = None,
+    writable: Sequence[int] = (),
+    boundscheck: bool = True,
+) -> np.ufunc:
+    """A real `numpy.ufunc` that compiles a loop for each new combination of input dtypes."""
+    from . import _native
+
+    code = func.__code__
+    ufunc = _native.create_lazy_ufunc(
+        func.__name__,
+        func.__doc__,
+        functools.partial(_lazy_parts, func),
+        options,
+        code.co_argcount,
+        layout,
+        list(writable),
+        boundscheck,
+    )
+    _set_module(ufunc, func)
+    return ufunc
+
+
+def _lazy_parts(func: types.FunctionType) -> tuple[tuple[Any, ...], Any]:
+    """Source and frozen globals of a lazy kernel, taken at its first compilation."""
+    _, _, source, globals_ = _kernel_parts(func)
+    return source, globals_
 
 
 def _kernel_parts(func: types.FunctionType) -> tuple[str, str | None, tuple[Any, ...], Any]:

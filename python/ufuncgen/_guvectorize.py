@@ -12,6 +12,7 @@ from ._decorators import (
     _check_target,
     _identity,
     _kernel_parts,
+    _lazy_ufunc,
     _set_module,
     _signature_list,
 )
@@ -81,12 +82,11 @@ def guvectorize(
     writes its results into its trailing (output) arguments. See shared/API.md.
     """
     if layout is None:
-        if isinstance(signatures, str) and "->" in signatures:
-            raise NotImplementedError(
-                "lazy (signature-less) guvectorize is not implemented yet: pass signatures "
-                "and the layout, e.g. @guvectorize(['void(float64[:], float64[:])'], '(n)->()')"
-            )
-        raise TypeError("guvectorize() needs a layout such as '(n),(n)->()'")
+        if not (isinstance(signatures, str) and "->" in signatures):
+            raise TypeError("guvectorize() needs a layout such as '(n),(n)->()'")
+        # `@guvectorize("(n)->()")`: the layout alone makes a lazy gufunc.
+        signatures, layout = None, signatures
+    lazy = signatures is None or (isinstance(signatures, list | tuple) and not signatures)
     _check_target(target)
     if cache:
         raise NotImplementedError("cache=True is not implemented yet")
@@ -106,8 +106,10 @@ def guvectorize(
             raise _signature_error(
                 func, f"the layout must be a string such as '(n),(n)->()', not {layout!r}"
             )
-        sigs = _signature_list(signatures, func)
         writable = _writable_indices(writable_args, func)
+        if lazy:
+            return _lazy_ufunc(func, options, layout, writable, bool(boundscheck))
+        sigs = _signature_list(signatures, func)
         name, doc, source, globals_ = _kernel_parts(func)
         from . import _native
 

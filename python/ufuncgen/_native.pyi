@@ -1,5 +1,6 @@
 """Type stubs for the native extension `ufuncgen._native` (private: use `ufuncgen`)."""
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,16 @@ def compile_guvectorize(
     layout: str,
     writable_args: list[int],
     boundscheck: bool,
+) -> np.ufunc: ...
+def create_lazy_ufunc(
+    name: str,
+    doc: str | None,
+    parts: Callable[[], tuple[tuple[str, str, int, int], list[tuple[str, str, Any, str | None]]]],
+    options: dict[str, Any],
+    nin: int,
+    layout: str | None = None,
+    writable_args: list[int] = ...,
+    boundscheck: bool = True,
 ) -> np.ufunc: ...
 def layout_signature(layout: str) -> str: ...
 def inspect_llvm(ufunc: object) -> dict[str, str]: ...
