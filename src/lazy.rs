@@ -115,6 +115,8 @@ pub struct LazyOwner {
     changed: Condvar,
     loops: RwLock<Vec<Box<LazyLoop>>>,
     tables: Mutex<Vec<Tables>>,
+    /// Compilations started, failed ones included (tests check that threads share one).
+    compilations: AtomicUsize,
 }
 
 impl Drop for LazyOwner {
@@ -230,6 +232,7 @@ pub fn create_lazy_ufunc<'py>(
             changed: Condvar::new(),
             loops: RwLock::new(Vec::new()),
             tables: Mutex::new(Vec::new()),
+            compilations: AtomicUsize::new(0),
         },
     )?;
     let o = owner.get();
@@ -352,6 +355,12 @@ pub fn loop_ir(ufunc: &Bound<'_, PyAny>) -> PyResult<Option<Vec<(String, String)
             .map(|c| (c.signature.clone(), c.llvm_ir.clone()))
             .collect(),
     ))
+}
+
+/// How many loops a lazy ufunc has compiled (or tried to), or None for any other ufunc.
+#[pyfunction]
+pub fn _lazy_compilations(ufunc: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
+    Ok(owner_of(ufunc)?.map(|o| o.get().compilations.load(Ordering::Relaxed)))
 }
 
 /// NumPy's `PyUFunc_TypeResolutionFunc`, called with the GIL held when dispatch finds no loop.
@@ -688,6 +697,7 @@ impl LazyOwner {
         let spec = self.spec(py).map_err(Failure::Python)?;
         // The kernel's names are frozen now: later loops use the same snapshot.
         drop(lock(&self.parts).take());
+        self.compilations.fetch_add(1, Ordering::Relaxed);
         let compiled = py
             .detach(|| self.compile(spec, request))
             .map_err(Failure::Compile)?;

@@ -215,6 +215,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(init_vector_math, m)?)?;
     m.add_function(wrap_pyfunction!(gufunc::compile_guvectorize, m)?)?;
     m.add_function(wrap_pyfunction!(lazy::create_lazy_ufunc, m)?)?;
+    m.add_function(wrap_pyfunction!(lazy::_lazy_compilations, m)?)?;
     m.add_function(wrap_pyfunction!(gufunc::layout_signature, m)?)?;
     m.add_function(wrap_pyfunction!(_test_ufunc, m)?)?;
     m.add_function(wrap_pyfunction!(_test_raising_ufunc, m)?)?;
