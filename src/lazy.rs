@@ -10,9 +10,9 @@
 //! that no equal loop exists (NumPy refuses a second registration of the same dtypes).
 
 use std::collections::HashMap;
-use std::ffi::{c_char, c_int, c_void, CString};
+use std::ffi::{c_int, CString};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::ffi;
@@ -21,15 +21,14 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
 
-use ufuncgen::runtime::parallel::ParallelLoop;
 use ufuncgen::spec::gufunc::dimension_order;
 use ufuncgen::spec::layout::{CoreDim, Layout};
 use ufuncgen::{CompileError, CompiledUfunc, KernelSpec, Scalar};
 
 use crate::kernel::{self, GlobalArg, SourceArg};
 use crate::loop_errors::{self, SpecLoop};
-use crate::numpy_api::{self, ArrayHead, DescrHead, GenericFunction, IdentityCode};
-use crate::register::{self, LoopEntry, UfuncNames};
+use crate::numpy_api::{self, ArrayHead, DescrHead, IdentityCode};
+use crate::register::{self, LegacyColumns, LoopEntry, UfuncNames};
 use crate::{errors, identity_of, OptionsArg};
 
 static LIVE_LAZY: AtomicUsize = AtomicUsize::new(0);
@@ -74,24 +73,10 @@ enum Slot {
 struct LazyLoop {
     spec_loop: SpecLoop,
     dtypes: Vec<Scalar>,
-    entry: GenericFunction,
-    data: Option<Arc<ParallelLoop>>,
+    /// The loop as registered (its `data` keeps the parallel target's state alive).
+    entry: LoopEntry,
     compiled: CompiledUfunc,
 }
-
-/// One generation of the legacy tables `f.types` reads (a new loop installs a new one; older
-/// ones stay alive with the ufunc, since NumPy never copies them).
-struct Tables {
-    functions: Box<[GenericFunction]>,
-    data: Box<[*mut c_void]>,
-    types: Box<[c_char]>,
-}
-
-// SAFETY: written once, then only read by NumPy with the GIL held; `data` points into the
-// `ParallelLoop`s the loops own.
-unsafe impl Send for Tables {}
-// SAFETY: as above.
-unsafe impl Sync for Tables {}
 
 /// A lazy ufunc's state; lives in `ufunc->obj`.
 #[pyclass(frozen, module = "ufuncgen._native", name = "_LazyUfuncOwner")]
@@ -113,8 +98,12 @@ pub struct LazyOwner {
     requests: Mutex<HashMap<Request, Slot>>,
     /// Signalled whenever a `Compiling` slot changes.
     changed: Condvar,
+    /// Boxed: NumPy holds pointers to the `SpecLoop`s, which must not move when the vector grows.
+    #[allow(clippy::vec_box)]
     loops: RwLock<Vec<Box<LazyLoop>>>,
-    tables: Mutex<Vec<Tables>>,
+    /// Every generation of `f.types`' tables (a new loop installs a new one; older ones stay
+    /// alive with the ufunc, since NumPy never copies them).
+    tables: Mutex<Vec<LegacyColumns>>,
     /// Compilations started, failed ones included (tests check that threads share one).
     compilations: AtomicUsize,
 }
@@ -768,16 +757,17 @@ impl LazyOwner {
                 )?,
             };
         }
-        let data_ptr = entry
-            .data
-            .as_ref()
-            .map_or(std::ptr::null_mut(), |d| Arc::as_ptr(d).cast_mut().cast());
-        let spec_loop = SpecLoop::new(py, entry.func, data_ptr, &dtypes, entry.checks.clone())?;
+        let spec_loop = SpecLoop::new(
+            py,
+            entry.func,
+            entry.data_ptr(),
+            &dtypes,
+            entry.checks.clone(),
+        )?;
         let boxed = Box::new(LazyLoop {
             spec_loop,
             dtypes: dtypes.clone(),
-            entry: entry.func,
-            data: entry.data.clone(),
+            entry,
             compiled,
         });
         let index = {
@@ -810,21 +800,7 @@ impl LazyOwner {
     /// Gives `f.types` and `f.ntypes` a table of every registered loop.
     fn install_tables(&self, ufunc: &Bound<'_, PyAny>) -> PyResult<()> {
         let loops = self.loops.read().unwrap_or_else(|p| p.into_inner());
-        let tables = Tables {
-            functions: loops.iter().map(|l| l.entry).collect(),
-            data: loops
-                .iter()
-                .map(|l| {
-                    l.data
-                        .as_ref()
-                        .map_or(std::ptr::null_mut(), |d| Arc::as_ptr(d).cast_mut().cast())
-                })
-                .collect(),
-            types: loops
-                .iter()
-                .flat_map(|l| l.dtypes.iter().map(|s| s.npy_type_num() as c_char))
-                .collect(),
-        };
+        let tables = LegacyColumns::new(loops.iter().map(|l| &l.entry));
         let ntypes =
             c_int::try_from(loops.len()).map_err(|_| PyValueError::new_err("too many loops"))?;
         let mut generations = lock(&self.tables);

@@ -50,6 +50,41 @@ impl LoopEntry {
     fn operands(&self) -> impl Iterator<Item = &Scalar> {
         self.inputs.iter().chain(&self.outputs)
     }
+
+    /// What NumPy passes to `func` as `data`: the parallel loop, or NULL.
+    pub fn data_ptr(&self) -> *mut c_void {
+        self.data
+            .as_ref()
+            .map_or(std::ptr::null_mut(), |d| Arc::as_ptr(d).cast_mut().cast())
+    }
+}
+
+/// The legacy tables' columns for some loops, in order: functions, data, and type numbers
+/// (inputs then outputs of each loop).
+pub struct LegacyColumns {
+    pub functions: Box<[GenericFunction]>,
+    pub data: Box<[*mut c_void]>,
+    pub types: Box<[c_char]>,
+}
+
+// SAFETY: written once, then only read (by NumPy, with the GIL held); `data` holds null or
+// pointers to `ParallelLoop`s, which are `Sync` and kept alive by the loops' owner.
+unsafe impl Send for LegacyColumns {}
+// SAFETY: as above.
+unsafe impl Sync for LegacyColumns {}
+
+impl LegacyColumns {
+    /// The columns for `loops`.
+    pub fn new<'a>(loops: impl Iterator<Item = &'a LoopEntry> + Clone) -> LegacyColumns {
+        LegacyColumns {
+            functions: loops.clone().map(|l| l.func).collect(),
+            data: loops.clone().map(LoopEntry::data_ptr).collect(),
+            types: loops
+                .flat_map(LoopEntry::operands)
+                .map(|s| s.npy_type_num() as c_char)
+                .collect(),
+        }
+    }
 }
 
 /// What the ufunc is called and how it is shaped, besides its loops.
@@ -158,21 +193,14 @@ pub fn create_ufunc<'py>(
     let nout_c = c_int::try_from(nout).map_err(|_| PyValueError::new_err("too many outputs"))?;
     let ntypes =
         c_int::try_from(loops.len()).map_err(|_| PyValueError::new_err("too many loops"))?;
-    let types: Box<[c_char]> = loops
-        .iter()
-        .flat_map(LoopEntry::operands)
-        .map(|s| s.npy_type_num() as c_char)
-        .collect();
+    let LegacyColumns {
+        functions,
+        data,
+        types,
+    } = LegacyColumns::new(loops.iter());
     let tables = Tables {
-        functions: loops.iter().map(|l| l.func).collect(),
-        data: loops
-            .iter()
-            .map(|l| {
-                l.data
-                    .as_ref()
-                    .map_or(std::ptr::null_mut(), |d| Arc::as_ptr(d).cast_mut().cast())
-            })
-            .collect(),
+        functions,
+        data,
         types,
         name: c_string("the function name", spec.name)?,
         doc: spec.doc.map(|d| c_string("the docstring", d)).transpose()?,
