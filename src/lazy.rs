@@ -12,7 +12,8 @@
 use std::collections::HashMap;
 use std::ffi::{c_int, CString};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, RwLock};
+use std::thread::ThreadId;
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::ffi;
@@ -60,8 +61,8 @@ struct Request {
 
 /// Where the loop for one request stands.
 enum Slot {
-    /// A thread is compiling it (the GIL released); others wait on `LazyOwner::changed`.
-    Compiling,
+    /// This thread is compiling it (the GIL released); others wait on `LazyOwner::changed`.
+    Compiling(ThreadId),
     /// Registered: the loop's dtypes, inputs then outputs.
     Ready(Vec<Scalar>),
     /// The kernel does not compile for these dtypes: raised again on every such call, without
@@ -94,7 +95,7 @@ pub struct LazyOwner {
     /// `() -> (source, globals)` of the kernel, called once at the first compilation (module
     /// constants are frozen then) and dropped.
     parts: Mutex<Option<Py<PyAny>>>,
-    spec: PyOnceLock<KernelSpec>,
+    spec: OnceLock<KernelSpec>,
     requests: Mutex<HashMap<Request, Slot>>,
     /// Signalled whenever a `Compiling` slot changes.
     changed: Condvar,
@@ -216,7 +217,7 @@ pub fn create_lazy_ufunc<'py>(
             fastmath: options.fastmath,
             kind,
             parts: Mutex::new(Some(parts)),
-            spec: PyOnceLock::new(),
+            spec: OnceLock::new(),
             requests: Mutex::new(HashMap::new()),
             changed: Condvar::new(),
             loops: RwLock::new(Vec::new()),
@@ -604,13 +605,23 @@ impl LazyOwner {
                     drop(requests);
                     return Err(errors::to_pyerr(py, &e));
                 }
-                Some(Slot::Compiling) => {
+                Some(Slot::Compiling(thread)) if *thread == std::thread::current().id() => {
+                    // Only Python code run while freezing the kernel's names could get here;
+                    // waiting for ourselves would never end.
+                    return Err(PyRuntimeError::new_err(format!(
+                        "'{}' was called while compiling its own loop for these dtypes",
+                        self.kernel_name
+                    )));
+                }
+                Some(Slot::Compiling(_)) => {
                     drop(requests);
                     py.detach(|| {
                         let guard = lock(&self.requests);
                         let _unused = self
                             .changed
-                            .wait_while(guard, |r| matches!(r.get(request), Some(Slot::Compiling)))
+                            .wait_while(guard, |r| {
+                                matches!(r.get(request), Some(Slot::Compiling(_)))
+                            })
                             .unwrap_or_else(|poisoned| poisoned.into_inner());
                     });
                 }
@@ -619,7 +630,10 @@ impl LazyOwner {
                         requests.insert(request.clone(), Slot::Ready(dtypes.clone()));
                         return Ok(dtypes);
                     }
-                    requests.insert(request.clone(), Slot::Compiling);
+                    requests.insert(
+                        request.clone(),
+                        Slot::Compiling(std::thread::current().id()),
+                    );
                     drop(requests);
                     let mut pending = Pending {
                         owner: self,
@@ -661,20 +675,29 @@ impl LazyOwner {
 
     /// The kernel's spec, with its globals frozen at the first call that needs it.
     fn spec(&self, py: Python<'_>) -> PyResult<&KernelSpec> {
-        self.spec.get_or_try_init(py, || {
-            let parts = lock(&self.parts).as_ref().map(|p| p.clone_ref(py));
-            let parts =
-                parts.ok_or_else(|| PyRuntimeError::new_err("the kernel's source is gone"))?;
-            let result = parts.call0(py)?;
-            let (source, globals): (SourceArg, Vec<GlobalArg<'_>>) = result.bind(py).extract()?;
-            kernel::kernel_spec(
-                self.kernel_name.clone(),
-                source,
-                Vec::new(),
-                globals,
-                self.fastmath,
-            )
-        })
+        if let Some(spec) = self.spec.get() {
+            return Ok(spec);
+        }
+        // Not a `PyOnceLock`: the Python code below could call this ufunc again on this thread,
+        // and a once-cell would deadlock on itself. Two threads may both read the names; the
+        // first to finish sets the snapshot every loop uses.
+        let parts = lock(&self.parts).as_ref().map(|p| p.clone_ref(py));
+        let parts = parts.ok_or_else(|| PyRuntimeError::new_err("the kernel's source is gone"))?;
+        let result = parts.call0(py)?;
+        let (source, globals): (SourceArg, Vec<GlobalArg<'_>>) = result.bind(py).extract()?;
+        let spec = kernel::kernel_spec(
+            self.kernel_name.clone(),
+            source,
+            Vec::new(),
+            globals,
+            self.fastmath,
+        )?;
+        let _first_wins = self.spec.set(spec);
+        // The names are frozen now: later loops use the same snapshot.
+        drop(lock(&self.parts).take());
+        self.spec
+            .get()
+            .ok_or_else(|| PyRuntimeError::new_err("the kernel's spec was not kept"))
     }
 
     fn compile_and_register(
@@ -684,8 +707,6 @@ impl LazyOwner {
         request: &Request,
     ) -> Result<Vec<Scalar>, Failure> {
         let spec = self.spec(py).map_err(Failure::Python)?;
-        // The kernel's names are frozen now: later loops use the same snapshot.
-        drop(lock(&self.parts).take());
         self.compilations.fetch_add(1, Ordering::Relaxed);
         let compiled = py
             .detach(|| self.compile(spec, request))

@@ -14,7 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ufuncgen import CompileError, TypingError, _native, guvectorize, inspect_llvm, vectorize
+from ufuncgen import (
+    CompileError,
+    TypingError,
+    _decorators,
+    _native,
+    guvectorize,
+    inspect_llvm,
+    vectorize,
+)
 
 SCALE = 3
 
@@ -356,6 +364,25 @@ def test_threads_on_different_dtypes_and_a_failing_one():
             np.testing.assert_array_equal(outcome[k], np.arange(50).astype(dt))
     assert sorted(f.types) == sorted(["bb->b", "hh->h", "II->I"])
     assert compilations(f) == 4
+
+
+def test_calling_the_ufunc_while_its_names_are_frozen_is_an_error_not_a_deadlock(monkeypatch):
+    f = fresh_add()
+    real = _decorators._kernel_parts
+    seen = []
+
+    def reentrant(func):
+        for args in ((1.0, 2.0), (np.int8(1), np.int8(2))):
+            try:
+                f(*args)
+            except RuntimeError as e:
+                seen.append(str(e))
+        return real(func)
+
+    monkeypatch.setattr(_decorators, "_kernel_parts", reentrant)
+    assert f(1.0, 2.0) == 3.0
+    assert any("while compiling its own loop" in m for m in seen), seen
+    assert f(np.int8(1), np.int8(2)) == 3
 
 
 # --- targets and lifetimes --------------------------------------------------------------------
