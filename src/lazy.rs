@@ -18,12 +18,10 @@ use std::thread::ThreadId;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
 
-use ufuncgen::spec::gufunc::dimension_order;
-use ufuncgen::spec::layout::{CoreDim, Layout};
+use ufuncgen::spec::layout::Layout;
 use ufuncgen::{CompileError, CompiledUfunc, KernelSpec, Scalar};
 
 use crate::kernel::{self, GlobalArg, SourceArg};
@@ -241,7 +239,10 @@ pub fn create_lazy_ufunc<'py>(
         &identity,
         owner.clone().into_any(),
     )?;
-    make_lazy(&ufunc, o.signature.is_some())?;
+    make_lazy(&ufunc)?;
+    if let Some(layout) = &o.signature {
+        crate::core_dims::require_out_for_output_only_dims(&ufunc, &layout.to_string_lossy())?;
+    }
     Ok(ufunc)
 }
 
@@ -260,37 +261,20 @@ fn signature_error(py: Python<'_>, name: &str, message: String) -> PyErr {
 
 /// Points NumPy's dispatcher at our resolver: it falls back to `type_resolver` only for a ufunc
 /// with legacy loops or a `userloops` dict, so an empty dict it is.
-fn make_lazy(ufunc: &Bound<'_, PyAny>, generalized: bool) -> PyResult<()> {
+fn make_lazy(ufunc: &Bound<'_, PyAny>) -> PyResult<()> {
     let head = numpy_api::ufunc_head(ufunc)?.as_ptr();
     // SAFETY: returns a new reference or NULL with an exception set.
     let dict = unsafe { ffi::PyDict_New() };
     if dict.is_null() {
         return Err(PyErr::fetch(ufunc.py()));
     }
-    let core_dims = generalized && process_core_dims_supported(ufunc.py())?;
     // SAFETY: `new_empty_ufunc` verified the struct layout; the ufunc is not shared yet. NumPy
     // decrefs `userloops` when the ufunc dies, taking over our reference.
     unsafe {
         (*head).userloops = dict;
         (*head).type_resolver = Some(type_resolver);
-        if core_dims {
-            (*head).process_core_dims_func = Some(check_core_dims);
-        }
     }
     Ok(())
-}
-
-/// `process_core_dims_func` exists from NumPy 2.1; writing it on 2.0 would overrun the struct.
-fn process_core_dims_supported(py: Python<'_>) -> PyResult<bool> {
-    static SUPPORTED: PyOnceLock<bool> = PyOnceLock::new();
-    SUPPORTED
-        .get_or_try_init(py, || {
-            let version: String = py.import("numpy")?.getattr("__version__")?.extract()?;
-            let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-            let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-            Ok::<_, PyErr>((major, minor) >= (2, 1))
-        })
-        .copied()
 }
 
 /// The lazy owner of a ufunc, or None for any other ufunc.
@@ -870,65 +854,6 @@ impl Drop for Pending<'_> {
             self.finish(None);
         }
     }
-}
-
-/// `process_core_dims_func` of lazy gufuncs: an output-only core dimension (`(n)->(m)`) has no
-/// size unless `out=` gives one; say so instead of NumPy's "unspecified" message.
-unsafe extern "C" fn check_core_dims(
-    ufunc: *mut ffi::PyObject,
-    core_dim_sizes: *mut isize,
-) -> c_int {
-    loop_errors::guarded(|| {
-        // SAFETY: NumPy calls this while processing a call, with the GIL held.
-        let py = unsafe { Python::assume_attached() };
-        // SAFETY: NumPy passes the live ufunc.
-        let ufunc = unsafe { Bound::from_borrowed_ptr(py, ufunc) };
-        match missing_output_dim(&ufunc, core_dim_sizes) {
-            Ok(None) => 0,
-            Ok(Some(message)) => {
-                PyValueError::new_err(message).restore(py);
-                -1
-            }
-            Err(e) => {
-                e.restore(py);
-                -1
-            }
-        }
-    })
-}
-
-/// The message for the first output-only core dimension without a size, if any.
-fn missing_output_dim(ufunc: &Bound<'_, PyAny>, sizes: *mut isize) -> PyResult<Option<String>> {
-    let head_ptr = numpy_api::ufunc_head(ufunc)?;
-    // SAFETY: the ufunc is alive and its head was type-checked.
-    let head = unsafe { head_ptr.as_ref() };
-    if head.core_signature.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: NumPy keeps the normalized layout as a NUL-terminated string.
-    let text = unsafe { std::ffi::CStr::from_ptr(head.core_signature) }.to_string_lossy();
-    let Ok(layout) = Layout::parse(&text) else {
-        return Ok(None);
-    };
-    let order = dimension_order(&layout);
-    if usize::try_from(head.core_num_dim_ix).ok() != Some(order.len()) {
-        return Ok(None);
-    }
-    for (k, dim) in order.iter().enumerate() {
-        let CoreDim::Named { name, .. } = dim else {
-            continue;
-        };
-        let in_inputs = layout.inputs.iter().flatten().any(|d| d == dim);
-        // SAFETY: NumPy passes `core_num_dim_ix` sizes, which is `order.len()`.
-        if !in_inputs && unsafe { *sizes.add(k) } == -1 {
-            let name_of = ufunc.getattr("__name__")?;
-            return Ok(Some(format!(
-                "{name_of}: the output core dimension '{name}' of the layout \"{text}\" is not \
-                 set by any input: pass out= with an array of the shape you want"
-            )));
-        }
-    }
-    Ok(None)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! Everything here is glue: the compiler crate does the work, `register` talks to NumPy.
 
 mod contiguity;
+mod core_dims;
 mod errors;
 mod gufunc;
 mod kernel;
