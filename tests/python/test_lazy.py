@@ -188,6 +188,20 @@ def test_reduce():
     assert set(f.types) == {"ll->l", "dd->d", "ff->f"}
 
 
+def test_identity_values_start_reductions():
+    f = vectorize(identity=1)(lambda a, b: a * b)
+    assert f.identity == 1
+    r = f.reduce(np.array([], np.float32))
+    assert r == 1.0 and r.dtype == np.float32
+    assert f.reduce(np.arange(1, 5)) == 24
+    g = vectorize(identity=2.5)(lambda a, b: a + b)
+    assert g.reduce(np.array([])) == 2.5
+    assert g.reduce(np.array([1.0, 2.0])) == 5.5  # NumPy starts from the identity
+    out = np.zeros(3)
+    g.reduce(np.arange(6).reshape(2, 3), axis=0, out=out)
+    np.testing.assert_array_equal(out, [5.5, 7.5, 9.5])
+
+
 def test_reduce_without_identity():
     f = vectorize(lambda a, b: max(a, b))
     assert f.reduce(np.array([3.0, 9.0, 1.0])) == 9.0
