@@ -279,26 +279,19 @@ fn make_lazy(ufunc: &Bound<'_, PyAny>) -> PyResult<()> {
 
 /// The lazy owner of a ufunc, or None for any other ufunc.
 fn owner_of<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, LazyOwner>>> {
-    let head_ptr = numpy_api::ufunc_head(ufunc)?;
-    // SAFETY: the ufunc is alive and its head was type-checked.
-    let obj_ptr = unsafe { head_ptr.as_ref() }.obj;
-    if obj_ptr.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: `obj` is a live reference held by the ufunc, which `ufunc` keeps alive.
-    let obj = unsafe { Bound::<PyAny>::from_borrowed_ptr(ufunc.py(), obj_ptr) };
-    Ok(obj.cast_into::<LazyOwner>().ok())
+    Ok(register::owner_object(ufunc)?.and_then(|obj| obj.cast_into::<LazyOwner>().ok()))
 }
 
-/// The registered loop of the lazy ufunc `caller` that `fits`, for `get_loop`; the pointer is
-/// valid while the ufunc lives (loops are boxed and never removed). Errors when `caller` is not
-/// a lazy ufunc.
+/// The registered loop that `fits` of the lazy ufunc whose `ufunc->obj` is `owner`, for
+/// `get_loop`; the pointer is valid while the ufunc lives (loops are boxed and never removed).
+/// Errors when `owner` is not a lazy ufunc's.
 pub fn find_spec_loop(
-    caller: &Bound<'_, PyAny>,
+    owner: &Bound<'_, PyAny>,
     fits: impl Fn(&SpecLoop) -> bool,
 ) -> PyResult<Option<*const SpecLoop>> {
-    let owner = owner_of(caller)?
-        .ok_or_else(|| PyRuntimeError::new_err("a ufuncgen loop ran for a foreign ufunc"))?;
+    let owner = owner
+        .cast::<LazyOwner>()
+        .map_err(|_| PyRuntimeError::new_err("a ufuncgen loop ran for a foreign ufunc"))?;
     let loops = owner
         .get()
         .loops

@@ -278,14 +278,16 @@ unsafe fn find_loop(py: Python<'_>, context: *mut ArrayMethodContext) -> PyResul
             !descr.is_null() && unsafe { ffi::Py_TYPE(descr) }.cast() == dtype.as_ptr()
         })
     };
-    let found = match register::owner_of(&caller)? {
-        Some(owner) => owner
+    let owner = register::owner_object(&caller)?
+        .ok_or_else(|| PyRuntimeError::new_err("a ufuncgen loop ran for a foreign ufunc"))?;
+    let found = match owner.cast::<register::UfuncOwner>() {
+        Ok(owner) => owner
             .get()
             .spec_loops()
             .iter()
             .find(|lp| fits(lp))
             .map(|lp| lp as *const SpecLoop),
-        None => crate::lazy::find_spec_loop(&caller, fits)?,
+        Err(_) => crate::lazy::find_spec_loop(&owner, fits)?,
     };
     found.ok_or_else(|| PyRuntimeError::new_err("no ufuncgen loop for these dtypes"))
 }

@@ -376,6 +376,12 @@ pub fn install_legacy_tables(
 
 /// The owner of a ufunc we created, or None for any other ufunc.
 pub fn owner_of<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, UfuncOwner>>> {
+    Ok(owner_object(ufunc)?.and_then(|obj| obj.cast_into::<UfuncOwner>().ok()))
+}
+
+/// What a ufunc keeps in `ufunc->obj` (our owner objects, or anything of another library's),
+/// or None when it keeps nothing.
+pub fn owner_object<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
     let head_ptr = numpy_api::ufunc_head(ufunc)?;
     // SAFETY: the ufunc is alive and its head was type-checked.
     let obj_ptr: *mut ffi::PyObject = unsafe { head_ptr.as_ref() }.obj;
@@ -383,6 +389,7 @@ pub fn owner_of<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Uf
         return Ok(None);
     }
     // SAFETY: `obj` is a live reference held by the ufunc, which `ufunc` keeps alive.
-    let obj = unsafe { Bound::<PyAny>::from_borrowed_ptr(ufunc.py(), obj_ptr) };
-    Ok(obj.cast_into::<UfuncOwner>().ok())
+    Ok(Some(unsafe {
+        Bound::<PyAny>::from_borrowed_ptr(ufunc.py(), obj_ptr)
+    }))
 }
