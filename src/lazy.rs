@@ -370,8 +370,15 @@ unsafe fn resolve(
     let nargs = o.nin + o.nout;
     // SAFETY: NumPy passes `nargs` operand slots.
     let ops = unsafe { std::slice::from_raw_parts(operands, nargs) };
-    let fixed = fixed_dtypes(py, type_tup, nargs)?;
-    let request = o.request(py, ops, &fixed)?;
+    let request = fixed_dtypes(py, type_tup, nargs)
+        .and_then(|fixed| o.request(py, ops, &fixed))
+        .map_err(|e| {
+            if e.is_instance_of::<PyTypeError>(py) {
+                PyTypeError::new_err(format!("ufunc '{}': {}", o.kernel_name, e.value(py)))
+            } else {
+                e
+            }
+        })?;
     let dtypes = o.loop_for(py, &ufunc, &request)?;
     let api = numpy_api::array_api(py)?;
     for (k, s) in dtypes.iter().enumerate() {
