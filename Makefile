@@ -9,12 +9,13 @@ export PYO3_PYTHON := $(PY)
 PYTEST_ARGS ?=
 PY_DIRS := python tests examples benchmarks
 
-.PHONY: help setup demo test test-rust test-python lint bench
+.PHONY: help setup demo test test-rust test-python test-py313 lint bench
 
 help:
 	@echo "make demo   - set up, build, run the demo kernels against NumPy"
 	@echo "make test   - set up, build, run cargo tests, pytest and lint"
 	@echo "make lint   - cargo fmt --check, cargo clippy -D warnings, ruff check, stubtest"
+	@echo "make test-py313 - build for CPython 3.13 + NumPy >= 2.5 (.venv313) and run the dispatch tests"
 	@echo "make bench  - set up, build, run the benchmarks (BENCH_ARGS=--quick for a short run)"
 
 setup:
@@ -35,6 +36,10 @@ test-rust:
 
 test-python:
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS) tests/python
+
+# NumPy 2.5 needs Python >= 3.12; PY313=/path/to/python3.13 picks the interpreter.
+test-py313:
+	./scripts/test-py313.sh
 
 lint: setup
 	cargo fmt --all --check

@@ -3,10 +3,12 @@
 //! Everything here is glue: the compiler crate does the work, `register` talks to NumPy.
 
 mod contiguity;
+mod core_dims;
 mod disk_cache;
 mod errors;
 mod gufunc;
 mod kernel;
+mod lazy;
 mod loop_errors;
 mod numpy_api;
 mod parallel;
@@ -96,6 +98,9 @@ fn our_owner<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, UfuncOwner>>
 
 /// Signature text → optimized LLVM IR, in signature order.
 fn loop_ir(ufunc: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
+    if let Some(loops) = lazy::loop_ir(ufunc)? {
+        return Ok(loops);
+    }
     let owner = our_owner(ufunc)?;
     Ok(owner
         .get()
@@ -220,7 +225,7 @@ fn _test_raising_ufunc(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 /// How many ufuncs created by this module are alive.
 #[pyfunction]
 fn _live_ufuncs() -> usize {
-    register::live_owners()
+    register::live_owners() + lazy::live_owners()
 }
 
 #[pymodule]
@@ -234,6 +239,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(host_info, m)?)?;
     m.add_function(wrap_pyfunction!(init_vector_math, m)?)?;
     m.add_function(wrap_pyfunction!(gufunc::compile_guvectorize, m)?)?;
+    m.add_function(wrap_pyfunction!(lazy::create_lazy_ufunc, m)?)?;
+    m.add_function(wrap_pyfunction!(lazy::_lazy_compilations, m)?)?;
     m.add_function(wrap_pyfunction!(gufunc::layout_signature, m)?)?;
     m.add_function(wrap_pyfunction!(_test_ufunc, m)?)?;
     m.add_function(wrap_pyfunction!(_test_raising_ufunc, m)?)?;
@@ -244,5 +251,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parallel::_parallel_stats, m)?)?;
     m.add_function(wrap_pyfunction!(parallel::_force_chunking, m)?)?;
     m.add_class::<UfuncOwner>()?;
+    m.add_class::<lazy::LazyOwner>()?;
     Ok(())
 }

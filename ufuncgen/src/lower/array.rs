@@ -285,6 +285,9 @@ impl Lowerer<'_> {
         range: TextRange,
     ) -> Result<ir::Stmt, CompileError> {
         let dtype = self.decl(id).dtype;
+        // Before the check: a lazy gufunc infers its outputs' dtypes from these.
+        let param = self.decl(id).param.0;
+        self.state.join_store(param, value.ty);
         if value.kind() > dtype.kind() {
             return Err(self.typing(
                 format!(

@@ -43,7 +43,7 @@ use crate::ir;
 use crate::parse::{self, Body, Kernel};
 use crate::spec::gufunc::GuArg;
 use crate::spec::{ArgType, KernelSpec, Signature};
-use crate::types::Scalar;
+use crate::types::{Scalar, Ty};
 use flow::Flow;
 use infer::TypeState;
 use ruff_text_size::TextRange;
@@ -100,7 +100,24 @@ pub fn lower_gufunc(
     writable: &[usize],
     boundscheck: bool,
 ) -> Result<ir::Function, CompileError> {
-    check_arity(spec, kernel, sig)?;
+    lower_gufunc_stores(spec, kernel, sig, args, writable, boundscheck).0
+}
+
+/// Lowers a gufunc kernel like `lower_gufunc`, and also returns, per argument, the type of the
+/// values the kernel stores into it (None: no element store seen), also when lowering failed:
+/// a lazy gufunc infers its outputs' dtypes from them.
+pub fn lower_gufunc_stores(
+    spec: &KernelSpec,
+    kernel: &Kernel,
+    sig: &Signature,
+    args: &[GuArg],
+    writable: &[usize],
+    boundscheck: bool,
+) -> (Result<ir::Function, CompileError>, Vec<Option<Ty>>) {
+    let mut stores = vec![None; args.len()];
+    if let Err(e) = check_arity(spec, kernel, sig) {
+        return (Err(e), stores);
+    }
     let mut param_types = Vec::with_capacity(args.len());
     let mut arrays = Vec::new();
     for (i, a) in args.iter().enumerate() {
@@ -124,7 +141,12 @@ pub fn lower_gufunc(
         boundscheck,
         callers: &callers,
     };
-    lower_passes(spec, kernel, &param_types, mode)
+    let mut state = type_state(kernel, &param_types);
+    let result = lower_passes_with(spec, kernel, &param_types, mode, &mut state);
+    for (i, slot) in stores.iter_mut().enumerate() {
+        *slot = state.stored(i as u32);
+    }
+    (result, stores)
 }
 
 /// A signature must give one type per kernel parameter.
@@ -166,15 +188,29 @@ fn lower_passes(
     param_types: &[Scalar],
     mode: Mode<'_>,
 ) -> Result<ir::Function, CompileError> {
-    let mut state = TypeState::new(
+    let mut state = type_state(kernel, param_types);
+    lower_passes_with(spec, kernel, param_types, mode, &mut state)
+}
+
+fn type_state(kernel: &Kernel, param_types: &[Scalar]) -> TypeState {
+    TypeState::new(
         kernel
             .params
             .iter()
             .map(|p| p.name.as_str())
             .zip(param_types.iter().copied()),
-    );
+    )
+}
+
+fn lower_passes_with(
+    spec: &KernelSpec,
+    kernel: &Kernel,
+    param_types: &[Scalar],
+    mode: Mode<'_>,
+    state: &mut TypeState,
+) -> Result<ir::Function, CompileError> {
     for _ in 0..MAX_PASSES {
-        let result = Lowerer::new(spec, kernel, param_types, mode, &mut state).run();
+        let result = Lowerer::new(spec, kernel, param_types, mode, state).run();
         // An error seen while types were still changing may vanish with the final types.
         if !state.finish_pass(result.is_ok()) {
             return result;
