@@ -93,6 +93,9 @@ pub struct Function {
     /// The return (output) type. A gufunc kernel returns nothing (it ends with `ReturnVoid` or
     /// by falling off its end); its `ret` is `Bool` and means nothing.
     pub ret: Scalar,
+    /// A helper that returns a tuple (`return s, c`): the types of its parts (then `ret` is
+    /// `Bool` and means nothing, and it returns with `ReturnTuple`); empty otherwise.
+    pub ret_parts: Vec<Scalar>,
     pub body: Block,
     /// Array parameters, in parameter order; non-empty exactly for gufunc kernels.
     pub arrays: Vec<ArrayDecl>,
@@ -167,6 +170,15 @@ pub enum StmtKind {
     Return(Expr),
     /// `return` in a gufunc kernel.
     ReturnVoid,
+    /// `return a, b` in a helper: one value per `Function::ret_parts`, of those types.
+    ReturnTuple(Vec<Expr>),
+    /// `a, b = f(x)` for a helper returning a tuple: the arguments have its parameter types,
+    /// `dsts` (one per part) the types of its `ret_parts`.
+    CallUnpack {
+        callee: CalleeId,
+        args: Vec<Expr>,
+        dsts: Vec<Local>,
+    },
     /// `array[index...] = value`: one int64 index per dimension (negative ones count from the
     /// end, as in Python); `value.ty` is the array's dtype.
     Store {
@@ -491,6 +503,16 @@ fn write_block(f: &mut fmt::Formatter<'_>, block: &Block, indent: usize) -> fmt:
             StmtKind::Continue => writeln!(f, "{pad}continue")?,
             StmtKind::Return(e) => writeln!(f, "{pad}return {e}")?,
             StmtKind::ReturnVoid => writeln!(f, "{pad}return")?,
+            StmtKind::ReturnTuple(parts) => writeln!(f, "{pad}return ({})", list(parts))?,
+            StmtKind::CallUnpack { callee, args, dsts } => {
+                let dsts: Vec<String> = dsts.iter().map(Local::to_string).collect();
+                writeln!(
+                    f,
+                    "{pad}{} = call {callee}({})",
+                    dsts.join(", "),
+                    list(args)
+                )?
+            }
             StmtKind::Store {
                 array,
                 index,
@@ -529,6 +551,9 @@ impl fmt::Display for Function {
                 " boundscheck=False"
             };
             writeln!(f, "){checks}:")?;
+        } else if !self.ret_parts.is_empty() {
+            let parts: Vec<String> = self.ret_parts.iter().map(Scalar::to_string).collect();
+            writeln!(f, ") -> ({}):", parts.join(", "))?;
         } else {
             writeln!(f, ") -> {}:", self.ret)?;
         }

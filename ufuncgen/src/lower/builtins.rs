@@ -228,6 +228,17 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
     })
 }
 
+/// The parameter names a callable's arguments may be given by (Python's and NumPy's
+/// spellings); empty for those that take positional arguments only, as ufuncs do.
+fn keyword_names(c: Callee) -> &'static [&'static str] {
+    match c {
+        Callee::Round => &["number", "ndigits"],
+        Callee::NpRound => &["a", "decimals"],
+        Callee::Complex { python: true, .. } => &["real", "imag"],
+        _ => &[],
+    }
+}
+
 /// NumPy's scalar type objects usable as casts (`np.float32(x)`); only real NumPy names.
 fn numpy_scalar_type(name: &str) -> Option<Scalar> {
     use Scalar::*;
@@ -265,33 +276,17 @@ impl<'a> Lowerer<'a> {
     /// Lowers a call.
     pub(super) fn call(&mut self, c: &ast::ExprCall) -> Result<Val, CompileError> {
         let range = c.range();
-        if let Some(k) = c.arguments.keywords.first() {
-            return Err(self.unsupported(
-                "keyword arguments are not supported in kernel calls",
-                k.range,
-            ));
-        }
-        if let Some(s) = c.arguments.args.iter().find(|a| a.is_starred_expr()) {
-            return Err(self.unsupported(
-                "star arguments are not supported in kernel calls",
-                s.range(),
-            ));
-        }
         let shown = self.text(c.func.range()).to_string();
         if let Some(f) = self.user_function(&c.func) {
-            let args = c
-                .arguments
-                .args
-                .iter()
-                .map(|a| self.expr(a))
-                .collect::<Result<Vec<_>, _>>()?;
+            let args = self.call_args(f, c)?;
             return self.call_function(f, args, range);
         }
         let target = self.callee(&c.func)?;
-        let mut args = Vec::with_capacity(c.arguments.args.len());
-        for a in c.arguments.args.iter() {
-            args.push(self.expr(a)?);
-        }
+        let names = match target {
+            Target::Function(callee) => keyword_names(callee),
+            Target::Conjugate(_) => &[],
+        };
+        let args = self.bind_arguments(&shown, names, c)?;
         match target {
             Target::Function(callee) => self.apply(callee, &shown, args, range),
             Target::Conjugate(obj) => {
@@ -305,7 +300,104 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The kernel-language function a call's function expression names, if it names one.
-    fn user_function(&self, func: &Expr) -> Option<&'a crate::spec::FunctionSpec> {
+    /// The arguments of a call of the helper `f`, keywords matched to its parameters.
+    pub(super) fn call_args(
+        &mut self,
+        f: &crate::spec::FunctionSpec,
+        c: &ast::ExprCall,
+    ) -> Result<Vec<Val>, CompileError> {
+        if c.arguments.keywords.is_empty() {
+            return self.bind_arguments(&f.name, &[], c);
+        }
+        let kernel = crate::parse::parse_kernel(&f.name, &f.source)?;
+        let names: Vec<&str> = kernel.params.iter().map(|p| p.name.as_str()).collect();
+        self.bind_arguments(&f.name, &names, c)
+    }
+
+    /// The positional arguments of a call whose callee takes no keywords.
+    pub(super) fn positional<'e>(
+        &self,
+        c: &'e ast::ExprCall,
+    ) -> Result<Vec<&'e Expr>, CompileError> {
+        let shown = self.text(c.func.range());
+        if let Some(k) = c.arguments.keywords.first() {
+            return Err(self.unsupported(
+                format!("{shown}() takes no keyword arguments in kernels"),
+                k.range,
+            ));
+        }
+        self.no_star(c)?;
+        Ok(c.arguments.args.iter().collect())
+    }
+
+    fn no_star(&self, c: &ast::ExprCall) -> Result<(), CompileError> {
+        match c.arguments.args.iter().find(|a| a.is_starred_expr()) {
+            Some(s) => Err(self.unsupported(
+                "star arguments are not supported in kernel calls",
+                s.range(),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The arguments of call `c`, evaluated in source order and placed by position: keywords go
+    /// to the parameter of that name in `names` (Python's rules: no duplicates, none missing
+    /// before the last one given).
+    pub(super) fn bind_arguments(
+        &mut self,
+        shown: &str,
+        names: &[&str],
+        c: &ast::ExprCall,
+    ) -> Result<Vec<Val>, CompileError> {
+        self.no_star(c)?;
+        let positional = c.arguments.args.len();
+        let mut slots: Vec<Option<Val>> = Vec::with_capacity(positional);
+        for a in c.arguments.args.iter() {
+            slots.push(Some(self.expr(a)?));
+        }
+        for k in c.arguments.keywords.iter() {
+            let Some(arg) = &k.arg else {
+                return Err(
+                    self.unsupported("** arguments are not supported in kernel calls", k.range)
+                );
+            };
+            let key = arg.id.as_str();
+            let Some(pos) = names.iter().position(|n| *n == key) else {
+                let msg = if names.is_empty() {
+                    format!("{shown}() takes no keyword arguments in kernels")
+                } else {
+                    format!("{shown}() got an unexpected keyword argument '{key}'")
+                };
+                return Err(self.typing(msg, k.range));
+            };
+            if slots.len() <= pos {
+                slots.resize_with(pos + 1, || None);
+            }
+            if slots[pos].is_some() {
+                return Err(self.typing(
+                    format!("{shown}() got multiple values for argument '{key}'"),
+                    k.range,
+                ));
+            }
+            slots[pos] = Some(self.expr(&k.value)?);
+        }
+        let mut args = Vec::with_capacity(slots.len());
+        for (i, v) in slots.into_iter().enumerate() {
+            match v {
+                Some(v) => args.push(v),
+                None => {
+                    let name = names.get(i).copied().unwrap_or("?");
+                    return Err(self.typing(
+                        format!("{shown}() missing required argument '{name}'"),
+                        c.range(),
+                    ));
+                }
+            }
+        }
+        Ok(args)
+    }
+
+    pub(super) fn user_function(&self, func: &Expr) -> Option<&'a crate::spec::FunctionSpec> {
         let Expr::Name(n) = func else { return None };
         if self.scope.is_local(n.id.as_str()) {
             return None;

@@ -4,7 +4,7 @@
 use super::val::{mk, Val};
 use super::{lower_passes, Lowerer, Mode};
 use crate::diag::{CompileError, SourceMap};
-use crate::ir::{CalleeId, ExprKind};
+use crate::ir::{self, CalleeId, ExprKind, StmtKind};
 use crate::parse;
 use crate::spec::{FunctionSpec, KernelSpec};
 use crate::types::Scalar;
@@ -36,6 +36,74 @@ impl Lowerer<'_> {
         args: Vec<Val>,
         range: TextRange,
     ) -> Result<Val, CompileError> {
+        let (id, exprs) = self.lower_call(f, args, range)?;
+        let callee = &self.callees[id.0 as usize];
+        if !callee.ret_parts.is_empty() {
+            let n = callee.ret_parts.len();
+            return Err(self.unsupported(
+                format!(
+                    "{}() returns a tuple of {n} values, which kernels can only unpack: \
+                     a, b = {}(...)",
+                    f.name, f.name
+                ),
+                range,
+            ));
+        }
+        let ret = callee.ret;
+        Ok(Val::strong(mk(
+            ExprKind::CallFunction(id, exprs),
+            ret,
+            range,
+        )))
+    }
+
+    /// `a, b = f(args)` for a kernel-language function returning a tuple: the call, with its
+    /// parts assigned to fresh temporaries, and those temporaries (as values).
+    pub(super) fn call_unpack(
+        &mut self,
+        f: &FunctionSpec,
+        args: Vec<Val>,
+        want: usize,
+        range: TextRange,
+        out: &mut ir::Block,
+    ) -> Result<Vec<Val>, CompileError> {
+        let (id, exprs) = self.lower_call(f, args, range)?;
+        let parts = self.callees[id.0 as usize].ret_parts.clone();
+        if parts.len() != want {
+            let what = match parts.len() {
+                0 => "one value".to_string(),
+                n => format!("a tuple of {n} values"),
+            };
+            return Err(self.typing(
+                format!("{}() returns {what} but {want} names are unpacked", f.name),
+                range,
+            ));
+        }
+        let dsts: Vec<_> = parts.iter().map(|&t| self.scope.temp("r", t)).collect();
+        let vals = dsts
+            .iter()
+            .zip(&parts)
+            .map(|(&l, &t)| Val::local(l, t, range))
+            .collect();
+        out.push(ir::Stmt {
+            kind: StmtKind::CallUnpack {
+                callee: id,
+                args: exprs,
+                dsts,
+            },
+            span: parse::span(range),
+        });
+        Ok(vals)
+    }
+
+    /// The callee lowered for the argument types of this call (once per types) and the
+    /// arguments converted to them.
+    fn lower_call(
+        &mut self,
+        f: &FunctionSpec,
+        args: Vec<Val>,
+        range: TextRange,
+    ) -> Result<(CalleeId, Vec<crate::ir::Expr>), CompileError> {
         let me = Caller::of(&f.name, &f.source);
         if let Some(pos) = self.callers.iter().position(|c| c.key == me.key) {
             let cycle: Vec<&str> = self.callers[pos..]
@@ -62,17 +130,12 @@ impl Lowerer<'_> {
                 self.callees.len() - 1
             }
         };
-        let ret = self.callees[id].ret;
         let exprs = args
             .into_iter()
             .zip(&types)
             .map(|(a, &t)| self.coerce(a, t))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Val::strong(mk(
-            ExprKind::CallFunction(CalleeId(id as u32), exprs),
-            ret,
-            range,
-        )))
+        Ok((CalleeId(id as u32), exprs))
     }
 
     /// The callee's typed IR for parameter types `types`.

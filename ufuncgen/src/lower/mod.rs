@@ -189,6 +189,8 @@ pub(super) struct Lowerer<'a> {
     /// Functions called so far in this pass, one per callee and argument types.
     callees: Vec<ir::Function>,
     callee_keys: Vec<(String, Vec<Scalar>)>,
+    /// The number of values a `return a, b` of this (helper) function gives.
+    ret_arity: Option<usize>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -214,6 +216,7 @@ impl<'a> Lowerer<'a> {
             tables: Vec::new(),
             callees: Vec::new(),
             callee_keys: Vec::new(),
+            ret_arity: None,
         }
     }
 
@@ -242,8 +245,10 @@ impl<'a> Lowerer<'a> {
                 body.push(self.return_stmt(value, span)?);
             }
         }
+        let ret_parts = self.ret_part_types();
         let ret = match self.declared_ret.or(self.state.ret()) {
             Some(t) => t,
+            None if !ret_parts.is_empty() => Scalar::Bool,
             None if self.is_gufunc() => Scalar::Bool,
             None => {
                 return Err(self.error(
@@ -258,6 +263,7 @@ impl<'a> Lowerer<'a> {
             params: self.kernel.params.len() as u32,
             locals: self.scope.into_locals(),
             ret,
+            ret_parts,
             body,
             arrays: self.arrays.to_vec(),
             boundscheck: self.boundscheck,

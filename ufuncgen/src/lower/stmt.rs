@@ -104,6 +104,10 @@ impl Lowerer<'_> {
                         range,
                     ));
                 };
+                if let Expr::Tuple(t) = &**v {
+                    out.push(self.return_tuple(&t.elts, range)?);
+                    return Ok(());
+                }
                 let value = self.expr(v)?;
                 let s = self.return_stmt(value, parse::span(range))?;
                 out.push(s);
@@ -133,15 +137,7 @@ impl Lowerer<'_> {
             &a.targets[..]
         {
             let names: Vec<&Expr> = elts.iter().collect();
-            if self.unpack_shape(&names, &a.value, a.range, out)?.is_some() {
-                return Ok(());
-            }
-            if self
-                .unpack_divmod(&names, &a.value, a.range, out)?
-                .is_some()
-            {
-                return Ok(());
-            }
+            return self.unpack_assign(&names, &a.value, a.range, out);
         }
         let mut targets = Vec::with_capacity(a.targets.len());
         for t in &a.targets {
@@ -167,11 +163,28 @@ impl Lowerer<'_> {
             value
         };
         for t in targets {
-            match t {
-                Expr::Subscript(s) => out.push(self.store_item(s, shared.clone(), a.range)?),
-                Expr::Name(n) => out.push(self.store(n.id.as_str(), shared.clone(), a.range)?),
-                other => return Err(self.unsupported(target_message(other), other.range())),
+            self.assign_to(t, shared.clone(), a.range, out)?;
+        }
+        Ok(())
+    }
+
+    /// `target = v` for one name or array element.
+    pub(super) fn assign_to(
+        &mut self,
+        target: &Expr,
+        v: Val,
+        range: TextRange,
+        out: &mut ir::Block,
+    ) -> Result<(), CompileError> {
+        match target {
+            Expr::Name(n) => out.push(self.store(n.id.as_str(), v, range)?),
+            Expr::Subscript(s) if self.table_named(&s.value).is_some() => {
+                return Err(self.frozen_store(s));
             }
+            Expr::Subscript(s) if !self.arrays.is_empty() => {
+                out.push(self.store_item(s, v, range)?)
+            }
+            other => return Err(self.unsupported(target_message(other), other.range())),
         }
         Ok(())
     }
@@ -428,6 +441,13 @@ impl Lowerer<'_> {
                 value.expr.span,
             ));
         }
+        if self.ret_arity.is_some() {
+            return Err(self.error(
+                ErrorKind::Typing,
+                "every 'return' of a function must give the same number of values",
+                span,
+            ));
+        }
         let ret = match self.declared_ret {
             Some(t) => {
                 if value.kind() > t.kind() {
@@ -458,9 +478,7 @@ impl Lowerer<'_> {
 
 fn target_message(t: &Expr) -> &'static str {
     match t {
-        Expr::Tuple(_) | Expr::List(_) => {
-            "tuples can only be unpacked from divmod(...) or an array's shape in kernels"
-        }
+        Expr::Tuple(_) | Expr::List(_) => "nested tuples cannot be unpacked in kernels",
         Expr::Subscript(_) => {
             "item assignment is not supported in vectorize kernels (arrays come with guvectorize)"
         }
