@@ -152,7 +152,7 @@ def _find_lambda(tree: ast.Module, code: types.CodeType) -> ast.Lambda | None:
 # Globals
 
 
-_BUILTIN_CALLABLES = "abs min max int float bool complex round pow range len divmod".split()
+_BUILTIN_CALLABLES = "abs min max int float bool complex round pow range len divmod enumerate zip".split()
 # Exception classes a kernel may raise (`raise ValueError("...")`), resolved like callables.
 _BUILTIN_EXCEPTIONS = (
     "ValueError IndexError AssertionError ZeroDivisionError OverflowError ArithmeticError".split()

@@ -64,6 +64,8 @@ pub enum Exception {
     ZeroDivisionError,
     OverflowError,
     ArithmeticError,
+    /// A local read where it has no value (a loop variable after a loop that ran zero times).
+    UnboundLocalError,
 }
 
 impl Exception {
@@ -76,6 +78,7 @@ impl Exception {
             "ZeroDivisionError" => Exception::ZeroDivisionError,
             "OverflowError" => Exception::OverflowError,
             "ArithmeticError" => Exception::ArithmeticError,
+            "UnboundLocalError" => Exception::UnboundLocalError,
             _ => return None,
         })
     }
@@ -262,6 +265,13 @@ pub enum ExprKind {
     /// A call of a kernel-language function: the arguments have its parameter types,
     /// `Expr::ty` is its return type. A run-time error inside it stops the caller too.
     CallFunction(CalleeId, Vec<Expr>),
+    /// `value`, after raising `exception` with `message` when the bool `ok` is false.
+    Guarded {
+        ok: Box<Expr>,
+        exception: Exception,
+        message: String,
+        value: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -455,6 +465,12 @@ impl fmt::Display for Expr {
                 write!(f, "{table}[{}]:{}", list(index), self.ty)
             }
             ExprKind::CallFunction(c, args) => write!(f, "call {c}({}):{}", list(args), self.ty),
+            ExprKind::Guarded {
+                ok,
+                exception,
+                value,
+                ..
+            } => write!(f, "({value} unless not {ok}: {exception:?})"),
         }
     }
 }

@@ -214,6 +214,7 @@ fn exception_kind(e: ir::Exception) -> i32 {
         ir::Exception::ZeroDivisionError => kind::ZERO_DIVISION,
         ir::Exception::OverflowError => kind::OVERFLOW,
         ir::Exception::ArithmeticError => kind::ARITHMETIC,
+        ir::Exception::UnboundLocalError => kind::UNBOUND_LOCAL,
     }
 }
 
@@ -775,6 +776,21 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 v
             }
             ExprKind::CallFunction(id, args) => self.call_function(*id, args, e.span),
+            ExprKind::Guarded {
+                ok,
+                exception,
+                message,
+                value,
+            } => {
+                let ok = self.expr(ok)?.int()?;
+                let bad = self.b.build_not(ok, "unbound")?;
+                self.span = e.span;
+                let text = format!("{message}{}", self.location());
+                self.fail_if(bad, |cg| {
+                    cg.set_error(exception_kind(*exception), text.trim_start())
+                })?;
+                self.expr(value)
+            }
         }
     }
 

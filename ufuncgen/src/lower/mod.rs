@@ -13,6 +13,7 @@ mod exceptions;
 mod expr;
 mod flow;
 mod infer;
+mod iterate;
 mod ops;
 mod scope;
 mod stmt;
@@ -191,6 +192,10 @@ pub(super) struct Lowerer<'a> {
     callee_keys: Vec<(String, Vec<Scalar>)>,
     /// The number of values a `return a, b` of this (helper) function gives.
     ret_arity: Option<usize>,
+    /// Loop variables a loop may have left unbound, with their flags (see `iterate`).
+    guards: iterate::Guards,
+    /// Statements run at function entry (the guards' flags start false).
+    entry_inits: ir::Block,
 }
 
 impl<'a> Lowerer<'a> {
@@ -217,11 +222,14 @@ impl<'a> Lowerer<'a> {
             callees: Vec::new(),
             callee_keys: Vec::new(),
             ret_arity: None,
+            guards: Vec::new(),
+            entry_inits: Vec::new(),
         }
     }
 
     fn run(mut self) -> Result<ir::Function, CompileError> {
         let mut body = self.bind_params();
+        let entry = body.len();
         match &self.kernel.body {
             Body::Def(stmts) => {
                 let stmts = match stmts.first() {
@@ -245,6 +253,8 @@ impl<'a> Lowerer<'a> {
                 body.push(self.return_stmt(value, span)?);
             }
         }
+        let inits = std::mem::take(&mut self.entry_inits);
+        body.splice(entry..entry, inits);
         let ret_parts = self.ret_part_types();
         let ret = match self.declared_ret.or(self.state.ret()) {
             Some(t) => t,

@@ -231,7 +231,9 @@ impl Lowerer<'_> {
                 ));
             }
             return match self.scope.slot(name) {
-                Some(l) => Ok(Val::local(l, self.scope.ty(l), range)),
+                Some(l) => {
+                    Ok(self.guarded_read(name, Val::local(l, self.scope.ty(l), range), range))
+                }
                 None => Err(self.typing(
                     format!("local variable '{name}' might be used before assignment"),
                     range,

@@ -210,7 +210,19 @@ impl Lowerer<'_> {
         let dst = self.declare(name, value.ty);
         let e = self.coerce(value, self.scope.ty(dst))?;
         self.flow.assign(name);
-        Ok(stmt(StmtKind::Assign { dst, value: e }, range))
+        let assign = stmt(StmtKind::Assign { dst, value: e }, range);
+        // A variable a loop may have left unbound is bound now: its flag is set with it.
+        Ok(match self.guard_set(name, range) {
+            Some(set) => stmt(
+                StmtKind::If {
+                    cond: mk(ExprKind::Const(Const::Bool(true)), Scalar::Bool, range),
+                    then_body: vec![assign, set],
+                    else_body: Vec::new(),
+                },
+                range,
+            ),
+            None => assign,
+        })
     }
 
     fn if_stmt(
@@ -271,6 +283,9 @@ impl Lowerer<'_> {
         if f.is_async {
             return Err(self.unsupported("async for is not supported in kernels", f.range));
         }
+        if self.for_items(f, out)?.is_some() {
+            return Ok(());
+        }
         let Expr::Name(var) = &*f.target else {
             return Err(self.unsupported(
                 "for loops in kernels need a single loop variable",
@@ -279,6 +294,7 @@ impl Lowerer<'_> {
         };
         let name = var.id.as_str();
         self.check_rebind(name, var.range)?;
+        let guards = self.loop_guards(&[name]);
         if let Some((id, len)) = self.array_iter(&f.iter)? {
             // `for v in a`: a hidden index runs over the array, `v = a[k]` starts each pass.
             let before = self.flow.snapshot();
@@ -286,7 +302,14 @@ impl Lowerer<'_> {
             let konst = |v: i128| mk(ExprKind::Const(Const::Int(v)), Scalar::I64, f.iter.range());
             let element = self.element(id, k, f.iter.range());
             let mut body = vec![self.store(name, element, var.range)?];
-            return self.finish_for(f, out, before, (k, konst(0), len, konst(1)), &mut body);
+            return self.finish_for(
+                f,
+                out,
+                before,
+                (k, konst(0), len, konst(1)),
+                &mut body,
+                guards,
+            );
         }
         let (start, stop, step, t) = self.range_call(&f.iter)?;
         let before = self.flow.snapshot();
@@ -305,22 +328,34 @@ impl Lowerer<'_> {
                 vec![stmt(StmtKind::Assign { dst, value }, var.range)],
             )
         };
-        self.finish_for(f, out, before, (loop_local, start, stop, step), &mut body)
+        self.finish_for(
+            f,
+            out,
+            before,
+            (loop_local, start, stop, step),
+            &mut body,
+            guards,
+        )
     }
 
-    /// The body, `else` and flow of a `for` loop whose counter and bounds are known.
-    fn finish_for(
+    /// The body, `else` and flow of a `for` loop whose counter and bounds are known; `guards`
+    /// flag the loop variables the loop may leave unbound.
+    pub(super) fn finish_for(
         &mut self,
         f: &ast::StmtFor,
         out: &mut ir::Block,
         before: super::flow::Assigned,
         (loop_local, start, stop, step): (Local, ir::Expr, ir::Expr, ir::Expr),
         body: &mut ir::Block,
+        guards: super::iterate::Guards,
     ) -> Result<(), CompileError> {
+        let sets = Self::guard_sets(&guards, f.target.range());
+        body.splice(0..0, sets);
         self.flow.enter_loop();
         body.extend(self.block(&f.body)?);
         let breaks = self.flow.exit_loop();
         self.flow.restore(before);
+        self.activate_guards(guards);
         let orelse = self.block(&f.orelse)?;
         self.flow.merge(breaks);
         out.push(stmt(
