@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _source
+from . import _njit, _source
 from ._runtime import vector_math
 from .errors import SignatureError
 
@@ -125,6 +125,7 @@ def vectorize(
 
         ufunc = _native.compile_vectorize(name, doc, source, sigs, globals_, options)
         _set_module(ufunc, func)
+        _njit.remember_ufunc(ufunc, func)
         return ufunc
 
     return decorate

@@ -72,6 +72,7 @@ fn function(
         name: name.into(),
         source: source(text, "helpers.py", first_line),
         globals,
+        signatures: Vec::new(),
     }))
 }
 
