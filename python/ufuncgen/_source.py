@@ -154,7 +154,9 @@ def _find_lambda(tree: ast.Module, code: types.CodeType) -> ast.Lambda | None:
 # Globals
 
 
-_BUILTIN_CALLABLES = "abs min max int float bool complex round pow range len divmod enumerate zip".split()
+_BUILTIN_CALLABLES = (
+    "abs min max int float bool complex round pow range len divmod enumerate zip".split()
+)
 # Exception classes a kernel may raise (`raise ValueError("...")`), resolved like callables.
 _BUILTIN_EXCEPTIONS = (
     "ValueError IndexError AssertionError ZeroDivisionError OverflowError ArithmeticError".split()
@@ -198,7 +200,9 @@ def _array(value: np.ndarray) -> tuple[str, Any, str | None]:
 
 
 def _function(
-    value: types.FunctionType, stack: tuple[types.CodeType, ...], signatures: list[str] | None = None
+    value: types.FunctionType,
+    stack: tuple[types.CodeType, ...],
+    signatures: list[str] | None = None,
 ) -> tuple:
     """A plain Python function the kernel calls: its source and its own globals, collected
     transitively. A function already being collected (recursion) gets no globals: the
@@ -232,8 +236,12 @@ def _foreign_callable(value: Any, stack: tuple[types.CodeType, ...]) -> tuple | 
     kernel = _njit.ufunc_kernel(value)
     if kernel is not None:
         if value.nout != 1 or value.signature is not None:
-            return ("other", f"the ufunc '{value.__name__}' (only scalar ufuncgen ufuncs with "
-                    "one output can be called in kernels)", None)
+            return (
+                "other",
+                f"the ufunc '{value.__name__}' (only scalar ufuncgen ufuncs with "
+                "one output can be called in kernels)",
+                None,
+            )
         return _function(kernel, stack, _ufunc_signatures(value))
     numba = sys.modules.get("numba")
     if numba is None or not type(value).__module__.startswith("numba"):
