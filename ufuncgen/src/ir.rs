@@ -380,6 +380,8 @@ pub enum MathFn {
     /// `np.minimum`/`np.maximum`: NaN-propagating, no FP flag.
     Minimum,
     Maximum,
+    /// C's `nextafter(x, y)` (`np.nextafter`).
+    Nextafter,
     /// `np.fmin`/`np.fmax`: NaN-ignoring.
     Fmin,
     Fmax,

@@ -1,10 +1,11 @@
 //! The one table of callables a kernel may use (math, cmath, NumPy, Python builtins) and how
 //! each call is typed and lowered.
 
+use super::ufunc_src::*;
 use super::val::{mk, Val};
 use super::Lowerer;
 use crate::diag::CompileError;
-use crate::ir::{Const, ExprKind, MathFn, UnaryOp};
+use crate::ir::{BinaryOp, CmpOp, Const, ExprKind, MathFn, UnaryOp};
 use crate::spec::{GlobalValue, ModuleKind};
 use crate::types::{promote_ty, Kind, Scalar, Ty};
 use ruff_python_ast::{self as ast, Expr, Operator};
@@ -60,6 +61,52 @@ pub(super) enum Callee {
     Conj,
     /// `divmod(a, b)`: only as the value of `q, r = divmod(a, b)`.
     Divmod,
+    /// A NumPy ufunc written in the kernel language (`ufunc_src`), inlined like a helper.
+    Source {
+        name: &'static str,
+        text: &'static str,
+        conv: Conv,
+        /// The source used instead for float32 (`Conv::Float`) or integer (`Conv::Real`,
+        /// `Conv::Number`) arguments, where NumPy's loop differs.
+        alt: Option<&'static str>,
+    },
+    /// `np.add`, `np.subtract`, ...: the operator's semantics.
+    Operator(Operator),
+    /// `np.equal`, `np.less`, ...
+    Comparison(ast::CmpOp),
+    /// `np.negative`, `np.positive`, `np.invert` (`~`).
+    UnaryOp(ast::UnaryOp),
+    /// `np.logical_and/or/xor/not`: on the arguments' truth, a bool.
+    Logical(LogicalFn),
+}
+
+/// Which `np.logical_*` function.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum LogicalFn {
+    And,
+    Or,
+    Xor,
+    Not,
+}
+
+/// How the arguments of a `Callee::Source` are converted, as NumPy's loop selection would.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Conv {
+    /// Real floats kept, bools and ints computed in float64 (complex refused).
+    Float,
+    /// Computed in float64; float results rounded back to the argument's float type
+    /// (exact there: `frexp`).
+    Float64,
+    /// `ldexp(x, n)`: x as `Float64`, n an integer (int64).
+    Ldexp,
+    /// float64, or complex128 for complex arguments (`float_power`).
+    AtLeast64,
+    /// Integers only; bools as int8 (NumPy's first loop for them).
+    Int,
+    /// Integers and real floats in their promoted type; bools as int8.
+    Real,
+    /// Any number in its promoted type; bools as int8.
+    Number,
 }
 
 /// The qualified-name prefix of a module.
@@ -116,6 +163,12 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
     };
     // Functions with complex versions: NumPy's and cmath's take complex arguments, cmath's
     // also turn real ones complex.
+    let src = |name, text, conv| Callee::Source {
+        name,
+        text,
+        conv,
+        alt: None,
+    };
     let cplx = |f| Callee::Float {
         f,
         arity: 1,
@@ -221,6 +274,75 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         "maximum" if np => Callee::Pairwise(Maximum),
         "fmin" if np => Callee::Pairwise(Fmin),
         "fmax" if np => Callee::Pairwise(Fmax),
+        "nextafter" if np => real2(Nextafter),
+        "logaddexp" if np => src("logaddexp", LOGADDEXP, Conv::Float),
+        "logaddexp2" if np => src("logaddexp2", LOGADDEXP2, Conv::Float),
+        "heaviside" if np => src("heaviside", HEAVISIDE, Conv::Float),
+        "signbit" if np => src("signbit", SIGNBIT, Conv::Float),
+        "spacing" if np => src("spacing", SPACING, Conv::Float),
+        "modf" if np => src("modf", MODF, Conv::Float),
+        "frexp" if np => src("frexp", FREXP, Conv::Float64),
+        "ldexp" if np => src("ldexp", LDEXP, Conv::Ldexp),
+        "gcd" | "lcm" if np || (math && name == "gcd") => match name {
+            "gcd" => src("gcd", GCD, Conv::Int),
+            _ => src("lcm", LCM, Conv::Int),
+        },
+        "lcm" if math => src("lcm", LCM, Conv::Int),
+        "fmod" if np => Callee::Source {
+            name: "fmod",
+            text: FMOD_FLOAT,
+            conv: Conv::Real,
+            alt: Some(FMOD_INT),
+        },
+        "bitwise_count" if np => src("bitwise_count", BITWISE_COUNT, Conv::Int),
+        "square" if np => src("square", SQUARE, Conv::Number),
+        "reciprocal" if np => Callee::Source {
+            name: "reciprocal",
+            text: RECIPROCAL,
+            conv: Conv::Number,
+            alt: Some(RECIPROCAL_INT),
+        },
+        "radians" | "deg2rad" if mathlike => src("radians", RADIANS, Conv::Float),
+        "degrees" | "rad2deg" if mathlike => Callee::Source {
+            name: "degrees",
+            text: DEGREES,
+            conv: Conv::Float,
+            alt: Some(DEGREES_F32).filter(|_| np),
+        },
+        "add" if np => Callee::Operator(Operator::Add),
+        "subtract" if np => Callee::Operator(Operator::Sub),
+        "multiply" if np => Callee::Operator(Operator::Mult),
+        "divide" | "true_divide" if np => Callee::Operator(Operator::Div),
+        "floor_divide" if np => Callee::Operator(Operator::FloorDiv),
+        "remainder" | "mod" if np => Callee::Operator(Operator::Mod),
+        "pow" if np => Callee::Power,
+        "float_power" if np => src("float_power", FLOAT_POWER, Conv::AtLeast64),
+        "bitwise_and" if np => Callee::Operator(Operator::BitAnd),
+        "bitwise_or" if np => Callee::Operator(Operator::BitOr),
+        "bitwise_xor" if np => Callee::Operator(Operator::BitXor),
+        "left_shift" | "bitwise_left_shift" if np => Callee::Operator(Operator::LShift),
+        "right_shift" | "bitwise_right_shift" if np => Callee::Operator(Operator::RShift),
+        "invert" | "bitwise_not" | "bitwise_invert" if np => Callee::UnaryOp(ast::UnaryOp::Invert),
+        "negative" if np => Callee::UnaryOp(ast::UnaryOp::USub),
+        "positive" if np => Callee::UnaryOp(ast::UnaryOp::UAdd),
+        "equal" if np => Callee::Comparison(ast::CmpOp::Eq),
+        "not_equal" if np => Callee::Comparison(ast::CmpOp::NotEq),
+        "less" if np => Callee::Comparison(ast::CmpOp::Lt),
+        "less_equal" if np => Callee::Comparison(ast::CmpOp::LtE),
+        "greater" if np => Callee::Comparison(ast::CmpOp::Gt),
+        "greater_equal" if np => Callee::Comparison(ast::CmpOp::GtE),
+        "logical_and" if np => Callee::Logical(LogicalFn::And),
+        "logical_or" if np => Callee::Logical(LogicalFn::Or),
+        "logical_xor" if np => Callee::Logical(LogicalFn::Xor),
+        "logical_not" if np => Callee::Logical(LogicalFn::Not),
+        "divmod" if np => Callee::Divmod,
+        "asin" if np => cplx(Asin),
+        "acos" if np => cplx(Acos),
+        "atan" if np => cplx(Atan),
+        "asinh" if np => cplx(Asinh),
+        "acosh" if np => cplx(Acosh),
+        "atanh" if np => cplx(Atanh),
+        "atan2" if np => real2(Atan2),
         "isnan" if mathlike || cm => Callee::Predicate(IsNan),
         "isinf" if mathlike || cm => Callee::Predicate(IsInf),
         "isfinite" if mathlike || cm => Callee::Predicate(IsFinite),
@@ -409,6 +531,14 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// The known callable `func` names, if it is one (no error otherwise).
+    pub(super) fn tuple_callee(&mut self, func: &Expr) -> Option<Callee> {
+        match self.callee(func) {
+            Ok(Target::Function(c)) => Some(c),
+            _ => None,
+        }
+    }
+
     fn callee<'e>(&mut self, func: &'e Expr) -> Result<Target<'e>, CompileError> {
         let range = func.range();
         match func {
@@ -567,6 +697,65 @@ impl<'a> Lowerer<'a> {
             Callee::Conj => {
                 self.arity(shown, args.len(), 1, range)?;
                 self.conjugate(single(args), range)
+            }
+            Callee::Source { .. } => {
+                let (spec, args, t) = self.source_args(callee, shown, args, range)?;
+                let v = self.call_function(&spec, args, range)?;
+                Ok(round_back(v, t))
+            }
+            Callee::Operator(op) => {
+                self.arity(shown, args.len(), 2, range)?;
+                let mut it = args.into_iter();
+                match (it.next(), it.next()) {
+                    (Some(a), Some(b)) => self.binary(op, a, b, range),
+                    _ => Err(self.typing("missing argument", range)),
+                }
+            }
+            Callee::Comparison(op) => {
+                self.arity(shown, args.len(), 2, range)?;
+                let mut it = args.into_iter();
+                match (it.next(), it.next()) {
+                    (Some(a), Some(b)) => Ok(Val::strong(self.compare(op, a, b, range)?)),
+                    _ => Err(self.typing("missing argument", range)),
+                }
+            }
+            Callee::UnaryOp(op) => {
+                self.arity(shown, args.len(), 1, range)?;
+                let v = single(args);
+                // NumPy has no bool loop for negative/positive: bools go to int8 (invert is
+                // logical not on bools).
+                let v = if v.ty == Ty::Strong(Scalar::Bool) && op != ast::UnaryOp::Invert {
+                    Val::strong(self.convert(v, Scalar::I8)?)
+                } else {
+                    v
+                };
+                self.unary(op, v, range)
+            }
+            Callee::Logical(f) => {
+                let want = if f == LogicalFn::Not { 1 } else { 2 };
+                self.arity(shown, args.len(), want, range)?;
+                let mut truths = Vec::with_capacity(2);
+                for a in args {
+                    truths.push(self.truth(a)?);
+                }
+                let mut it = truths.into_iter();
+                let (Some(a), b) = (it.next(), it.next()) else {
+                    return Err(self.typing("missing argument", range));
+                };
+                let bool_ = |kind| Val::strong(mk(kind, Scalar::Bool, range));
+                Ok(match (f, b) {
+                    (LogicalFn::Not, _) => bool_(ExprKind::Unary(UnaryOp::Not, Box::new(a))),
+                    (LogicalFn::And, Some(b)) => {
+                        bool_(ExprKind::Binary(BinaryOp::BitAnd, Box::new(a), Box::new(b)))
+                    }
+                    (LogicalFn::Or, Some(b)) => {
+                        bool_(ExprKind::Binary(BinaryOp::BitOr, Box::new(a), Box::new(b)))
+                    }
+                    (LogicalFn::Xor, Some(b)) => {
+                        bool_(ExprKind::Compare(CmpOp::Ne, Box::new(a), Box::new(b)))
+                    }
+                    _ => return Err(self.typing("missing argument", range)),
+                })
             }
             Callee::Divmod => Err(self.unsupported(
                 "divmod() gives a pair, which kernels can only unpack: q, r = divmod(a, b)",
@@ -748,6 +937,85 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// The helper a `Callee::Source` call inlines, its arguments converted as NumPy's loop
+    /// selection would, and the float type its float results are rounded back to.
+    pub(super) fn source_args(
+        &mut self,
+        callee: Callee,
+        shown: &str,
+        args: Vec<Val>,
+        range: TextRange,
+    ) -> Result<(crate::spec::FunctionSpec, Vec<Val>, Scalar), CompileError> {
+        let Callee::Source {
+            name,
+            text,
+            conv,
+            alt,
+        } = callee
+        else {
+            return Err(self.typing(format!("{shown}() is not a NumPy ufunc"), range));
+        };
+        if conv == Conv::Ldexp {
+            let mut it = args.into_iter();
+            let (Some(x), Some(n), None) = (it.next(), it.next(), it.next()) else {
+                return Err(self.typing(format!("{shown}() takes 2 arguments"), range));
+            };
+            if n.kind() > Kind::Int {
+                // NumPy has no ldexp loop for a float exponent.
+                return Err(self.typing(
+                    format!("{shown}() needs an integer exponent, not {}", n.ty),
+                    n.range(),
+                ));
+            }
+            self.no_complex(shown, x.ty, range)?;
+            let t = match x.kind() {
+                Kind::Float => x.ty.concrete(),
+                _ => Scalar::F64,
+            };
+            let x = Val::strong(self.coerce(x, Scalar::F64)?);
+            let n = Val::strong(self.coerce(n, Scalar::I64)?);
+            return Ok((super::ufunc_src::spec(name, text), vec![x, n], t));
+        }
+        let joined = args
+            .iter()
+            .map(|a| a.ty)
+            .reduce(promote_ty)
+            .unwrap_or(Ty::Strong(Scalar::F64));
+        let kind = joined.kind();
+        if kind == Kind::Complex && !matches!(conv, Conv::Number | Conv::AtLeast64) {
+            self.no_complex(shown, joined, range)?;
+        }
+        if kind > Kind::Int && conv == Conv::Int {
+            return Err(self.typing(
+                format!("{shown}() needs integer arguments, not {joined}"),
+                range,
+            ));
+        }
+        let t = match (conv, kind) {
+            (Conv::Float | Conv::Float64, Kind::Float) => joined.concrete(),
+            (Conv::Float | Conv::Float64 | Conv::AtLeast64, Kind::Bool | Kind::Int) => Scalar::F64,
+            (Conv::AtLeast64, Kind::Float) => Scalar::F64,
+            (Conv::AtLeast64, _) => Scalar::C128,
+            (_, Kind::Bool) => Scalar::I8,
+            _ => joined.concrete(),
+        };
+        // The type the helper computes in.
+        let compute = match conv {
+            Conv::Float64 => Scalar::F64,
+            _ => t,
+        };
+        let text = match alt {
+            Some(a) if compute == Scalar::F32 && conv == Conv::Float => a,
+            Some(a) if compute.kind() <= Kind::Int && conv != Conv::Float => a,
+            _ => text,
+        };
+        let args = args
+            .into_iter()
+            .map(|a| self.coerce(a, compute).map(Val::strong))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((super::ufunc_src::spec(name, text), args, t))
+    }
+
     /// `v.conjugate()` (of a real number: the number, as Python's int for bools).
     fn conjugate(&mut self, v: Val, range: TextRange) -> Result<Val, CompileError> {
         match (v.kind(), v.as_const()) {
@@ -797,4 +1065,12 @@ fn python_cast(c: Const, to: Scalar) -> Option<Const> {
         (Const::Float(x), Scalar::F64) => Some(Const::Float(x)),
         _ => None,
     }
+}
+
+/// A float result rounded back to the call's float type `t` (ldexp/frexp compute in float64).
+pub(super) fn round_back(v: Val, t: Scalar) -> Val {
+    if v.kind() == Kind::Float && t.kind() == Kind::Float && v.ty.concrete() != t {
+        return Val::strong(super::val::cast(v.expr, t));
+    }
+    v
 }

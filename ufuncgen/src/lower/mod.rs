@@ -18,6 +18,7 @@ mod ops;
 mod scope;
 mod stmt;
 mod tables;
+mod ufunc_src;
 mod unpack;
 mod val;
 

@@ -2,30 +2,16 @@
 //! `s, c = helper(x)` and `return s, c` in a helper. Every right-hand value is computed into a
 //! temporary before any target is assigned, as in Python (`a, b = b, a` swaps).
 
+use super::builtins::{round_back, Callee};
 use super::val::Val;
 use super::Lowerer;
 use crate::diag::CompileError;
 use crate::ir::{self, StmtKind};
 use crate::parse;
-use crate::spec::GlobalValue;
 use ruff_python_ast::{self as ast, Expr, Operator};
 use ruff_text_size::{Ranged, TextRange};
 
 impl Lowerer<'_> {
-    /// True when `func` names the builtin `divmod` (not shadowed).
-    fn is_divmod(&self, func: &Expr) -> bool {
-        let Expr::Name(n) = func else { return false };
-        let name = n.id.as_str();
-        if self.scope.is_local(name) {
-            return false;
-        }
-        match self.spec.global(name) {
-            None => name == "divmod",
-            Some(GlobalValue::Callable(q)) => q == "builtins.divmod",
-            Some(_) => false,
-        }
-    }
-
     /// `targets = value` for a tuple of targets (names or array elements).
     pub(super) fn unpack_assign(
         &mut self,
@@ -74,50 +60,69 @@ impl Lowerer<'_> {
                 }
                 Ok(vals)
             }
-            Expr::Call(c) if self.is_divmod(&c.func) => {
-                let [a, b] = &self.positional(c)?[..] else {
-                    return Err(self.typing(
-                        format!(
-                            "divmod() takes 2 arguments ({} given)",
-                            c.arguments.args.len()
-                        ),
-                        c.range(),
-                    ));
-                };
-                if n != 2 {
-                    return Err(self.typing(
-                        format!("divmod() gives 2 values but {n} names are unpacked"),
-                        range,
-                    ));
-                }
-                let a = self.expr(a)?;
-                let b = self.expr(b)?;
-                let a = self.evaluate_once(a, out)?;
-                let b = self.evaluate_once(b, out)?;
-                let q = self.binary(Operator::FloorDiv, a.clone(), b.clone(), c.range())?;
-                let r = self.binary(Operator::Mod, a, b, c.range())?;
-                Ok(vec![
-                    self.evaluate_once(q, out)?,
-                    self.evaluate_once(r, out)?,
-                ])
-            }
-            Expr::Call(c) => match self.user_function(&c.func) {
-                Some(f) => {
+            Expr::Call(c) => {
+                if let Some(f) = self.user_function(&c.func) {
                     let args = self.call_args(f, c)?;
-                    self.call_unpack(f, args, n, c.range(), out)
+                    return self.call_unpack(f, args, n, c.range(), out);
                 }
-                None => Err(self.unsupported(
-                    "kernels can unpack a tuple, divmod(...), an array's shape or a helper \
-                     function returning a tuple",
-                    value.range(),
-                )),
-            },
+                match self.tuple_callee(&c.func) {
+                    Some(Callee::Divmod) => self.divmod_values(c, n, range, out),
+                    Some(source @ Callee::Source { .. }) => {
+                        let shown = self.text(c.func.range()).to_string();
+                        let args = self.bind_arguments(&shown, &[], c)?;
+                        let (spec, args, t) = self.source_args(source, &shown, args, c.range())?;
+                        let vals = self.call_unpack(&spec, args, n, c.range(), out)?;
+                        Ok(vals.into_iter().map(|v| round_back(v, t)).collect())
+                    }
+                    _ => Err(self.unsupported(
+                        "kernels can unpack a tuple, divmod(...), np.modf/np.frexp, an \
+                         array's shape or a helper function returning a tuple",
+                        value.range(),
+                    )),
+                }
+            }
             _ => Err(self.unsupported(
                 "kernels can unpack a tuple, divmod(...), an array's shape or a helper \
                  function returning a tuple",
                 value.range(),
             )),
         }
+    }
+
+    /// The quotient and remainder of `divmod(a, b)` / `np.divmod(a, b)`, `a` and `b`
+    /// evaluated once.
+    fn divmod_values(
+        &mut self,
+        c: &ast::ExprCall,
+        n: usize,
+        range: TextRange,
+        out: &mut ir::Block,
+    ) -> Result<Vec<Val>, CompileError> {
+        let [a, b] = &self.positional(c)?[..] else {
+            return Err(self.typing(
+                format!(
+                    "divmod() takes 2 arguments ({} given)",
+                    c.arguments.args.len()
+                ),
+                c.range(),
+            ));
+        };
+        if n != 2 {
+            return Err(self.typing(
+                format!("divmod() gives 2 values but {n} names are unpacked"),
+                range,
+            ));
+        }
+        let a = self.expr(a)?;
+        let b = self.expr(b)?;
+        let a = self.evaluate_once(a, out)?;
+        let b = self.evaluate_once(b, out)?;
+        let q = self.binary(Operator::FloorDiv, a.clone(), b.clone(), c.range())?;
+        let r = self.binary(Operator::Mod, a, b, c.range())?;
+        Ok(vec![
+            self.evaluate_once(q, out)?,
+            self.evaluate_once(r, out)?,
+        ])
     }
 
     /// `return a, b` in a helper function.

@@ -1,0 +1,232 @@
+//! NumPy ufuncs written in the kernel language itself (each follows NumPy's C loop for the
+//! dtype, so values and floating-point flags match), referenced from `builtins::lookup`. The
+//! compiler lowers and inlines them like user helpers, once per argument types.
+
+use crate::diag::SourceMap;
+use crate::spec::{FunctionSpec, GlobalValue, ModuleKind};
+
+/// The helper `name` with source `text`, reading `np` as NumPy.
+pub(super) fn spec(name: &str, text: &str) -> FunctionSpec {
+    FunctionSpec {
+        name: name.to_string(),
+        source: SourceMap {
+            source: text.to_string(),
+            filename: format!("<ufuncgen: numpy.{name}>"),
+            first_line: 1,
+            col_offset: 0,
+        },
+        globals: vec![
+            ("np".to_string(), GlobalValue::Module(ModuleKind::Numpy)),
+            ("math".to_string(), GlobalValue::Module(ModuleKind::Math)),
+        ],
+        signatures: Vec::new(),
+    }
+}
+
+/// `np.logaddexp` (npy_logaddexp).
+pub(super) const LOGADDEXP: &str = "\
+def logaddexp(x, y):
+    if x == y:
+        return x + 0.6931471805599453
+    t = x - y
+    if t > 0:
+        return x + np.log1p(np.exp(-t))
+    if t <= 0:
+        return y + np.log1p(np.exp(t))
+    return t
+";
+
+/// `np.logaddexp2` (npy_logaddexp2: log2(1 + x) as log1p(x) / ln 2).
+pub(super) const LOGADDEXP2: &str = "\
+def logaddexp2(x, y):
+    if x == y:
+        return x + 1.0
+    t = x - y
+    if t > 0:
+        return x + 1.4426950408889634 * np.log1p(np.exp2(-t))
+    if t <= 0:
+        return y + 1.4426950408889634 * np.log1p(np.exp2(t))
+    return t
+";
+
+/// `np.heaviside(x, h0)`.
+pub(super) const HEAVISIDE: &str = "\
+def heaviside(x, h0):
+    if np.isnan(x):
+        return np.nan
+    if x == 0:
+        return h0
+    if x < 0:
+        return 0.0
+    return 1.0
+";
+
+/// `np.signbit`: the sign bit, NaN and -0.0 included.
+pub(super) const SIGNBIT: &str = "\
+def signbit(x):
+    return np.copysign(1.0, x) < 0
+";
+
+/// `np.spacing` (npy_spacing: towards +inf from x >= 0, -0.0 included; NaN for infinities).
+pub(super) const SPACING: &str = "\
+def spacing(x):
+    if np.isinf(x):
+        return np.nan
+    if x >= 0:
+        return np.nextafter(x, np.inf) - x
+    return np.nextafter(x, -np.inf) - x
+";
+
+/// `np.modf`: (fractional part with the sign of x, integral part).
+pub(super) const MODF: &str = "\
+def modf(x):
+    i = np.trunc(x)
+    if np.isinf(x):
+        return np.copysign(0.0, x), i
+    return np.copysign(x - i, x), i
+";
+
+/// `np.frexp` in float64 (exact for float32 too): mantissa in [0.5, 1) with the sign of x and
+/// an int32 exponent; zero, infinities and NaN come back with exponent 0. Powers of two scale
+/// exactly, so only the estimate of the exponent needs the correction steps.
+pub(super) const FREXP: &str = "\
+def frexp(x):
+    if x == 0 or not np.isfinite(x):
+        return x, np.int32(0)
+    m = abs(x)
+    e = 0
+    if m < 2.2250738585072014e-308:
+        m = m * 18014398509481984.0
+        e = -54
+    k = int(np.floor(np.log2(m))) + 1
+    m = m * 2.0 ** (-k)
+    e = e + k
+    if m >= 1.0:
+        m = m * 0.5
+        e = e + 1
+    if m < 0.5:
+        m = m * 2.0
+        e = e - 1
+    return np.copysign(m, x), np.int32(e)
+";
+
+/// `np.ldexp` in float64: x * 2**n rounded once. Large |n| is applied in exact steps that keep
+/// the intermediate normal, so only the last product can round (float32 results are exact in
+/// float64 and round once when cast back).
+pub(super) const LDEXP: &str = "\
+def ldexp(x, n):
+    y = x
+    if n > 1023:
+        y = y * 8.98846567431158e307
+        n = n - 1023
+        if n > 1023:
+            y = y * 8.98846567431158e307
+            n = n - 1023
+            if n > 1023:
+                n = 1023
+    elif n < -1022:
+        y = y * 2.004168360008973e-292
+        n = n + 969
+        if n < -1022:
+            y = y * 2.004168360008973e-292
+            n = n + 969
+            if n < -1022:
+                n = -1022
+    return y * 2.0 ** n
+";
+
+/// `np.gcd` (Euclid on absolute values, as npy_gcd).
+pub(super) const GCD: &str = "\
+def gcd(a, b):
+    a = abs(a)
+    b = abs(b)
+    while b != 0:
+        a, b = b, a % b
+    return a
+";
+
+/// `np.lcm` (npy_lcm: |a / gcd * b|, 0 when both are 0).
+pub(super) const LCM: &str = "\
+def lcm(a, b):
+    x = abs(a)
+    y = abs(b)
+    while y != 0:
+        x, y = y, x % y
+    if x == 0:
+        return x
+    return abs(a // x * b)
+";
+
+/// `np.fmod` on integers: C's remainder (sign of the dividend); by zero 0 with NumPy's flag.
+pub(super) const FMOD_INT: &str = "\
+def fmod(a, b):
+    r = a % b
+    if r != 0 and (r < 0) != (a < 0):
+        r = r - b
+    return r
+";
+
+/// `np.bitwise_count`: set bits of |x|, as uint8.
+pub(super) const BITWISE_COUNT: &str = "\
+def bitwise_count(x):
+    v = abs(x)
+    c = 0
+    while v != 0:
+        v = v & (v - 1)
+        c += 1
+    return np.uint8(c)
+";
+
+/// `np.square`.
+pub(super) const SQUARE: &str = "\
+def square(x):
+    return x * x
+";
+
+/// `np.reciprocal`: 1/x; on integers NumPy's truncated 1/x (by zero: the flag, and 0).
+pub(super) const RECIPROCAL: &str = "\
+def reciprocal(x):
+    return 1.0 / x
+";
+
+/// `np.reciprocal` on integers.
+pub(super) const RECIPROCAL_INT: &str = "\
+def reciprocal(x):
+    if x == 0:
+        return x // x
+    if x == 1:
+        return x
+    if x == -1:
+        return x
+    return x - x
+";
+
+/// `np.radians` / `np.deg2rad` / `math.radians`.
+pub(super) const RADIANS: &str = "\
+def radians(x):
+    return x * 0.017453292519943295
+";
+
+/// `np.degrees` / `np.rad2deg` / `math.degrees` (float64).
+pub(super) const DEGREES: &str = "\
+def degrees(x):
+    return x * 57.29577951308232
+";
+
+/// `np.degrees` for float32: NumPy's constant is 180f / (float)pi, computed in float32.
+pub(super) const DEGREES_F32: &str = "\
+def degrees(x):
+    return x * np.float32(57.2957763671875)
+";
+
+/// `np.fmod` on floats: C's fmod.
+pub(super) const FMOD_FLOAT: &str = "\
+def fmod(a, b):
+    return math.fmod(a, b)
+";
+
+/// `np.float_power`: `**` in float64 (complex128 for complex arguments).
+pub(super) const FLOAT_POWER: &str = "\
+def float_power(x, y):
+    return x ** y
+";
