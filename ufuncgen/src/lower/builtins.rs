@@ -70,6 +70,9 @@ pub(super) enum Callee {
         /// `Conv::Number`) arguments, where NumPy's loop differs.
         alt: Option<&'static str>,
     },
+    /// `np.floor/ceil/trunc`: the float function; integers and bools unchanged (NumPy 2's
+    /// loops for them).
+    Rounding(MathFn),
     /// `np.add`, `np.subtract`, ...: the operator's semantics.
     Operator(Operator),
     /// `np.equal`, `np.less`, ...
@@ -256,9 +259,9 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         "floor" if math => Callee::ToInt(Floor),
         "ceil" if math => Callee::ToInt(Ceil),
         "trunc" if math => Callee::ToInt(Trunc),
-        "floor" if np => real(Floor),
-        "ceil" if np => real(Ceil),
-        "trunc" if np => real(Trunc),
+        "floor" if np => Callee::Rounding(Floor),
+        "ceil" if np => Callee::Rounding(Ceil),
+        "trunc" if np => Callee::Rounding(Trunc),
         "rint" if np => real(Rint),
         "fabs" if mathlike => real(Abs),
         "abs" | "absolute" if np => Callee::Abs { python: false },
@@ -279,7 +282,12 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         "logaddexp2" if np => src("logaddexp2", LOGADDEXP2, Conv::Float),
         "heaviside" if np => src("heaviside", HEAVISIDE, Conv::Float),
         "signbit" if np => src("signbit", SIGNBIT, Conv::Float),
-        "spacing" if np => src("spacing", SPACING, Conv::Float),
+        "spacing" if np => Callee::Source {
+            name: "spacing",
+            text: SPACING,
+            conv: Conv::Float,
+            alt: Some(SPACING_F32),
+        },
         "modf" if np => src("modf", MODF, Conv::Float),
         "frexp" if np => src("frexp", FREXP, Conv::Float64),
         "ldexp" if np => src("ldexp", LDEXP, Conv::Ldexp),
@@ -703,8 +711,26 @@ impl<'a> Lowerer<'a> {
                 let v = self.call_function(&spec, args, range)?;
                 Ok(round_back(v, t))
             }
+            Callee::Rounding(f) => {
+                self.arity(shown, args.len(), 1, range)?;
+                let v = single(args);
+                self.no_complex(shown, v.ty, range)?;
+                if v.kind() <= Kind::Int {
+                    let t = v.ty.concrete();
+                    return Ok(Val::strong(self.coerce(v, t)?));
+                }
+                let t = v.ty.concrete();
+                let x = self.coerce(v, t)?;
+                Ok(call(f, vec![x], t))
+            }
             Callee::Operator(op) => {
                 self.arity(shown, args.len(), 2, range)?;
+                // On bools NumPy's add is `or` and multiply `and` (Python's would count).
+                let op = match (op, joined) {
+                    (Operator::Add, Some(Ty::Strong(Scalar::Bool))) => Operator::BitOr,
+                    (Operator::Mult, Some(Ty::Strong(Scalar::Bool))) => Operator::BitAnd,
+                    _ => op,
+                };
                 let mut it = args.into_iter();
                 match (it.next(), it.next()) {
                     (Some(a), Some(b)) => self.binary(op, a, b, range),

@@ -67,12 +67,27 @@ def signbit(x):
     return np.copysign(1.0, x) < 0
 ";
 
-/// `np.spacing` (npy_spacing: towards +inf from x >= 0, -0.0 included; NaN for infinities).
+/// `np.spacing` (npy_spacing: towards +inf from x >= 0, -0.0 included; NaN for infinities;
+/// the smallest subnormal for zero, without the underflow flag nextafter raises there).
 pub(super) const SPACING: &str = "\
 def spacing(x):
     if np.isinf(x):
         return np.nan
-    if x >= 0:
+    if x == 0:
+        return 5e-324
+    if x > 0:
+        return np.nextafter(x, np.inf) - x
+    return np.nextafter(x, -np.inf) - x
+";
+
+/// `np.spacing` for float32 (its smallest subnormal).
+pub(super) const SPACING_F32: &str = "\
+def spacing(x):
+    if np.isinf(x):
+        return np.nan
+    if x == 0:
+        return 1e-45
+    if x > 0:
         return np.nextafter(x, np.inf) - x
     return np.nextafter(x, -np.inf) - x
 ";
@@ -88,7 +103,8 @@ def modf(x):
 
 /// `np.frexp` in float64 (exact for float32 too): mantissa in [0.5, 1) with the sign of x and
 /// an int32 exponent; zero, infinities and NaN come back with exponent 0. Powers of two scale
-/// exactly, so only the estimate of the exponent needs the correction steps.
+/// exactly (in two normal halves: a subnormal power would raise underflow), so only the
+/// estimate of the exponent needs the correction steps.
 pub(super) const FREXP: &str = "\
 def frexp(x):
     if x == 0 or not np.isfinite(x):
@@ -99,7 +115,8 @@ def frexp(x):
         m = m * 18014398509481984.0
         e = -54
     k = int(np.floor(np.log2(m))) + 1
-    m = m * 2.0 ** (-k)
+    h = (-k) // 2
+    m = m * 2.0 ** h * 2.0 ** (-k - h)
     e = e + k
     if m >= 1.0:
         m = m * 0.5
@@ -135,26 +152,32 @@ def ldexp(x, n):
     return y * 2.0 ** n
 ";
 
-/// `np.gcd` (Euclid on absolute values, as npy_gcd).
+/// `np.gcd`: NumPy takes |a| and |b| as unsigned numbers; Euclid with C's truncating
+/// remainder on the signed values gives the same (|MIN| wraps to MIN, as there).
 pub(super) const GCD: &str = "\
 def gcd(a, b):
-    a = abs(a)
-    b = abs(b)
     while b != 0:
-        a, b = b, a % b
-    return a
+        r = a % b
+        if r != 0 and (r < 0) != (a < 0):
+            r = r - b
+        a, b = b, r
+    return abs(a)
 ";
 
-/// `np.lcm` (npy_lcm: |a / gcd * b|, 0 when both are 0).
+/// `np.lcm`: |a| / gcd * |b| (wrapping), 0 when the gcd is 0.
 pub(super) const LCM: &str = "\
 def lcm(a, b):
-    x = abs(a)
-    y = abs(b)
+    x = a
+    y = b
     while y != 0:
-        x, y = y, x % y
-    if x == 0:
-        return x
-    return abs(a // x * b)
+        r = x % y
+        if r != 0 and (r < 0) != (x < 0):
+            r = r - y
+        x, y = y, r
+    g = abs(x)
+    if g == 0:
+        return g
+    return abs(a) // g * abs(b)
 ";
 
 /// `np.fmod` on integers: C's remainder (sign of the dividend); by zero 0 with NumPy's flag.
