@@ -137,7 +137,7 @@ def test_chained_assignment_and_divmod_still_work():
 
 def test_tuple_errors():
     def bad_count(x):
-        a, b = x, x, x
+        a, b = x, x, x  # noqa: F841
         return a
 
     with pytest.raises(ufuncgen.TypingError, match="cannot unpack 3 values into 2"):
@@ -181,7 +181,7 @@ def test_enumerate_argmax_and_zip_correlation(target, rng):
     def pearson(x, y, out):
         sx = sy = sxx = syy = sxy = 0.0
         n = 0
-        for a, b in zip(x, y):
+        for a, b in zip(x, y):  # noqa: B905
             if np.isnan(a) or np.isnan(b):
                 continue
             n += 1
@@ -209,7 +209,7 @@ def test_enumerate_start_and_zip_of_three_stops_at_shortest():
     @guvectorize(["void(float64[:], float64[:], float64[:], float64[:])"], "(n),(n),(m)->()")
     def weighted(a, b, c, out):
         t = 0.0
-        for x, y, z in zip(a, b, c):
+        for x, y, z in zip(a, b, c):  # noqa: B905
             t += x * y * z
         for k, v in enumerate(a, 1):
             t += k * v
@@ -236,7 +236,7 @@ def test_for_else_and_loop_variable_after_loop(target):
 
     @vectorize(["int64(int64)"], target=target)
     def last_index(n):
-        for i in range(n):
+        for i in range(n):  # noqa: B007
             pass
         return i
 
@@ -246,7 +246,7 @@ def test_for_else_and_loop_variable_after_loop(target):
 
     @guvectorize(["void(float64[:], float64[:])"], "(n)->()", target=target)
     def last_value(a, out):
-        for v in a:
+        for v in a:  # noqa: B007
             pass
         out[0] = v
 
@@ -258,11 +258,11 @@ def test_for_else_and_loop_variable_after_loop(target):
 def test_loop_variable_rebound_after_an_empty_loop_is_defined():
     @vectorize(["int64(int64, int64)"])
     def k(n, m):
-        for i in range(n):
+        for i in range(n):  # noqa: B007
             pass
         if m > 0:
             i = 100
-        for i in range(m, m + n):
+        for i in range(m, m + n):  # noqa: B007
             pass
         return i
 
@@ -290,7 +290,7 @@ def test_prange_is_range_in_kernels_and_in_python(target):
 def test_enumerate_over_non_array_is_a_clear_error():
     def k(x):
         t = 0
-        for i, v in enumerate(x):
+        for i, v in enumerate(x):  # noqa: B007
             t += v
         return t
 
@@ -377,7 +377,7 @@ def test_numba_helpers_when_numba_is_installed():
     @vectorize(["float64(float64)"])
     def k(x):
         s = 0.0
-        for i in numba.prange(2):
+        for i in numba.prange(2):  # noqa: B007
             s += sq(x)
         return s
 
