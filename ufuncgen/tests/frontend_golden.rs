@@ -387,6 +387,28 @@ impl Checker<'_> {
                         return Err("bare return in a scalar kernel".into());
                     }
                 }
+                StmtKind::ReturnTuple(parts) => {
+                    if parts.len() != self.f.ret_parts.len() || parts.len() < 2 {
+                        return Err(format!("{} values returned", parts.len()));
+                    }
+                    for (e, &t) in parts.iter().zip(&self.f.ret_parts) {
+                        self.expr(e)?;
+                        same(t, e.ty, "returned part")?;
+                    }
+                }
+                StmtKind::CallUnpack { callee, args, dsts } => {
+                    let c = self.callee(*callee, args)?;
+                    if c.ret_parts.len() != dsts.len() {
+                        return Err(format!(
+                            "{} parts unpacked into {}",
+                            c.ret_parts.len(),
+                            dsts.len()
+                        ));
+                    }
+                    for (&d, &t) in dsts.iter().zip(&c.ret_parts) {
+                        same(t, self.local(d)?, "unpacked part")?;
+                    }
+                }
                 StmtKind::Store {
                     array,
                     index,
@@ -542,22 +564,36 @@ impl Checker<'_> {
                 same(t.dtype, e.ty, "table element")
             }
             ExprKind::CallFunction(id, args) => {
-                let callee = self
-                    .f
-                    .callees
-                    .get(id.0 as usize)
-                    .ok_or(format!("unknown callee {id}"))?;
-                verify(callee)?;
-                if args.len() != callee.params as usize {
-                    return Err(format!("{} arguments for callee {id}", args.len()));
-                }
-                for (a, d) in args.iter().zip(&callee.locals) {
-                    self.expr(a)?;
-                    same(d.ty, a.ty, "callee argument")?;
+                let callee = self.callee(*id, args)?;
+                if !callee.ret_parts.is_empty() {
+                    return Err(format!("tuple-returning callee {id} used as a value"));
                 }
                 same(callee.ret, e.ty, "callee result")
             }
+            ExprKind::Guarded { ok, value, .. } => {
+                self.bool_expr(ok)?;
+                self.expr(value)?;
+                same(value.ty, e.ty, "guarded value")
+            }
         }
+    }
+
+    /// Callee `id`, verified, with `args` of its parameter types.
+    fn callee(&self, id: ir::CalleeId, args: &[ir::Expr]) -> Result<&ir::Function, String> {
+        let callee = self
+            .f
+            .callees
+            .get(id.0 as usize)
+            .ok_or(format!("unknown callee {id}"))?;
+        verify(callee)?;
+        if args.len() != callee.params as usize {
+            return Err(format!("{} arguments for callee {id}", args.len()));
+        }
+        for (a, d) in args.iter().zip(&callee.locals) {
+            self.expr(a)?;
+            same(d.ty, a.ty, "callee argument")?;
+        }
+        Ok(callee)
     }
 
     fn array(&self, id: ir::ArrayId) -> Result<&ir::ArrayDecl, String> {

@@ -28,6 +28,10 @@ pub(super) struct TypeState {
     /// The joins of the pass in progress.
     cur: Types,
     passes: usize,
+    /// Loop variables read after their loop: they get a flag telling whether the loop
+    /// bound them (found in one pass, used from the next; never shrinks).
+    guarded: std::collections::BTreeSet<String>,
+    guarded_grew: bool,
 }
 
 fn join(map: &mut HashMap<String, Ty>, name: &str, ty: Ty) {
@@ -94,6 +98,18 @@ impl TypeState {
 
     /// Ends a pass; true when the types differ from those the pass read (so its IR is stale).
     /// A pass that stopped at an error only adds to the previous types.
+    /// Asks for a flag on loop variable `name` (read after its loop) from the next pass on.
+    pub fn want_guard(&mut self, name: &str) {
+        if self.guarded.insert(name.to_string()) {
+            self.guarded_grew = true;
+        }
+    }
+
+    /// True when `name` needs a flag (see `want_guard`).
+    pub fn wants_guard(&self, name: &str) -> bool {
+        self.guarded.contains(name)
+    }
+
     pub fn finish_pass(&mut self, complete: bool) -> bool {
         self.passes += 1;
         let seed = self.seed();
@@ -107,7 +123,7 @@ impl TypeState {
                 (a, b) => a.or(b),
             };
         }
-        let changed = next != self.prev;
+        let changed = next != self.prev || std::mem::take(&mut self.guarded_grew);
         self.prev = next;
         changed
     }

@@ -154,9 +154,10 @@ impl Lowerer<'_> {
         Ok(Some(()))
     }
 
-    /// Flags for the loop variables in `names` that nothing bound before the loop: each flag is
-    /// false at function entry and set by every assignment to its variable, so a read after
-    /// the loop can tell whether the loop ran.
+    /// Flags for the loop variables in `names` that nothing bound before the loop and that are
+    /// read after it (an earlier pass saw the read): each flag is false at function entry and
+    /// set by every assignment to its variable, so the read can tell whether the loop ran.
+    /// The other such variables are recorded: a read of one asks the next pass for its flag.
     pub(super) fn loop_guards(&mut self, names: &[&str]) -> Guards {
         let mut guards = Vec::new();
         for &name in names {
@@ -166,6 +167,10 @@ impl Lowerer<'_> {
                 continue;
             }
             if self.scope.slot(name).is_some() {
+                continue;
+            }
+            if !self.state.wants_guard(name) {
+                self.loop_bound.push(name.to_string());
                 continue;
             }
             let flag = self.scope.temp(&format!("bound_{name}_"), Scalar::Bool);

@@ -195,6 +195,8 @@ pub(super) struct Lowerer<'a> {
     ret_arity: Option<usize>,
     /// Loop variables a loop may have left unbound, with their flags (see `iterate`).
     guards: iterate::Guards,
+    /// Variables only a loop binds, not (yet) flagged: a read after the loop asks for a flag.
+    loop_bound: Vec<String>,
     /// Statements run at function entry (the guards' flags start false).
     entry_inits: ir::Block,
 }
@@ -224,6 +226,7 @@ impl<'a> Lowerer<'a> {
             callee_keys: Vec::new(),
             ret_arity: None,
             guards: Vec::new(),
+            loop_bound: Vec::new(),
             entry_inits: Vec::new(),
         }
     }

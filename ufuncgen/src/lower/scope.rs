@@ -224,6 +224,10 @@ impl Lowerer<'_> {
             ));
         }
         if self.scope.is_local(name) {
+            if !self.flow.is_assigned(name) && self.loop_bound.iter().any(|n| n == name) {
+                // Read after a loop that may not have run: the next pass flags the variable.
+                self.state.want_guard(name);
+            }
             if !self.flow.is_assigned(name) {
                 return Err(self.typing(
                     format!("local variable '{name}' might be used before assignment"),
