@@ -10,6 +10,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 __all__ = ["jit", "njit", "prange"]
 
 # Numba's dispatcher options: accepted (they change nothing here or need nothing), so a helper
@@ -26,22 +28,26 @@ prange = range
 # The marker attribute: `{"signatures": [...], "options": {...}}`.
 MARK = "__ufuncgen_njit__"
 
-# id(ufunc) -> (ufunc, Python kernel) for every vectorize ufunc built here, so kernels that
-# call one on scalars can compile its kernel. Ufuncs are kept alive (ids stay unique).
-_UFUNC_KERNELS: dict[int, tuple[Any, types.FunctionType]] = {}
+# The attribute a vectorize ufunc built here carries: its Python kernel, so kernels that call
+# the ufunc on scalars can compile it. (NumPy 2 ufuncs have a __dict__; the attribute lives
+# and dies with the ufunc.)
+_KERNEL_ATTR = "__ufuncgen_kernel__"
 
 
 def remember_ufunc(ufunc: Any, func: types.FunctionType) -> None:
     """Records that `ufunc` was compiled from `func` (kernels may call it on scalars)."""
-    _UFUNC_KERNELS[id(ufunc)] = (ufunc, func)
+    try:
+        setattr(ufunc, _KERNEL_ATTR, func)
+    except (AttributeError, TypeError):
+        pass  # a NumPy without ufunc attributes: the ufunc cannot be called from kernels
 
 
 def ufunc_kernel(value: Any) -> types.FunctionType | None:
     """The Python kernel behind a ufunc this package built, if `value` is one."""
-    entry = _UFUNC_KERNELS.get(id(value))
-    if entry is None or entry[0] is not value:
+    if not isinstance(value, np.ufunc):
         return None
-    return entry[1]
+    func = getattr(value, _KERNEL_ATTR, None)
+    return func if isinstance(func, types.FunctionType) else None
 
 
 def _signature_strings(signature: Any) -> list[str]:
