@@ -244,10 +244,12 @@ def _foreign_callable(value: Any, stack: tuple[types.CodeType, ...]) -> tuple | 
             )
         return _function(kernel, stack, _ufunc_signatures(value))
     numba = sys.modules.get("numba")
-    if numba is None or not type(value).__module__.startswith("numba"):
+    if numba is None:
         return None
     if value is getattr(numba, "prange", None):
         return ("callable", "builtins.range", None)
+    if not type(value).__module__.startswith("numba"):
+        return None
     py_func = getattr(value, "py_func", None)
     if isinstance(py_func, types.FunctionType):
         return _function(py_func, stack)

@@ -405,3 +405,44 @@ def test_float_stored_into_int_array_truncates(target):
             want_q[i] = np.float64(v * 100.0).astype(np.uint8)
     assert_identical(out[0], want)
     assert_identical(q[0], want_q)
+
+
+def _cube(x):
+    return x * x * x
+
+
+def test_numba_dispatcher_surface_without_numba(monkeypatch):
+    """What ufuncgen relies on of Numba (a dispatcher class from a `numba.*` module with the
+    Python function as `py_func`, and `numba.prange`), checked without Numba installed."""
+    import sys
+    import types
+
+    fake = types.ModuleType("numba")
+
+    class CPUDispatcher:  # the surface of numba.core.registry.CPUDispatcher we use
+        def __init__(self, py_func):
+            self.py_func = py_func
+
+        def __call__(self, *args):
+            return self.py_func(*args)
+
+    CPUDispatcher.__module__ = "numba.core.registry"
+
+    class prange:  # numba.misc.special.prange
+        def __new__(cls, *args):
+            return range(*args)
+
+    prange.__module__ = "numba.misc.special"
+    fake.prange = prange
+    monkeypatch.setitem(sys.modules, "numba", fake)
+    cube = CPUDispatcher(_cube)
+    nprange = fake.prange
+
+    def k(x):
+        s = 0.0
+        for i in nprange(3):
+            s += cube(x) + i
+        return s
+
+    f = vectorize(["float64(float64)"])(k)
+    assert_identical(f(np.array([2.0, -1.0])), np.array([27.0, 0.0]))
