@@ -654,6 +654,17 @@ impl<'a> Lowerer<'a> {
         range: TextRange,
     ) -> Result<Val, CompileError> {
         let joined = args.iter().map(|a| a.ty).reduce(promote_ty);
+        if joined.is_some_and(|t| t.kind() == Kind::Complex) {
+            if let Some((name, text)) = complex_variant(callee) {
+                let source = Callee::Source {
+                    name,
+                    text,
+                    conv: Conv::Number,
+                    alt: None,
+                };
+                return self.apply(source, shown, args, range);
+            }
+        }
         let call = |f, args, ty| Val::strong(mk(ExprKind::Call(f, args), ty, range));
         match callee {
             Callee::Float {
@@ -1093,9 +1104,42 @@ fn python_cast(c: Const, to: Scalar) -> Option<Const> {
     }
 }
 
-/// A float result rounded back to the call's float type `t` (ldexp/frexp compute in float64).
+/// The complex loop of a NumPy ufunc whose kernel-language callee takes real numbers only.
+fn complex_variant(c: Callee) -> Option<(&'static str, &'static str)> {
+    use ast::CmpOp::*;
+    Some(match c {
+        Callee::Comparison(Lt) => ("less", C_LESS),
+        Callee::Comparison(LtE) => ("less_equal", C_LESS_EQUAL),
+        Callee::Comparison(Gt) => ("greater", C_GREATER),
+        Callee::Comparison(GtE) => ("greater_equal", C_GREATER_EQUAL),
+        Callee::Pairwise(MathFn::Maximum) => ("maximum", C_MAXIMUM),
+        Callee::Pairwise(MathFn::Minimum) => ("minimum", C_MINIMUM),
+        Callee::Pairwise(MathFn::Fmax) => ("fmax", C_FMAX),
+        Callee::Pairwise(MathFn::Fmin) => ("fmin", C_FMIN),
+        Callee::Float {
+            f: MathFn::Rint, ..
+        } => ("rint", C_RINT),
+        Callee::Float {
+            f: MathFn::Log2, ..
+        } => ("log2", C_LOG2),
+        Callee::Float {
+            f: MathFn::Exp2, ..
+        } => ("exp2", C_EXP2),
+        Callee::Float {
+            f: MathFn::Expm1, ..
+        } => ("expm1", C_EXPM1),
+        Callee::Float {
+            f: MathFn::Log1p, ..
+        } => ("log1p", C_LOG1P),
+        _ => return None,
+    })
+}
+
+/// A float (complex) result rounded back to the call's float (complex) type `t` (ldexp/frexp
+/// compute in float64; complex sources build complex128 with `complex(...)`).
 pub(super) fn round_back(v: Val, t: Scalar) -> Val {
-    if v.kind() == Kind::Float && t.kind() == Kind::Float && v.ty.concrete() != t {
+    let same_kind = v.kind() == t.kind() && matches!(t.kind(), Kind::Float | Kind::Complex);
+    if same_kind && v.ty.concrete() != t {
         return Val::strong(super::val::cast(v.expr, t));
     }
     v

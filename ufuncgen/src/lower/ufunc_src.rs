@@ -253,3 +253,104 @@ pub(super) const FLOAT_POWER: &str = "\
 def float_power(x, y):
     return x ** y
 ";
+
+// Complex loops (NumPy's npy_math complex functions and its lexicographic ordering: a real
+// part decides when it differs and neither imaginary part is NaN, else equal real parts and
+// the imaginary parts decide).
+
+/// `a < b` on complex numbers.
+pub(super) const C_LESS: &str = "\
+def less(a, b):
+    if a.real < b.real and not np.isnan(a.imag) and not np.isnan(b.imag):
+        return True
+    return a.real == b.real and a.imag < b.imag
+";
+
+/// `a <= b` on complex numbers.
+pub(super) const C_LESS_EQUAL: &str = "\
+def less_equal(a, b):
+    if a.real < b.real and not np.isnan(a.imag) and not np.isnan(b.imag):
+        return True
+    return a.real == b.real and a.imag <= b.imag
+";
+
+/// `a > b` on complex numbers.
+pub(super) const C_GREATER: &str = "\
+def greater(a, b):
+    if a.real > b.real and not np.isnan(a.imag) and not np.isnan(b.imag):
+        return True
+    return a.real == b.real and a.imag > b.imag
+";
+
+/// `a >= b` on complex numbers.
+pub(super) const C_GREATER_EQUAL: &str = "\
+def greater_equal(a, b):
+    if a.real > b.real and not np.isnan(a.imag) and not np.isnan(b.imag):
+        return True
+    return a.real == b.real and a.imag >= b.imag
+";
+
+/// `np.maximum` on complex numbers: a NaN in `a` propagates, else the larger.
+pub(super) const C_MAXIMUM: &str = "\
+def maximum(a, b):
+    if np.isnan(a.real) or np.isnan(a.imag) or np.greater_equal(a, b):
+        return a
+    return b
+";
+
+/// `np.minimum` on complex numbers.
+pub(super) const C_MINIMUM: &str = "\
+def minimum(a, b):
+    if np.isnan(a.real) or np.isnan(a.imag) or np.less_equal(a, b):
+        return a
+    return b
+";
+
+/// `np.fmax` on complex numbers: a NaN in `b` is ignored, else the larger.
+pub(super) const C_FMAX: &str = "\
+def fmax(a, b):
+    if np.isnan(b.real) or np.isnan(b.imag) or np.greater_equal(a, b):
+        return a
+    return b
+";
+
+/// `np.fmin` on complex numbers.
+pub(super) const C_FMIN: &str = "\
+def fmin(a, b):
+    if np.isnan(b.real) or np.isnan(b.imag) or np.less_equal(a, b):
+        return a
+    return b
+";
+
+/// `np.rint` on complex numbers: each part.
+pub(super) const C_RINT: &str = "\
+def rint(z):
+    return complex(np.rint(z.real), np.rint(z.imag))
+";
+
+/// `np.log2` on complex numbers: log(z) scaled by log2(e).
+pub(super) const C_LOG2: &str = "\
+def log2(z):
+    w = np.log(z)
+    return complex(w.real * 1.4426950408889634, w.imag * 1.4426950408889634)
+";
+
+/// `np.exp2` on complex numbers: exp(z ln 2).
+pub(super) const C_EXP2: &str = "\
+def exp2(z):
+    return np.exp(complex(z.real * 0.6931471805599453, z.imag * 0.6931471805599453))
+";
+
+/// `np.expm1` on complex numbers.
+pub(super) const C_EXPM1: &str = "\
+def expm1(z):
+    a = np.sin(z.imag * 0.5)
+    return complex(np.expm1(z.real) * np.cos(z.imag) - 2.0 * a * a, np.exp(z.real) * np.sin(z.imag))
+";
+
+/// `np.log1p` on complex numbers: log|1 + z| as NumPy computes it (log of hypot).
+pub(super) const C_LOG1P: &str = "\
+def log1p(z):
+    re = z.real + 1.0
+    return complex(np.log(np.hypot(re, z.imag)), np.arctan2(z.imag, re))
+";
