@@ -35,9 +35,6 @@ DTYPES = [
     np.dtype(t) for t in "bool int8 uint8 int32 int64 uint64 float32 float64 complex128".split()
 ]
 
-# Complex loops not implemented yet: a clear TypingError today. Shrink this list, never grow it.
-COMPLEX_GAPS = {"sign"}
-
 ALL = sorted(n for n in dir(np) if isinstance(getattr(np, n), np.ufunc))
 
 
@@ -112,8 +109,6 @@ def test_every_numpy_ufunc_is_supported_or_listed():
         if name in NON_NUMERIC or not _own_loops(u):
             continue
         for d in _own_loops(u):
-            if d.kind == "c" and name in COMPLEX_GAPS:
-                continue
             k = _kernel(name, u.nin, None if u.nout == 1 else 0)
             try:
                 ufuncgen.vectorize([f"({', '.join([d.name] * u.nin)})"])(k)
@@ -127,7 +122,6 @@ CASES = [
     for name in ALL
     if name not in NON_NUMERIC
     for d in _own_loops(getattr(np, name))
-    if not (d.kind == "c" and name in COMPLEX_GAPS)
     for part in (range(getattr(np, name).nout) if getattr(np, name).nout > 1 else [None])
 ]
 
@@ -203,12 +197,27 @@ def test_integer_reciprocal_of_zero_raises_divide_by_zero():
     assert "divide by zero" in raised
 
 
-@pytest.mark.parametrize("name", sorted(COMPLEX_GAPS))
-def test_complex_gaps_are_a_clear_typing_error(name):
-    u = getattr(np, name)
-    k = _kernel(name, u.nin, None)
-    with pytest.raises(ufuncgen.TypingError, match="complex"):
-        ufuncgen.vectorize([f"({', '.join(['complex128'] * u.nin)})"])(k)
+def test_complex_sign_of_infinities_and_nan():
+    @ufuncgen.vectorize(["complex128(complex128)"])
+    def k(z):
+        return np.sign(z)
+
+    inf, nan = np.inf, np.nan
+    z = np.array(
+        [
+            complex(inf, 1),
+            complex(-inf, -2),
+            complex(1, -inf),
+            complex(inf, inf),
+            complex(nan, 1),
+            0j,
+            complex(-0.0, -0.0),
+            3 + 4j,
+            complex(1e308, 1e308),
+        ]
+    )
+    with np.errstate(all="ignore"):
+        assert_identical(k(z), np.sign(z))
 
 
 def test_math_radians_degrees_gcd_lcm():

@@ -1119,6 +1119,7 @@ fn complex_variant(c: Callee) -> Option<(&'static str, &'static str)> {
         Callee::Float {
             f: MathFn::Rint, ..
         } => ("rint", C_RINT),
+        Callee::Sign => ("sign", C_SIGN),
         Callee::Float {
             f: MathFn::Log2, ..
         } => ("log2", C_LOG2),

@@ -354,3 +354,22 @@ def log1p(z):
     re = z.real + 1.0
     return complex(np.log(np.hypot(re, z.imag)), np.arctan2(z.imag, re))
 ";
+
+/// `np.sign` on complex numbers (NumPy 2): z / |z|, 0 for 0, a unit along an infinite part.
+pub(super) const C_SIGN: &str = "\
+def sign(z):
+    x = z.real
+    y = z.imag
+    if np.isnan(x) or np.isnan(y):
+        return complex(np.nan, np.nan)
+    if np.isinf(x):
+        if np.isinf(y):
+            return complex(np.nan, np.nan)
+        return complex(np.copysign(1.0, x), 0.0)
+    if np.isinf(y):
+        return complex(0.0, np.copysign(1.0, y))
+    if x == 0 and y == 0:
+        return complex(0.0, 0.0)
+    a = np.hypot(x, y)
+    return complex(x / a, y / a)
+";
