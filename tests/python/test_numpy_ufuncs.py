@@ -248,3 +248,24 @@ def test_isnan_on_ints_and_invert_on_bools():
         return (not np.isnan(i)) and ~b
 
     assert_identical(k(np.array([1, 2]), np.array([True, False])), np.array([False, True]))
+
+
+def test_complex64_loops_and_math_refuses_complex():
+    import math
+
+    @ufuncgen.vectorize(["complex64(complex64)"])
+    def k(z):
+        return np.log2(z) + np.rint(z) + np.maximum(z, 1j) + np.sign(z)
+
+    z = np.array([1 + 2j, -3.5 + 0.5j, 0j, 2.5 - 1j], np.complex64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        got = k(z)
+        want = np.log2(z) + np.rint(z) + np.maximum(z, np.complex64(1j)) + np.sign(z)
+    assert got.dtype == np.complex64
+    np.testing.assert_allclose(got, want, rtol=2e-6)
+
+    def m(z):
+        return math.log2(z)
+
+    with pytest.raises(ufuncgen.TypingError, match="complex"):
+        ufuncgen.vectorize(["complex128(complex128)"])(m)

@@ -172,6 +172,12 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         conv,
         alt: None,
     };
+    let np_complex = |f| Callee::Float {
+        f,
+        arity: 1,
+        complex: true,
+        to_complex: false,
+    };
     let cplx = |f| Callee::Float {
         f,
         arity: 1,
@@ -241,10 +247,15 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         "arcsinh" if np => cplx(Asinh),
         "arccosh" if np => cplx(Acosh),
         "arctanh" if np => cplx(Atanh),
-        "exp2" if mathlike => real(Exp2),
-        "expm1" if mathlike => real(Expm1),
-        "log2" if mathlike => real(Log2),
-        "log1p" if mathlike => real(Log1p),
+        "exp2" if math => real(Exp2),
+        "expm1" if math => real(Expm1),
+        "log2" if math => real(Log2),
+        "log1p" if math => real(Log1p),
+        // NumPy's have complex loops (`complex_variant`); math's refuse complex, as Python.
+        "exp2" if np => np_complex(Exp2),
+        "expm1" if np => np_complex(Expm1),
+        "log2" if np => np_complex(Log2),
+        "log1p" if np => np_complex(Log1p),
         "cbrt" if mathlike => real(Cbrt),
         "phase" if cm => Callee::Phase,
         "angle" if np => Callee::Phase,
@@ -262,7 +273,7 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         "floor" if np => Callee::Rounding(Floor),
         "ceil" if np => Callee::Rounding(Ceil),
         "trunc" if np => Callee::Rounding(Trunc),
-        "rint" if np => real(Rint),
+        "rint" if np => np_complex(Rint),
         "fabs" if mathlike => real(Abs),
         "abs" | "absolute" if np => Callee::Abs { python: false },
         "sign" if np => Callee::Sign,
@@ -1117,20 +1128,30 @@ fn complex_variant(c: Callee) -> Option<(&'static str, &'static str)> {
         Callee::Pairwise(MathFn::Fmax) => ("fmax", C_FMAX),
         Callee::Pairwise(MathFn::Fmin) => ("fmin", C_FMIN),
         Callee::Float {
-            f: MathFn::Rint, ..
+            f: MathFn::Rint,
+            complex: true,
+            ..
         } => ("rint", C_RINT),
         Callee::Sign => ("sign", C_SIGN),
         Callee::Float {
-            f: MathFn::Log2, ..
+            f: MathFn::Log2,
+            complex: true,
+            ..
         } => ("log2", C_LOG2),
         Callee::Float {
-            f: MathFn::Exp2, ..
+            f: MathFn::Exp2,
+            complex: true,
+            ..
         } => ("exp2", C_EXP2),
         Callee::Float {
-            f: MathFn::Expm1, ..
+            f: MathFn::Expm1,
+            complex: true,
+            ..
         } => ("expm1", C_EXPM1),
         Callee::Float {
-            f: MathFn::Log1p, ..
+            f: MathFn::Log1p,
+            complex: true,
+            ..
         } => ("log1p", C_LOG1P),
         _ => return None,
     })
