@@ -158,6 +158,20 @@ mod tests {
     }
 
     #[test]
+    fn a_new_guard_request_forces_another_pass() {
+        let mut s = TypeState::new([]);
+        s.join_var("a", Ty::Strong(Scalar::I64));
+        assert!(s.finish_pass(true));
+        s.join_var("a", Ty::Strong(Scalar::I64));
+        s.want_guard("i");
+        assert!(s.finish_pass(false), "the pass that asked must be redone");
+        assert!(s.wants_guard("i"));
+        s.join_var("a", Ty::Strong(Scalar::I64));
+        s.want_guard("i");
+        assert!(!s.finish_pass(true), "asking again changes nothing");
+    }
+
+    #[test]
     fn incomplete_passes_accumulate() {
         let mut s = TypeState::new([]);
         s.join_var("a", Ty::Strong(Scalar::I64));
