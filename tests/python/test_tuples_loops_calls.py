@@ -446,3 +446,151 @@ def test_numba_dispatcher_surface_without_numba(monkeypatch):
 
     f = vectorize(["float64(float64)"])(k)
     assert_identical(f(np.array([2.0, -1.0])), np.array([27.0, 0.0]))
+
+
+# --- more kernels in the style of real scientific code ------------------------------------
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_finance_max_drawdown_with_peak_index(target, rng):
+    @guvectorize(["void(float64[:], float64[:], int64[:])"], "(n)->(),()", target=target)
+    def max_drawdown(prices, dd, at):
+        peak, peak_i = -np.inf, -1
+        dd[0] = 0.0
+        at[0] = -1
+        for i, p in enumerate(prices):
+            if np.isnan(p):
+                continue
+            if p > peak:
+                peak, peak_i = p, i
+            d = (peak - p) / peak
+            if d > dd[0]:
+                dd[0] = d
+                at[0] = peak_i
+
+    prices = np.cumprod(1 + rng.normal(0, 0.02, size=(8, 120)), axis=1)
+    prices[2, 10:20] = np.nan
+    dd, at = max_drawdown(prices)
+    for r in range(8):
+        best, best_at, peak, peak_i = 0.0, -1, -np.inf, -1
+        for i, p in enumerate(prices[r]):
+            if np.isnan(p):
+                continue
+            if p > peak:
+                peak, peak_i = p, i
+            if (peak - p) / peak > best:
+                best, best_at = (peak - p) / peak, peak_i
+        assert dd[r] == best and at[r] == best_at
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_physics_log_sum_exp_with_logaddexp(target, rng):
+    @guvectorize(["void(float64[:], float64[:])"], "(n)->()", target=target)
+    def logsumexp(a, out):
+        acc = -np.inf
+        for v in a:
+            acc = np.logaddexp(acc, v)
+        out[0] = acc
+
+    a = rng.normal(0, 30, size=(10, 64))
+    a[0] = -np.inf
+    got = logsumexp(a)
+    want = np.logaddexp.reduce(a, axis=1)
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    assert got[0] == -np.inf
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_climate_growing_degree_days_with_heaviside_and_fmax(target, rng):
+    @guvectorize(
+        ["void(float64[:], float64[:], float64, float64[:])"], "(n),(n),()->()", target=target
+    )
+    def gdd(tmin, tmax, base, out):
+        total = 0.0
+        for lo, hi in zip(tmin, tmax):
+            mean = (np.fmax(lo, base) + np.fmax(hi, base)) * 0.5
+            total += (mean - base) * np.heaviside(mean - base, 0.0)
+        out[0] = total
+
+    tmin = rng.normal(8, 6, size=(5, 365))
+    tmax = tmin + rng.uniform(2, 12, size=(5, 365))
+    tmin[1, ::7] = np.nan
+    mean = (np.fmax(tmin, 10.0) + np.fmax(tmax, 10.0)) * 0.5
+    want = ((mean - 10.0) * np.heaviside(mean - 10.0, 0.0)).sum(axis=1)
+    np.testing.assert_allclose(gdd(tmin, tmax, 10.0), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_hashing_fnv1a_with_bitwise_ufuncs(target, rng):
+    @guvectorize(["void(uint8[:], uint64[:])"], "(n)->()", target=target)
+    def fnv1a(data, out):
+        h = np.uint64(14695981039346656037)
+        for b in data:
+            h = np.bitwise_xor(h, np.uint64(b))
+            h = np.multiply(h, np.uint64(1099511628211))
+        out[0] = h
+
+    data = rng.integers(0, 256, size=(4, 33), dtype=np.uint8)
+    want = []
+    for row in data:
+        h = 14695981039346656037
+        for b in row:
+            h = ((h ^ int(b)) * 1099511628211) % 2**64
+        want.append(h)
+    assert_identical(fnv1a(data), np.array(want, dtype=np.uint64))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_fractal_mandelbrot_escape_with_tuple_update(target):
+    @vectorize(["int64(float64, float64, int64)"], target=target)
+    def escape(cr, ci, limit):
+        x, y = 0.0, 0.0
+        for n in range(limit):
+            if x * x + y * y > 4.0:
+                return n
+            x, y = x * x - y * y + cr, 2.0 * x * y + ci
+        return limit
+
+    cr, ci = np.meshgrid(np.linspace(-2, 0.5, 40), np.linspace(-1.2, 1.2, 30))
+    got = escape(cr, ci, 50)
+    want = np.empty(cr.shape, np.int64)
+    for idx in np.ndindex(cr.shape):
+        z, c, n = 0j, complex(cr[idx], ci[idx]), 0
+        while n < 50 and abs(z) ** 2 <= 4.0:
+            z = z * z + c
+            n += 1
+        want[idx] = n
+    assert (np.abs(got - want) <= 1).all() and (got == want).mean() > 0.99
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_popgen_expected_heterozygosity_with_zip_and_frexp(target, rng):
+    @guvectorize(
+        ["void(int64[:], int64[:], float64[:], int32[:])"], "(n),(n)->(),()", target=target
+    )
+    def heterozygosity(ref, alt, out, scale):
+        total, sites = 0.0, 0
+        for r, a in zip(ref, alt):
+            n = r + a
+            if n == 0:
+                continue
+            p = r / n
+            total += 2.0 * p * (1.0 - p)
+            sites += 1
+        out[0] = total / sites if sites > 0 else np.nan
+        m, e = np.frexp(total)
+        scale[0] = e
+
+    ref = rng.integers(0, 30, size=(6, 200))
+    alt = rng.integers(0, 30, size=(6, 200))
+    ref[3], alt[3] = 0, 0
+    n = ref + alt
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = ref / n
+        h = np.where(n > 0, 2 * p * (1 - p), 0.0)
+    sites = (n > 0).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        want = np.where(sites > 0, h.sum(axis=1) / np.maximum(sites, 1), np.nan)
+    got, scale = heterozygosity(ref, alt)
+    np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+    assert_identical(scale, np.frexp(h.sum(axis=1))[1])
