@@ -181,7 +181,7 @@ def test_enumerate_argmax_and_zip_correlation(target, rng):
     def pearson(x, y, out):
         sx = sy = sxx = syy = sxy = 0.0
         n = 0
-        for a, b in zip(x, y):  # noqa: B905
+        for a, b in zip(x, y, strict=True):
             if np.isnan(a) or np.isnan(b):
                 continue
             n += 1
@@ -209,7 +209,7 @@ def test_enumerate_start_and_zip_of_three_stops_at_shortest():
     @guvectorize(["void(float64[:], float64[:], float64[:], float64[:])"], "(n),(n),(m)->()")
     def weighted(a, b, c, out):
         t = 0.0
-        for x, y, z in zip(a, b, c):  # noqa: B905
+        for x, y, z in zip(a, b, c, strict=False):
             t += x * y * z
         for k, v in enumerate(a, 1):
             t += k * v
@@ -507,7 +507,7 @@ def test_climate_growing_degree_days_with_heaviside_and_fmax(target, rng):
     )
     def gdd(tmin, tmax, base, out):
         total = 0.0
-        for lo, hi in zip(tmin, tmax):
+        for lo, hi in zip(tmin, tmax, strict=True):
             mean = (np.fmax(lo, base) + np.fmax(hi, base)) * 0.5
             total += (mean - base) * np.heaviside(mean - base, 0.0)
         out[0] = total
@@ -570,7 +570,7 @@ def test_popgen_expected_heterozygosity_with_zip_and_frexp(target, rng):
     )
     def heterozygosity(ref, alt, out, scale):
         total, sites = 0.0, 0
-        for r, a in zip(ref, alt):
+        for r, a in zip(ref, alt, strict=True):
             n = r + a
             if n == 0:
                 continue
@@ -594,3 +594,25 @@ def test_popgen_expected_heterozygosity_with_zip_and_frexp(target, rng):
     got, scale = heterozygosity(ref, alt)
     np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
     assert_identical(scale, np.frexp(h.sum(axis=1))[1])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_zip_strict_raises_value_error_for_arrays_of_other_lengths(target):
+    @guvectorize(["void(float64[:], float64[:], float64[:])"], "(n),(m)->()", target=target)
+    def dot(a, b, out):
+        s = 0.0
+        for x, y in zip(a, b, strict=True):
+            s += x * y
+        out[0] = s
+
+    assert_identical(dot(np.ones(3), np.full(3, 2.0)), np.float64(6.0))
+    with pytest.raises(ValueError, match=r"zip\(\) argument 2 has another length.*in 'dot'"):
+        dot(np.ones(3), np.ones(4))
+
+    def not_constant(a, b, out):
+        for x, _y in zip(a, b, strict=len(a) > 0):
+            out[0] = x
+        out[0] = 0.0
+
+    with pytest.raises(ufuncgen.UnsupportedError, match="constant True or False"):
+        guvectorize(["void(float64[:], float64[:], float64[:])"], "(n),(n)->()")(not_constant)

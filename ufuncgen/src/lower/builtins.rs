@@ -471,7 +471,7 @@ impl<'a> Lowerer<'a> {
         Ok(c.arguments.args.iter().collect())
     }
 
-    fn no_star(&self, c: &ast::ExprCall) -> Result<(), CompileError> {
+    pub(super) fn no_star(&self, c: &ast::ExprCall) -> Result<(), CompileError> {
         match c.arguments.args.iter().find(|a| a.is_starred_expr()) {
             Some(s) => Err(self.unsupported(
                 "star arguments are not supported in kernel calls",

@@ -5,7 +5,7 @@
 use super::val::{mk, Val};
 use super::Lowerer;
 use crate::diag::CompileError;
-use crate::ir::{self, Const, Exception, ExprKind, Local, MathFn, StmtKind};
+use crate::ir::{self, CmpOp, Const, Exception, ExprKind, Local, MathFn, StmtKind};
 use crate::parse;
 use crate::spec::GlobalValue;
 use crate::types::Scalar;
@@ -56,7 +56,13 @@ impl Lowerer<'_> {
             return Ok(None);
         }
         let what = if enumerate { "enumerate" } else { "zip" };
-        let args = self.positional(c)?;
+        let strict = !enumerate && self.zip_strict(c)?;
+        let args = if enumerate {
+            self.positional(c)?
+        } else {
+            self.no_star(c)?;
+            c.arguments.args.iter().collect()
+        };
         let arrays: &[&Expr] = if enumerate {
             match &args[..] {
                 [a] | [a, _] => std::slice::from_ref(a),
@@ -98,7 +104,29 @@ impl Lowerer<'_> {
                 );
             };
             items.push((id, a.range()));
-            // zip stops at the shortest array.
+            if let (true, Some(first)) = (strict, &len) {
+                // zip(..., strict=True): arrays of another length are Python's ValueError.
+                let differ = mk(
+                    ExprKind::Compare(CmpOp::Ne, Box::new(first.clone()), Box::new(n.clone())),
+                    Scalar::Bool,
+                    a.range(),
+                );
+                let message = format!(
+                    "zip() argument {} has another length than argument 1",
+                    items.len()
+                );
+                let raise = StmtKind::Raise {
+                    exception: Exception::ValueError,
+                    message,
+                };
+                let check = StmtKind::If {
+                    cond: differ,
+                    then_body: vec![stmt(raise, a.range())],
+                    else_body: Vec::new(),
+                };
+                out.push(stmt(check, a.range()));
+            }
+            // zip stops at the shortest array (with strict=True they are all as long).
             len = Some(match len {
                 None => n,
                 Some(m) => mk(
@@ -152,6 +180,27 @@ impl Lowerer<'_> {
             guards,
         )?;
         Ok(Some(()))
+    }
+
+    /// The `strict=` of a `zip` call: a constant bool (no other keyword is accepted).
+    fn zip_strict(&mut self, c: &ast::ExprCall) -> Result<bool, CompileError> {
+        let mut strict = false;
+        for k in c.arguments.keywords.iter() {
+            if k.arg.as_ref().map(|a| a.id.as_str()) != Some("strict") {
+                return Err(self.typing("zip() takes only the keyword argument 'strict'", k.range));
+            }
+            let v = self.expr(&k.value)?;
+            strict = match v.as_const() {
+                Some(Const::Bool(b)) => b,
+                _ => {
+                    return Err(self.unsupported(
+                        "zip(strict=...) needs a constant True or False in kernels",
+                        k.value.range(),
+                    ))
+                }
+            };
+        }
+        Ok(strict)
     }
 
     /// Flags for the loop variables in `names` that nothing bound before the loop and that are
