@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use pyo3::exceptions::{
     PyArithmeticError, PyAssertionError, PyIndexError, PyOverflowError, PyRuntimeError,
-    PyValueError, PyZeroDivisionError,
+    PyUnboundLocalError, PyValueError, PyZeroDivisionError,
 };
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -198,6 +198,7 @@ pub fn runtime_error(kind_code: i32, message: String) -> PyErr {
         kind::ZERO_DIVISION => PyZeroDivisionError::new_err(message),
         kind::OVERFLOW => PyOverflowError::new_err(message),
         kind::ARITHMETIC => PyArithmeticError::new_err(message),
+        kind::UNBOUND_LOCAL => PyUnboundLocalError::new_err(message),
         other => PyRuntimeError::new_err(format!("{message} (unknown error kind {other})")),
     }
 }

@@ -10,6 +10,7 @@ from ._config import config
 from ._decorators import vectorize
 from ._guvectorize import guvectorize
 from ._inspect import inspect_asm, inspect_llvm
+from ._njit import jit, njit, prange
 from ._threads import get_num_threads, set_num_threads
 from .errors import CompileError, SignatureError, TypingError, UnsupportedError
 
@@ -29,6 +30,9 @@ __all__ = [
     "guvectorize",
     "inspect_asm",
     "inspect_llvm",
+    "jit",
+    "njit",
+    "prange",
     "set_num_threads",
     "vectorize",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _cache, _pickle, _source
+from . import _cache, _njit, _pickle, _source
 from ._runtime import vector_math
 from .errors import SignatureError
 
@@ -116,6 +116,7 @@ def vectorize(
         ufunc = _native.compile_vectorize(*args)
         _set_module(ufunc, func)
         _pickle.attach(ufunc, _pickle.Recipe("compile_vectorize", args, func.__module__))
+        _njit.remember_ufunc(ufunc, func)
         return ufunc
 
     return decorate

@@ -306,7 +306,7 @@ CASES = [
     Case("star-kwargs", k_kwargs, F8, UnsupportedError),
     Case("keyword-only", k_kwonly, F8F8, UnsupportedError),
     Case("default-arg", k_default, F8F8, UnsupportedError),
-    Case("keyword-call", k_keyword_call, F8, UnsupportedError),
+    Case("keyword-call", k_keyword_call, F8, TypingError),  # Python rejects it too
     Case("is", k_is, ["bool(float64, float64)"], UnsupportedError),
     Case("in", k_in, ["bool(float64, float64)"], UnsupportedError),
     Case("del", k_del, F8, UnsupportedError),

@@ -288,17 +288,24 @@ impl Lowerer<'_> {
         // Before the check: a lazy gufunc infers its outputs' dtypes from these.
         let param = self.decl(id).param.0;
         self.state.join_store(param, value.ty);
-        if value.kind() > dtype.kind() {
+        // NumPy's `__setitem__` casts unsafely (a float stored into an int array truncates);
+        // only complex into a real array is refused, and a Python int literal out of the
+        // dtype's range stays an error (NumPy 2 raises OverflowError).
+        if value.kind() == Kind::Complex && dtype.kind() != Kind::Complex {
             return Err(self.typing(
                 format!(
-                    "cannot store {} into the {dtype} array '{}' (NumPy's same-kind casting)",
+                    "cannot store {} into the {dtype} array '{}' (take .real first)",
                     value.ty,
                     self.array_name(id)
                 ),
                 range,
             ));
         }
-        let value = self.coerce(value, dtype)?;
+        let value = if value.kind() > dtype.kind() {
+            self.convert(value, dtype)?
+        } else {
+            self.coerce(value, dtype)?
+        };
         Ok(stmt(
             StmtKind::Store {
                 array: id,

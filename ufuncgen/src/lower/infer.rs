@@ -33,6 +33,10 @@ pub(super) struct TypeState {
     stores: HashMap<u32, Ty>,
     /// `stores` as the last finished pass left them.
     last_stores: HashMap<u32, Ty>,
+    /// Loop variables read after their loop: they get a flag telling whether the loop
+    /// bound them (found in one pass, used from the next; never shrinks).
+    guarded: std::collections::BTreeSet<String>,
+    guarded_grew: bool,
 }
 
 fn join(map: &mut HashMap<String, Ty>, name: &str, ty: Ty) {
@@ -111,6 +115,18 @@ impl TypeState {
         self.last_stores.get(&param).copied()
     }
 
+    /// Asks for a flag on loop variable `name` (read after its loop) from the next pass on.
+    pub fn want_guard(&mut self, name: &str) {
+        if self.guarded.insert(name.to_string()) {
+            self.guarded_grew = true;
+        }
+    }
+
+    /// True when `name` needs a flag (see `want_guard`).
+    pub fn wants_guard(&self, name: &str) -> bool {
+        self.guarded.contains(name)
+    }
+
     /// Ends a pass; true when the types differ from those the pass read (so its IR is stale).
     /// A pass that stopped at an error only adds to the previous types.
     pub fn finish_pass(&mut self, complete: bool) -> bool {
@@ -127,7 +143,7 @@ impl TypeState {
                 (a, b) => a.or(b),
             };
         }
-        let changed = next != self.prev;
+        let changed = next != self.prev || std::mem::take(&mut self.guarded_grew);
         self.prev = next;
         changed
     }
@@ -159,6 +175,20 @@ mod tests {
         s.join_var("z", Ty::Strong(Scalar::F32));
         s.join_var("y", Ty::Strong(Scalar::F32));
         assert!(!s.finish_pass(true));
+    }
+
+    #[test]
+    fn a_new_guard_request_forces_another_pass() {
+        let mut s = TypeState::new([]);
+        s.join_var("a", Ty::Strong(Scalar::I64));
+        assert!(s.finish_pass(true));
+        s.join_var("a", Ty::Strong(Scalar::I64));
+        s.want_guard("i");
+        assert!(s.finish_pass(false), "the pass that asked must be redone");
+        assert!(s.wants_guard("i"));
+        s.join_var("a", Ty::Strong(Scalar::I64));
+        s.want_guard("i");
+        assert!(!s.finish_pass(true), "asking again changes nothing");
     }
 
     #[test]

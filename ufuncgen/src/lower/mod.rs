@@ -31,10 +31,12 @@ mod exceptions;
 mod expr;
 mod flow;
 mod infer;
+mod iterate;
 mod ops;
 mod scope;
 mod stmt;
 mod tables;
+mod ufunc_src;
 mod unpack;
 mod val;
 
@@ -243,6 +245,14 @@ pub(super) struct Lowerer<'a> {
     /// Functions called so far in this pass, one per callee and argument types.
     callees: Vec<ir::Function>,
     callee_keys: Vec<(String, Vec<Scalar>)>,
+    /// The number of values a `return a, b` of this (helper) function gives.
+    ret_arity: Option<usize>,
+    /// Loop variables a loop may have left unbound, with their flags (see `iterate`).
+    guards: iterate::Guards,
+    /// Variables only a loop binds, not (yet) flagged: a read after the loop asks for a flag.
+    loop_bound: Vec<String>,
+    /// Statements run at function entry (the guards' flags start false).
+    entry_inits: ir::Block,
 }
 
 impl<'a> Lowerer<'a> {
@@ -268,11 +278,16 @@ impl<'a> Lowerer<'a> {
             tables: Vec::new(),
             callees: Vec::new(),
             callee_keys: Vec::new(),
+            ret_arity: None,
+            guards: Vec::new(),
+            loop_bound: Vec::new(),
+            entry_inits: Vec::new(),
         }
     }
 
     fn run(mut self) -> Result<ir::Function, CompileError> {
         let mut body = self.bind_params();
+        let entry = body.len();
         match &self.kernel.body {
             Body::Def(stmts) => {
                 let stmts = match stmts.first() {
@@ -296,8 +311,12 @@ impl<'a> Lowerer<'a> {
                 body.push(self.return_stmt(value, span)?);
             }
         }
+        let inits = std::mem::take(&mut self.entry_inits);
+        body.splice(entry..entry, inits);
+        let ret_parts = self.ret_part_types();
         let ret = match self.declared_ret.or(self.state.ret()) {
             Some(t) => t,
+            None if !ret_parts.is_empty() => Scalar::Bool,
             None if self.is_gufunc() => Scalar::Bool,
             None => {
                 return Err(self.error(
@@ -312,6 +331,7 @@ impl<'a> Lowerer<'a> {
             params: self.kernel.params.len() as u32,
             locals: self.scope.into_locals(),
             ret,
+            ret_parts,
             body,
             arrays: self.arrays.to_vec(),
             boundscheck: self.boundscheck,
