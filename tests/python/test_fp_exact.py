@@ -107,3 +107,54 @@ def test_float_to_int_cast_flags_per_value(ftype, itype):
             with np.errstate(all="ignore"):
                 x = np.full(n, v).astype(ftype)
             assert raised(f, x) == want, (v, n)
+
+
+# --- integer literals beyond int64 beside floats -----------------------------------------
+
+
+def add_1e20_literal(a):
+    return a + 100000000000000000000
+
+
+def add_10_pow_20(a):
+    return a + 10**20
+
+
+def add_10_pow_50(a):
+    return a * 10**50
+
+
+def add_10_pow_400(a):
+    return a + 10**400
+
+
+def add_huge_literal(a):
+    return a + 1000000000000000000000000000000000000000000000000000000000000000000000000000
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(
+    "kernel, big",
+    [
+        (add_1e20_literal, 1e20),
+        (add_10_pow_20, 1e20),
+        (add_10_pow_50, 1e50),
+        (add_huge_literal, 1e75),
+    ],
+)
+def test_big_int_literals_beside_floats_are_floats(kernel, big, target):
+    f = vectorize(["float64(float64)"], target=target)(kernel)
+    a = np.array([0.0, 1.5, -3.0, 1e300, np.nan])
+    want = quiet(lambda: a * big if kernel is add_10_pow_50 else a + big)
+    assert_identical(quiet(f, a), want)
+    assert_identical(quiet(f, a), quiet(lambda: kernel(a)))
+
+
+def test_int_constant_beyond_float64_is_a_typing_error():
+    with pytest.raises(TypingError, match=r"10\*\*400"):
+        vectorize(["float64(float64)"])(add_10_pow_400)
+
+
+def test_big_int_literal_in_integer_context_is_refused():
+    with pytest.raises(TypingError, match="out of bounds"):
+        vectorize(["int64(int64)"])(add_1e20_literal)
