@@ -158,3 +158,35 @@ def test_int_constant_beyond_float64_is_a_typing_error():
 def test_big_int_literal_in_integer_context_is_refused():
     with pytest.raises(TypingError, match="out of bounds"):
         vectorize(["int64(int64)"])(add_1e20_literal)
+
+
+# --- float floor division and remainder: npy_divmod's values and flags -------------------
+
+
+def div_edge_values(dtype) -> list[float]:
+    fi = np.finfo(dtype)
+    tiny = float(fi.smallest_subnormal)
+    big = float(fi.max)
+    return [0.0, -0.0, 1.0, -1.0, 3.0, 2.5, np.inf, -np.inf, np.nan, big, -big, tiny, -tiny]
+
+
+@functools.cache
+def divmod_ufunc(op: str, dtype: str, target: str):
+    kernel = (lambda a, b: a // b) if op == "floordiv" else (lambda a, b: a % b)
+    return vectorize([f"{dtype}({dtype}, {dtype})"], target=target)(kernel)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("op", ["floordiv", "mod"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)
+def test_float_floordiv_mod_flags_are_numpys(dtype, op, target):
+    # e.g. inf // 0 raises nothing, 1.0 // -3.4e38 (float32) no underflow, 1.0 // 3.4e38 does.
+    f = divmod_ufunc(op, dtype.name, target)
+    npf = np.floor_divide if op == "floordiv" else np.remainder
+    vals = div_edge_values(dtype)
+    for a in vals:
+        for b in vals:
+            for n in (1, 3, 17):
+                x, y = np.full(n, a, dtype), np.full(n, b, dtype)
+                assert_identical(quiet(f, x, y), quiet(npf, x, y))
+                assert raised(f, x, y) == raised(npf, x, y), (a, b, n)

@@ -303,26 +303,25 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .build_select(round_up, b.build_float_add(fl, one, "")?, fl, "")?
             .into_float_value();
         let div_nz = b.build_float_compare(FloatPredicate::UNE, div1, zero, "")?;
-        // a / b is both the by-zero result and the sign source of a zero quotient.
-        let plain = b.build_float_div(a, bv, "")?;
+        // npy_divmod divides a / b only by zero (the result) and for a zero quotient (its
+        // sign): exactly then, so that its flags (1 // 1.8e308 underflows, 1 // -1.8e308 does
+        // not) are NumPy's. The fences keep LLVM from folding the selects into
+        // `select(needed, a / b, 0)`, which would divide for every element.
+        let needed = b.build_or(by_zero, b.build_not(div_nz, "")?, "")?;
+        let (pa, pb) = (
+            b.build_select(needed, a, zero, "")?.into_float_value(),
+            b.build_select(needed, bv, one, "")?.into_float_value(),
+        );
+        let pa = self.intrinsic("llvm.arithmetic.fence", &[pa])?;
+        let pb = self.intrinsic("llvm.arithmetic.fence", &[pb])?;
+        let plain = self.b.build_float_div(pa, pb, "")?;
         let signed_zero = self.copysign(zero, plain)?;
         let b = &self.b;
         let q = b
             .build_select(div_nz, fl2, signed_zero, "")?
             .into_float_value();
-        let q = b
-            .build_select(by_zero, plain, q, "floordiv")?
-            .into_float_value();
-        // a / 0 raises NumPy's flags by itself except for NaN (invalid) and inf (divide).
-        let nan = self.is_nan(a)?;
-        let inf = self.is_inf(a)?;
-        let (nan0, inf0) = (
-            self.b.build_and(by_zero, nan, "")?,
-            self.b.build_and(by_zero, inf, "")?,
-        );
-        self.call_if(nan0, RAISE_INVALID)?;
-        self.call_if(inf0, RAISE_DIVBYZERO)?;
-        Ok(q)
+        Ok(b.build_select(by_zero, plain, q, "floordiv")?
+            .into_float_value())
     }
 
     fn complex_binary(

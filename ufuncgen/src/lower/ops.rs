@@ -285,7 +285,12 @@ fn int_overflow_as_float(op: BinaryOp, a: Const, b: Const) -> Option<f64> {
         Add if x.checked_add(y).is_none() => fx + fy,
         Sub if x.checked_sub(y).is_none() => fx - fy,
         Mul if x.checked_mul(y).is_none() => fx * fy,
-        Pow if y >= 0 && u32::try_from(y).ok().and_then(|e| x.checked_pow(e)).is_none() => {
+        Pow if y >= 0
+            && u32::try_from(y)
+                .ok()
+                .and_then(|e| x.checked_pow(e))
+                .is_none() =>
+        {
             fx.powf(fy)
         }
         _ => return None,
