@@ -190,3 +190,42 @@ def test_float_floordiv_mod_flags_are_numpys(dtype, op, target):
                 x, y = np.full(n, a, dtype), np.full(n, b, dtype)
                 assert_identical(quiet(f, x, y), quiet(npf, x, y))
                 assert raised(f, x, y) == raised(npf, x, y), (a, b, n)
+
+
+# --- flags of operations folded at compile time -----------------------------------------
+
+F32_325 = np.float32(3.25)
+
+
+def folded_divide(a):
+    return a + F32_325 / 0.0
+
+
+def folded_cast_overflow(a):
+    return a + np.float32(1e300)
+
+
+def literal_cast_overflow(a):
+    return a * 1e300
+
+
+def folded_invalid(a):
+    return a + (np.float32(0.0) / 0.0)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(
+    "kernel, want",
+    [
+        (folded_divide, {"divide"}),
+        (folded_cast_overflow, {"over"}),
+        (literal_cast_overflow, {"over"}),
+        (folded_invalid, {"invalid"}),
+    ],
+)
+def test_folded_operations_raise_their_flags(kernel, want, target):
+    f = vectorize(["float32(float32)"], target=target)(kernel)
+    for n in (1, 3, 16, 17):
+        a = np.ones(n, np.float32)
+        assert raised(f, a) == want == raised(kernel, a), n
+        assert_identical(quiet(f, a), quiet(kernel, a))

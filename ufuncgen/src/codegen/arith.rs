@@ -10,6 +10,36 @@ use super::value::{CgError, CgResult, Val};
 use crate::ir::{BinaryOp, CmpOp};
 use crate::types::Scalar;
 
+/// The flag raisers for IEEE `a op b` (`+ - * /`) in float64 or, `single`, float32 (whose
+/// operands are exact in float64, so the float64 result rounded once more is the float32 one).
+fn folded_flags(op: BinaryOp, a: f64, b: f64, single: bool) -> Vec<&'static str> {
+    let round = |r: f64| -> f64 {
+        if single {
+            f64::from(r as f32)
+        } else {
+            r
+        }
+    };
+    let wide = match op {
+        BinaryOp::Add => a + b,
+        BinaryOp::Sub => a - b,
+        BinaryOp::Mul => a * b,
+        BinaryOp::Div => a / b,
+        _ => return Vec::new(),
+    };
+    let r = round(wide);
+    let mut flags = Vec::new();
+    let finite_in = a.is_finite() && b.is_finite();
+    if r.is_nan() && !a.is_nan() && !b.is_nan() {
+        flags.push(RAISE_INVALID);
+    } else if op == BinaryOp::Div && b == 0.0 && a.is_finite() && a != 0.0 {
+        flags.push(RAISE_DIVBYZERO);
+    } else if r.is_infinite() && finite_in {
+        flags.push(RAISE_OVERFLOW);
+    }
+    flags
+}
+
 /// Names of the svml-shim helpers that raise NumPy's FP flags.
 pub(crate) const RAISE_DIVBYZERO: &str = "ufg_raise_divbyzero";
 pub(crate) const RAISE_OVERFLOW: &str = "ufg_raise_overflow";
@@ -235,6 +265,12 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         y: FloatValue<'ctx>,
         ty: Scalar,
     ) -> CgResult<FloatValue<'ctx>> {
+        if matches!(
+            op,
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div
+        ) {
+            self.raise_folded_flags(op, x, y)?;
+        }
         let b = &self.b;
         Ok(match op {
             BinaryOp::Add => b.build_float_add(x, y, "add")?,
@@ -253,6 +289,26 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 .float()?,
             op => return Err(CgError(format!("{op:?} is not defined on {ty}"))),
         })
+    }
+
+    /// LLVM folds `+ - * /` of two constants at compile time, and the flags go with it: raise
+    /// at run time, where the operation runs, what the hardware would have raised (NumPy's
+    /// `np.float32(3.25) / 0.0` raises divide). Underflow (ignored by NumPy's defaults; svml-shim
+    /// has no raiser for it) is not raised.
+    fn raise_folded_flags(
+        &self,
+        op: BinaryOp,
+        x: FloatValue<'ctx>,
+        y: FloatValue<'ctx>,
+    ) -> CgResult<()> {
+        let (Some((a, _)), Some((c, _))) = (x.get_constant(), y.get_constant()) else {
+            return Ok(());
+        };
+        let single = x.get_type().get_bit_width() == 32;
+        for helper in folded_flags(op, a, c, single) {
+            self.call_if(self.ctx.bool_type().const_all_ones(), helper)?;
+        }
+        Ok(())
     }
 
     /// NumPy's `npy_divmod` (fmod, then the sign fix and rounding of the quotient to an
