@@ -255,6 +255,15 @@ def k_unassigned(x):
     return y  # <- error
 
 
+def k_index_scalar(x):
+    return x[0] + 1.0  # <- error
+
+
+def k_index_local(x):
+    y = x * 2.0
+    return y[1]  # <- error
+
+
 def k_float_range(x):
     total = 0.0
     for i in range(x):  # <- error
@@ -331,6 +340,8 @@ CASES = [
     Case("complex-mod", k_complex_mod, ["complex128(complex128, complex128)"], TypingError),
     Case("maybe-unassigned", k_unassigned, F8, TypingError),
     Case("float-range", k_float_range, F8, TypingError),
+    Case("index-scalar-param", k_index_scalar, F8, TypingError),
+    Case("index-scalar-local", k_index_local, ["int64(int64)"], TypingError),
     # no source
     Case("exec-defined", from_exec, F8, CompileError),
 ]

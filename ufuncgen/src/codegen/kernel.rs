@@ -851,6 +851,25 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     }
 
     fn constant(&self, c: Const, ty: Scalar) -> CgResult<Val<'ctx>> {
+        // Rounding a finite constant to float32 infinity happens here, at compile time: raise
+        // the overflow NumPy's cast raises (`np.float32(1e300)`, float32 `a * 1e300`) where the
+        // constant is used.
+        let parts = match c {
+            Const::Float(x) => [x, 0.0],
+            Const::Complex(r, i) => [r, i],
+            Const::Int(i) => [i as f64, 0.0],
+            Const::Bool(_) => [0.0, 0.0],
+        };
+        if ty.real_part() == Scalar::F32
+            && parts
+                .iter()
+                .any(|&x| x.is_finite() && (x as f32).is_infinite())
+        {
+            self.call_if(
+                self.ctx.bool_type().const_all_ones(),
+                super::arith::RAISE_OVERFLOW,
+            )?;
+        }
         let float = |x: f64| {
             let t = float_type(self.ctx, ty);
             // float32 constants are rounded once, here, like NumPy's float32(x).

@@ -83,17 +83,16 @@ impl Lowerer<'_> {
         if let Some(id) = self.array_named(&s.value) {
             return Ok(id);
         }
-        if self.arrays.is_empty() {
-            return Err(self.unsupported(
-                "subscripts are not supported in vectorize kernels (array arguments need \
-                 guvectorize)",
-                s.range,
-            ));
-        }
         let v = self.expr(&s.value)?;
+        // A vectorize kernel has no array parameters: say where arrays come from.
+        let hint = if self.arrays.is_empty() {
+            " (array arguments need guvectorize)"
+        } else {
+            ""
+        };
         Err(self.typing(
             format!(
-                "'{}' is a {} scalar and cannot be indexed",
+                "'{}' is a {} scalar and cannot be indexed{hint}",
                 self.text(s.value.range()),
                 v.ty
             ),
