@@ -402,11 +402,20 @@ class BoolOp(Node):
 class Assign:
     name: str
     value: Node
+    unused: bool = False
 
     def lines(self, indent):
         return [f"{indent}{self.name} = {self.value.src()}"]
 
     def run(self, ctx):
+        if self.unused:
+            # API.md: flags of an operation whose result is unused may be dropped.
+            side = Ctx(ctx.env)
+            ctx.env[self.name] = self.value.eval(side)
+            ctx.events += side.events
+            if side.flags:
+                ctx.events.append(Event("unused", "", (), (), side.flags))
+            return
         ctx.env[self.name] = self.value.eval(ctx)
 
 
@@ -475,6 +484,12 @@ class Kernel:
         except ValueError as exc:
             ctx.env["return"] = exc
         return ctx
+
+
+def _walk(node: Node):
+    yield node
+    for child in node.children():
+        yield from _walk(child)
 
 
 _counter = itertools.count()
@@ -582,7 +597,8 @@ def weak_literal(draw, kind: str, partner):
     im = draw(st.sampled_from([1.0, -2.0, 0.0, 0.5, 1e300]))
     re = draw(st.sampled_from([0.0, 1.5, -1.0]))
     text = f"{im!r}j" if re == 0.0 else f"({re!r}{'+' if im >= 0 else '-'}{abs(im)!r}j)"
-    return Lit(complex(re, im), text, "complex")
+    # Python's value of the text: -2.0j is -(2.0j), whose real part is -0.0.
+    return Lit(complex(eval(text)), text, "complex")
 
 
 CAST_SPELLING = {d: f"np.{d.name}" for d in STRONG}
@@ -731,7 +747,7 @@ def kernels(draw, max_depth: int = 3) -> Kernel:
             other = Assign(name, draw(expr(dtype, scope, max_depth - 1)))
             body.append(IfStmt(cond, [then], [other]))
             values = [cond, then.value, other.value]
-            if cond.const:
+            if cond.const and not any(isinstance(n, Var) for n in _walk(cond)):
                 # The compiler drops the dead branch: the local is what the other one makes it.
                 values = [then.value if cond.eval(Ctx({}))[0] else other.value]
         else:
@@ -746,9 +762,23 @@ def kernels(draw, max_depth: int = 3) -> Kernel:
         # A library math function at the root: compared within ulps, flags exactly.
         fn, ts = draw(st.sampled_from(MATH_SIGS))
         args = [draw(expr(t, scope, max_depth - 1)) for t in ts]
-        return Kernel(params, body, Call(fn, args, ts[0]), exact=False)
+        return _mark_unused(Kernel(params, body, Call(fn, args, ts[0]), exact=False))
     ret_type = draw(st.sampled_from(STRONG))
-    return Kernel(params, body, draw(expr(ret_type, scope, max_depth)))
+    return _mark_unused(Kernel(params, body, draw(expr(ret_type, scope, max_depth))))
+
+
+def _mark_unused(kernel: Kernel) -> Kernel:
+    """Marks assignments nothing reads later (their flags may be dropped)."""
+    later = {n.name for n in _walk(kernel.ret) if isinstance(n, Var)}
+    for stmt in reversed(kernel.body):
+        assigns = [stmt] if isinstance(stmt, Assign) else stmt.then + stmt.other
+        for a in assigns:
+            a.unused = a.name not in later
+        for a in assigns:
+            later |= {n.name for n in _walk(a.value) if isinstance(n, Var)}
+        if isinstance(stmt, IfStmt):
+            later |= {n.name for n in _walk(stmt.cond) if isinstance(n, Var)}
+    return kernel
 
 
 MATH_SIGS = [(fn, (t,) * MATH_CALLS[fn].nin) for fn in MATH_CALLS for t in FLOATS]
