@@ -243,9 +243,7 @@ class Lit(Node):
 def _op(ctx, node, kind, op, fn, operands, types):
     res, flags = run_numpy(lambda: fn(*operands))
     ctx.flags |= flags
-    ctx.events.append(
-        Event(kind, op, types, _values(operands), flags, node.const, node.over_bools)
-    )
+    ctx.events.append(Event(kind, op, types, _values(operands), flags, node.const, node.over_bools))
     return res
 
 
@@ -372,7 +370,9 @@ class IfExp(Node):
         return f"({self.then.src()} if {self.cond.src()} else {self.other.src()})"
 
     def eval(self, ctx):
-        taken, skipped = (self.then, self.other) if self.cond.eval(ctx)[0] else (self.other, self.then)
+        taken, skipped = (
+            (self.then, self.other) if self.cond.eval(ctx)[0] else (self.other, self.then)
+        )
         _untaken(ctx, skipped)
         return taken.eval(ctx)
 
@@ -435,7 +435,9 @@ class IfStmt:
         return out
 
     def run(self, ctx):
-        taken, skipped = (self.then, self.other) if self.cond.eval(ctx)[0] else (self.other, self.then)
+        taken, skipped = (
+            (self.then, self.other) if self.cond.eval(ctx)[0] else (self.other, self.then)
+        )
         side = Ctx(dict(ctx.env))
         try:
             for s in skipped:
@@ -473,7 +475,7 @@ class Kernel:
     def evaluate(self, inputs: list) -> Ctx:
         """NumPy's answer for one element (``inputs``: one 1-element array per parameter);
         ``ctx.env['return']`` is the result, or the exception NumPy raised."""
-        ctx = Ctx({n: x for (n, _), x in zip(self.params, inputs)})
+        ctx = Ctx({n: x for (n, _), x in zip(self.params, inputs, strict=True)})
         try:
             for s in self.body:
                 s.run(ctx)
@@ -653,7 +655,10 @@ def expr(draw, dtype: np.dtype, scope: Scope, depth: int) -> Node:
     if what == "unary":
         cands = [
             # (np.dtype(None) is float64, so None == float64 holds: compare with `is`.)
-            (op, t) for op in UNARY for t in STRONG if _unary_type(op, t) is dtype
+            (op, t)
+            for op in UNARY
+            for t in STRONG
+            if _unary_type(op, t) is dtype
         ]
         if not cands:
             return draw(cast_of(dtype, scope, depth))
@@ -661,7 +666,9 @@ def expr(draw, dtype: np.dtype, scope: Scope, depth: int) -> Node:
         return Un(op, draw(expr(t, scope, depth - 1)), dtype)
     if what == "ifexp":
         cond = draw(expr(BOOL, scope, depth - 1))
-        return IfExp(cond, draw(expr(dtype, scope, depth - 1)), draw(expr(dtype, scope, depth - 1)), dtype)
+        return IfExp(
+            cond, draw(expr(dtype, scope, depth - 1)), draw(expr(dtype, scope, depth - 1)), dtype
+        )
     if what == "boolop":
         op = draw(st.sampled_from(["and", "or"]))
         return BoolOp(op, draw(expr(BOOL, scope, depth - 1)), draw(expr(BOOL, scope, depth - 1)))
@@ -693,9 +700,19 @@ def cast_of(draw, dtype: np.dtype, scope: Scope, depth: int) -> Node:
         else:
             spelling = CAST_SPELLING[dtype]
         return Cast(spelling, arg, dtype)
-    kinds = {"b": ["int"], "i": ["int"], "u": ["int"], "f": ["float", "int"], "c": ["complex", "float"]}
+    kinds = {
+        "b": ["int"],
+        "i": ["int"],
+        "u": ["int"],
+        "f": ["float", "int"],
+        "c": ["complex", "float"],
+    }
     lit = draw(weak_literal(draw(st.sampled_from(kinds[dtype.kind])), dtype))
-    if dtype.kind in "iu" and lit.type == "int" and not np.iinfo(dtype).min <= lit.value <= np.iinfo(dtype).max:
+    if (
+        dtype.kind in "iu"
+        and lit.type == "int"
+        and not np.iinfo(dtype).min <= lit.value <= np.iinfo(dtype).max
+    ):
         lit = Lit(1, "1", "int")
     return Cast(CAST_SPELLING[dtype], lit, dtype)
 

@@ -61,7 +61,10 @@ def _binary(op, kinds):
 
 
 def _res_kind(ev) -> str:
-    kinds = {t.kind if isinstance(t, np.dtype) else {"int": "i", "float": "f", "complex": "c"}[t] for t in ev.types}
+    kinds = {
+        t.kind if isinstance(t, np.dtype) else {"int": "i", "float": "f", "complex": "c"}[t]
+        for t in ev.types
+    }
     return "c" if "c" in kinds else "f" if "f" in kinds else "i"
 
 
@@ -77,7 +80,9 @@ def _literal_overflows(ev) -> bool:
 
 
 def _big_literal(kernel: Kernel) -> bool:
-    return any(isinstance(n, Lit) and n.value in BIG_INTS and n.value > 2**63 - 1 for n in _nodes(kernel))
+    return any(
+        isinstance(n, Lit) and n.value in BIG_INTS and n.value > 2**63 - 1 for n in _nodes(kernel)
+    )
 
 
 # THE EXCLUSION TABLE: issue 9's open items, each excusing only what that item is about. When a
@@ -123,9 +128,11 @@ KNOWN_DEFECTS = [
     Known(
         "NEW flags of a literal operation on a folded integer operand",
         frozenset({"flags"}),
-        lambda ev: ev.flags != 0
-        and any(isinstance(t, str) for t in ev.types)
-        and any(isinstance(t, np.dtype) and t.kind in "biu" for t in ev.types),
+        lambda ev: (
+            ev.flags != 0
+            and any(isinstance(t, str) for t in ev.types)
+            and any(isinstance(t, np.dtype) and t.kind in "biu" for t in ev.types)
+        ),
     ),
 ]
 
@@ -186,7 +193,7 @@ class Mismatch(AssertionError):
 def describe(kernel, columns, lines) -> str:
     inputs = "\n".join(
         f"  {name}: {dtype.name} {[v.item() if dtype.kind != 'c' else complex(v) for v in col]!r}"
-        for (name, dtype), col in zip(kernel.params, columns)
+        for (name, dtype), col in zip(kernel.params, columns, strict=True)
     )
     return "\n".join(
         ["kernel (signature " + kernel.signature + "):", kernel.source, "inputs:", inputs, *lines]
@@ -250,7 +257,9 @@ def check_array(kernel, cpu, par, columns, refs, length) -> list:
     for pos in range(length):
         want, _, ex = refs[idx[pos]]
         if "value" not in ex and not same(got[pos : pos + 1], want, kernel.exact):
-            problems.append(f"{where}: [{pos}] (element {idx[pos]}) got {got[pos]!r}, NumPy {want[0]!r}")
+            problems.append(
+                f"{where}: [{pos}] (element {idx[pos]}) got {got[pos]!r}, NumPy {want[0]!r}"
+            )
             break
     clean = 0
     loose = False
