@@ -33,7 +33,7 @@ from numpy_diff import MATH_ULPS, ulp_distance
 
 from ufuncgen import TypingError, vectorize
 
-EXAMPLES = int(os.environ.get("UFUNCGEN_FUZZ_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("UFUNCGEN_FUZZ_EXAMPLES", "200"))
 LONG_RUN = "UFUNCGEN_FUZZ_EXAMPLES" in os.environ
 # Lengths past every vector width (int8 lanes: 64 with AVX-512) with tails of every size.
 LENGTHS = [1, 2, 3, 7, 16, 17, 33, 67, 130]
@@ -122,6 +122,13 @@ KNOWN_DEFECTS = [
         "NEW flags of operations over bool inputs folded by LLVM",
         frozenset({"flags"}),
         lambda ev: ev.over_bools and ev.flags != 0,
+    ),
+    # Not in issue 9 (found by this fuzzer): float ** is CPython's pow (correctly rounded), NumPy
+    # 2.4's np.power is 1 ulp off for ~3% of values (x ** 3; docs/numba-differences.md).
+    Known(
+        "NEW float ** is CPython's pow, 1 ulp from np.power",
+        frozenset({"value"}),
+        lambda ev: ev.kind == "binary" and ev.op == "**" and _res_kind(ev) == "f",
     ),
     # Not in issue 9 (found by this fuzzer): the same when LLVM proves an integer operand constant
     # ((np.uint16(0) * x) * math.inf with x int8 raises no invalid).
