@@ -4,7 +4,8 @@ aside, the sign of zero included), FP flags per element and per call, for ``targ
 ``"parallel"``, at array lengths that reach the vector body and the scalar tail.
 
 ``make test`` runs a bounded, derandomized run; ``make fuzz`` a long random one
-(``UFUNCGEN_FUZZ_EXAMPLES``). Hypothesis shrinks a failure to a minimal kernel; the message
+(``UFUNCGEN_FUZZ_EXAMPLES``); ``UFUNCGEN_FUZZ_NO_EXCUSES=1`` turns off the table of
+known defects. Hypothesis shrinks a failure to a minimal kernel; the message
 prints its source and inputs.
 """
 
@@ -143,6 +144,10 @@ KNOWN_DEFECTS = [
     ),
 ]
 
+if os.environ.get("UFUNCGEN_FUZZ_NO_EXCUSES"):
+    # To see what the open items still break: only what API.md allows stays excused.
+    KNOWN_DEFECTS = [k for k in KNOWN_DEFECTS if k.item.startswith("API")]
+
 
 def _nodes(obj):
     """Every node and statement of a kernel, depth first."""
@@ -213,8 +218,8 @@ def check(kernel: Kernel, columns: list, length: int) -> None:
     try:
         cpu = vectorize([kernel.signature])(func)
     except TypingError:
-        if _big_literal(kernel):
-            return  # issue 9 item 3
+        if any("compile" in k.what and k.applies(kernel) for k in KNOWN_DEFECTS):
+            return
         raise
     par = vectorize([kernel.signature], target="parallel")(compile_source(source))
     n = len(columns[0])
