@@ -9,13 +9,14 @@ export PYO3_PYTHON := $(PY)
 PYTEST_ARGS ?=
 PY_DIRS := python tests examples benchmarks
 
-.PHONY: help setup demo test test-rust test-python test-py313 lint bench
+.PHONY: help setup demo test test-rust test-python test-py313 lint bench fuzz
 
 help:
 	@echo "make demo   - set up, build, run the demo kernels against NumPy"
 	@echo "make test   - set up, build, run cargo tests, pytest and lint"
 	@echo "make lint   - cargo fmt --check, cargo clippy -D warnings, ruff check, stubtest"
 	@echo "make test-py313 - build for CPython 3.13 + NumPy >= 2.5 (.venv313) and run the dispatch tests"
+	@echo "make fuzz   - a long random run of the differential fuzzer (FUZZ_EXAMPLES=5000)"
 	@echo "make bench  - set up, build, run the benchmarks (BENCH_ARGS=--quick for a short run)"
 
 setup:
@@ -46,6 +47,11 @@ lint: setup
 	cargo clippy --all-targets -- -D warnings
 	$(VENV)/bin/ruff check $(PY_DIRS)
 	$(PY) -m mypy.stubtest ufuncgen._native
+
+# The bounded, derandomized run is part of `make test`; this one draws new kernels each time.
+FUZZ_EXAMPLES ?= 5000
+fuzz: setup
+	UFUNCGEN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -p no:cacheprovider -x -q tests/python/test_fuzz_differential.py
 
 bench:
 	@./setup.sh --bench
