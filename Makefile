@@ -16,6 +16,8 @@ help:
 	@echo "make test   - set up, build, run cargo tests, pytest and lint"
 	@echo "make lint   - cargo fmt --check, cargo clippy -D warnings, ruff check"
 	@echo "make bench  - set up, build, run the benchmarks (BENCH_ARGS=--quick for a short run)"
+	@echo "make wheel  - build dist/: the release wheel (static LLVM, manylinux, abi3) and the sdist"
+	@echo "make test-wheel - build the wheel, run the suite against it installed in fresh venvs"
 
 setup:
 	@./setup.sh
@@ -40,3 +42,14 @@ bench:
 	@./setup.sh --bench
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 	$(PY) benchmarks/bench_vecmath.py $(BENCH_ARGS)
+
+.PHONY: wheel test-wheel
+# Interpreters the installed-wheel test runs on; each gets the newest NumPy it supports.
+WHEEL_PYTHONS ?= python3 $(HOME)/.pyenv/versions/3.13.0/bin/python
+
+wheel:
+	@./setup.sh --wheel
+	packaging/build-wheel.sh
+
+test-wheel: wheel
+	packaging/test-wheel.sh $(WHEEL_PYTHONS)

@@ -125,5 +125,11 @@ fi
 if [ "${1:-}" = "--bench" ]; then
     install_requirements requirements-bench.txt requirements-bench || true
 fi
+# `--wheel`: the tools `make wheel` tags and checks with; the wheel is built there, not here.
+if [ "${1:-}" = "--wheel" ]; then
+    install_requirements requirements-wheel.txt requirements-wheel || true
+    say "done"
+    exit 0
+fi
 build_extension
 say "done"

@@ -4,6 +4,8 @@ from typing import Any
 
 import numpy as np
 
+__version__: str
+
 def compile_vectorize(
     name: str,
     doc: str | None,
