@@ -108,6 +108,9 @@ build_extension() {
     # Stamp the time the build started: an edit made during the build still counts as newer.
     mkdir -p "$STAMPS"
     touch "$STAMPS/build.new"
+    # An extension left by an earlier build under another name (a per-version one before abi3)
+    # would shadow the new one: Python tries version-specific suffixes first.
+    rm -f python/ufuncgen/_native.*.so
     VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" PYO3_PYTHON="$VENV/bin/python" \
         "$VENV/bin/maturin" develop --release --quiet
     mv "$STAMPS/build.new" "$STAMPS/build"
