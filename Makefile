@@ -18,6 +18,8 @@ help:
 	@echo "make test-py313 - build for CPython 3.13 + NumPy >= 2.5 (.venv313) and run the dispatch tests"
 	@echo "make fuzz   - a long random run of the differential fuzzer (FUZZ_EXAMPLES=5000)"
 	@echo "make bench  - set up, build, run the benchmarks (BENCH_ARGS=--quick for a short run)"
+	@echo "make wheel  - build dist/: the release wheel (static LLVM, manylinux, abi3) and the sdist"
+	@echo "make test-wheel - build the wheel, run the suite against it installed in fresh venvs"
 
 setup:
 	@./setup.sh
@@ -57,3 +59,14 @@ bench:
 	@./setup.sh --bench
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 	$(PY) benchmarks/bench_vecmath.py $(BENCH_ARGS)
+
+.PHONY: wheel test-wheel
+# Interpreters the installed-wheel test runs on; each gets the newest NumPy it supports.
+WHEEL_PYTHONS ?= python3 $(HOME)/.pyenv/versions/3.13.0/bin/python
+
+wheel:
+	@./setup.sh --wheel
+	packaging/build-wheel.sh
+
+test-wheel: wheel
+	packaging/test-wheel.sh $(WHEEL_PYTHONS)

@@ -230,6 +230,8 @@ fn _live_ufuncs() -> usize {
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The package's one version: Cargo.toml's, which maturin also writes into the wheel.
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(compile_vectorize, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_llvm, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_asm, m)?)?;

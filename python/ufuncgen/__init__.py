@@ -14,8 +14,6 @@ from ._njit import jit, njit, prange
 from ._threads import get_num_threads, set_num_threads
 from .errors import CompileError, SignatureError, TypingError, UnsupportedError
 
-__version__ = "0.1.0"
-
 # Ufuncs defined outside an importable module pickle by value (Dask workers, notebooks).
 _pickle.install()
 
@@ -36,3 +34,13 @@ __all__ = [
     "set_num_threads",
     "vectorize",
 ]
+
+
+def __getattr__(name: str) -> str:
+    # The version lives in Cargo.toml alone; the extension carries it, so reading it loads the
+    # extension, which `import ufuncgen` itself must not.
+    if name == "__version__":
+        from ._native import __version__
+
+        return __version__
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,6 +29,7 @@ __all__ = [
     "_lazy_compilations",
     "_LazyUfuncOwner",
 ]
+__version__: str
 
 def compile_vectorize(
     name: str,
