@@ -391,13 +391,46 @@ impl Checker<'_> {
                     index,
                     value,
                 } => {
-                    let a = self.array(*array)?;
-                    if !a.writable {
+                    let (dtype, ndim, writable) = self.array_expr(array)?;
+                    if !writable {
                         return Err(format!("store to read-only array {array}"));
                     }
-                    self.index(a, index)?;
+                    self.index(ndim, index)?;
                     self.expr(value)?;
-                    same(a.dtype, value.ty, "stored value")?;
+                    same(dtype, value.ty, "stored value")?;
+                }
+                StmtKind::BindArray { dst, value } => {
+                    let d = self.array(*dst)?;
+                    let (dtype, ndim, writable) = self.array_expr(value)?;
+                    if (d.dtype, d.ndim) != (dtype, ndim) || (d.writable && !writable) {
+                        return Err(format!("array {dst} bound to a {ndim}-d {dtype} value"));
+                    }
+                }
+                StmtKind::Alloc { dst, shape, fill } => {
+                    let d = self.array(*dst)?;
+                    self.index(d.ndim, shape)?;
+                    if let Some(f) = fill {
+                        self.expr(f)?;
+                        same(d.dtype, f.ty, "fill value")?;
+                    }
+                }
+                StmtKind::StoreSlice { array, value } => {
+                    let (dtype, ndim, writable) = self.array_expr(array)?;
+                    if !writable {
+                        return Err(format!("slice store to read-only array {array}"));
+                    }
+                    match value {
+                        ir::SliceValue::Scalar(e) => {
+                            self.expr(e)?;
+                            same(dtype, e.ty, "stored value")?;
+                        }
+                        ir::SliceValue::Array(a) => {
+                            let (_, m, _) = self.array_expr(a)?;
+                            if m > ndim {
+                                return Err(format!("{m}-d array stored into a {ndim}-d view"));
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -515,30 +548,15 @@ impl Checker<'_> {
                 same(e.ty.real_part(), i.ty, "complex part")
             }
             ExprKind::Load { array, index } => {
-                let a = self.array(*array)?;
-                self.index(a, index)?;
-                same(a.dtype, e.ty, "loaded value")
+                let (dtype, ndim, _) = self.array_expr(array)?;
+                self.index(ndim, index)?;
+                same(dtype, e.ty, "loaded value")
             }
             ExprKind::Shape(array, axis) => {
-                if *axis >= self.array(*array)?.ndim {
+                if *axis >= self.array_expr(array)?.1 {
                     return Err(format!("shape axis {axis} of {array}"));
                 }
                 same(Scalar::I64, e.ty, "shape")
-            }
-            ExprKind::TableLoad { table, index } => {
-                let t = self
-                    .f
-                    .tables
-                    .get(table.0 as usize)
-                    .ok_or(format!("unknown table {table}"))?;
-                if index.len() != t.shape.len() {
-                    return Err(format!("{} indices for table {table}", index.len()));
-                }
-                for ix in index {
-                    self.expr(ix)?;
-                    same(Scalar::I64, ix.ty, "index")?;
-                }
-                same(t.dtype, e.ty, "table element")
             }
             ExprKind::CallFunction(id, args) => {
                 let callee = self
@@ -566,10 +584,54 @@ impl Checker<'_> {
             .ok_or(format!("unknown array {id}"))
     }
 
+    /// The dtype, dimensions and writability of an array value (views checked on the way).
+    fn array_expr(&self, a: &ir::ArrayExpr) -> Result<(Scalar, u32, bool), String> {
+        match a {
+            ir::ArrayExpr::Var(id) => {
+                let d = self.array(*id)?;
+                Ok((d.dtype, d.ndim, d.writable))
+            }
+            ir::ArrayExpr::Table(t) => {
+                let t = self
+                    .f
+                    .tables
+                    .get(t.0 as usize)
+                    .ok_or(format!("unknown table {t}"))?;
+                Ok((t.dtype, t.shape.len() as u32, false))
+            }
+            ir::ArrayExpr::View { base, dims, .. } => {
+                let (dtype, ndim, writable) = self.array_expr(base)?;
+                if dims.len() > ndim as usize {
+                    return Err(format!("{} view entries for {ndim} dimensions", dims.len()));
+                }
+                let mut dropped = 0;
+                for d in dims {
+                    match d {
+                        ir::ViewDim::Index(ix) => {
+                            dropped += 1;
+                            self.expr(ix)?;
+                            same(Scalar::I64, ix.ty, "index")?;
+                        }
+                        ir::ViewDim::Slice { start, stop, step } => {
+                            for b in [start, stop, step].into_iter().flatten() {
+                                self.expr(b)?;
+                                same(Scalar::I64, b.ty, "slice bound")?;
+                            }
+                        }
+                    }
+                }
+                if dropped == ndim {
+                    return Err("a view that indexes every axis".into());
+                }
+                Ok((dtype, ndim - dropped, writable))
+            }
+        }
+    }
+
     /// One int64 index per dimension.
-    fn index(&self, a: &ir::ArrayDecl, index: &[ir::Expr]) -> Result<(), String> {
-        if index.len() != a.ndim as usize {
-            return Err(format!("{} indices for {} dimensions", index.len(), a.ndim));
+    fn index(&self, ndim: u32, index: &[ir::Expr]) -> Result<(), String> {
+        if index.len() != ndim as usize {
+            return Err(format!("{} indices for {} dimensions", index.len(), ndim));
         }
         for ix in index {
             self.expr(ix)?;

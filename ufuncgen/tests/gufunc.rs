@@ -520,13 +520,13 @@ fn array_kernel_language_errors() {
             "def f(a, out):\n    out[0] = a\n",
             "(n)->()",
             ErrorKind::Typing,
-            "cannot be used as a value",
+            "into one element",
         ),
         (
             "def f(a, out):\n    out[0] = a[0, 1]\n",
             "(n)->()",
             ErrorKind::Typing,
-            "needs 1 index",
+            "too many indices",
         ),
         (
             "def f(a, out):\n    out[0] = a[1.5]\n",
@@ -537,14 +537,32 @@ fn array_kernel_language_errors() {
         (
             "def f(a, out):\n    out[0] = a[0:2]\n",
             "(n)->()",
-            ErrorKind::Unsupported,
-            "slices",
+            ErrorKind::Typing,
+            "into one element",
         ),
         (
-            "def f(a, out):\n    a = 1\n",
+            "def f(a, out):\n    out[0] = a[0:2] + 1\n",
             "(n)->()",
             ErrorKind::Typing,
-            "cannot assign to the array",
+            "array view, not a number",
+        ),
+        (
+            "def f(a, out):\n    out[0] = a[::0][0]\n",
+            "(n)->()",
+            ErrorKind::Compile,
+            "step cannot be zero",
+        ),
+        (
+            "def f(a, out):\n    a[:] = 1.0\n",
+            "(n)->()",
+            ErrorKind::Typing,
+            "cannot write to input array",
+        ),
+        (
+            "def f(a, out):\n    out[:] = a[None]\n",
+            "(n)->()",
+            ErrorKind::Unsupported,
+            "newaxis",
         ),
         (
             "def f(a, out):\n    out[0] = a.shape[1]\n",

@@ -10,7 +10,7 @@ use inkwell::types::BasicMetadataTypeEnum;
 use inkwell::values::{FunctionValue, IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 
-use super::array::ArrayVal;
+use super::array::{ArraySlot, ArrayVal};
 use crate::diag::{SourceMap, Span};
 
 use super::target::Target;
@@ -48,8 +48,10 @@ pub(crate) struct Cg<'a, 'ctx> {
     ret: Scalar,
     /// True for gufunc kernels, which return nothing.
     void_ret: bool,
-    /// Array parameters, by `ir::ArrayId`.
-    pub arrays: Vec<ArrayVal<'ctx>>,
+    /// Array variables, by `ir::ArrayId`.
+    pub arrays: Vec<ArraySlot<'ctx>>,
+    /// Frozen arrays, by `ir::TableId`.
+    pub tables: Vec<ArrayVal<'ctx>>,
     /// Emit index checks on array accesses.
     pub boundscheck: bool,
     /// The flag (an `i8` the caller owns) set when the kernel stops on a run-time error.
@@ -63,8 +65,6 @@ pub(crate) struct Cg<'a, 'ctx> {
     messages: std::cell::RefCell<std::collections::HashMap<String, PointerValue<'ctx>>>,
     /// The LLVM parameter index of each IR parameter.
     first_param: Vec<u32>,
-    /// `arrays[table_base + t]` is the frozen array `ir::TableId(t)`.
-    table_base: u32,
     /// The emitted functions of `ir::Function::callees`, by `ir::CalleeId`.
     callees: Vec<(FunctionValue<'ctx>, Scalar, Vec<Scalar>)>,
 }
@@ -125,28 +125,9 @@ pub(crate) fn build_kernel<'ctx>(
         f.get_nth_param(k)
             .ok_or_else(|| format!("kernel parameter {k} missing"))
     };
-    let mut arrays = Vec::with_capacity(func.arrays.len());
-    for a in &func.arrays {
-        let k = first_param
-            .get(a.param.0 as usize)
-            .copied()
-            .ok_or_else(|| format!("array parameter {} out of range", a.param))?;
-        let n = a.ndim;
-        let ints = |from: u32| {
-            (from..from + n)
-                .map(|j| nth(j).map(|v| v.into_int_value()))
-                .collect::<Result<Vec<_>, _>>()
-        };
-        arrays.push(ArrayVal {
-            data: nth(k)?.into_pointer_value(),
-            shape: ints(k + 1)?,
-            strides: ints(k + 1 + n)?,
-            dtype: a.dtype,
-        });
-    }
-    let table_base = arrays.len() as u32;
+    let mut tables = Vec::with_capacity(func.tables.len());
     for (i, t) in func.tables.iter().enumerate() {
-        arrays.push(super::array::const_table(
+        tables.push(super::array::const_table(
             ctx,
             module,
             t,
@@ -171,7 +152,8 @@ pub(crate) fn build_kernel<'ctx>(
         loops: Vec::new(),
         ret: func.ret,
         void_ret: func.is_gufunc(),
-        arrays,
+        arrays: Vec::with_capacity(func.arrays.len()),
+        tables,
         boundscheck: func.boundscheck,
         failed,
         name: func.name.clone(),
@@ -179,7 +161,6 @@ pub(crate) fn build_kernel<'ctx>(
         span: Span::default(),
         messages: Default::default(),
         first_param,
-        table_base,
         callees,
     };
     cg.lower_body(func).map_err(String::from)?;
@@ -187,6 +168,31 @@ pub(crate) fn build_kernel<'ctx>(
         set_fast_flags(f);
     }
     Ok(f)
+}
+
+/// The array variables some `Alloc` in `body` fills (they own a buffer).
+fn owners(body: &ir::Block) -> std::collections::HashSet<u32> {
+    let mut out = std::collections::HashSet::new();
+    let mut stack: Vec<&ir::Block> = vec![body];
+    while let Some(b) = stack.pop() {
+        for s in b {
+            match &s.kind {
+                StmtKind::Alloc { dst, .. } => {
+                    out.insert(dst.0);
+                }
+                StmtKind::If {
+                    then_body,
+                    else_body,
+                    ..
+                } => stack.extend([then_body, else_body]),
+                StmtKind::While { body, orelse, .. } | StmtKind::ForRange { body, orelse, .. } => {
+                    stack.extend([body, orelse])
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// The kind code `ufg_set_error` takes for an exception (`runtime::errors::kind`).
@@ -219,6 +225,38 @@ pub(crate) fn set_fast_flags(f: FunctionValue<'_>) {
 
 impl<'a, 'ctx> Cg<'a, 'ctx> {
     fn lower_body(&mut self, func: &ir::Function) -> CgResult<()> {
+        let owners = owners(&func.body);
+        for (i, a) in func.arrays.iter().enumerate() {
+            let slot = self.array_slot(a, owners.contains(&(i as u32)))?;
+            self.arrays.push(slot);
+            if let Some(l) = a.param {
+                // Parameters arrive as (data, shape..., strides...).
+                let k = self
+                    .first_param
+                    .get(l.0 as usize)
+                    .copied()
+                    .ok_or_else(|| CgError(format!("array parameter {l} out of range")))?;
+                let nth = |j: u32| {
+                    self.func
+                        .get_nth_param(j)
+                        .ok_or_else(|| CgError(format!("kernel parameter {j} missing")))
+                };
+                let n = a.ndim;
+                let ints = |from: u32| {
+                    (from..from + n)
+                        .map(|j| nth(j).map(|v| v.into_int_value()))
+                        .collect::<CgResult<Vec<_>>>()
+                };
+                let v = ArrayVal {
+                    data: nth(k)?.into_pointer_value(),
+                    shape: ints(k + 1)?,
+                    strides: ints(k + 1 + n)?,
+                    dtype: a.dtype,
+                    checked: self.boundscheck,
+                };
+                self.bind_array(ir::ArrayId(i as u32), &v)?;
+            }
+        }
         for (i, decl) in func.locals.iter().enumerate() {
             let slot = if decl.ty.is_complex() {
                 let t = float_type(self.ctx, decl.ty);
@@ -259,6 +297,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
 
     /// Returns nothing (gufunc kernels) or zero.
     fn ret_default(&self) -> CgResult<()> {
+        self.free_locals()?;
         if self.void_ret {
             self.b.build_return(None)?;
             Ok(())
@@ -382,6 +421,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     }
 
     fn ret_value(&self, v: Val<'ctx>) -> CgResult<()> {
+        self.free_locals()?;
         let abi = to_abi(self.ctx, &self.b, self.ret, v)?;
         self.b.build_return(Some(&abi))?;
         Ok(())
@@ -540,7 +580,20 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             } => {
                 let v = self.expr(value)?;
                 self.span = s.span;
-                self.store_item(*array, index, v)?;
+                self.store_item(array, index, v)?;
+            }
+            StmtKind::BindArray { dst, value } => {
+                self.span = s.span;
+                let v = self.array_value(value)?;
+                self.bind_array(*dst, &v)?;
+            }
+            StmtKind::Alloc { dst, shape, fill } => {
+                self.span = s.span;
+                self.alloc(*dst, shape, fill.as_ref())?;
+            }
+            StmtKind::StoreSlice { array, value } => {
+                self.span = s.span;
+                self.store_slice(array, value)?;
             }
             StmtKind::Raise { exception, message } => {
                 self.span = s.span;
@@ -702,16 +755,11 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             }
             ExprKind::Load { array, index } => {
                 let span = e.span;
-                self.load_item(*array, index, span)
+                self.load_item(array, index, span)
             }
-            ExprKind::Shape(a, axis) => Ok(Val::Int(self.shape(*a, *axis)?)),
-            ExprKind::TableLoad { table, index } => {
-                // Frozen arrays are always checked: their size is no caller's promise.
-                let checks = std::mem::replace(&mut self.boundscheck, true);
-                let id = ir::ArrayId(self.table_base + table.0);
-                let v = self.load_item(id, index, e.span);
-                self.boundscheck = checks;
-                v
+            ExprKind::Shape(a, axis) => {
+                self.span = e.span;
+                Ok(Val::Int(self.shape(a, *axis)?))
             }
             ExprKind::CallFunction(id, args) => self.call_function(*id, args, e.span),
         }

@@ -104,6 +104,7 @@ impl Lowerer<'_> {
         let mode = Mode {
             declared_ret: None,
             arrays: &[],
+            void: false,
             boundscheck: self.boundscheck,
             callers: &callers,
         };

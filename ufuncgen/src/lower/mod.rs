@@ -66,6 +66,7 @@ pub fn lower_parsed(
     let mode = Mode {
         declared_ret: sig.ret,
         arrays: &[],
+        void: false,
         boundscheck: true,
         callers: &callers,
     };
@@ -91,7 +92,8 @@ pub fn lower_gufunc(
             ArgType::Array(t) => {
                 param_types.push(t.dtype);
                 arrays.push(ir::ArrayDecl {
-                    param: ir::Local(i as u32),
+                    param: Some(ir::Local(i as u32)),
+                    name: kernel.params[i].name.clone(),
                     dtype: t.dtype,
                     ndim: t.ndim,
                     writable: a.output || writable.contains(&i),
@@ -103,6 +105,7 @@ pub fn lower_gufunc(
     let mode = Mode {
         declared_ret: None,
         arrays: &arrays,
+        void: true,
         boundscheck,
         callers: &callers,
     };
@@ -134,8 +137,10 @@ fn check_arity(spec: &KernelSpec, kernel: &Kernel, sig: &Signature) -> Result<()
 struct Mode<'a> {
     /// The return type the signature declares, if any (`vectorize`).
     declared_ret: Option<Scalar>,
-    /// Array parameters; non-empty for gufunc kernels.
+    /// Array parameters.
     arrays: &'a [ir::ArrayDecl],
+    /// True for gufunc kernels (results go through output arrays; nothing is returned).
+    void: bool,
     boundscheck: bool,
     /// The functions being lowered, outermost first, ending with this one (recursion check).
     callers: &'a [calls::Caller],
@@ -177,8 +182,11 @@ pub(super) struct Lowerer<'a> {
     kernel: &'a Kernel,
     /// The return type the signature declares, if any.
     declared_ret: Option<Scalar>,
-    /// Array parameters (gufunc kernels).
-    arrays: &'a [ir::ArrayDecl],
+    /// Array variables: the parameters, then the views and local arrays bound so far.
+    arrays: Vec<ir::ArrayDecl>,
+    /// The array variable each name is bound to now (a name rebound to a scalar leaves).
+    array_vars: std::collections::HashMap<String, ir::ArrayId>,
+    void: bool,
     boundscheck: bool,
     callers: &'a [calls::Caller],
     state: &'a mut TypeState,
@@ -205,7 +213,14 @@ impl<'a> Lowerer<'a> {
             spec,
             kernel,
             declared_ret: mode.declared_ret,
-            arrays: mode.arrays,
+            arrays: mode.arrays.to_vec(),
+            array_vars: mode
+                .arrays
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.name.clone(), ir::ArrayId(i as u32)))
+                .collect(),
+            void: mode.void,
             boundscheck: mode.boundscheck,
             callers: mode.callers,
             state,
@@ -259,7 +274,8 @@ impl<'a> Lowerer<'a> {
             locals: self.scope.into_locals(),
             ret,
             body,
-            arrays: self.arrays.to_vec(),
+            arrays: self.arrays,
+            void: self.void,
             boundscheck: self.boundscheck,
             origin: self.spec.source.clone(),
             tables: self.tables,
@@ -269,7 +285,7 @@ impl<'a> Lowerer<'a> {
 
     /// True when lowering a gufunc kernel (it writes outputs through array parameters).
     fn is_gufunc(&self) -> bool {
-        !self.arrays.is_empty()
+        self.void
     }
 
     /// A compile error of `kind` at `span`.

@@ -39,9 +39,7 @@ impl Lowerer<'_> {
                     if self.table_named(&t.value).is_some() {
                         return Err(self.frozen_store(t));
                     }
-                    if !self.arrays.is_empty() {
-                        return self.aug_store_item(t, a.op, &a.value, range, out);
-                    }
+                    return self.aug_store_item(t, a.op, &a.value, range, out);
                 }
                 let Expr::Name(n) = &*a.target else {
                     return Err(self.unsupported(target_message(&a.target), a.target.range()));
@@ -129,6 +127,9 @@ impl Lowerer<'_> {
     }
 
     fn assign(&mut self, a: &ast::StmtAssign, out: &mut ir::Block) -> Result<(), CompileError> {
+        if self.array_assign(a, out)?.is_some() {
+            return Ok(());
+        }
         if let [Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. })] =
             &a.targets[..]
         {
@@ -150,7 +151,7 @@ impl Lowerer<'_> {
                 Expr::Subscript(s) if self.table_named(&s.value).is_some() => {
                     return Err(self.frozen_store(s));
                 }
-                Expr::Subscript(_) if !self.arrays.is_empty() => targets.push(t),
+                Expr::Subscript(_) => targets.push(t),
                 other => return Err(self.unsupported(target_message(other), other.range())),
             }
         }
@@ -266,12 +267,12 @@ impl Lowerer<'_> {
         };
         let name = var.id.as_str();
         self.check_rebind(name, var.range)?;
-        if let Some((id, len)) = self.array_iter(&f.iter)? {
+        if let Some((arr, len)) = self.array_iter(&f.iter)? {
             // `for v in a`: a hidden index runs over the array, `v = a[k]` starts each pass.
             let before = self.flow.snapshot();
             let k = self.scope.temp("k", Scalar::I64);
             let konst = |v: i128| mk(ExprKind::Const(Const::Int(v)), Scalar::I64, f.iter.range());
-            let element = self.element(id, k, f.iter.range());
+            let element = self.element(arr, k, f.iter.range());
             let mut body = vec![self.store(name, element, var.range)?];
             return self.finish_for(f, out, before, (k, konst(0), len, konst(1)), &mut body);
         }

@@ -95,6 +95,7 @@ pub fn func(params: &[Scalar], locals: &[Scalar], ret_ty: Scalar, body: Vec<Stmt
         ret: ret_ty,
         body,
         arrays: Vec::new(),
+        void: false,
         boundscheck: true,
         origin: Default::default(),
         tables: Vec::new(),

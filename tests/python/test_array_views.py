@@ -1,0 +1,282 @@
+"""Arrays as values in kernels: slices and views with NumPy's semantics, names bound to views,
+rebinding a name to another type, slice stores, and local arrays, each checked against NumPy on
+the cpu and the parallel target."""
+
+import numpy as np
+import pytest
+
+from ufuncgen import _native, guvectorize
+
+# A frozen module-level table: the kernels read rows of it as views.
+WEIGHTS = np.array([[0.25, 0.5, 0.25], [1.0 / 3, 1.0 / 3, 1.0 / 3]])
+
+
+@pytest.fixture(autouse=True)
+def chunk_everything():
+    _native._force_chunking(True)
+    yield
+    _native._force_chunking(False)
+
+
+def both(sigs, layout, kernel, **options):
+    """The kernel compiled for the cpu and the parallel target."""
+    return tuple(
+        guvectorize(sigs, layout, target=t, **options)(kernel) for t in ("cpu", "parallel")
+    )
+
+
+def check(kernels, expected, *args):
+    for k in kernels:
+        np.testing.assert_allclose(k(*args), expected, rtol=1e-12, atol=0, equal_nan=True)
+
+
+# ---- rows of 2-d cores and slice stores of a scalar ----
+
+
+def column_means(g, out):
+    out[:] = 0
+    m = g.shape[0]
+    for i in range(m):
+        row = g[i]
+        for j in range(len(row)):
+            out[j] += row[j] / m
+
+
+def test_rows_of_a_2d_core_are_1d_views(rng):
+    g = rng.standard_normal((50, 7, 4))
+    check(both(["void(f8[:,:], f8[:])"], "(m,n)->(n)", column_means), g.mean(axis=1), g)
+
+
+def lagged_products(x, out):
+    # Climate-index style: lag-k products, NaN where the lag leaves no overlap.
+    out[:, :] = np.nan
+    n = x.shape[0]
+    for k in range(out.shape[0]):
+        r = out[k, :]
+        for i in range(n - k):
+            r[i] = x[i] * x[i + k]
+
+
+def lagged_reference(x, lags):
+    out = np.full(x.shape[:-1] + (lags, x.shape[-1]), np.nan)
+    n = x.shape[-1]
+    for k in range(lags):
+        out[..., k, : n - k] = x[..., : n - k] * x[..., k:]
+    return out
+
+
+def test_nan_fill_of_a_2d_core_and_row_stores(rng):
+    x = rng.standard_normal((30, 9))
+    x[3, 2] = np.nan
+    out = np.empty((30, 4, 9))
+    for k in both(["void(f8[:], f8[:,:])"], "(n)->(k,n)", lagged_products):
+        k(x, out=out)
+        np.testing.assert_array_equal(out, lagged_reference(x, 4))
+
+
+def cube_fill(x, v, out):
+    out[:, :, :] = v
+    out[0, 1:, ::2] = x[0, 1:, ::2]
+    out[..., -1] = -1.0
+
+
+def test_3d_core_fill_and_strided_copy(rng):
+    x = rng.standard_normal((6, 2, 3, 5))
+    want = np.broadcast_to(2.5, x.shape).copy()
+    want[:, 0, 1:, ::2] = x[:, 0, 1:, ::2]
+    want[..., -1] = -1.0
+    check(both(["void(f8[:,:,:], f8, f8[:,:,:])"], "(a,b,c),()->(a,b,c)", cube_fill), want, x, 2.5)
+
+
+# ---- windows, steps and reversed views ----
+
+
+def window_mean(p, a, b, out):
+    pw = p[a:b]
+    s = 0.0
+    for v in pw:
+        s += v
+    out[0] = s / len(pw) if len(pw) > 0 else np.nan
+
+
+def test_window_views_clamp_like_numpy(rng):
+    p = rng.standard_normal((40, 12))
+    for a, b in [(2, 5), (-3, 100), (5, 2), (-100, 3), (0, 12)]:
+        want = np.array([r[a:b].mean() if len(r[a:b]) else np.nan for r in p])
+        check(both(["void(f8[:], i8, i8, f8[:])"], "(n),(),()->()", window_mean), want, p, a, b)
+
+
+def every_other(p, start, step, out):
+    q = p[start::step]
+    out[:] = np.nan
+    out[: len(q)] = q
+
+
+@pytest.mark.parametrize("start,step", [(0, 2), (1, 3), (-1, -1), (5, -2), (0, 100), (11, -5)])
+def test_stepped_views(start, step, rng):
+    p = rng.standard_normal((10, 12))
+    want = np.full(p.shape, np.nan)
+    q = p[:, start::step]
+    want[:, : q.shape[1]] = q
+    check(
+        both(["void(f8[:], i8, i8, f8[:])"], "(n),(),()->(n)", every_other),
+        want,
+        p,
+        start,
+        step,
+    )
+
+
+def survival(a, out):
+    # The reversed view is assigned back to the parameter's name.
+    a = a[::-1]
+    acc = 0.0
+    for i in range(len(a)):
+        acc += a[i]
+        out[len(a) - 1 - i] = acc
+
+
+def test_reversed_view_rebound_to_the_parameter(rng):
+    a = rng.random((25, 8))
+    want = np.cumsum(a[:, ::-1], axis=1)[:, ::-1]
+    check(both(["void(f8[:], f8[:])"], "(n)->(n)", survival), want, a)
+
+
+def smooth(x, kind, out):
+    w = WEIGHTS[kind, :]
+    out[:] = np.nan
+    for i in range(1, len(x) - 1):
+        out[i] = w[0] * x[i - 1] + w[1] * x[i] + w[2] * x[i + 1]
+
+
+def test_row_of_a_frozen_table(rng):
+    x = rng.standard_normal((15, 10))
+    for kind in (0, 1, -1):
+        w = WEIGHTS[kind]
+        want = np.full(x.shape, np.nan)
+        want[:, 1:-1] = w[0] * x[:, :-2] + w[1] * x[:, 1:-1] + w[2] * x[:, 2:]
+        check(both(["void(f8[:], i8, f8[:])"], "(n),()->(n)", smooth), want, x, kind)
+
+
+def test_table_row_out_of_range_is_an_index_error():
+    (k, _) = both(["void(f8[:], i8, f8[:])"], "(n),()->(n)", smooth, boundscheck=False)
+    # Frozen tables are checked even with boundscheck=False: their size is no caller's promise.
+    with pytest.raises(IndexError, match=r"index 2 is out of bounds for axis 0 with size 2"):
+        k(np.zeros(4), 2)
+
+
+# ---- rebinding a name to another type (Numba's SSA rule) ----
+
+
+def brier(obs, fc, out):
+    obs = obs[0]
+    s = 0.0
+    for p in fc:
+        s += (p - obs) ** 2
+    out[0] = s / len(fc)
+
+
+def test_parameter_rebound_to_its_first_element(rng):
+    obs = (rng.random((20, 1)) > 0.5).astype(np.float64)
+    fc = rng.random((20, 6))
+    want = ((fc - obs) ** 2).mean(axis=1)
+    check(both(["void(f8[:], f8[:], f8[:])"], "(o),(m)->()", brier), want, obs, fc)
+
+
+def shape3(a, out):
+    m, n, p = a.shape
+    out[0] = m * 100 + n * 10 + p
+
+
+def test_unpacking_a_3d_shape():
+    a = np.zeros((2, 3, 4, 5))
+    check(both(["void(f8[:,:,:], i8[:])"], "(m,n,p)->()", shape3), np.full(2, 345), a)
+
+
+# ---- slice stores of arrays: copy, broadcast, overlap, dtype ----
+
+
+def shift_right(a, out):
+    out[:] = a
+    out[1:] = out[:-1]
+    out[0] = 0
+
+
+def test_overlapping_slice_copy_is_numpys(rng):
+    a = rng.standard_normal((9, 6))
+    want = np.concatenate([np.zeros((9, 1)), a[:, :-1]], axis=1)
+    check(both(["void(f8[:], f8[:])"], "(n)->(n)", shift_right), want, a)
+
+
+def tile_rows(row, out):
+    out[:, :] = row
+
+
+def test_slice_store_broadcasts_rows(rng):
+    row = rng.standard_normal((5, 4))
+    out = np.empty((5, 3, 4))
+    for k in both(["void(f8[:], f8[:,:])"], "(n)->(m,n)", tile_rows):
+        k(row, out=out)
+        np.testing.assert_array_equal(out, np.broadcast_to(row[:, None, :], out.shape))
+
+
+def int_into_float(a, out):
+    out[::-1] = a
+
+
+def test_slice_store_converts_the_dtype():
+    a = np.arange(12, dtype=np.int64).reshape(3, 4)
+    check(both(["void(i8[:], f8[:])"], "(n)->(n)", int_into_float), a[:, ::-1].astype(float), a)
+
+
+def mismatched(a, out):
+    out[:] = a[:2]
+
+
+def test_mismatched_slice_store_is_a_value_error():
+    for k in both(["void(f8[:], f8[:])"], "(n)->(n)", mismatched):
+        with pytest.raises(
+            ValueError,
+            match=r"could not broadcast input array from shape \(2,\) into shape \(5,\) "
+            r"in 'mismatched' \(.*test_array_views.py, line \d+\)",
+        ):
+            k(np.arange(5.0))
+
+
+def view_index(a, i, out):
+    r = a[1:]
+    out[0] = r[i]
+
+
+def test_index_into_a_view_is_checked():
+    for k in both(["void(f8[:], i8, f8[:])"], "(n),()->()", view_index):
+        assert k(np.arange(5.0), -1) == 4.0
+        with pytest.raises(IndexError, match=r"index 4 is out of bounds .* in 'view_index'"):
+            k(np.arange(5.0), 4)
+
+
+def row_index(g, i, out):
+    out[:] = g[i]
+
+
+def test_row_index_out_of_range_names_kernel_and_line():
+    (k, _) = both(["void(f8[:,:], i8, f8[:])"], "(m,n),()->(n)", row_index)
+    g = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(k(g, -1), g[-1])
+    with pytest.raises(IndexError, match=r"index 2 is out of bounds for axis 0 with size 2"):
+        k(g, 2)
+    unchecked = guvectorize(["void(f8[:,:], i8, f8[:])"], "(m,n),()->(n)", boundscheck=False)(
+        row_index
+    )
+    np.testing.assert_array_equal(unchecked(g, 1), g[1])
+
+
+def stepped(a, s, out):
+    out[0] = a[::s][0]
+
+
+def test_zero_step_at_run_time_is_a_value_error():
+    k = guvectorize(["void(f8[:], i8, f8[:])"], "(n),()->()")(stepped)
+    assert k(np.arange(4.0), -1) == 3.0
+    with pytest.raises(ValueError, match="slice step cannot be zero in 'stepped'"):
+        k(np.arange(4.0), 0)
