@@ -280,3 +280,152 @@ def test_zero_step_at_run_time_is_a_value_error():
     assert k(np.arange(4.0), -1) == 3.0
     with pytest.raises(ValueError, match="slice step cannot be zero in 'stepped'"):
         k(np.arange(4.0), 0)
+
+
+# ---- local arrays ----
+
+
+def running_max_drawdown(x, out):
+    # Finance style: a local array of running peaks, then the worst drawdown.
+    n = len(x)
+    peak = np.empty(n)
+    m = -np.inf
+    for i in range(n):
+        m = max(m, x[i])
+        peak[i] = m
+    worst = 0.0
+    for i in range(n):
+        worst = min(worst, x[i] - peak[i])
+    out[0] = worst
+
+
+def test_local_empty_array(rng):
+    x = np.cumsum(rng.standard_normal((40, 30)), axis=1)
+    want = (x - np.maximum.accumulate(x, axis=1)).min(axis=1)
+    check(both(["void(f8[:], f8[:])"], "(n)->()", running_max_drawdown), want, x)
+
+
+def histogram_counts(x, nbins, out):
+    counts = np.zeros(nbins, dtype=np.int64)
+    lo = x[0]
+    hi = x[0]
+    for v in x:
+        lo = min(lo, v)
+        hi = max(hi, v)
+    for v in x:
+        k = int((v - lo) / (hi - lo) * nbins) if hi > lo else 0
+        if k == nbins:
+            k = nbins - 1
+        counts[k] += 1
+    out[:] = counts
+
+
+def test_local_zeros_with_dtype(rng):
+    x = rng.standard_normal((12, 200))
+    want = np.array([np.histogram(r, bins=8)[0] for r in x])
+    for k in both(["void(f8[:], i8, i8[:])"], "(n),()->(m)", histogram_counts):
+        out = np.empty((12, 8), dtype=np.int64)
+        k(x, 8, out=out)
+        np.testing.assert_array_equal(out, want)
+
+
+def grid(m, n, v, out):
+    a = np.ones((m, n))
+    b = np.full((m, n), v, dtype=np.float32)
+    c = np.zeros(a.shape)
+    c[:, :] = a
+    s = 0.0
+    for i in range(m):
+        for j in range(n):
+            s += a[i, j] * b[i, j] + c[i, j]
+    out[0] = s
+
+
+def test_local_ones_full_and_shape_of_another(rng):
+    (k, p) = both(["void(i8, i8, f8, f8[:])"], "(),(),()->()", grid)
+    v = np.array([0.1, 2.5, -3.0])
+    want = 3 * 4 * (np.float32(v).astype(np.float64) + 1)
+    np.testing.assert_allclose(k(3, 4, v), want, rtol=1e-7)
+    np.testing.assert_allclose(p(3, 4, v), want, rtol=1e-7)
+
+
+def edit_distance(a, b, out):
+    # Dynamic programming over two local rows; `prev = cur` makes the old row a view.
+    n = len(a)
+    m = len(b)
+    prev = np.zeros(m + 1, dtype=np.int64)
+    for j in range(m + 1):
+        prev[j] = j
+    for i in range(1, n + 1):
+        cur = np.empty(m + 1, dtype=np.int64)
+        cur[0] = i
+        for j in range(1, m + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+        prev = cur
+    out[0] = prev[m]
+
+
+def edit_reference(a, b):
+    d = np.zeros((len(a) + 1, len(b) + 1), dtype=np.int64)
+    d[:, 0] = np.arange(len(a) + 1)
+    d[0, :] = np.arange(len(b) + 1)
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + cost)
+    return d[-1, -1]
+
+
+def test_local_arrays_allocated_in_a_loop_and_aliased(rng):
+    a = rng.integers(0, 3, (10, 9))
+    b = rng.integers(0, 3, (10, 7))
+    want = np.array([edit_reference(x, y) for x, y in zip(a, b)])
+    check(both(["void(i8[:], i8[:], i8[:])"], "(n),(m)->()", edit_distance), want, a, b)
+
+
+def scratch_in_loop(x, out):
+    # The same size every pass: the buffer is reused, not reallocated.
+    n = len(x)
+    for k in range(out.shape[0]):
+        tmp = np.empty(n)
+        for i in range(n):
+            tmp[i] = x[i] * (k + 1)
+        s = 0.0
+        for v in tmp:
+            s += v
+        out[k] = s
+
+
+def test_reused_local_array_in_a_loop(rng):
+    x = rng.standard_normal((8, 5))
+    want = x.sum(axis=1)[:, None] * np.arange(1, 4)
+    for k in both(["void(f8[:], f8[:])"], "(n)->(k)", scratch_in_loop):
+        out = np.empty((8, 3))
+        k(x, out=out)
+        np.testing.assert_allclose(out, want, rtol=1e-12)
+
+
+def negative(n, out):
+    a = np.zeros(n)
+    out[0] = len(a)
+
+
+def test_negative_size_is_a_value_error():
+    k = guvectorize(["void(i8, f8[:])"], "()->()")(negative)
+    assert k(3) == 3.0
+    with pytest.raises(ValueError, match=r"negative dimensions are not allowed in 'negative'"):
+        k(np.array([2, -1]))
+
+
+def local_then_fail(x, i, out):
+    tmp = np.zeros(len(x))
+    tmp[:] = x
+    out[0] = tmp[i]
+
+
+def test_error_after_a_local_array_is_clean():
+    k = guvectorize(["void(f8[:], i8, f8[:])"], "(n),()->()")(local_then_fail)
+    with pytest.raises(IndexError, match="in 'local_then_fail'"):
+        k(np.arange(4.0), 9)
+    assert k(np.arange(4.0), -1) == 3.0

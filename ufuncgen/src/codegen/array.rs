@@ -36,7 +36,13 @@ pub(crate) struct ArraySlot<'ctx> {
     pub dtype: Scalar,
     /// `(buffer, capacity)` for variables that own memory (`np.zeros(...)` and friends).
     pub owned: Option<(PointerValue<'ctx>, PointerValue<'ctx>)>,
+    /// The buffer is the head of a list of every block this variable allocated (each starts
+    /// with a pointer to the previous one), because other variables may still view them.
+    pub chained: bool,
 }
+
+/// Bytes in front of a chained block: the link to the previous block (16 keeps alignment).
+const LINK: u64 = 16;
 
 /// A frozen array as a private constant global of `module`, seen like an array parameter.
 pub(crate) fn const_table<'ctx>(
@@ -93,6 +99,7 @@ impl<'ctx> Cg<'_, 'ctx> {
         &self,
         decl: &ir::ArrayDecl,
         owned: bool,
+        chained: bool,
     ) -> CgResult<ArraySlot<'ctx>> {
         let (ptr, i64t) = (
             self.ctx.ptr_type(AddressSpace::default()),
@@ -127,6 +134,7 @@ impl<'ctx> Cg<'_, 'ctx> {
             strides,
             dtype: decl.dtype,
             owned,
+            chained,
         })
     }
 
@@ -694,10 +702,29 @@ impl<'ctx> Cg<'_, 'ctx> {
     pub(crate) fn free_locals(&self) -> CgResult<()> {
         let ptr = self.ctx.ptr_type(AddressSpace::default());
         for s in &self.arrays {
-            if let Some((buf, _)) = s.owned {
+            let Some((buf, _)) = s.owned else { continue };
+            if !s.chained {
                 let p = self.b.build_load(ptr, buf, "")?.into_pointer_value();
                 self.free(p)?;
+                continue;
             }
+            // Walk the list: each block starts with the previous block's address.
+            let (head, body, done) = (
+                self.new_block("free.head"),
+                self.new_block("free.body"),
+                self.new_block("free.done"),
+            );
+            self.b.build_unconditional_branch(head)?;
+            self.b.position_at_end(head);
+            let p = self.b.build_load(ptr, buf, "")?.into_pointer_value();
+            let null = self.b.build_is_null(p, "")?;
+            self.b.build_conditional_branch(null, done, body)?;
+            self.b.position_at_end(body);
+            let next = self.b.build_load(ptr, p, "next")?;
+            self.b.build_store(buf, next)?;
+            self.free(p)?;
+            self.b.build_unconditional_branch(head)?;
+            self.b.position_at_end(done);
         }
         Ok(())
     }
@@ -734,6 +761,19 @@ impl<'ctx> Cg<'_, 'ctx> {
         })?;
         let (strides, bytes) = self.contiguous(&dims, slot.dtype)?;
         let ptr = self.ctx.ptr_type(AddressSpace::default());
+        if slot.chained {
+            let link = i64t.const_int(LINK, false);
+            let block = self.malloc(self.b.build_int_add(bytes, link, "")?)?;
+            let prev = self.b.build_load(ptr, buf, "")?;
+            self.b.build_store(block, prev)?;
+            self.b.build_store(buf, block)?;
+            // SAFETY (of the generated code): the block has LINK bytes before the data.
+            let data = unsafe {
+                self.b
+                    .build_gep(self.ctx.i8_type(), block, &[link], "data")?
+            };
+            return self.finish_alloc(dst, data, dims, strides, fill);
+        }
         let have = self.b.build_load(i64t, cap, "cap")?.into_int_value();
         let grow = self
             .b
@@ -751,11 +791,24 @@ impl<'ctx> Cg<'_, 'ctx> {
         self.b.build_unconditional_branch(ready)?;
         self.b.position_at_end(ready);
         let data = self.b.build_load(ptr, buf, "")?.into_pointer_value();
+        self.finish_alloc(dst, data, dims, strides, fill)
+    }
+
+    /// Binds a fresh local array at `data` and fills it.
+    fn finish_alloc(
+        &mut self,
+        dst: ArrayId,
+        data: PointerValue<'ctx>,
+        dims: Vec<IntValue<'ctx>>,
+        strides: Vec<IntValue<'ctx>>,
+        fill: Option<&ir::Expr>,
+    ) -> CgResult<()> {
+        let dtype = self.slot(dst)?.dtype;
         let v = ArrayVal {
             data,
             shape: dims,
             strides,
-            dtype: slot.dtype,
+            dtype,
             checked: false,
         };
         self.bind_array(dst, &v)?;

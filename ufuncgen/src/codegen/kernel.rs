@@ -170,15 +170,30 @@ pub(crate) fn build_kernel<'ctx>(
     Ok(f)
 }
 
-/// The array variables some `Alloc` in `body` fills (they own a buffer).
-fn owners(body: &ir::Block) -> std::collections::HashSet<u32> {
+/// How each array variable holds memory: the variables some `Alloc` in `body` fills (they own
+/// a buffer), and those whose arrays some other variable may still see when they allocate
+/// again (`prev = cur`): these keep every buffer until the kernel returns instead of reusing.
+fn owners(
+    body: &ir::Block,
+) -> (
+    std::collections::HashSet<u32>,
+    std::collections::HashSet<u32>,
+) {
     let mut out = std::collections::HashSet::new();
+    let mut shared = std::collections::HashSet::new();
     let mut stack: Vec<&ir::Block> = vec![body];
     while let Some(b) = stack.pop() {
         for s in b {
             match &s.kind {
                 StmtKind::Alloc { dst, .. } => {
                     out.insert(dst.0);
+                }
+                StmtKind::BindArray { dst, value } => {
+                    if let ir::ArrayExpr::Var(src) = value.root() {
+                        if src != dst {
+                            shared.insert(src.0);
+                        }
+                    }
                 }
                 StmtKind::If {
                     then_body,
@@ -192,7 +207,7 @@ fn owners(body: &ir::Block) -> std::collections::HashSet<u32> {
             }
         }
     }
-    out
+    (out, shared)
 }
 
 /// The kind code `ufg_set_error` takes for an exception (`runtime::errors::kind`).
@@ -225,9 +240,10 @@ pub(crate) fn set_fast_flags(f: FunctionValue<'_>) {
 
 impl<'a, 'ctx> Cg<'a, 'ctx> {
     fn lower_body(&mut self, func: &ir::Function) -> CgResult<()> {
-        let owners = owners(&func.body);
+        let (owners, shared) = owners(&func.body);
         for (i, a) in func.arrays.iter().enumerate() {
-            let slot = self.array_slot(a, owners.contains(&(i as u32)))?;
+            let i32_ = i as u32;
+            let slot = self.array_slot(a, owners.contains(&i32_), shared.contains(&i32_))?;
             self.arrays.push(slot);
             if let Some(l) = a.param {
                 // Parameters arrive as (data, shape..., strides...).
