@@ -380,7 +380,7 @@ def edit_reference(a, b):
 def test_local_arrays_allocated_in_a_loop_and_aliased(rng):
     a = rng.integers(0, 3, (10, 9))
     b = rng.integers(0, 3, (10, 7))
-    want = np.array([edit_reference(x, y) for x, y in zip(a, b)])
+    want = np.array([edit_reference(x, y) for x, y in zip(a, b, strict=True)])
     check(both(["void(i8[:], i8[:], i8[:])"], "(n),(m)->()", edit_distance), want, a, b)
 
 
