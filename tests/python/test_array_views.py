@@ -429,3 +429,80 @@ def test_error_after_a_local_array_is_clean():
     with pytest.raises(IndexError, match="in 'local_then_fail'"):
         k(np.arange(4.0), 9)
     assert k(np.arange(4.0), -1) == 3.0
+
+
+# ---- arrays passed to helper functions ----
+
+
+def mean_of(a):
+    s = 0.0
+    for v in a:
+        s += v
+    return s / len(a)
+
+
+def fill_nan(out):
+    out[:] = np.nan
+
+
+def trailing_means(src, dst, w):
+    for i in range(len(src)):
+        lo = max(0, i - w)
+        dst[i] = mean_of(src[lo : i + 1])
+
+
+def moving_average(x, w, out):
+    fill_nan(out)
+    trailing_means(x, out, w)
+
+
+def test_views_passed_to_helpers_alias_their_base(rng):
+    x = rng.standard_normal((7, 11))
+    want = np.array([[r[max(0, i - 3) : i + 1].mean() for i in range(11)] for r in x])
+    check(both(["void(f8[:], i8, f8[:])"], "(n),()->(n)", moving_average), want, x, 3)
+
+
+def row_means(g, out):
+    for i in range(g.shape[0]):
+        out[i] = mean_of(g[i])
+
+
+def test_rows_passed_to_helpers(rng):
+    g = rng.standard_normal((5, 4, 6))
+    check(both(["void(f8[:,:], f8[:])"], "(m,n)->(m)", row_means), g.mean(axis=2), g)
+
+
+def vector_mean_of_ramp(x, n):
+    buf = np.zeros(n)
+    for i in range(n):
+        buf[i] = x * i
+    return mean_of(buf)
+
+
+def test_local_array_in_a_vectorize_kernel_passed_to_a_helper():
+    from ufuncgen import vectorize
+
+    k = vectorize(["f8(f8, i8)"])(vector_mean_of_ramp)
+    np.testing.assert_allclose(k(np.array([1.0, 2.0]), 5), [2.0, 4.0])
+
+
+def uses_none(a, out):
+    out[0] = fill_nan(out)
+
+
+def writes_input(a):
+    a[0] = 1.0
+    return 0.0
+
+
+def calls_writer(a, out):
+    out[0] = writes_input(a)
+
+
+def test_helper_errors_are_compile_errors():
+    from ufuncgen.errors import TypingError
+
+    with pytest.raises(TypingError, match=r"fill_nan\(\) returns nothing"):
+        guvectorize(["void(f8[:], f8[:])"], "(n)->()")(uses_none)
+    with pytest.raises(TypingError, match="cannot write to input array 'a'.*writes_input"):
+        guvectorize(["void(f8[:], f8[:])"], "(n)->()")(calls_writer)

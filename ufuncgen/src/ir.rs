@@ -269,9 +269,14 @@ pub enum ExprKind {
     },
     /// `array.shape[axis]`, an int64.
     Shape(ArrayExpr, u32),
-    /// A call of a kernel-language function: the arguments have its parameter types,
-    /// `Expr::ty` is its return type. A run-time error inside it stops the caller too.
+    /// A call of a kernel-language function: the arguments have its parameter types (an array
+    /// parameter gets an `Array` argument), `Expr::ty` is its return type (`Bool`, meaning
+    /// nothing, when the callee returns nothing). A run-time error inside it stops the caller
+    /// too.
     CallFunction(CalleeId, Vec<Expr>),
+    /// An array passed to a kernel-language function; only an argument of `CallFunction`
+    /// (`Expr::ty` is the dtype). The callee sees the same memory: views alias.
+    Array(ArrayExpr),
 }
 
 /// An array value: a variable, a frozen table, or a strided view of another array value.
@@ -532,6 +537,7 @@ impl fmt::Display for Expr {
             }
             ExprKind::Shape(a, axis) => write!(f, "{a}.shape[{axis}]"),
             ExprKind::CallFunction(c, args) => write!(f, "call {c}({}):{}", list(args), self.ty),
+            ExprKind::Array(a) => write!(f, "{a}"),
         }
     }
 }

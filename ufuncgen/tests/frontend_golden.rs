@@ -552,6 +552,7 @@ impl Checker<'_> {
                 self.index(ndim, index)?;
                 same(dtype, e.ty, "loaded value")
             }
+            ExprKind::Array(a) => Err(format!("array {a} outside a call")),
             ExprKind::Shape(array, axis) => {
                 if *axis >= self.array_expr(array)?.1 {
                     return Err(format!("shape axis {axis} of {array}"));
@@ -568,8 +569,21 @@ impl Checker<'_> {
                 if args.len() != callee.params as usize {
                     return Err(format!("{} arguments for callee {id}", args.len()));
                 }
-                for (a, d) in args.iter().zip(&callee.locals) {
-                    self.expr(a)?;
+                for (i, (a, d)) in args.iter().zip(&callee.locals).enumerate() {
+                    let param = callee.array_of(ir::Local(i as u32));
+                    match (&a.kind, param) {
+                        (ExprKind::Array(arr), Some(p)) => {
+                            let (dtype, ndim, writable) = self.array_expr(arr)?;
+                            let p = &callee.arrays[p.0 as usize];
+                            if (p.dtype, p.ndim) != (dtype, ndim) || (p.writable && !writable) {
+                                return Err(format!("array argument {i} does not fit {id}"));
+                            }
+                        }
+                        (ExprKind::Array(_), None) | (_, Some(_)) => {
+                            return Err(format!("argument {i} of {id}: array/scalar mismatch"))
+                        }
+                        _ => self.expr(a)?,
+                    }
                     same(d.ty, a.ty, "callee argument")?;
                 }
                 same(callee.ret, e.ty, "callee result")

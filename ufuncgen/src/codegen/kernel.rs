@@ -7,6 +7,7 @@ use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use inkwell::types::BasicMetadataTypeEnum;
+use inkwell::values::BasicMetadataValueEnum;
 use inkwell::values::{FunctionValue, IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 
@@ -778,6 +779,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 Ok(Val::Int(self.shape(a, *axis)?))
             }
             ExprKind::CallFunction(id, args) => self.call_function(*id, args, e.span),
+            ExprKind::Array(a) => Err(CgError(format!("array {a} used outside a call"))),
         }
     }
 
@@ -796,6 +798,15 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .ok_or_else(|| CgError(format!("unknown callee {id}")))?;
         let mut margs = Vec::with_capacity(args.len() + 1);
         for (a, ty) in args.iter().zip(params) {
+            if let ExprKind::Array(arr) = &a.kind {
+                // An array travels as (data, shape..., strides...), like a gufunc core.
+                self.span = a.span;
+                let v = self.array_value(arr)?;
+                margs.push(v.data.into());
+                margs.extend(v.shape.iter().map(|&x| BasicMetadataValueEnum::from(x)));
+                margs.extend(v.strides.iter().map(|&x| BasicMetadataValueEnum::from(x)));
+                continue;
+            }
             let v = self.expr(a)?;
             margs.push(to_abi(self.ctx, &self.b, ty, v)?.into());
         }
@@ -804,8 +815,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .b
             .build_call(f, &margs, "call")?
             .try_as_basic_value()
-            .basic()
-            .ok_or_else(|| CgError(format!("callee {id} returns nothing")))?;
+            .basic();
         self.span = span;
         let flag = self
             .b
@@ -818,7 +828,11 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             "stopped",
         )?;
         self.fail_if(stopped, |_| Ok(()))?;
-        from_abi(&self.b, ret, r)
+        match r {
+            Some(r) => from_abi(&self.b, ret, r),
+            // A callee that returns nothing: its value is never used (the front end checks).
+            None => Ok(Val::Int(self.ctx.bool_type().const_zero())),
+        }
     }
 
     fn constant(&self, c: Const, ty: Scalar) -> CgResult<Val<'ctx>> {

@@ -283,7 +283,7 @@ impl<'a> Lowerer<'a> {
                 .arguments
                 .args
                 .iter()
-                .map(|a| self.expr(a))
+                .map(|a| self.call_arg(a))
                 .collect::<Result<Vec<_>, _>>()?;
             return self.call_function(f, args, range);
         }
@@ -305,7 +305,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The kernel-language function a call's function expression names, if it names one.
-    fn user_function(&self, func: &Expr) -> Option<&'a crate::spec::FunctionSpec> {
+    pub(super) fn user_function(&self, func: &Expr) -> Option<&'a crate::spec::FunctionSpec> {
         let Expr::Name(n) = func else { return None };
         if self.scope.is_local(n.id.as_str()) {
             return None;

@@ -187,6 +187,8 @@ pub(super) struct Lowerer<'a> {
     /// The array variable each name is bound to now (a name rebound to a scalar leaves).
     array_vars: std::collections::HashMap<String, ir::ArrayId>,
     void: bool,
+    /// Set while lowering a call statement, whose callee may return nothing.
+    void_call_ok: bool,
     boundscheck: bool,
     callers: &'a [calls::Caller],
     state: &'a mut TypeState,
@@ -221,6 +223,7 @@ impl<'a> Lowerer<'a> {
                 .map(|(i, a)| (a.name.clone(), ir::ArrayId(i as u32)))
                 .collect(),
             void: mode.void,
+            void_call_ok: false,
             boundscheck: mode.boundscheck,
             callers: mode.callers,
             state,

@@ -110,7 +110,9 @@ impl Lowerer<'_> {
             Stmt::Expr(e) => match &*e.value {
                 // A bare string is a comment; `...` is a placeholder.
                 Expr::StringLiteral(_) | Expr::EllipsisLiteral(_) => Ok(()),
-                // No expression has side effects: type-check it and drop it.
+                // A helper may store into arrays it is given: the call stays.
+                Expr::Call(c) if self.is_user_call(c) => self.call_stmt(c, out),
+                // No other expression has side effects: type-check it and drop it.
                 other => self.expr(other).map(drop),
             },
             Stmt::Pass(_) => Ok(()),
