@@ -2,6 +2,8 @@
 rebinding a name to another type, slice stores, and local arrays, each checked against NumPy on
 the cpu and the parallel target."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -506,3 +508,70 @@ def test_helper_errors_are_compile_errors():
         guvectorize(["void(f8[:], f8[:])"], "(n)->()")(uses_none)
     with pytest.raises(TypingError, match="cannot write to input array 'a'.*writes_input"):
         guvectorize(["void(f8[:], f8[:])"], "(n)->()")(calls_writer)
+
+
+# ---- reductions of arrays and views ----
+
+
+def summaries(x, out):
+    w = x[1:]
+    out[0] = w.sum()
+    out[1] = np.prod(x[:3])
+    out[2] = w.min()
+    out[3] = np.max(x)
+    out[4] = x.mean()
+    out[5] = np.nansum(x)
+    out[6] = np.nanmin(x)
+    out[7] = np.nanmax(w)
+    out[8] = np.nanmean(x)
+    out[9] = 1.0 if np.any(x) else 0.0
+    out[10] = 1.0 if x.all() else 0.0
+
+
+def summaries_reference(x):
+    w = x[:, 1:]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cols = [
+            w.sum(1),
+            np.prod(x[:, :3], 1),
+            w.min(1),
+            x.max(1),
+            x.mean(1),
+            np.nansum(x, 1),
+            np.nanmin(x, 1),
+            np.nanmax(w, 1),
+            np.nanmean(x, 1),
+            x.any(1),
+            x.all(1),
+        ]
+    return np.stack([np.asarray(c, dtype=float) for c in cols], axis=1)
+
+
+def test_reductions_match_numpy_with_nans(rng):
+    x = rng.standard_normal((20, 9))
+    x[2, 4] = np.nan
+    x[3, :] = np.nan
+    x[4, :] = 0.0
+    for k in both(["void(f8[:], f8[:])"], "(n)->(k)", summaries):
+        out = np.empty((20, 11))
+        # The all-NaN row's nanmean is 0/0: NumPy warns there too.
+        with np.errstate(invalid="ignore"):
+            k(x, out=out)
+        np.testing.assert_allclose(out, summaries_reference(x), rtol=1e-12, equal_nan=True)
+
+
+def int_stats(x, out):
+    out[0] = x.sum()
+    out[1] = x.min()
+    out[2] = x.max()
+
+
+def test_integer_reductions_and_empty_min():
+    x = np.array([[3, -7, 5], [2, 2, 2]], dtype=np.int32)
+    for k in both(["void(i4[:], i8[:])"], "(n)->(k)", int_stats):
+        out = np.empty((2, 3), dtype=np.int64)
+        k(x, out=out)
+        np.testing.assert_array_equal(out, np.stack([x.sum(1), x.min(1), x.max(1)], 1))
+        with pytest.raises(ValueError, match="zero-size array to reduction operation minimum"):
+            k(np.empty((1, 0), dtype=np.int32), out=np.empty((1, 3), dtype=np.int64))

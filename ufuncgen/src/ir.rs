@@ -274,6 +274,10 @@ pub enum ExprKind {
     /// nothing, when the callee returns nothing). A run-time error inside it stops the caller
     /// too.
     CallFunction(CalleeId, Vec<Expr>),
+    /// A reduction over every element of an array in C order; `Expr::ty` is the result type
+    /// (NumPy's: sums of ints in int64/uint64, means of ints in float64). Min and max of an
+    /// empty array raise ValueError.
+    Reduce(Reduction, ArrayExpr),
     /// An array passed to a kernel-language function; only an argument of `CallFunction`
     /// (`Expr::ty` is the dtype). The callee sees the same memory: views alias.
     Array(ArrayExpr),
@@ -308,6 +312,22 @@ pub enum ViewDim {
         stop: Option<Expr>,
         step: Option<Expr>,
     },
+}
+
+/// The reductions `Reduce` computes (`np.sum(a)`, `a.max()`, ...); `Nan*` skip NaN elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reduction {
+    Sum,
+    Prod,
+    Min,
+    Max,
+    Mean,
+    Any,
+    All,
+    NanSum,
+    NanMin,
+    NanMax,
+    NanMean,
 }
 
 /// What a slice store writes.
@@ -538,6 +558,7 @@ impl fmt::Display for Expr {
             ExprKind::Shape(a, axis) => write!(f, "{a}.shape[{axis}]"),
             ExprKind::CallFunction(c, args) => write!(f, "call {c}({}):{}", list(args), self.ty),
             ExprKind::Array(a) => write!(f, "{a}"),
+            ExprKind::Reduce(r, a) => write!(f, "{r:?}({a}):{}", self.ty),
         }
     }
 }

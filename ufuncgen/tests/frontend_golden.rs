@@ -553,6 +553,7 @@ impl Checker<'_> {
                 same(dtype, e.ty, "loaded value")
             }
             ExprKind::Array(a) => Err(format!("array {a} outside a call")),
+            ExprKind::Reduce(_, a) => self.array_expr(a).map(drop),
             ExprKind::Shape(array, axis) => {
                 if *axis >= self.array_expr(array)?.1 {
                     return Err(format!("shape axis {axis} of {array}"));

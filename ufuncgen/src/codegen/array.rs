@@ -11,7 +11,7 @@ use inkwell::{AddressSpace, IntPredicate};
 use super::kernel::Cg;
 use super::value::{load_elem, store_elem, CgError, CgResult, Val};
 use crate::diag::Span;
-use crate::ir::{self, ArrayExpr, ArrayId, SliceValue, ViewDim};
+use crate::ir::{self, ArrayExpr, ArrayId, BinaryOp, MathFn, Reduction, SliceValue, ViewDim};
 use crate::types::Scalar;
 
 /// An array value: data pointer, shape and byte strides.
@@ -817,5 +817,184 @@ impl<'ctx> Cg<'_, 'ctx> {
             self.fill(&v, x)?;
         }
         Ok(())
+    }
+
+    /// `np.sum(a)`, `a.max()`, ... over every element of `a` (see `ir::Reduction`).
+    pub(crate) fn reduce(
+        &mut self,
+        r: Reduction,
+        a: &ArrayExpr,
+        ty: Scalar,
+    ) -> CgResult<Val<'ctx>> {
+        use Reduction::*;
+        let span = self.span;
+        let v = self.array_value(a)?;
+        self.span = span;
+        let i64t = self.ctx.i64_type();
+        let mut size = i64t.const_int(1, false);
+        for &n in &v.shape {
+            size = self.b.build_int_mul(size, n, "size")?;
+        }
+        if matches!(r, Min | Max) {
+            let empty = self
+                .b
+                .build_int_compare(IntPredicate::EQ, size, i64t.const_zero(), "")?;
+            let name = if r == Min { "minimum" } else { "maximum" };
+            let text = format!(
+                "zero-size array to reduction operation {name} which has no identity{}",
+                self.location()
+            );
+            self.fail_if(empty, |cg| {
+                cg.set_error(crate::runtime::errors::kind::VALUE, &text)
+            })?;
+        }
+        let acc_ty = if matches!(r, Any | All) {
+            Scalar::Bool
+        } else {
+            ty
+        };
+        let slot_ty = super::value::abi_type(self.ctx, acc_ty);
+        let acc = self.b.build_alloca(slot_ty, "acc")?;
+        let count = self.b.build_alloca(i64t, "count")?;
+        self.b.build_store(count, i64t.const_zero())?;
+        let init: Val<'ctx> = match (r, acc_ty.is_float()) {
+            (Sum | NanSum | Mean | NanMean, _) => self.cast_const(0.0, 0, acc_ty)?,
+            (Prod, _) => self.cast_const(1.0, 1, acc_ty)?,
+            (Min | NanMin, true) => self.cast_const(f64::INFINITY, 0, acc_ty)?,
+            (Max | NanMax, true) => self.cast_const(f64::NEG_INFINITY, 0, acc_ty)?,
+            (Min | NanMin | Max | NanMax, false) => {
+                // The identity: the type's largest value for min, its smallest for max.
+                let bits = acc_ty.bits();
+                let top = if bits >= 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << bits) - 1
+                };
+                let (largest, smallest) = if acc_ty.is_signed() {
+                    (top >> 1, 1u64 << (bits - 1))
+                } else {
+                    (top, 0)
+                };
+                let k = if matches!(r, Min | NanMin) {
+                    largest
+                } else {
+                    smallest
+                };
+                Val::Int(super::value::int_type(self.ctx, acc_ty).const_int(k, false))
+            }
+            (Any, _) => Val::Int(self.ctx.bool_type().const_zero()),
+            (All, _) => Val::Int(self.ctx.bool_type().const_all_ones()),
+        };
+        self.store_raw(acc, init)?;
+        self.for_each_index(&v.shape.clone(), &mut |cg, ks| {
+            let p = cg.element_at(&v, ks)?;
+            let x = load_elem(cg.ctx, &cg.b, p, v.dtype)?.0;
+            if matches!(r, Any | All) {
+                let t = cg.truthy(x)?;
+                let cur =
+                    cg.b.build_load(cg.ctx.bool_type(), acc, "")?
+                        .into_int_value();
+                let next = if r == Any {
+                    cg.b.build_or(cur, t, "")?
+                } else {
+                    cg.b.build_and(cur, t, "")?
+                };
+                cg.b.build_store(acc, next)?;
+                return Ok(());
+            }
+            let x = cg.cast(x, v.dtype, acc_ty)?;
+            let skip_nan = matches!(r, NanSum | NanMin | NanMax | NanMean) && acc_ty.is_float();
+            let (take, next_bb) = if skip_nan {
+                let f = x.float()?;
+                let ok =
+                    cg.b.build_float_compare(inkwell::FloatPredicate::ORD, f, f, "notnan")?;
+                let (take, next) = (cg.new_block("take"), cg.new_block("skip"));
+                cg.b.build_conditional_branch(ok, take, next)?;
+                cg.b.position_at_end(take);
+                (true, Some(next))
+            } else {
+                (false, None)
+            };
+            let cur = cg.load_raw(acc, acc_ty)?;
+            let next = match r {
+                Sum | NanSum | Mean | NanMean => cg.binary(BinaryOp::Add, cur, x, acc_ty)?,
+                Prod => cg.binary(BinaryOp::Mul, cur, x, acc_ty)?,
+                Min => cg.call_math(MathFn::Minimum, &[cur, x], acc_ty, acc_ty)?,
+                Max => cg.call_math(MathFn::Maximum, &[cur, x], acc_ty, acc_ty)?,
+                NanMin => cg.call_math(MathFn::Fmin, &[cur, x], acc_ty, acc_ty)?,
+                NanMax => cg.call_math(MathFn::Fmax, &[cur, x], acc_ty, acc_ty)?,
+                Any | All => cur,
+            };
+            cg.store_raw(acc, next)?;
+            let c = cg.b.build_load(i64t, count, "")?.into_int_value();
+            cg.b.build_store(count, cg.b.build_int_add(c, i64t.const_int(1, false), "")?)?;
+            if let (true, Some(next_bb)) = (take, next_bb) {
+                cg.b.build_unconditional_branch(next_bb)?;
+                cg.b.position_at_end(next_bb);
+            }
+            Ok(())
+        })?;
+        if matches!(r, Any | All) {
+            let b = self
+                .b
+                .build_load(self.ctx.bool_type(), acc, "")?
+                .into_int_value();
+            return Ok(Val::Int(b));
+        }
+        let total = self.load_raw(acc, acc_ty)?;
+        let n = self.b.build_load(i64t, count, "n")?.into_int_value();
+        match r {
+            Mean | NanMean => {
+                let n = self.cast(Val::Int(n), Scalar::I64, acc_ty)?;
+                self.binary(BinaryOp::Div, total, n, acc_ty)
+            }
+            NanMin | NanMax if acc_ty.is_float() => {
+                // All NaN (or empty): NaN, as NumPy (which also warns).
+                let none = self
+                    .b
+                    .build_int_compare(IntPredicate::EQ, n, i64t.const_zero(), "")?;
+                let nan = self.cast_const(f64::NAN, 0, acc_ty)?.float()?;
+                let t = total.float()?;
+                Ok(Val::Float(
+                    self.b.build_select(none, nan, t, "")?.into_float_value(),
+                ))
+            }
+            _ => Ok(total),
+        }
+    }
+
+    /// A real constant of a non-complex dtype (`i` for integer dtypes).
+    fn cast_const(&self, x: f64, i: u64, ty: Scalar) -> CgResult<Val<'ctx>> {
+        if ty.is_float() {
+            Ok(Val::Float(
+                super::value::float_type(self.ctx, ty).const_float(x),
+            ))
+        } else if ty.is_complex() {
+            Err(CgError("complex reductions are not supported".into()))
+        } else {
+            Ok(Val::Int(
+                super::value::int_type(self.ctx, ty).const_int(i, false),
+            ))
+        }
+    }
+
+    fn store_raw(&self, p: PointerValue<'ctx>, v: Val<'ctx>) -> CgResult<()> {
+        match v {
+            Val::Int(x) => self.b.build_store(p, x)?,
+            Val::Float(x) => self.b.build_store(p, x)?,
+            Val::Complex(..) => return Err(CgError("complex accumulator".into())),
+        };
+        Ok(())
+    }
+
+    fn load_raw(&self, p: PointerValue<'ctx>, ty: Scalar) -> CgResult<Val<'ctx>> {
+        let v = self
+            .b
+            .build_load(super::value::abi_type(self.ctx, ty), p, "")?;
+        Ok(if ty.is_float() {
+            Val::Float(v.into_float_value())
+        } else {
+            Val::Int(v.into_int_value())
+        })
     }
 }

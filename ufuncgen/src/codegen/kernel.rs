@@ -780,6 +780,10 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             }
             ExprKind::CallFunction(id, args) => self.call_function(*id, args, e.span),
             ExprKind::Array(a) => Err(CgError(format!("array {a} used outside a call"))),
+            ExprKind::Reduce(r, a) => {
+                self.span = e.span;
+                self.reduce(*r, a, e.ty)
+            }
         }
     }
 

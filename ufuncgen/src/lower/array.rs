@@ -339,8 +339,11 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `len(a)` of an array (`None`: not such a call).
+    /// `len(a)` of an array, or a reduction of one (`None`: not such a call).
     pub(super) fn array_len(&mut self, c: &ast::ExprCall) -> Result<Option<Val>, CompileError> {
+        if let Some(v) = self.reduction(c)? {
+            return Ok(Some(v));
+        }
         let Expr::Name(f) = &*c.func else {
             return Ok(None);
         };
@@ -363,6 +366,69 @@ impl Lowerer<'_> {
             Some(a) => Ok(Some(self.shape(&a, 0, c.range()))),
             None => Ok(None),
         }
+    }
+
+    /// `a.sum()`, `np.sum(a)` and the other reductions of `ir::Reduction` (`None`: the call
+    /// is something else).
+    fn reduction(&mut self, c: &ast::ExprCall) -> Result<Option<Val>, CompileError> {
+        use ir::Reduction::*;
+        let (name, arr_expr, extra) = match &*c.func {
+            Expr::Attribute(a) if self.module_of(&a.value).is_none() => {
+                (a.attr.id.to_string(), &*a.value, c.arguments.args.len())
+            }
+            f => match (self.qualified(f), c.arguments.args.first()) {
+                (Some(q), Some(first)) if q.starts_with("numpy.") => (
+                    q["numpy.".len()..].to_string(),
+                    first,
+                    c.arguments.args.len() - 1,
+                ),
+                _ => return Ok(None),
+            },
+        };
+        let r = match name.as_str() {
+            "sum" => Sum,
+            "prod" => Prod,
+            "min" | "amin" => Min,
+            "max" | "amax" => Max,
+            "mean" => Mean,
+            "any" => Any,
+            "all" => All,
+            "nansum" => NanSum,
+            "nanmin" => NanMin,
+            "nanmax" => NanMax,
+            "nanmean" => NanMean,
+            _ => return Ok(None),
+        };
+        let Some(arr) = self.array_of(arr_expr)? else {
+            return Ok(None);
+        };
+        if extra > 0 || !c.arguments.keywords.is_empty() {
+            return Err(self.unsupported(
+                format!("{name}() of an array takes no axis or other arguments in kernels"),
+                c.range(),
+            ));
+        }
+        let t = arr.dtype;
+        if t.is_complex() {
+            return Err(self.unsupported(
+                format!("{name}() of a complex array is not supported in kernels"),
+                c.range(),
+            ));
+        }
+        let ty = match r {
+            Sum | Prod | NanSum if t.is_float() => t,
+            Sum | Prod | NanSum if t.is_unsigned() => Scalar::U64,
+            Sum | Prod | NanSum => Scalar::I64,
+            Mean | NanMean if t.is_float() => t,
+            Mean | NanMean => Scalar::F64,
+            Any | All => Scalar::Bool,
+            Min | Max | NanMin | NanMax => t,
+        };
+        Ok(Some(Val::strong(mk(
+            ExprKind::Reduce(r, arr.expr),
+            ty,
+            c.range(),
+        ))))
     }
 
     /// `a[i, j] = value` (same-kind conversion to the array's dtype) or `a[lo:hi] = value`
