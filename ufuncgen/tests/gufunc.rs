@@ -559,6 +559,18 @@ fn array_kernel_language_errors() {
             "cannot write to input array",
         ),
         (
+            "def f(a, out):\n    if out[0] > 0:\n        a = 1.0\n    out[0] = a\n",
+            "(n)->()",
+            ErrorKind::Unsupported,
+            "inside a branch or loop",
+        ),
+        (
+            "def f(a, out):\n    x = 1.0\n    for i in range(2):\n        x = a[1:]\n",
+            "(n)->()",
+            ErrorKind::Unsupported,
+            "inside a branch or loop",
+        ),
+        (
             "def f(a, out):\n    out[:] = a[None]\n",
             "(n)->()",
             ErrorKind::Unsupported,

@@ -621,9 +621,37 @@ impl Lowerer<'_> {
     pub(super) fn check_rebind(
         &mut self,
         name: &str,
-        _range: TextRange,
+        range: TextRange,
     ) -> Result<(), CompileError> {
+        if self.array_vars.contains_key(name) {
+            self.kind_change(name, range)?;
+        }
         self.array_vars.remove(name);
+        Ok(())
+    }
+
+    /// A name switching between array and scalar: only in the function's own body, where
+    /// source order is execution order (inside a branch or loop the kind after it would
+    /// depend on the path taken).
+    fn kind_change(&self, name: &str, range: TextRange) -> Result<(), CompileError> {
+        if self.depth <= 1 {
+            return Ok(());
+        }
+        Err(self.unsupported(
+            format!(
+                "'{name}' is rebound between an array and a number inside a branch or loop; \
+                 use a new name there"
+            ),
+            range,
+        ))
+    }
+
+    /// Before `name` is bound to an array: a name that holds a number must not switch inside
+    /// a branch or loop.
+    fn check_array_rebind(&self, name: &str, range: TextRange) -> Result<(), CompileError> {
+        if !self.array_vars.contains_key(name) && self.scope.slot(name).is_some() {
+            self.kind_change(name, range)?;
+        }
         Ok(())
     }
 
@@ -691,6 +719,7 @@ impl Lowerer<'_> {
         };
         match target {
             Expr::Name(n) => {
+                self.check_array_rebind(n.id.as_str(), a.range)?;
                 out.push(self.bind(n.id.as_str(), value, a.range));
                 Ok(Some(()))
             }

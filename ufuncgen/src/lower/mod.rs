@@ -189,6 +189,8 @@ pub(super) struct Lowerer<'a> {
     void: bool,
     /// Set while lowering a call statement, whose callee may return nothing.
     void_call_ok: bool,
+    /// How many statement lists enclose the statement being lowered (1: the body itself).
+    depth: u32,
     boundscheck: bool,
     callers: &'a [calls::Caller],
     state: &'a mut TypeState,
@@ -224,6 +226,7 @@ impl<'a> Lowerer<'a> {
                 .collect(),
             void: mode.void,
             void_call_ok: false,
+            depth: 0,
             boundscheck: mode.boundscheck,
             callers: mode.callers,
             state,

@@ -21,13 +21,18 @@ impl Lowerer<'_> {
     /// Lowers a statement list; statements no path reaches are skipped (like dead code).
     pub(super) fn block(&mut self, stmts: &[Stmt]) -> Result<ir::Block, CompileError> {
         let mut out = Vec::new();
-        for s in stmts {
-            if !self.flow.reachable() {
-                break;
+        self.depth += 1;
+        let result = (|| {
+            for s in stmts {
+                if !self.flow.reachable() {
+                    break;
+                }
+                self.statement(s, &mut out)?;
             }
-            self.statement(s, &mut out)?;
-        }
-        Ok(out)
+            Ok(())
+        })();
+        self.depth -= 1;
+        result.map(|()| out)
     }
 
     fn statement(&mut self, s: &Stmt, out: &mut ir::Block) -> Result<(), CompileError> {
