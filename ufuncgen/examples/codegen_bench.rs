@@ -51,6 +51,7 @@ fn function(params: u32, ty: Scalar, body: Expr) -> Function {
             span: Span::default(),
         }],
         arrays: Vec::new(),
+        void: false,
         boundscheck: true,
         origin: Default::default(),
         tables: Vec::new(),

@@ -25,11 +25,16 @@ pub struct LocalDecl {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ArrayId(pub u32);
 
-/// An array parameter: the parameter local that names it (its `LocalDecl::ty` is the dtype; it
-/// is never read or assigned as a local), its dtype and number of dimensions.
+/// An array variable: a parameter, or a name the kernel binds to a view or a local array.
+/// Its value (data pointer, shape and byte strides) can be rebound by `StmtKind::BindArray`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArrayDecl {
-    pub param: Local,
+    /// The parameter local that passes it in (its `LocalDecl::ty` is the dtype; it is read as
+    /// a scalar only after the kernel rebinds the name to a scalar); `None` for views and
+    /// local arrays.
+    pub param: Option<Local>,
+    /// The variable's name (messages and printing).
+    pub name: String,
     pub dtype: Scalar,
     pub ndim: u32,
     /// Whether the kernel stores into it (outputs and `writable_args`); the front end has
@@ -102,8 +107,10 @@ pub struct Function {
     /// `Bool` and means nothing, and it returns with `ReturnTuple`); empty otherwise.
     pub ret_parts: Vec<Scalar>,
     pub body: Block,
-    /// Array parameters, in parameter order; non-empty exactly for gufunc kernels.
+    /// Array variables: parameters first, in parameter order, then bound views and local arrays.
     pub arrays: Vec<ArrayDecl>,
+    /// True for a gufunc kernel: it returns nothing (`ret` means nothing).
+    pub void: bool,
     /// Whether array accesses check their index (an out-of-range one raises `IndexError`).
     pub boundscheck: bool,
     /// The kernel's source, so run-time error messages can name the file and line.
@@ -118,14 +125,14 @@ pub struct Function {
 impl Function {
     /// True for a gufunc kernel (outputs written through array parameters, nothing returned).
     pub fn is_gufunc(&self) -> bool {
-        !self.arrays.is_empty()
+        self.void
     }
 
     /// The array declared for parameter `l`, if that parameter is an array.
     pub fn array_of(&self, l: Local) -> Option<ArrayId> {
         self.arrays
             .iter()
-            .position(|a| a.param == l)
+            .position(|a| a.param == Some(l))
             .map(|i| ArrayId(i as u32))
     }
 }
@@ -187,9 +194,30 @@ pub enum StmtKind {
     /// `array[index...] = value`: one int64 index per dimension (negative ones count from the
     /// end, as in Python); `value.ty` is the array's dtype.
     Store {
-        array: ArrayId,
+        array: ArrayExpr,
         index: Vec<Expr>,
         value: Expr,
+    },
+    /// `name = view`: rebinds the array variable `dst` (same dtype and ndim) to `value`.
+    BindArray {
+        dst: ArrayId,
+        value: ArrayExpr,
+    },
+    /// `dst = np.zeros(shape)`-style local array: `shape` holds one int64 per dimension (a
+    /// negative one raises ValueError); `fill` (of the dtype), when given, is stored into every
+    /// element. The memory is owned by the kernel, reused by later allocations of the same
+    /// variable when large enough, and freed when the kernel returns.
+    Alloc {
+        dst: ArrayId,
+        shape: Vec<Expr>,
+        fill: Option<Expr>,
+    },
+    /// `array[...] = value` for a whole view: a scalar (of the dtype) is stored into every
+    /// element; an array is broadcast to the view's shape (NumPy's rules; a mismatch raises
+    /// ValueError naming both shapes) and copied as if through a temporary (overlap is safe).
+    StoreSlice {
+        array: ArrayExpr,
+        value: SliceValue,
     },
     /// Raise `exception` with `message` at run time: the loop stops and the caller gets it.
     Raise {
@@ -251,22 +279,18 @@ pub enum ExprKind {
     /// `complex(re, im)`: both operands have the part type of `Expr::ty`.
     MakeComplex(Box<Expr>, Box<Expr>),
     /// `array[index...]`: one int64 index per dimension, negative ones counting from the end;
-    /// an index still out of range raises `IndexError` when `Function::boundscheck` is set.
-    /// `Expr::ty` is the array's dtype.
+    /// an index still out of range raises `IndexError` when `Function::boundscheck` is set
+    /// (always for frozen tables and views of them). `Expr::ty` is the array's dtype.
     Load {
-        array: ArrayId,
+        array: ArrayExpr,
         index: Vec<Expr>,
     },
     /// `array.shape[axis]`, an int64.
-    Shape(ArrayId, u32),
-    /// `table[index...]` of a frozen array: one int64 index per dimension, negative ones
-    /// counting from the end; always bounds-checked (`IndexError`). `Expr::ty` is its dtype.
-    TableLoad {
-        table: TableId,
-        index: Vec<Expr>,
-    },
-    /// A call of a kernel-language function: the arguments have its parameter types,
-    /// `Expr::ty` is its return type. A run-time error inside it stops the caller too.
+    Shape(ArrayExpr, u32),
+    /// A call of a kernel-language function: the arguments have its parameter types (an array
+    /// parameter gets an `Array` argument), `Expr::ty` is its return type (`Bool`, meaning
+    /// nothing, when the callee returns nothing). A run-time error inside it stops the caller
+    /// too.
     CallFunction(CalleeId, Vec<Expr>),
     /// `value`, after raising `exception` with `message` when the bool `ok` is false.
     Guarded {
@@ -275,6 +299,77 @@ pub enum ExprKind {
         message: String,
         value: Box<Expr>,
     },
+    /// A reduction over every element of an array in C order; `Expr::ty` is the result type
+    /// (NumPy's: sums of ints in int64/uint64, means of ints in float64). Min and max of an
+    /// empty array raise ValueError.
+    Reduce(Reduction, ArrayExpr),
+    /// An array passed to a kernel-language function; only an argument of `CallFunction`
+    /// (`Expr::ty` is the dtype). The callee sees the same memory: views alias.
+    Array(ArrayExpr),
+}
+
+/// An array value: a variable, a frozen table, or a strided view of another array value.
+/// Every array operation (loads, stores, shapes, slice stores, call arguments) takes one, so
+/// views of views, rows of tables and slices of locals all work the same way.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArrayExpr {
+    Var(ArrayId),
+    Table(TableId),
+    /// `base[dims...]` with NumPy's basic indexing: one entry per leading axis of `base`
+    /// (missing trailing axes are whole); an `Index` drops its axis, a `Slice` keeps it.
+    View {
+        base: Box<ArrayExpr>,
+        dims: Vec<ViewDim>,
+        /// Where the subscript is (its index errors name this line).
+        span: Span,
+    },
+}
+
+/// One axis of a view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ViewDim {
+    /// An int64 index (negative counts from the end; out of range is IndexError).
+    Index(Expr),
+    /// `start:stop:step`, int64 each when given; Python's clamping rules; a zero step raises
+    /// ValueError.
+    Slice {
+        start: Option<Expr>,
+        stop: Option<Expr>,
+        step: Option<Expr>,
+    },
+}
+
+/// The reductions `Reduce` computes (`np.sum(a)`, `a.max()`, ...); `Nan*` skip NaN elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reduction {
+    Sum,
+    Prod,
+    Min,
+    Max,
+    Mean,
+    Any,
+    All,
+    NanSum,
+    NanMin,
+    NanMax,
+    NanMean,
+}
+
+/// What a slice store writes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SliceValue {
+    Scalar(Expr),
+    Array(ArrayExpr),
+}
+
+impl ArrayExpr {
+    /// The variable or table at the root of the view chain.
+    pub fn root(&self) -> &ArrayExpr {
+        match self {
+            ArrayExpr::View { base, .. } => base.root(),
+            other => other,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -421,6 +516,28 @@ impl fmt::Display for ArrayId {
     }
 }
 
+impl fmt::Display for ArrayExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ArrayExpr::Var(id) => write!(f, "{id}"),
+            ArrayExpr::Table(t) => write!(f, "{t}"),
+            ArrayExpr::View { base, dims, .. } => {
+                let opt = |e: &Option<Expr>| e.as_ref().map_or(String::new(), |e| e.to_string());
+                let dims: Vec<String> = dims
+                    .iter()
+                    .map(|d| match d {
+                        ViewDim::Index(e) => e.to_string(),
+                        ViewDim::Slice { start, stop, step } => {
+                            format!("{}:{}:{}", opt(start), opt(stop), opt(step))
+                        }
+                    })
+                    .collect();
+                write!(f, "{base}[{}]", dims.join(", "))
+            }
+        }
+    }
+}
+
 /// Expressions separated by commas.
 fn list(items: &[Expr]) -> String {
     items
@@ -466,9 +583,6 @@ impl fmt::Display for Expr {
                 write!(f, "{array}[{}]:{}", list(index), self.ty)
             }
             ExprKind::Shape(a, axis) => write!(f, "{a}.shape[{axis}]"),
-            ExprKind::TableLoad { table, index } => {
-                write!(f, "{table}[{}]:{}", list(index), self.ty)
-            }
             ExprKind::CallFunction(c, args) => write!(f, "call {c}({}):{}", list(args), self.ty),
             ExprKind::Guarded {
                 ok,
@@ -476,6 +590,8 @@ impl fmt::Display for Expr {
                 value,
                 ..
             } => write!(f, "({value} unless not {ok}: {exception:?})"),
+            ExprKind::Array(a) => write!(f, "{a}"),
+            ExprKind::Reduce(r, a) => write!(f, "{r:?}({a}):{}", self.ty),
         }
     }
 }
@@ -539,6 +655,15 @@ fn write_block(f: &mut fmt::Formatter<'_>, block: &Block, indent: usize) -> fmt:
                 index,
                 value,
             } => writeln!(f, "{pad}{array}[{}] = {value}", list(index))?,
+            StmtKind::BindArray { dst, value } => writeln!(f, "{pad}{dst} = {value}")?,
+            StmtKind::Alloc { dst, shape, fill } => {
+                let fill = fill.as_ref().map_or("empty".to_string(), |e| e.to_string());
+                writeln!(f, "{pad}{dst} = alloc[{}]({fill})", list(shape))?
+            }
+            StmtKind::StoreSlice { array, value } => match value {
+                SliceValue::Scalar(e) => writeln!(f, "{pad}{array}[...] = {e}")?,
+                SliceValue::Array(a) => writeln!(f, "{pad}{array}[...] = {a}[...]")?,
+            },
             StmtKind::Raise { exception, message } => {
                 writeln!(f, "{pad}raise {exception:?}({message:?})")?
             }
@@ -580,6 +705,19 @@ impl fmt::Display for Function {
         }
         for (i, d) in self.locals.iter().enumerate().skip(self.params as usize) {
             writeln!(f, "  local %{i} {}: {}", d.name, d.ty)?;
+        }
+        for (i, a) in self.arrays.iter().enumerate() {
+            if a.param.is_none() {
+                let dims = vec![":"; a.ndim as usize].join(", ");
+                let access = if a.writable { "" } else { " readonly" };
+                writeln!(
+                    f,
+                    "  array {} {}: {}[{dims}]{access}",
+                    ArrayId(i as u32),
+                    a.name,
+                    a.dtype
+                )?;
+            }
         }
         for (i, t) in self.tables.iter().enumerate() {
             let shape: Vec<String> = t.shape.iter().map(u64::to_string).collect();

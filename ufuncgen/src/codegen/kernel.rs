@@ -7,10 +7,11 @@ use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use inkwell::types::BasicMetadataTypeEnum;
+use inkwell::values::BasicMetadataValueEnum;
 use inkwell::values::{FunctionValue, IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 
-use super::array::ArrayVal;
+use super::array::{ArraySlot, ArrayVal};
 use crate::diag::{SourceMap, Span};
 
 use super::target::Target;
@@ -50,8 +51,10 @@ pub(crate) struct Cg<'a, 'ctx> {
     ret_parts: Vec<Scalar>,
     /// True for gufunc kernels, which return nothing.
     void_ret: bool,
-    /// Array parameters, by `ir::ArrayId`.
-    pub arrays: Vec<ArrayVal<'ctx>>,
+    /// Array variables, by `ir::ArrayId`.
+    pub arrays: Vec<ArraySlot<'ctx>>,
+    /// Frozen arrays, by `ir::TableId`.
+    pub tables: Vec<ArrayVal<'ctx>>,
     /// Emit index checks on array accesses.
     pub boundscheck: bool,
     /// The flag (an `i8` the caller owns) set when the kernel stops on a run-time error.
@@ -65,8 +68,6 @@ pub(crate) struct Cg<'a, 'ctx> {
     messages: std::cell::RefCell<std::collections::HashMap<String, PointerValue<'ctx>>>,
     /// The LLVM parameter index of each IR parameter.
     first_param: Vec<u32>,
-    /// `arrays[table_base + t]` is the frozen array `ir::TableId(t)`.
-    table_base: u32,
     /// The emitted functions of `ir::Function::callees`, by `ir::CalleeId`.
     callees: Vec<(FunctionValue<'ctx>, Scalar, Vec<Scalar>)>,
     /// The part types of each callee that returns a tuple (empty for the others).
@@ -131,28 +132,9 @@ pub(crate) fn build_kernel<'ctx>(
         f.get_nth_param(k)
             .ok_or_else(|| format!("kernel parameter {k} missing"))
     };
-    let mut arrays = Vec::with_capacity(func.arrays.len());
-    for a in &func.arrays {
-        let k = first_param
-            .get(a.param.0 as usize)
-            .copied()
-            .ok_or_else(|| format!("array parameter {} out of range", a.param))?;
-        let n = a.ndim;
-        let ints = |from: u32| {
-            (from..from + n)
-                .map(|j| nth(j).map(|v| v.into_int_value()))
-                .collect::<Result<Vec<_>, _>>()
-        };
-        arrays.push(ArrayVal {
-            data: nth(k)?.into_pointer_value(),
-            shape: ints(k + 1)?,
-            strides: ints(k + 1 + n)?,
-            dtype: a.dtype,
-        });
-    }
-    let table_base = arrays.len() as u32;
+    let mut tables = Vec::with_capacity(func.tables.len());
     for (i, t) in func.tables.iter().enumerate() {
-        arrays.push(super::array::const_table(
+        tables.push(super::array::const_table(
             ctx,
             module,
             t,
@@ -179,7 +161,8 @@ pub(crate) fn build_kernel<'ctx>(
         ret: func.ret,
         ret_parts: func.ret_parts.clone(),
         void_ret: func.is_gufunc(),
-        arrays,
+        arrays: Vec::with_capacity(func.arrays.len()),
+        tables,
         boundscheck: func.boundscheck,
         failed,
         name: func.name.clone(),
@@ -187,7 +170,6 @@ pub(crate) fn build_kernel<'ctx>(
         span: Span::default(),
         messages: Default::default(),
         first_param,
-        table_base,
         callees,
         callee_parts,
     };
@@ -202,6 +184,46 @@ pub(crate) fn build_kernel<'ctx>(
 fn tuple_type<'ctx>(ctx: &'ctx Context, parts: &[Scalar]) -> inkwell::types::StructType<'ctx> {
     let fields: Vec<_> = parts.iter().map(|&t| abi_type(ctx, t)).collect();
     ctx.struct_type(&fields, false)
+}
+
+/// How each array variable holds memory: the variables some `Alloc` in `body` fills (they own
+/// a buffer), and those whose arrays some other variable may still see when they allocate
+/// again (`prev = cur`): these keep every buffer until the kernel returns instead of reusing.
+fn owners(
+    body: &ir::Block,
+) -> (
+    std::collections::HashSet<u32>,
+    std::collections::HashSet<u32>,
+) {
+    let mut out = std::collections::HashSet::new();
+    let mut shared = std::collections::HashSet::new();
+    let mut stack: Vec<&ir::Block> = vec![body];
+    while let Some(b) = stack.pop() {
+        for s in b {
+            match &s.kind {
+                StmtKind::Alloc { dst, .. } => {
+                    out.insert(dst.0);
+                }
+                StmtKind::BindArray { dst, value } => {
+                    if let ir::ArrayExpr::Var(src) = value.root() {
+                        if src != dst {
+                            shared.insert(src.0);
+                        }
+                    }
+                }
+                StmtKind::If {
+                    then_body,
+                    else_body,
+                    ..
+                } => stack.extend([then_body, else_body]),
+                StmtKind::While { body, orelse, .. } | StmtKind::ForRange { body, orelse, .. } => {
+                    stack.extend([body, orelse])
+                }
+                _ => {}
+            }
+        }
+    }
+    (out, shared)
 }
 
 /// The kind code `ufg_set_error` takes for an exception (`runtime::errors::kind`).
@@ -235,6 +257,39 @@ pub(crate) fn set_fast_flags(f: FunctionValue<'_>) {
 
 impl<'a, 'ctx> Cg<'a, 'ctx> {
     fn lower_body(&mut self, func: &ir::Function) -> CgResult<()> {
+        let (owners, shared) = owners(&func.body);
+        for (i, a) in func.arrays.iter().enumerate() {
+            let i32_ = i as u32;
+            let slot = self.array_slot(a, owners.contains(&i32_), shared.contains(&i32_))?;
+            self.arrays.push(slot);
+            if let Some(l) = a.param {
+                // Parameters arrive as (data, shape..., strides...).
+                let k = self
+                    .first_param
+                    .get(l.0 as usize)
+                    .copied()
+                    .ok_or_else(|| CgError(format!("array parameter {l} out of range")))?;
+                let nth = |j: u32| {
+                    self.func
+                        .get_nth_param(j)
+                        .ok_or_else(|| CgError(format!("kernel parameter {j} missing")))
+                };
+                let n = a.ndim;
+                let ints = |from: u32| {
+                    (from..from + n)
+                        .map(|j| nth(j).map(|v| v.into_int_value()))
+                        .collect::<CgResult<Vec<_>>>()
+                };
+                let v = ArrayVal {
+                    data: nth(k)?.into_pointer_value(),
+                    shape: ints(k + 1)?,
+                    strides: ints(k + 1 + n)?,
+                    dtype: a.dtype,
+                    checked: self.boundscheck,
+                };
+                self.bind_array(ir::ArrayId(i as u32), &v)?;
+            }
+        }
         for (i, decl) in func.locals.iter().enumerate() {
             let slot = if decl.ty.is_complex() {
                 let t = float_type(self.ctx, decl.ty);
@@ -275,6 +330,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
 
     /// Returns nothing (gufunc kernels) or zero.
     fn ret_default(&self) -> CgResult<()> {
+        self.free_locals()?;
         if self.void_ret {
             self.b.build_return(None)?;
             Ok(())
@@ -413,6 +469,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     }
 
     fn ret_value(&self, v: Val<'ctx>) -> CgResult<()> {
+        self.free_locals()?;
         let abi = to_abi(self.ctx, &self.b, self.ret, v)?;
         self.b.build_return(Some(&abi))?;
         Ok(())
@@ -575,7 +632,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 self.dead_block();
             }
             StmtKind::CallUnpack { callee, args, dsts } => {
-                let r = self.call_raw(*callee, args, s.span)?;
+                let r = self
+                    .call_raw(*callee, args, s.span)?
+                    .ok_or_else(|| CgError(format!("callee {callee} returns nothing")))?;
                 let parts = self
                     .callee_parts
                     .get(callee.0 as usize)
@@ -602,7 +661,20 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             } => {
                 let v = self.expr(value)?;
                 self.span = s.span;
-                self.store_item(*array, index, v)?;
+                self.store_item(array, index, v)?;
+            }
+            StmtKind::BindArray { dst, value } => {
+                self.span = s.span;
+                let v = self.array_value(value)?;
+                self.bind_array(*dst, &v)?;
+            }
+            StmtKind::Alloc { dst, shape, fill } => {
+                self.span = s.span;
+                self.alloc(*dst, shape, fill.as_ref())?;
+            }
+            StmtKind::StoreSlice { array, value } => {
+                self.span = s.span;
+                self.store_slice(array, value)?;
             }
             StmtKind::Raise { exception, message } => {
                 self.span = s.span;
@@ -764,16 +836,11 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             }
             ExprKind::Load { array, index } => {
                 let span = e.span;
-                self.load_item(*array, index, span)
+                self.load_item(array, index, span)
             }
-            ExprKind::Shape(a, axis) => Ok(Val::Int(self.shape(*a, *axis)?)),
-            ExprKind::TableLoad { table, index } => {
-                // Frozen arrays are always checked: their size is no caller's promise.
-                let checks = std::mem::replace(&mut self.boundscheck, true);
-                let id = ir::ArrayId(self.table_base + table.0);
-                let v = self.load_item(id, index, e.span);
-                self.boundscheck = checks;
-                v
+            ExprKind::Shape(a, axis) => {
+                self.span = e.span;
+                Ok(Val::Int(self.shape(a, *axis)?))
             }
             ExprKind::CallFunction(id, args) => self.call_function(*id, args, e.span),
             ExprKind::Guarded {
@@ -791,6 +858,11 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 })?;
                 self.expr(value)
             }
+            ExprKind::Array(a) => Err(CgError(format!("array {a} used outside a call"))),
+            ExprKind::Reduce(r, a) => {
+                self.span = e.span;
+                self.reduce(*r, a, e.ty)
+            }
         }
     }
 
@@ -807,17 +879,21 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .get(id.0 as usize)
             .map(|c| c.1)
             .ok_or_else(|| CgError(format!("unknown callee {id}")))?;
-        let r = self.call_raw(id, args, span)?;
-        from_abi(&self.b, ret, r)
+        match self.call_raw(id, args, span)? {
+            Some(r) => from_abi(&self.b, ret, r),
+            // A callee that returns nothing: its value is never used (the front end checks).
+            None => Ok(Val::Int(self.ctx.bool_type().const_zero())),
+        }
     }
 
-    /// Calls callee `id` and stops when it failed; its ABI result.
+    /// Calls callee `id` and stops when it failed; its ABI result (None for a callee that
+    /// returns nothing).
     fn call_raw(
         &mut self,
         id: ir::CalleeId,
         args: &[ir::Expr],
         span: Span,
-    ) -> CgResult<inkwell::values::BasicValueEnum<'ctx>> {
+    ) -> CgResult<Option<inkwell::values::BasicValueEnum<'ctx>>> {
         let (f, _, params) = self
             .callees
             .get(id.0 as usize)
@@ -825,6 +901,15 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .ok_or_else(|| CgError(format!("unknown callee {id}")))?;
         let mut margs = Vec::with_capacity(args.len() + 1);
         for (a, ty) in args.iter().zip(params) {
+            if let ExprKind::Array(arr) = &a.kind {
+                // An array travels as (data, shape..., strides...), like a gufunc core.
+                self.span = a.span;
+                let v = self.array_value(arr)?;
+                margs.push(v.data.into());
+                margs.extend(v.shape.iter().map(|&x| BasicMetadataValueEnum::from(x)));
+                margs.extend(v.strides.iter().map(|&x| BasicMetadataValueEnum::from(x)));
+                continue;
+            }
             let v = self.expr(a)?;
             margs.push(to_abi(self.ctx, &self.b, ty, v)?.into());
         }
@@ -833,8 +918,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .b
             .build_call(f, &margs, "call")?
             .try_as_basic_value()
-            .basic()
-            .ok_or_else(|| CgError(format!("callee {id} returns nothing")))?;
+            .basic();
         self.span = span;
         let flag = self
             .b

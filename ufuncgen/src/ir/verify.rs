@@ -15,15 +15,20 @@
 //! 3. Constants fit their type (integers within the dtype's range, float constants typed float).
 //! 4. Casts change the type and never drop an imaginary part (complex to a real number; complex
 //!    to bool is the non-zero test).
-//! 5. Arrays: one int64 index per dimension; a store targets a writable array with a value of
-//!    its dtype; `Shape` names an existing axis; table loads index every table dimension.
+//! 5. Arrays: views index at most their base's dimensions with int64 indices and bounds and
+//!    keep at least one; loads and stores give one int64 index per remaining dimension; a
+//!    store (element or slice) targets a writable array with a value of its dtype; a bound or
+//!    allocated array variable matches its declaration; `Shape` names an existing axis; an
+//!    array value appears only as an argument of a call whose parameter is that array.
 //! 6. Calls: math calls take arguments of one type and return what the function returns for
 //!    it; kernel-language calls pass their callee's parameter types and return its `ret`.
 //! 7. Loops: a `range` variable is an integer and its bounds have its type.
 
 use std::fmt;
 
-use super::{Block, Const, Expr, ExprKind, Function, MathFn, StmtKind, UnaryOp};
+use super::{
+    ArrayExpr, Block, Const, Expr, ExprKind, Function, MathFn, StmtKind, UnaryOp, ViewDim,
+};
 use crate::diag::Span;
 use crate::types::{Kind, Scalar};
 
@@ -210,14 +215,59 @@ impl Verifier<'_, '_> {
                     value,
                 } => {
                     self.expr(value);
-                    if let Some(a) = self.f.arrays.get(array.0 as usize) {
-                        if !a.writable {
+                    if let Some((dtype, ndim, writable)) = self.array_expr(span, array) {
+                        if !writable {
                             self.fail(span, format!("store to read-only array {array}"));
                         }
-                        self.same(span, a.dtype, value.ty, "stored value");
-                        self.index(span, a.ndim, index);
-                    } else {
-                        self.fail(span, format!("unknown array {array}"));
+                        self.same(span, dtype, value.ty, "stored value");
+                        self.index(span, ndim, index);
+                    }
+                }
+                StmtKind::BindArray { dst, value } => {
+                    let bound = self.array_expr(span, value);
+                    match (self.f.arrays.get(dst.0 as usize), bound) {
+                        (Some(d), Some((dtype, ndim, writable))) => {
+                            if (d.dtype, d.ndim) != (dtype, ndim) || (d.writable && !writable) {
+                                let msg = format!("array {dst} bound to a {ndim}-d {dtype} value");
+                                self.fail(span, msg);
+                            }
+                        }
+                        (None, _) => self.fail(span, format!("unknown array {dst}")),
+                        _ => {}
+                    }
+                }
+                StmtKind::Alloc { dst, shape, fill } => {
+                    let Some(d) = self.f.arrays.get(dst.0 as usize) else {
+                        self.fail(span, format!("unknown array {dst}"));
+                        continue;
+                    };
+                    let (dtype, ndim) = (d.dtype, d.ndim);
+                    self.index(span, ndim, shape);
+                    if let Some(f) = fill {
+                        self.expr(f);
+                        self.same(f.span, dtype, f.ty, "fill value");
+                    }
+                }
+                StmtKind::StoreSlice { array, value } => {
+                    let Some((dtype, ndim, writable)) = self.array_expr(span, array) else {
+                        continue;
+                    };
+                    if !writable {
+                        self.fail(span, format!("slice store to read-only array {array}"));
+                    }
+                    match value {
+                        super::SliceValue::Scalar(e) => {
+                            self.expr(e);
+                            self.same(e.span, dtype, e.ty, "stored value");
+                        }
+                        super::SliceValue::Array(a) => {
+                            if let Some((_, m, _)) = self.array_expr(span, a) {
+                                if m > ndim {
+                                    let msg = format!("{m}-d array stored into a {ndim}-d view");
+                                    self.fail(span, msg);
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -352,28 +402,24 @@ impl Verifier<'_, '_> {
                 self.same(span, e.ty.real_part(), r.ty, "complex part");
                 self.same(span, e.ty.real_part(), i.ty, "complex part");
             }
-            ExprKind::Load { array, index } => match self.f.arrays.get(array.0 as usize) {
-                Some(a) => {
-                    self.same(span, a.dtype, e.ty, "loaded value");
-                    self.index(span, a.ndim, index);
+            ExprKind::Load { array, index } => {
+                if let Some((dtype, ndim, _)) = self.array_expr(span, array) {
+                    self.same(span, dtype, e.ty, "loaded value");
+                    self.index(span, ndim, index);
                 }
-                None => self.fail(span, format!("unknown array {array}")),
-            },
+            }
             ExprKind::Shape(array, axis) => {
-                match self.f.arrays.get(array.0 as usize) {
-                    Some(a) if *axis < a.ndim => {}
-                    Some(_) => self.fail(span, format!("shape axis {axis} of {array}")),
-                    None => self.fail(span, format!("unknown array {array}")),
+                if let Some((_, ndim, _)) = self.array_expr(span, array) {
+                    if *axis >= ndim {
+                        self.fail(span, format!("shape axis {axis} of {array}"));
+                    }
                 }
                 self.same(span, Scalar::I64, e.ty, "shape");
             }
-            ExprKind::TableLoad { table, index } => match self.f.tables.get(table.0 as usize) {
-                Some(t) => {
-                    self.same(span, t.dtype, e.ty, "table element");
-                    self.index(span, t.shape.len() as u32, index);
-                }
-                None => self.fail(span, format!("unknown table {table}")),
-            },
+            ExprKind::Array(a) => self.fail(span, format!("array {a} outside a call")),
+            ExprKind::Reduce(_, a) => {
+                self.array_expr(span, a);
+            }
             ExprKind::CallFunction(id, args) => {
                 let Some(callee) = self.callee(span, *id, args) else {
                     return;
@@ -394,21 +440,90 @@ impl Verifier<'_, '_> {
 
     /// Callee `id` (verified with the other callees), checking `args` against its parameters.
     fn callee(&mut self, span: Span, id: super::CalleeId, args: &[Expr]) -> Option<&Function> {
-        for a in args {
-            self.expr(a);
-        }
         let f = self.f;
         let Some(callee) = f.callees.get(id.0 as usize) else {
+            for a in args {
+                self.expr(a);
+            }
             self.fail(span, format!("unknown callee {id}"));
             return None;
         };
         if args.len() != callee.params as usize {
             self.fail(span, format!("{} arguments for callee {id}", args.len()));
         }
-        for (a, d) in args.iter().zip(&callee.locals) {
-            self.same(a.span, d.ty, a.ty, "callee argument");
+        for (i, (a, d)) in args.iter().zip(&callee.locals).enumerate() {
+            let param = callee.array_of(super::Local(i as u32));
+            match (&a.kind, param) {
+                (ExprKind::Array(arr), Some(p)) => {
+                    let p = &callee.arrays[p.0 as usize];
+                    if let Some((dtype, ndim, writable)) = self.array_expr(a.span, arr) {
+                        if (p.dtype, p.ndim) != (dtype, ndim) || (p.writable && !writable) {
+                            self.fail(a.span, format!("array argument {i} does not fit {id}"));
+                        }
+                    }
+                }
+                (ExprKind::Array(_), None) | (_, Some(_)) => {
+                    self.fail(
+                        a.span,
+                        format!("argument {i} of {id}: array/scalar mismatch"),
+                    );
+                }
+                _ => {
+                    self.expr(a);
+                    self.same(a.span, d.ty, a.ty, "callee argument");
+                }
+            }
         }
         Some(callee)
+    }
+
+    /// The dtype, dimensions and writability of an array value (views checked on the way).
+    fn array_expr(&mut self, span: Span, a: &ArrayExpr) -> Option<(Scalar, u32, bool)> {
+        match a {
+            ArrayExpr::Var(id) => match self.f.arrays.get(id.0 as usize) {
+                Some(d) => Some((d.dtype, d.ndim, d.writable)),
+                None => {
+                    self.fail(span, format!("unknown array {id}"));
+                    None
+                }
+            },
+            ArrayExpr::Table(t) => match self.f.tables.get(t.0 as usize) {
+                Some(table) => Some((table.dtype, table.shape.len() as u32, false)),
+                None => {
+                    self.fail(span, format!("unknown table {t}"));
+                    None
+                }
+            },
+            ArrayExpr::View { base, dims, .. } => {
+                let (dtype, ndim, writable) = self.array_expr(span, base)?;
+                if dims.len() > ndim as usize {
+                    let msg = format!("{} view entries for {ndim} dimensions", dims.len());
+                    self.fail(span, msg);
+                    return None;
+                }
+                let mut dropped = 0;
+                for d in dims {
+                    match d {
+                        ViewDim::Index(ix) => {
+                            dropped += 1;
+                            self.expr(ix);
+                            self.same(ix.span, Scalar::I64, ix.ty, "index");
+                        }
+                        ViewDim::Slice { start, stop, step } => {
+                            for b in [start, stop, step].into_iter().flatten() {
+                                self.expr(b);
+                                self.same(b.span, Scalar::I64, b.ty, "slice bound");
+                            }
+                        }
+                    }
+                }
+                if dropped == ndim {
+                    self.fail(span, "a view that indexes every axis".into());
+                    return None;
+                }
+                Some((dtype, ndim - dropped, writable))
+            }
+        }
     }
 
     /// One int64 index per dimension.
@@ -450,6 +565,7 @@ mod tests {
             }],
             ret: Scalar::F64,
             ret_parts: vec![],
+            void: false,
             body,
             arrays: vec![],
             boundscheck: true,

@@ -446,13 +446,13 @@ impl<'a> Lowerer<'a> {
         &mut self,
         f: &crate::spec::FunctionSpec,
         c: &ast::ExprCall,
-    ) -> Result<Vec<Val>, CompileError> {
+    ) -> Result<Vec<super::calls::CallArg>, CompileError> {
         if c.arguments.keywords.is_empty() {
-            return self.bind_arguments(&f.name, &[], c);
+            return self.bind_with(&f.name, &[], c, Self::call_arg);
         }
         let kernel = crate::parse::parse_kernel(&f.name, &f.source)?;
         let names: Vec<&str> = kernel.params.iter().map(|p| p.name.as_str()).collect();
-        self.bind_arguments(&f.name, &names, c)
+        self.bind_with(&f.name, &names, c, Self::call_arg)
     }
 
     /// The positional arguments of a call whose callee takes no keywords.
@@ -490,11 +490,22 @@ impl<'a> Lowerer<'a> {
         names: &[&str],
         c: &ast::ExprCall,
     ) -> Result<Vec<Val>, CompileError> {
+        self.bind_with(shown, names, c, Self::expr)
+    }
+
+    /// `bind_arguments` with each argument lowered by `eval` (helpers also take arrays).
+    fn bind_with<T>(
+        &mut self,
+        shown: &str,
+        names: &[&str],
+        c: &ast::ExprCall,
+        eval: fn(&mut Self, &Expr) -> Result<T, CompileError>,
+    ) -> Result<Vec<T>, CompileError> {
         self.no_star(c)?;
         let positional = c.arguments.args.len();
-        let mut slots: Vec<Option<Val>> = Vec::with_capacity(positional);
+        let mut slots: Vec<Option<T>> = Vec::with_capacity(positional);
         for a in c.arguments.args.iter() {
-            slots.push(Some(self.expr(a)?));
+            slots.push(Some(eval(self, a)?));
         }
         for k in c.arguments.keywords.iter() {
             let Some(arg) = &k.arg else {
@@ -520,7 +531,7 @@ impl<'a> Lowerer<'a> {
                     k.range,
                 ));
             }
-            slots[pos] = Some(self.expr(&k.value)?);
+            slots[pos] = Some(eval(self, &k.value)?);
         }
         let mut args = Vec::with_capacity(slots.len());
         for (i, v) in slots.into_iter().enumerate() {
@@ -730,6 +741,10 @@ impl<'a> Lowerer<'a> {
             }
             Callee::Source { .. } => {
                 let (spec, args, t) = self.source_args(callee, shown, args, range)?;
+                let args = args
+                    .into_iter()
+                    .map(super::calls::CallArg::Scalar)
+                    .collect();
                 let v = self.call_function(&spec, args, range)?;
                 Ok(round_back(v, t))
             }

@@ -1,6 +1,7 @@
 //! Calls of other kernel-language functions: each callee is lowered on its own (its own
 //! source, globals and errors) for the argument types of the call site, and codegen inlines it.
 
+use super::array::ArrayVal;
 use super::val::{mk, Val};
 use super::{lower_passes, Lowerer, Mode};
 use crate::diag::{CompileError, SourceMap};
@@ -9,7 +10,15 @@ use crate::parse;
 use crate::spec::{ArgType, Signature};
 use crate::spec::{FunctionSpec, KernelSpec};
 use crate::types::{Kind, Scalar, Ty, Weak};
+use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::TextRange;
+
+/// An argument of a call of a kernel-language function.
+pub(super) enum CallArg {
+    Scalar(Val),
+    /// An array or view: the callee works on the same memory.
+    Array(ArrayVal),
+}
 
 /// A function on the chain of calls being lowered: its identity (name, file, first line) and
 /// its name for messages.
@@ -34,11 +43,21 @@ impl Lowerer<'_> {
     pub(super) fn call_function(
         &mut self,
         f: &FunctionSpec,
-        args: Vec<Val>,
+        args: Vec<CallArg>,
         range: TextRange,
     ) -> Result<Val, CompileError> {
+        let void_ok = std::mem::replace(&mut self.void_call_ok, false);
         let (id, exprs, declared) = self.lower_call(f, args, range)?;
         let callee = &self.callees[id.0 as usize];
+        if callee.void && !void_ok {
+            return Err(self.typing(
+                format!(
+                    "{}() returns nothing (None); call it as a statement",
+                    f.name
+                ),
+                range,
+            ));
+        }
         if !callee.ret_parts.is_empty() {
             let n = callee.ret_parts.len();
             return Err(self.unsupported(
@@ -64,7 +83,7 @@ impl Lowerer<'_> {
     fn pick_signature(
         &self,
         f: &FunctionSpec,
-        args: &[Val],
+        args: &[&Val],
         range: TextRange,
     ) -> Result<(Vec<Scalar>, Option<Scalar>), CompileError> {
         let scalars = |sig: &Signature| -> Option<Vec<Scalar>> {
@@ -123,7 +142,7 @@ impl Lowerer<'_> {
     pub(super) fn call_unpack(
         &mut self,
         f: &FunctionSpec,
-        args: Vec<Val>,
+        args: Vec<CallArg>,
         want: usize,
         range: TextRange,
         out: &mut ir::Block,
@@ -163,7 +182,7 @@ impl Lowerer<'_> {
     fn lower_call(
         &mut self,
         f: &FunctionSpec,
-        args: Vec<Val>,
+        args: Vec<CallArg>,
         range: TextRange,
     ) -> Result<(CalleeId, Vec<crate::ir::Expr>, Option<Scalar>), CompileError> {
         let me = Caller::of(&f.name, &f.source);
@@ -181,16 +200,51 @@ impl Lowerer<'_> {
                 range,
             ));
         }
-        let (types, declared) = if f.signatures.is_empty() {
-            (args.iter().map(|a| a.ty.concrete()).collect(), None)
-        } else {
-            self.pick_signature(f, &args, range)?
+        let scalars: Option<Vec<&Val>> = args
+            .iter()
+            .map(|a| match a {
+                CallArg::Scalar(v) => Some(v),
+                CallArg::Array(_) => None,
+            })
+            .collect();
+        // A typed function (njit signature, ufuncgen ufunc) takes scalars only.
+        let (types, declared) = match scalars {
+            Some(vals) if !f.signatures.is_empty() => self.pick_signature(f, &vals, range)?,
+            _ => (
+                args.iter()
+                    .map(|a| match a {
+                        CallArg::Scalar(v) => v.ty.concrete(),
+                        CallArg::Array(a) => a.dtype,
+                    })
+                    .collect(),
+                None,
+            ),
         };
-        let key = (me.key.clone(), types.clone());
+        // Array parameters: (position, dtype, ndim, writable); part of the specialisation.
+        let arrays: Vec<ir::ArrayDecl> = args
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| match a {
+                CallArg::Array(a) => Some(ir::ArrayDecl {
+                    param: Some(ir::Local(i as u32)),
+                    name: String::new(),
+                    dtype: a.dtype,
+                    ndim: a.ndim,
+                    writable: a.writable,
+                }),
+                CallArg::Scalar(_) => None,
+            })
+            .collect();
+        let mut key_text = me.key.clone();
+        for a in &arrays {
+            let p = a.param.map_or(0, |l| l.0);
+            key_text.push_str(&format!("\u{0}{p}:{}:{}:{}", a.dtype, a.ndim, a.writable));
+        }
+        let key = (key_text, types.clone());
         let id = match self.callee_keys.iter().position(|k| *k == key) {
             Some(i) => i,
             None => {
-                let func = self.lower_callee(f, me, &types, args.len(), range)?;
+                let func = self.lower_callee(f, me, &types, arrays, args.len(), range)?;
                 self.callees.push(func);
                 self.callee_keys.push(key);
                 self.callees.len() - 1
@@ -199,9 +253,45 @@ impl Lowerer<'_> {
         let exprs = args
             .into_iter()
             .zip(&types)
-            .map(|(a, &t)| self.coerce(a, t))
+            .map(|(a, &t)| match a {
+                CallArg::Scalar(v) => self.coerce(v, t),
+                CallArg::Array(a) => Ok(mk(ExprKind::Array(a.expr), a.dtype, range)),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok((CalleeId(id as u32), exprs, declared))
+    }
+
+    /// An argument of a call of a kernel-language function.
+    pub(super) fn call_arg(&mut self, e: &Expr) -> Result<CallArg, CompileError> {
+        Ok(match self.array_of(e)? {
+            Some(a) => CallArg::Array(a),
+            None => CallArg::Scalar(self.expr(e)?),
+        })
+    }
+
+    /// True when `c` calls a kernel-language function.
+    pub(super) fn is_user_call(&self, c: &ast::ExprCall) -> bool {
+        self.user_function(&c.func).is_some()
+    }
+
+    /// `f(args)` as a statement: kept for what it stores into arrays (its value is dropped).
+    pub(super) fn call_stmt(
+        &mut self,
+        c: &ast::ExprCall,
+        out: &mut ir::Block,
+    ) -> Result<(), CompileError> {
+        self.void_call_ok = true;
+        let v = self.expr(&Expr::Call(c.clone()));
+        self.void_call_ok = false;
+        let v = v?;
+        let t = v.ty.concrete();
+        let tmp = self.scope.temp("call", t);
+        let value = self.coerce(v, t)?;
+        out.push(ir::Stmt {
+            kind: ir::StmtKind::Assign { dst: tmp, value },
+            span: parse::span(ruff_text_size::Ranged::range(c)),
+        });
+        Ok(())
     }
 
     /// The callee's typed IR for parameter types `types`.
@@ -210,6 +300,7 @@ impl Lowerer<'_> {
         f: &FunctionSpec,
         me: Caller,
         types: &[Scalar],
+        mut arrays: Vec<ir::ArrayDecl>,
         given: usize,
         range: TextRange,
     ) -> Result<crate::ir::Function, CompileError> {
@@ -229,15 +320,40 @@ impl Lowerer<'_> {
                 range,
             ));
         }
+        for a in arrays.iter_mut() {
+            let i = a.param.map_or(0, |l| l.0 as usize);
+            a.name = kernel
+                .params
+                .get(i)
+                .map_or(String::new(), |p| p.name.clone());
+        }
         let callers: Vec<Caller> = self.callers.iter().cloned().chain([me]).collect();
+        let void = match &kernel.body {
+            parse::Body::Def(stmts) => !returns_value(stmts),
+            parse::Body::Lambda(_) => false,
+        };
         let mode = Mode {
             declared_ret: None,
-            arrays: &[],
+            arrays: &arrays,
+            void,
             boundscheck: self.boundscheck,
             callers: &callers,
         };
         lower_passes(&spec, &kernel, types, mode)
     }
+}
+
+/// Whether any `return value` occurs in a statement list (a function without one returns None).
+fn returns_value(stmts: &[Stmt]) -> bool {
+    stmts.iter().any(|s| match s {
+        Stmt::Return(r) => r.value.is_some(),
+        Stmt::If(i) => {
+            returns_value(&i.body) || i.elif_else_clauses.iter().any(|c| returns_value(&c.body))
+        }
+        Stmt::For(f) => returns_value(&f.body) || returns_value(&f.orelse),
+        Stmt::While(w) => returns_value(&w.body) || returns_value(&w.orelse),
+        _ => false,
+    })
 }
 
 /// `ret(args)` as a user writes a signature.

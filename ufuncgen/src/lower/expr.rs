@@ -43,10 +43,10 @@ impl Lowerer<'_> {
                 Some(v) => Ok(v),
                 None => self.call(c),
             },
-            Expr::Attribute(a) => match self.array_named(&a.value) {
-                Some(id) => self.array_attribute(id, a),
-                None => match self.table_named(&a.value) {
-                    Some(t) => self.table_attribute(t, a),
+            Expr::Attribute(a) => match self.table_named(&a.value) {
+                Some(t) => self.table_attribute(t, a),
+                None => match self.array_of(&a.value)? {
+                    Some(arr) => self.array_attribute(arr, a),
                     None => self.attribute(a),
                 },
             },

@@ -86,6 +86,7 @@ pub fn lower_parsed(
     let mode = Mode {
         declared_ret: sig.ret,
         arrays: &[],
+        void: false,
         boundscheck: true,
         callers: &callers,
     };
@@ -128,7 +129,8 @@ pub fn lower_gufunc_stores(
             ArgType::Array(t) => {
                 param_types.push(t.dtype);
                 arrays.push(ir::ArrayDecl {
-                    param: ir::Local(i as u32),
+                    param: Some(ir::Local(i as u32)),
+                    name: kernel.params[i].name.clone(),
                     dtype: t.dtype,
                     ndim: t.ndim,
                     writable: a.output || writable.contains(&i),
@@ -140,6 +142,7 @@ pub fn lower_gufunc_stores(
     let mode = Mode {
         declared_ret: None,
         arrays: &arrays,
+        void: true,
         boundscheck,
         callers: &callers,
     };
@@ -176,8 +179,10 @@ fn check_arity(spec: &KernelSpec, kernel: &Kernel, sig: &Signature) -> Result<()
 struct Mode<'a> {
     /// The return type the signature declares, if any (`vectorize`).
     declared_ret: Option<Scalar>,
-    /// Array parameters; non-empty for gufunc kernels.
+    /// Array parameters.
     arrays: &'a [ir::ArrayDecl],
+    /// True for gufunc kernels (results go through output arrays; nothing is returned).
+    void: bool,
     boundscheck: bool,
     /// The functions being lowered, outermost first, ending with this one (recursion check).
     callers: &'a [calls::Caller],
@@ -233,8 +238,15 @@ pub(super) struct Lowerer<'a> {
     kernel: &'a Kernel,
     /// The return type the signature declares, if any.
     declared_ret: Option<Scalar>,
-    /// Array parameters (gufunc kernels).
-    arrays: &'a [ir::ArrayDecl],
+    /// Array variables: the parameters, then the views and local arrays bound so far.
+    arrays: Vec<ir::ArrayDecl>,
+    /// The array variable each name is bound to now (a name rebound to a scalar leaves).
+    array_vars: std::collections::HashMap<String, ir::ArrayId>,
+    void: bool,
+    /// Set while lowering a call statement, whose callee may return nothing.
+    void_call_ok: bool,
+    /// How many statement lists enclose the statement being lowered (1: the body itself).
+    depth: u32,
     boundscheck: bool,
     callers: &'a [calls::Caller],
     state: &'a mut TypeState,
@@ -269,7 +281,16 @@ impl<'a> Lowerer<'a> {
             spec,
             kernel,
             declared_ret: mode.declared_ret,
-            arrays: mode.arrays,
+            arrays: mode.arrays.to_vec(),
+            array_vars: mode
+                .arrays
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.name.clone(), ir::ArrayId(i as u32)))
+                .collect(),
+            void: mode.void,
+            void_call_ok: false,
+            depth: 0,
             boundscheck: mode.boundscheck,
             callers: mode.callers,
             state,
@@ -333,7 +354,8 @@ impl<'a> Lowerer<'a> {
             ret,
             ret_parts,
             body,
-            arrays: self.arrays.to_vec(),
+            arrays: self.arrays,
+            void: self.void,
             boundscheck: self.boundscheck,
             origin: self.spec.source.clone(),
             tables: self.tables,
@@ -343,7 +365,7 @@ impl<'a> Lowerer<'a> {
 
     /// True when lowering a gufunc kernel (it writes outputs through array parameters).
     fn is_gufunc(&self) -> bool {
-        !self.arrays.is_empty()
+        self.void
     }
 
     /// A compile error of `kind` at `span`.

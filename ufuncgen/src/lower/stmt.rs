@@ -21,13 +21,18 @@ impl Lowerer<'_> {
     /// Lowers a statement list; statements no path reaches are skipped (like dead code).
     pub(super) fn block(&mut self, stmts: &[Stmt]) -> Result<ir::Block, CompileError> {
         let mut out = Vec::new();
-        for s in stmts {
-            if !self.flow.reachable() {
-                break;
+        self.depth += 1;
+        let result = (|| {
+            for s in stmts {
+                if !self.flow.reachable() {
+                    break;
+                }
+                self.statement(s, &mut out)?;
             }
-            self.statement(s, &mut out)?;
-        }
-        Ok(out)
+            Ok(())
+        })();
+        self.depth -= 1;
+        result.map(|()| out)
     }
 
     fn statement(&mut self, s: &Stmt, out: &mut ir::Block) -> Result<(), CompileError> {
@@ -39,9 +44,7 @@ impl Lowerer<'_> {
                     if self.table_named(&t.value).is_some() {
                         return Err(self.frozen_store(t));
                     }
-                    if !self.arrays.is_empty() {
-                        return self.aug_store_item(t, a.op, &a.value, range, out);
-                    }
+                    return self.aug_store_item(t, a.op, &a.value, range, out);
                 }
                 let Expr::Name(n) = &*a.target else {
                     return Err(self.unsupported(target_message(&a.target), a.target.range()));
@@ -116,7 +119,9 @@ impl Lowerer<'_> {
             Stmt::Expr(e) => match &*e.value {
                 // A bare string is a comment; `...` is a placeholder.
                 Expr::StringLiteral(_) | Expr::EllipsisLiteral(_) => Ok(()),
-                // No expression has side effects: type-check it and drop it.
+                // A helper may store into arrays it is given: the call stays.
+                Expr::Call(c) if self.is_user_call(c) => self.call_stmt(c, out),
+                // No other expression has side effects: type-check it and drop it.
                 other => self.expr(other).map(drop),
             },
             Stmt::Pass(_) => Ok(()),
@@ -133,6 +138,9 @@ impl Lowerer<'_> {
     }
 
     fn assign(&mut self, a: &ast::StmtAssign, out: &mut ir::Block) -> Result<(), CompileError> {
+        if self.array_assign(a, out)?.is_some() {
+            return Ok(());
+        }
         if let [Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. })] =
             &a.targets[..]
         {
@@ -146,7 +154,7 @@ impl Lowerer<'_> {
                 Expr::Subscript(s) if self.table_named(&s.value).is_some() => {
                     return Err(self.frozen_store(s));
                 }
-                Expr::Subscript(_) if !self.arrays.is_empty() => targets.push(t),
+                Expr::Subscript(_) => targets.push(t),
                 other => return Err(self.unsupported(target_message(other), other.range())),
             }
         }
@@ -295,12 +303,12 @@ impl Lowerer<'_> {
         let name = var.id.as_str();
         self.check_rebind(name, var.range)?;
         let guards = self.loop_guards(&[name]);
-        if let Some((id, len)) = self.array_iter(&f.iter)? {
+        if let Some((arr, len)) = self.array_iter(&f.iter)? {
             // `for v in a`: a hidden index runs over the array, `v = a[k]` starts each pass.
             let before = self.flow.snapshot();
             let k = self.scope.temp("k", Scalar::I64);
             let konst = |v: i128| mk(ExprKind::Const(Const::Int(v)), Scalar::I64, f.iter.range());
-            let element = self.element(id, k, f.iter.range());
+            let element = self.element(arr, k, f.iter.range());
             let mut body = vec![self.store(name, element, var.range)?];
             return self.finish_for(
                 f,

@@ -2,10 +2,10 @@
 //! `len(T)`, `T.size`, `T.ndim`. Their contents are copied into the compiled code, so the
 //! shape is a compile-time constant and every index is bounds-checked.
 
-use super::val::{mk, Val};
+use super::val::Val;
 use super::Lowerer;
 use crate::diag::CompileError;
-use crate::ir::{self, Const, ExprKind, TableId};
+use crate::ir::{self, Const, TableId};
 use crate::spec::GlobalValue;
 use crate::types::{Scalar, Ty};
 use ruff_python_ast::{self as ast, Expr};
@@ -44,7 +44,8 @@ impl Lowerer<'_> {
         Val::constant(Const::Int(i128::from(n)), Ty::Strong(Scalar::I64), range)
     }
 
-    /// `T[...]` or `T.shape[k]` (`None`: the subscript is about something else).
+    /// `T.shape[k]` as a constant (`None`: the subscript is about something else; elements and
+    /// views of tables are arrays like any other, see `array`).
     pub(super) fn table_subscript(
         &mut self,
         s: &ast::ExprSubscript,
@@ -57,19 +58,7 @@ impl Lowerer<'_> {
                 }
             }
         }
-        let Some(t) = self.table_named(&s.value) else {
-            return Ok(None);
-        };
-        let (ndim, name, dtype) = {
-            let table = self.table(t);
-            (table.shape.len(), table.name.clone(), table.dtype)
-        };
-        let index = self.indices(ndim, &name, &s.slice)?;
-        Ok(Some(Val::strong(mk(
-            ExprKind::TableLoad { table: t, index },
-            dtype,
-            s.range,
-        ))))
+        Ok(None)
     }
 
     /// The constant axis of `T.shape[axis]` (negative counts from the end).

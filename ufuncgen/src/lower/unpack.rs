@@ -71,6 +71,10 @@ impl Lowerer<'_> {
                         let shown = self.text(c.func.range()).to_string();
                         let args = self.bind_arguments(&shown, &[], c)?;
                         let (spec, args, t) = self.source_args(source, &shown, args, c.range())?;
+                        let args = args
+                            .into_iter()
+                            .map(super::calls::CallArg::Scalar)
+                            .collect();
                         let vals = self.call_unpack(&spec, args, n, c.range(), out)?;
                         Ok(vals.into_iter().map(|v| round_back(v, t)).collect())
                     }

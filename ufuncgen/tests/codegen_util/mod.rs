@@ -96,6 +96,7 @@ pub fn func(params: &[Scalar], locals: &[Scalar], ret_ty: Scalar, body: Vec<Stmt
         ret_parts: Vec::new(),
         body,
         arrays: Vec::new(),
+        void: false,
         boundscheck: true,
         origin: Default::default(),
         tables: Vec::new(),
