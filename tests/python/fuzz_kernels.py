@@ -305,6 +305,9 @@ class Call(Node):
             rounded = _op(ctx, self, "call", self.fn, INT_ROUNDING[self.fn], vals, types)
             return _cast(ctx, self, rounded, self.args[0].type, self.type)
         fn = EXACT_CALLS.get(self.fn) or MATH_CALLS[self.fn]
+        if self.fn in ("np.minimum", "np.maximum"):
+            # What LLVM may prove away: an argument min/max discards (flags of all its events).
+            ctx.events.append(Event("minmax", self.fn, types, _values(vals), 0))
         return _op(ctx, self, "call", self.fn, fn, vals, types)
 
 
