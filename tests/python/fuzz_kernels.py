@@ -258,6 +258,13 @@ class Bin(Node):
     def const(self):
         return self.left.const and self.right.const
 
+    @property
+    def over_bools(self):
+        # x ** 0 is 1 for every x: LLVM folds it like a bool's two values.
+        if self.op == "**" and isinstance(self.right, Lit) and self.right.value == 0:
+            return True
+        return super().over_bools
+
     def src(self):
         return f"({self.left.src()} {self.op} {self.right.src()})"
 

@@ -120,7 +120,7 @@ KNOWN_DEFECTS = [
     # Not in issue 9 (found by this fuzzer): LLVM evaluates an operation over a bool input at
     # compile time for both values (np.float64(b) / 0.0 becomes b ? inf : nan) and drops its flags.
     Known(
-        "NEW flags of operations over bool inputs folded by LLVM",
+        "NEW flags of operations over bool values (or x ** 0) folded by LLVM",
         frozenset({"flags"}),
         lambda ev: ev.over_bools and ev.flags != 0,
     ),
