@@ -258,6 +258,13 @@ class Bin(Node):
     def const(self):
         return self.left.const and self.right.const
 
+    @property
+    def over_bools(self):
+        # x ** 0 is 1 for every x: LLVM folds it like a bool's two values.
+        if self.op == "**" and isinstance(self.right, Lit) and self.right.value == 0:
+            return True
+        return super().over_bools
+
     def src(self):
         return f"({self.left.src()} {self.op} {self.right.src()})"
 
@@ -305,6 +312,9 @@ class Call(Node):
             rounded = _op(ctx, self, "call", self.fn, INT_ROUNDING[self.fn], vals, types)
             return _cast(ctx, self, rounded, self.args[0].type, self.type)
         fn = EXACT_CALLS.get(self.fn) or MATH_CALLS[self.fn]
+        if self.fn in ("np.minimum", "np.maximum"):
+            # What LLVM may prove away: an argument min/max discards (flags of all its events).
+            ctx.events.append(Event("minmax", self.fn, types, _values(vals), 0))
         return _op(ctx, self, "call", self.fn, fn, vals, types)
 
 
