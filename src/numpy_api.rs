@@ -156,7 +156,28 @@ pub struct UfuncHead {
     pub ptr: *mut c_void,
     /// NumPy decrefs this when the ufunc dies: our owner of tables and code lives here.
     pub obj: *mut ffi::PyObject,
+    pub userloops: *mut ffi::PyObject,
+    /// 1 for a gufunc.
+    pub core_enabled: c_int,
+    pub core_num_dim_ix: c_int,
+    pub core_num_dims: *mut c_int,
+    pub core_dim_ixs: *mut c_int,
+    pub core_offsets: *mut c_int,
+    /// NumPy's copy of the layout string a gufunc was created with.
+    pub core_signature: *mut c_char,
+    pub type_resolver: *mut c_void,
+    pub dict: *mut ffi::PyObject,
+    pub vectorcall: *mut c_void,
+    pub reserved3: *mut c_void,
+    /// `nargs` iterator flags NumPy adds to each operand's defaults (allocated zeroed).
+    pub op_flags: *mut u32,
+    pub iter_flags: u32,
 }
+
+/// `NPY_ITER_READWRITE`.
+pub const NPY_ITER_READWRITE: u32 = 0x0001_0000;
+/// `NPY_ITER_UPDATEIFCOPY`: a cast or aligned copy is written back to the operand.
+pub const NPY_ITER_UPDATEIFCOPY: u32 = 0x0080_0000;
 
 /// The ufunc slots we call, resolved once per process.
 pub struct UfuncApi {
@@ -240,6 +261,10 @@ mod tests {
         assert_eq!(std::mem::offset_of!(UfuncHead, name), head + 40);
         assert_eq!(std::mem::offset_of!(UfuncHead, doc), head + 56);
         assert_eq!(std::mem::offset_of!(UfuncHead, obj), head + 72);
+        assert_eq!(std::mem::offset_of!(UfuncHead, core_enabled), head + 88);
+        assert_eq!(std::mem::offset_of!(UfuncHead, core_signature), head + 120);
+        assert_eq!(std::mem::offset_of!(UfuncHead, op_flags), head + 160);
+        assert_eq!(std::mem::offset_of!(UfuncHead, iter_flags), head + 168);
     }
 
     #[test]

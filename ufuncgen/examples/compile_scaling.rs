@@ -27,7 +27,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let shape = args.first().cloned().unwrap_or_else(|| "straight".into());
     let sizes: Vec<usize> = if args.len() > 1 {
-        args[1..].iter().map(|a| a.parse().expect("a size")).collect()
+        args[1..]
+            .iter()
+            .map(|a| a.parse().expect("a size"))
+            .collect()
     } else {
         vec![1000, 2000, 4000]
     };

@@ -19,6 +19,7 @@ pub mod runtime;
 pub mod spec;
 pub mod types;
 pub mod vecmath;
+pub mod writes;
 
 pub use diag::{CompileError, ErrorKind, SourceMap, Span};
 pub use runtime::errors::take_runtime_error;
@@ -48,6 +49,9 @@ pub struct CompiledLoop {
     pub llvm_ir: String,
     /// See [`codegen::LoopCode::split_anywhere`].
     pub split_anywhere: bool,
+    /// Inputs NumPy must pass read-write (the kernel stores into them, see [`writes`], or
+    /// `writable_args` lists them); empty for `vectorize`.
+    pub read_write_inputs: Vec<usize>,
 }
 
 /// All loops of one ufunc and the JIT'ed code they live in.
@@ -93,13 +97,15 @@ pub fn compile_ufunc(spec: &KernelSpec) -> Result<CompiledUfunc, CompileError> {
             func: func_ptr,
             llvm_ir: obj.llvm_ir,
             split_anywhere: obj.split_anywhere,
+            read_write_inputs: Vec::new(),
         });
     }
     Ok(CompiledUfunc { loops, code })
 }
 
 /// Compiles every signature of a `guvectorize` kernel with its layout (`"(m,n),(n)->(m)"`).
-/// `writable_args` are parameter indices of inputs the kernel may store into; `boundscheck`
+/// `writable_args` are parameter indices of inputs NumPy passes read-write even when the kernel
+/// does not store into them (Numba's option; stored-into inputs are read-write anyway); `boundscheck`
 /// makes out-of-range indices raise IndexError (else they are the caller's promise).
 /// Each loop has NumPy's generalized loop ABI.
 pub fn compile_gufunc(
@@ -142,12 +148,19 @@ pub fn compile_gufunc(
         )
         .map_err(|m| CompileError::general(ErrorKind::Compile, m, &spec.name, &spec.source))?;
         let dtypes: Vec<Scalar> = cores.iter().map(|c| c.dtype).collect();
-        compiled.push((text.clone(), dtypes, parsed.inputs.len(), code));
+        let nin = parsed.inputs.len();
+        let read_write: Vec<usize> = func
+            .arrays
+            .iter()
+            .filter(|a| a.writable && (a.param.0 as usize) < nin)
+            .map(|a| a.param.0 as usize)
+            .collect();
+        compiled.push((text.clone(), dtypes, nin, read_write, code));
     }
-    let code = jit::JitCode::load(compiled.iter().map(|c| c.3.object.as_slice()))
+    let code = jit::JitCode::load(compiled.iter().map(|c| c.4.object.as_slice()))
         .map_err(|m| CompileError::general(ErrorKind::Compile, m, &spec.name, &spec.source))?;
     let mut loops = Vec::with_capacity(compiled.len());
-    for (signature, dtypes, nin, obj) in compiled {
+    for (signature, dtypes, nin, read_write_inputs, obj) in compiled {
         let addr = code
             .lookup(&obj.symbol)
             .map_err(|m| CompileError::general(ErrorKind::Compile, m, &spec.name, &spec.source))?;
@@ -162,6 +175,7 @@ pub fn compile_gufunc(
             func,
             llvm_ir: obj.llvm_ir,
             split_anywhere: obj.split_anywhere,
+            read_write_inputs,
         });
     }
     Ok(CompiledUfunc { loops, code })

@@ -257,24 +257,9 @@ impl Lowerer<'_> {
         value: Val,
         range: TextRange,
     ) -> Result<ir::Stmt, CompileError> {
-        let id = self.writable_array(target)?;
+        let id = self.indexed_array(target)?;
         let index = self.index(id, &target.slice)?;
         self.item_store(id, index, value, range)
-    }
-
-    /// The array a store targets, if the kernel may write to it.
-    fn writable_array(&mut self, target: &ast::ExprSubscript) -> Result<ArrayId, CompileError> {
-        let id = self.indexed_array(target)?;
-        if !self.decl(id).writable {
-            return Err(self.typing(
-                format!(
-                    "cannot write to input array '{}' (list it in writable_args to allow it)",
-                    self.array_name(id)
-                ),
-                target.range,
-            ));
-        }
-        Ok(id)
     }
 
     fn item_store(
@@ -315,7 +300,7 @@ impl Lowerer<'_> {
         range: TextRange,
         out: &mut ir::Block,
     ) -> Result<(), CompileError> {
-        let id = self.writable_array(target)?;
+        let id = self.indexed_array(target)?;
         let mut index = self.index(id, &target.slice)?;
         for ix in index.iter_mut() {
             if !matches!(ix.kind, ExprKind::Local(_) | ExprKind::Const(_)) {

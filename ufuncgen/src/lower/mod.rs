@@ -73,7 +73,9 @@ pub fn lower_parsed(
 }
 
 /// Lowers a gufunc kernel for one signature, its arguments already matched with the layout
-/// (`spec::gufunc::bind`); `writable` lists the inputs the kernel may store into.
+/// (`spec::gufunc::bind`); `writable` lists inputs that are read-write for NumPy even when the
+/// kernel does not store into them (`writable_args`). Any input may be stored into: an array
+/// is `writable` when it is an output, listed, or stored into (`crate::writes`).
 pub fn lower_gufunc(
     spec: &KernelSpec,
     kernel: &Kernel,
@@ -106,7 +108,11 @@ pub fn lower_gufunc(
         boundscheck,
         callers: &callers,
     };
-    lower_passes(spec, kernel, &param_types, mode)
+    let mut func = lower_passes(spec, kernel, &param_types, mode)?;
+    for id in crate::writes::stored_arrays(&func) {
+        func.arrays[id.0 as usize].writable = true;
+    }
+    Ok(func)
 }
 
 /// A signature must give one type per kernel parameter.
