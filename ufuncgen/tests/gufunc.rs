@@ -502,6 +502,17 @@ def scale(a, k, out):
         true,
     );
     assert!(none.loops[0].read_write_inputs.is_empty());
+    // Stores nested in branches and loops count; loads and shapes do not.
+    let nested = compile_with(
+        "def f(a, b, c, out):\n    for i in range(len(a)):\n        if b[i] > 0:\n            \
+         while c[0] < 0:\n                c[0] += 1.0\n    out[0] = a.shape[0]\n",
+        "f",
+        &["void(f8[:], f8[:], f8[:], f8[:])"],
+        "(n),(n),(m)->()",
+        &[],
+        true,
+    );
+    assert_eq!(nested.loops[0].read_write_inputs, vec![2]);
     let mut a: Vec<f64> = vec![1.0, 2.0, 3.0];
     let k = vec![2.5f64];
     let mut out = vec![0.0f64; 3];
