@@ -65,14 +65,14 @@ def test_same_dtype_is_written_in_place(target):
 
 @pytest.mark.parametrize("target", ["cpu", "parallel"])
 def test_two_dimensional_core_written_back(target):
-    f = guvectorize(
-        ["void(float64[:, :], float64, float64[:])"], "(m,n),()->()", target=target
-    )(scale_rows)
+    f = guvectorize(["void(float64[:, :], float64, float64[:])"], "(m,n),()->()", target=target)(
+        scale_rows
+    )
     m = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)
     want = m * np.float32(3)
     f(m, 3.0)
     np.testing.assert_array_equal(m, want)
-    # Fortran order and a non-contiguous view are written back element by element too.
+    # A Fortran-ordered array is written back in place too.
     t = np.asfortranarray(np.arange(12.0).reshape(3, 4))
     f(t, 2.0)
     np.testing.assert_array_equal(t, np.arange(12.0).reshape(3, 4) * 2)
