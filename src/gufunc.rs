@@ -1,13 +1,15 @@
 //! `guvectorize`: compiles a kernel for every signature with its layout and registers the
 //! generalized ufunc.
 
-use pyo3::exceptions::PyValueError;
+use std::collections::BTreeSet;
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::contiguity;
 use crate::kernel::{self, GlobalArg, SourceArg};
 use crate::register::{self, LoopEntry, UfuncSpec};
-use crate::{disk_cache, errors, identity_of, OptionsArg};
+use crate::{disk_cache, errors, identity_of, numpy_api, OptionsArg};
 
 /// Compiles a `guvectorize` kernel and returns the gufunc (a `numpy.ufunc` with a signature).
 /// `writable_args` are parameter indices, already resolved from names by the decorator.
@@ -54,9 +56,14 @@ pub fn compile_guvectorize<'py>(
             ..LoopEntry::from(l)
         })
         .collect();
+    let read_write: BTreeSet<usize> = compiled
+        .loops
+        .iter()
+        .flat_map(|l| l.read_write_inputs.iter().copied())
+        .collect();
     if options.parallel {
         let axes = ufuncgen::layout_core_axes(&layout).map_err(PyValueError::new_err)?;
-        let writes_inputs = !writable_args.is_empty();
+        let writes_inputs = !read_write.is_empty();
         loops = loops
             .into_iter()
             .zip(&compiled.loops)
@@ -76,8 +83,48 @@ pub fn compile_guvectorize<'py>(
         identity: &identity,
     };
     let ufunc = register::create_ufunc(py, &shape, &loops, Some(compiled))?;
+    mark_read_write(&ufunc, &signature, &read_write)?;
     crate::core_dims::require_out_for_output_only_dims(&ufunc, &layout)?;
     Ok(ufunc)
+}
+
+/// Makes NumPy pass `inputs` read-write (`ufunc->op_flags`): a cast or unaligned copy is
+/// written back to the caller's array, and a read-only array is refused by NumPy itself.
+fn mark_read_write(
+    ufunc: &Bound<'_, PyAny>,
+    signature: &str,
+    inputs: &BTreeSet<usize>,
+) -> PyResult<()> {
+    if inputs.is_empty() {
+        return Ok(());
+    }
+    let head_ptr = numpy_api::ufunc_head(ufunc)?;
+    // SAFETY: the ufunc is alive and its head was type-checked.
+    let head = unsafe { head_ptr.as_ref() };
+    // The fields before `obj` were verified when the ufunc was created; NumPy's own copy of
+    // the layout proves the offsets up to `core_signature`, and `op_flags` starts zeroed.
+    // SAFETY: a non-null `core_signature` is NumPy's NUL-terminated copy of the layout.
+    let same_layout = head.core_enabled == 1
+        && !head.core_signature.is_null()
+        && unsafe { std::ffi::CStr::from_ptr(head.core_signature) }.to_bytes()
+            == signature.as_bytes()
+        && !head.op_flags.is_null()
+        && head.iter_flags == 0;
+    let nin = usize::try_from(head.nin).unwrap_or(0);
+    if !same_layout || inputs.iter().any(|&i| i >= nin) {
+        return Err(PyRuntimeError::new_err(
+            "this NumPy's PyUFuncObject layout is not the one ufuncgen was built for",
+        ));
+    }
+    for &i in inputs {
+        // SAFETY: NumPy allocated `nargs` flags and `i < nin <= nargs`; the ufunc is new and
+        // not yet shared.
+        unsafe {
+            *head.op_flags.add(i) |=
+                numpy_api::NPY_ITER_READWRITE | numpy_api::NPY_ITER_UPDATEIFCOPY
+        };
+    }
+    Ok(())
 }
 
 /// NumPy's normalized form of a layout (what `ufunc.signature` shows).

@@ -159,17 +159,20 @@ pub struct UfuncHead {
     /// A lazy ufunc sets an empty dict here: without it NumPy's dispatcher never falls back to
     /// `type_resolver` for a ufunc with no legacy loops.
     pub userloops: *mut ffi::PyObject,
+    /// 1 for a gufunc.
     pub core_enabled: c_int,
     pub core_num_dim_ix: c_int,
     pub core_num_dims: *mut c_int,
     pub core_dim_ixs: *mut c_int,
     pub core_offsets: *mut c_int,
+    /// NumPy's copy of the layout string a gufunc was created with.
     pub core_signature: *mut c_char,
     /// Called when dispatch finds no loop for the operands' DTypes (how lazy ufuncs compile).
     pub type_resolver: Option<TypeResolver>,
     pub dict: *mut ffi::PyObject,
     pub vectorcall: *mut c_void,
     pub reserved3: *mut c_void,
+    /// `nargs` iterator flags NumPy adds to each operand's defaults (allocated zeroed).
     pub op_flags: *mut u32,
     pub iter_flags: u32,
     pub core_dim_sizes: *mut isize,
@@ -292,6 +295,11 @@ pub fn array_api(py: Python<'_>) -> PyResult<&'static ArrayApi> {
     })
 }
 
+/// `NPY_ITER_READWRITE`.
+pub const NPY_ITER_READWRITE: u32 = 0x0001_0000;
+/// `NPY_ITER_UPDATEIFCOPY`: a cast or aligned copy is written back to the operand.
+pub const NPY_ITER_UPDATEIFCOPY: u32 = 0x0080_0000;
+
 /// The ufunc slots we call, resolved once per process.
 pub struct UfuncApi {
     pub from_func_and_data_and_signature_and_identity: FromFuncAndDataAndSignatureAndIdentity,
@@ -362,8 +370,10 @@ mod tests {
         assert_eq!(std::mem::offset_of!(UfuncHead, obj), head + 72);
         assert_eq!(std::mem::offset_of!(UfuncHead, userloops), head + 80);
         assert_eq!(std::mem::offset_of!(UfuncHead, core_enabled), head + 88);
+        assert_eq!(std::mem::offset_of!(UfuncHead, core_signature), head + 120);
         assert_eq!(std::mem::offset_of!(UfuncHead, type_resolver), head + 128);
         assert_eq!(std::mem::offset_of!(UfuncHead, op_flags), head + 160);
+        assert_eq!(std::mem::offset_of!(UfuncHead, iter_flags), head + 168);
         assert_eq!(std::mem::offset_of!(UfuncHead, core_dim_sizes), head + 176);
         assert_eq!(std::mem::offset_of!(UfuncHead, loops), head + 208);
         assert_eq!(

@@ -34,7 +34,8 @@ pub fn elementwise(entry: LoopEntry) -> LoopEntry {
 
 /// Turns a gufunc loop into its parallel form. `core_axes` are the layout's core axes per
 /// operand (`ufuncgen::layout_core_axes`); `split_anywhere` is the compiled loop's (see
-/// `ufuncgen::CompiledLoop::split_anywhere`). An input the kernel may write (`writable_args`)
+/// `ufuncgen::CompiledLoop::split_anywhere`). An input NumPy passes read-write (stored into or
+/// listed in `writable_args`)
 /// is an output for the race check, so with any of them every operand counts as one.
 pub fn generalized(
     entry: LoopEntry,

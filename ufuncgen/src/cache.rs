@@ -27,7 +27,7 @@ use crate::spec::KernelSpec;
 use crate::types::Scalar;
 
 /// Bumped whenever the file layout or what a cached loop means changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const MAGIC: &[u8; 8] = b"UFGCACHE";
 /// File name suffix of cache entries.
 const SUFFIX: &str = "ufgc";
@@ -78,6 +78,8 @@ pub struct CachedLoop {
     pub symbol: String,
     pub inputs: Vec<Scalar>,
     pub outputs: Vec<Scalar>,
+    /// Inputs NumPy must pass read-write (see `CompiledLoop::read_write_inputs`).
+    pub read_write_inputs: Vec<usize>,
     pub split_anywhere: bool,
     pub llvm_ir: String,
     pub object: Vec<u8>,
@@ -351,7 +353,12 @@ fn encode(key: &Key, e: &CachedLoop) -> Vec<u8> {
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT.to_le_bytes());
     let (inputs, outputs) = (type_chars(&e.inputs), type_chars(&e.outputs));
-    let fields: [&[u8]; 10] = [
+    let read_write: Vec<u8> = e
+        .read_write_inputs
+        .iter()
+        .map(|&i| u8::try_from(i).unwrap_or(u8::MAX))
+        .collect();
+    let fields: [&[u8]; 11] = [
         key.0.as_bytes(),
         e.kernel.as_bytes(),
         e.filename.as_bytes(),
@@ -359,6 +366,7 @@ fn encode(key: &Key, e: &CachedLoop) -> Vec<u8> {
         e.symbol.as_bytes(),
         inputs.as_bytes(),
         outputs.as_bytes(),
+        &read_write,
         if e.split_anywhere { b"1" } else { b"0" },
         e.llvm_ir.as_bytes(),
         &e.object,
@@ -409,6 +417,7 @@ fn decode(bytes: &[u8]) -> Result<(String, CachedLoop), String> {
     let symbol = text(next()?)?;
     let inputs = from_type_chars(&text(next()?)?)?;
     let outputs = from_type_chars(&text(next()?)?)?;
+    let read_write_inputs = next()?.iter().map(|&i| usize::from(i)).collect();
     let split_anywhere = next()? == b"1";
     let llvm_ir = text(next()?)?;
     let object = next()?.to_vec();
@@ -421,6 +430,7 @@ fn decode(bytes: &[u8]) -> Result<(String, CachedLoop), String> {
             symbol,
             inputs,
             outputs,
+            read_write_inputs,
             split_anywhere,
             llvm_ir,
             object,
@@ -457,6 +467,7 @@ mod tests {
             symbol: "ufg.k.dd.1.loop".into(),
             inputs: vec![Scalar::F64],
             outputs: vec![Scalar::F64],
+            read_write_inputs: vec![0],
             split_anywhere: true,
             llvm_ir: "; ir".into(),
             object: vec![0x7f, b'E', b'L', b'F', 1, 2, 3],

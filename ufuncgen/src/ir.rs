@@ -37,8 +37,8 @@ pub struct ArrayDecl {
     pub name: String,
     pub dtype: Scalar,
     pub ndim: u32,
-    /// Whether the kernel stores into it (outputs and `writable_args`); the front end has
-    /// already rejected stores to read-only arrays.
+    /// Whether NumPy passes it read-write: outputs, inputs the kernel stores into (set after
+    /// lowering from `crate::writes`) and inputs listed in `writable_args`.
     pub writable: bool,
 }
 

@@ -165,7 +165,6 @@ fn compile_gufunc_as(
         inputs,
         outputs,
         scalar_cores_as_arrays,
-        writable_args,
         boundscheck,
     )?;
     let args = gufunc_args(layout, inputs, &inferred, scalar_cores_as_arrays);
@@ -186,7 +185,6 @@ fn gufunc_output_types(
     inputs: &[Scalar],
     fixed: &[Option<Scalar>],
     scalar_cores_as_arrays: bool,
-    writable_args: &[usize],
     boundscheck: bool,
 ) -> Result<Vec<Scalar>, CompileError> {
     let fallback = inputs
@@ -209,8 +207,7 @@ fn gufunc_output_types(
         let bound = gufunc::bind(&sig, layout).map_err(|m| {
             CompileError::general(ErrorKind::Signature, m, &base.name, &base.source)
         })?;
-        let (_, stores) =
-            lower::lower_gufunc_stores(base, &kernel, &sig, &bound, writable_args, boundscheck);
+        let (_, stores) = lower::lower_gufunc_stores(base, &kernel, &sig, &bound, boundscheck);
         let next: Vec<Scalar> = fixed
             .iter()
             .enumerate()
@@ -255,7 +252,7 @@ mod tests {
     fn outputs(source: &str, layout: &str, inputs: &[Scalar]) -> Vec<Scalar> {
         let parsed = Layout::parse(layout).unwrap();
         let fixed = vec![None; parsed.outputs.len()];
-        gufunc_output_types(&spec(source), &parsed, inputs, &fixed, false, &[], true).unwrap()
+        gufunc_output_types(&spec(source), &parsed, inputs, &fixed, false, true).unwrap()
     }
 
     #[test]

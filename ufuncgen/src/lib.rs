@@ -21,6 +21,7 @@ pub mod runtime;
 pub mod spec;
 pub mod types;
 pub mod vecmath;
+pub mod writes;
 
 pub use diag::{CompileError, ErrorKind, SourceMap, Span};
 pub use runtime::errors::take_runtime_error;
@@ -50,6 +51,9 @@ pub struct CompiledLoop {
     pub llvm_ir: String,
     /// See [`codegen::LoopCode::split_anywhere`].
     pub split_anywhere: bool,
+    /// Inputs NumPy must pass read-write (the kernel stores into them, see [`writes`], or
+    /// `writable_args` lists them); empty for `vectorize`.
+    pub read_write_inputs: Vec<usize>,
 }
 
 /// All loops of one ufunc and the JIT'ed code they live in.
@@ -99,7 +103,14 @@ pub fn compile_ufunc_cached(
                 let inputs = (0..func.params as usize)
                     .map(|i| func.locals[i].ty)
                     .collect();
-                Ok(loop_object(spec, text, code, inputs, vec![func.ret]))
+                Ok(loop_object(
+                    spec,
+                    text,
+                    code,
+                    inputs,
+                    vec![func.ret],
+                    Vec::new(),
+                ))
             },
         )?);
     }
@@ -107,7 +118,8 @@ pub fn compile_ufunc_cached(
 }
 
 /// Compiles every signature of a `guvectorize` kernel with its layout (`"(m,n),(n)->(m)"`).
-/// `writable_args` are parameter indices of inputs the kernel may store into; `boundscheck`
+/// `writable_args` are parameter indices of inputs NumPy passes read-write even when the kernel
+/// does not store into them (Numba's option; stored-into inputs are read-write anyway); `boundscheck`
 /// makes out-of-range indices raise IndexError (else they are the caller's promise).
 /// Each loop has NumPy's generalized loop ABI.
 pub fn compile_gufunc(
@@ -180,9 +192,8 @@ pub fn compile_gufunc_cached(
                         kernel.get_or_init(|| parsed)
                     }
                 };
-                let func =
-                    lower::lower_gufunc(spec, kernel, &sig, &args, writable_args, boundscheck)
-                        .map_err(|e| about(text, e))?;
+                let func = lower::lower_gufunc(spec, kernel, &sig, &args, boundscheck)
+                    .map_err(|e| about(text, e))?;
                 let cores = core_args(&args, &order);
                 let symbol = codegen::loop_symbol(
                     &spec.name,
@@ -199,12 +210,22 @@ pub fn compile_gufunc_cached(
                 .map_err(|e| codegen_error(spec, &func, e))?;
                 let nin = parsed.inputs.len();
                 let dtypes: Vec<Scalar> = cores.iter().map(|c| c.dtype).collect();
+                // Inputs NumPy passes read-write: listed in writable_args or stored into.
+                let stored = writes::stored_arrays(&func)
+                    .into_iter()
+                    .filter_map(|id| func.arrays[id.0 as usize].param)
+                    .map(|l| l.0 as usize);
+                let read_write: std::collections::BTreeSet<usize> = stored
+                    .chain(writable_args.iter().copied())
+                    .filter(|&i| i < nin)
+                    .collect();
                 Ok(loop_object(
                     spec,
                     text,
                     code,
                     dtypes[..nin].to_vec(),
                     dtypes[nin..].to_vec(),
+                    read_write.into_iter().collect(),
                 ))
             },
         )?);
@@ -219,6 +240,7 @@ fn loop_object(
     code: codegen::LoopCode,
     inputs: Vec<Scalar>,
     outputs: Vec<Scalar>,
+    read_write_inputs: Vec<usize>,
 ) -> cache::CachedLoop {
     cache::CachedLoop {
         kernel: spec.name.clone(),
@@ -227,6 +249,7 @@ fn loop_object(
         symbol: code.symbol,
         inputs,
         outputs,
+        read_write_inputs,
         split_anywhere: code.split_anywhere,
         llvm_ir: code.llvm_ir,
         object: code.object,
@@ -290,6 +313,7 @@ fn link(
             inputs: obj.inputs,
             output: obj.outputs.first().copied().unwrap_or(Scalar::Bool),
             outputs: obj.outputs,
+            read_write_inputs: obj.read_write_inputs,
             func,
             llvm_ir: obj.llvm_ir,
             split_anywhere: obj.split_anywhere,

@@ -7,7 +7,8 @@
 //! whose outcome contradicts its folder is never blessed.
 //!
 //! Array kernels add `# layout: (n),(n)->()` (signatures are then guvectorize ones), and
-//! optionally `# writable: 0 2` and `# boundscheck: False`.
+//! optionally `# boundscheck: False` (a `# writable:` line is ignored: any input may be stored
+//! into, and which ones NumPy passes read-write is decided after lowering).
 //!
 //! Every kernel gets the modules `math`, `np`, `numpy` and `cmath` as globals. Global kinds:
 //! `int`/`float`/`complex`/`bool` (Python scalars), a dtype name (NumPy scalar), `callable
@@ -219,7 +220,6 @@ fn run_case(path: &Path) -> Result<(String, usize), String> {
     let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let mut sigs = Vec::new();
     let mut layout: Option<String> = None;
-    let mut writable: Vec<usize> = Vec::new();
     let mut boundscheck = true;
     let mut globals = vec![
         ("math".to_string(), GlobalValue::Module(ModuleKind::Math)),
@@ -232,10 +232,6 @@ fn run_case(path: &Path) -> Result<(String, usize), String> {
             sigs.push(s.trim().to_string());
         } else if let Some(l) = line.strip_prefix("# layout:") {
             layout = Some(l.trim().to_string());
-        } else if let Some(w) = line.strip_prefix("# writable:") {
-            for word in w.split_whitespace() {
-                writable.push(word.parse().map_err(|e| format!("writable {word}: {e}"))?);
-            }
         } else if let Some(b) = line.strip_prefix("# boundscheck:") {
             boundscheck = b.trim() != "False";
         } else if let Some(g) = line.strip_prefix("# global:") {
@@ -279,7 +275,7 @@ fn run_case(path: &Path) -> Result<(String, usize), String> {
         };
         let lowered = match &layout {
             None => ufuncgen::lower::lower_kernel(&spec, &sig),
-            Some(l) => lower_array_kernel(&spec, &sig, l, &writable, boundscheck)?,
+            Some(l) => lower_array_kernel(&spec, &sig, l, boundscheck)?,
         };
         match lowered {
             Ok(f) => {
@@ -310,7 +306,6 @@ fn lower_array_kernel(
     spec: &KernelSpec,
     sig: &Signature,
     layout: &str,
-    writable: &[usize],
     boundscheck: bool,
 ) -> Result<Result<ir::Function, ufuncgen::CompileError>, String> {
     let layout = ufuncgen::spec::layout::Layout::parse(layout)?;
@@ -330,7 +325,6 @@ fn lower_array_kernel(
         &kernel,
         sig,
         &args,
-        writable,
         boundscheck,
     ))
 }

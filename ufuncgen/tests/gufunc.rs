@@ -478,15 +478,41 @@ def scale(a, k, out):
         out[i] = i
 ";
     let sigs = ["void(f8[:], f8, f8[:])"];
-    let e = compile_err(src, &sigs, "(n),()->(n)", &[]);
-    assert_eq!(e.kind, ErrorKind::Typing);
-    assert!(
-        e.message.contains("cannot write to input array 'a'"),
-        "{}",
-        e.message
-    );
-    assert_eq!(e.lineno, 12);
+    // Storing into an unlisted input is allowed and makes it read-write for NumPy.
+    let unlisted = compile_with(src, "scale", &sigs, "(n),()->(n)", &[], true);
+    assert_eq!(unlisted.loops[0].read_write_inputs, vec![0]);
     let u = compile_with(src, "scale", &sigs, "(n),()->(n)", &[0], true);
+    assert_eq!(u.loops[0].read_write_inputs, vec![0]);
+    // A listed input the kernel never stores into is read-write too (Numba's writable_args).
+    let listed = compile_with(
+        "def f(a, b, out):\n    out[0] = a[0] + b[0]\n",
+        "f",
+        &["void(f8[:], f8[:], f8[:])"],
+        "(n),(n)->()",
+        &[1],
+        true,
+    );
+    assert_eq!(listed.loops[0].read_write_inputs, vec![1]);
+    let none = compile_with(
+        "def f(a, b, out):\n    out[0] = a[0] + b[0]\n",
+        "f",
+        &["void(f8[:], f8[:], f8[:])"],
+        "(n),(n)->()",
+        &[],
+        true,
+    );
+    assert!(none.loops[0].read_write_inputs.is_empty());
+    // Stores nested in branches and loops count; loads and shapes do not.
+    let nested = compile_with(
+        "def f(a, b, c, out):\n    for i in range(len(a)):\n        if b[i] > 0:\n            \
+         while c[0] < 0:\n                c[0] += 1.0\n    out[0] = a.shape[0]\n",
+        "f",
+        &["void(f8[:], f8[:], f8[:], f8[:])"],
+        "(n),(n),(m)->()",
+        &[],
+        true,
+    );
+    assert_eq!(nested.loops[0].read_write_inputs, vec![2]);
     let mut a: Vec<f64> = vec![1.0, 2.0, 3.0];
     let k = vec![2.5f64];
     let mut out = vec![0.0f64; 3];

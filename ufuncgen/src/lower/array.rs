@@ -469,23 +469,16 @@ impl Lowerer<'_> {
         Ok(a)
     }
 
+    /// Every array but a frozen module-level table may be stored into (gufunc inputs too:
+    /// NumPy then passes them read-write, see `crate::writes`).
     fn check_writable(&self, a: &ArrayVal, range: TextRange) -> Result<(), CompileError> {
         if a.writable {
             return Ok(());
         }
-        if let ArrayExpr::Table(_) = a.expr.root() {
-            return Err(self.typing(
-                format!(
-                    "cannot write to the module-level array '{}': kernels read it as a \
-                     constant frozen at compile time",
-                    a.name
-                ),
-                range,
-            ));
-        }
         Err(self.typing(
             format!(
-                "cannot write to input array '{}' (list it in writable_args to allow it)",
+                "cannot write to the module-level array '{}': kernels read it as a \
+                 constant frozen at compile time",
                 a.name
             ),
             range,

@@ -94,16 +94,17 @@ pub fn lower_parsed(
 }
 
 /// Lowers a gufunc kernel for one signature, its arguments already matched with the layout
-/// (`spec::gufunc::bind`); `writable` lists the inputs the kernel may store into.
+/// (`spec::gufunc::bind`). Any input may be stored into; which inputs NumPy must pass
+/// read-write (those stored into, found by `crate::writes`, and `writable_args`) is decided
+/// by the caller.
 pub fn lower_gufunc(
     spec: &KernelSpec,
     kernel: &Kernel,
     sig: &Signature,
     args: &[GuArg],
-    writable: &[usize],
     boundscheck: bool,
 ) -> Result<ir::Function, CompileError> {
-    lower_gufunc_stores(spec, kernel, sig, args, writable, boundscheck).0
+    lower_gufunc_stores(spec, kernel, sig, args, boundscheck).0
 }
 
 /// Lowers a gufunc kernel like `lower_gufunc`, and also returns, per argument, the type of the
@@ -114,7 +115,6 @@ pub fn lower_gufunc_stores(
     kernel: &Kernel,
     sig: &Signature,
     args: &[GuArg],
-    writable: &[usize],
     boundscheck: bool,
 ) -> (Result<ir::Function, CompileError>, Vec<Option<Ty>>) {
     let mut stores = vec![None; args.len()];
@@ -133,7 +133,9 @@ pub fn lower_gufunc_stores(
                     name: kernel.params[i].name.clone(),
                     dtype: t.dtype,
                     ndim: t.ndim,
-                    writable: a.output || writable.contains(&i),
+                    // Any input may be stored into (API.md); which ones NumPy must hand over
+                    // read-write is decided after lowering (`crate::writes`).
+                    writable: true,
                 });
             }
         }
