@@ -506,8 +506,21 @@ def test_helper_errors_are_compile_errors():
 
     with pytest.raises(TypingError, match=r"fill_nan\(\) returns nothing"):
         guvectorize(["void(f8[:], f8[:])"], "(n)->()")(uses_none)
-    with pytest.raises(TypingError, match="cannot write to input array 'a'.*writes_input"):
-        guvectorize(["void(f8[:], f8[:])"], "(n)->()")(calls_writer)
+
+
+
+def test_a_helper_writing_an_input_makes_it_read_write():
+    """A store into an input through a helper marks the input read-write for NumPy: a cast
+    copy is written back, and a read-only array is refused by NumPy itself."""
+    g = guvectorize(["void(f8[:], f8[:])"], "(n)->()")(calls_writer)
+    a = np.zeros((3, 4), dtype=np.float32)
+    out = g(a)
+    np.testing.assert_array_equal(out, np.zeros(3))
+    np.testing.assert_array_equal(a[:, 0], np.ones(3, dtype=np.float32))
+    frozen = np.zeros((2, 4))
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        g(frozen)
 
 
 # ---- reductions of arrays and views ----
