@@ -51,16 +51,6 @@ class Known:
     applies: object  # (Event) -> bool, or (Kernel) -> bool for "compile"
 
 
-def _subnormal_arg(ev) -> bool:
-    return any(
-        isinstance(a, np.floating) and a != 0 and abs(a) < np.finfo(a.dtype).tiny for a in ev.args
-    )
-
-
-def _binary(op, kinds):
-    return lambda ev: ev.kind == "binary" and ev.op == op and _res_kind(ev) in kinds
-
-
 def _res_kind(ev) -> str:
     kinds = {
         t.kind if isinstance(t, np.dtype) else {"int": "i", "float": "f", "complex": "c"}[t]
@@ -69,54 +59,12 @@ def _res_kind(ev) -> str:
     return "c" if "c" in kinds else "f" if "f" in kinds else "i"
 
 
-def _literal_overflows(ev) -> bool:
-    """A Python float beside a float32 operand that float32 cannot hold (float32 ``a * 1e300``)."""
-    narrow = any(t in (np.dtype(np.float32), np.dtype(np.complex64)) for t in ev.types)
-    top = float(np.finfo(np.float32).max)
-    return narrow and any(
-        type(a) in (float, complex)
-        and any(math.isfinite(p) and abs(p) > top for p in (complex(a).real, complex(a).imag))
-        for a in ev.args
-    )
-
-
-def _big_literal(kernel: Kernel) -> bool:
-    return any(
-        isinstance(n, Lit) and n.value in BIG_INTS and n.value > 2**63 - 1 for n in _nodes(kernel)
-    )
-
-
 # THE EXCLUSION TABLE: issue 9's open items, each excusing only what that item is about. When a
 # fix lands, delete its entry; the bounded run must still pass.
 KNOWN_DEFECTS = [
     # Not a defect: API.md lets the compiler drop the flags of a value nothing reads.
     Known("API unused results", frozenset({"flags"}), lambda ev: ev.kind == "unused"),
-    Known(
-        "9.2+9.5 float->int cast of NaN/inf/out-of-range",
-        frozenset({"value", "flags"}),
-        lambda ev: ev.kind == "cast" and ev.op == "wild",
-    ),
-    Known("9.3 integer literal beyond int64 beside a float", frozenset({"compile"}), _big_literal),
-    Known("9.4+9.9 complex power", frozenset({"value", "flags"}), _binary("**", "c")),
-    Known("9.6 complex division flags", frozenset({"flags"}), _binary("/", "c")),
     Known("9.7 flags of untaken branches", frozenset({"flags"}), lambda ev: ev.kind == "untaken"),
-    Known("9.8 float // flags", frozenset({"flags"}), _binary("//", "f")),
-    Known(
-        "9.9 0.0 ** -inf divide flag",
-        frozenset({"flags"}),
-        lambda ev: _binary("**", "f")(ev) and ev.args[0] == 0 and ev.args[1] == -np.inf,
-    ),
-    Known("9.9 complex multiply flags", frozenset({"flags"}), _binary("*", "c")),
-    Known(
-        "9.10 math functions' underflow on subnormals",
-        frozenset({"flags"}),
-        lambda ev: ev.kind == "call" and _subnormal_arg(ev),
-    ),
-    Known(
-        "9.11 flags of constant-folded code",
-        frozenset({"flags"}),
-        lambda ev: ev.const and ev.flags != 0 or _literal_overflows(ev),
-    ),
     # Not in issue 9 (found by this fuzzer): LLVM evaluates an operation over a bool input at
     # compile time for both values (np.float64(b) / 0.0 becomes b ? inf : nan) and drops its flags.
     Known(
