@@ -15,6 +15,15 @@ from .errors import CompileError, SignatureError, TypingError, UnsupportedError
 
 __version__ = "0.1.0"
 
+
+def build(path, output_dir=".", name=None):  # type: ignore[no-untyped-def]
+    """Compiles a file's kernels into one extension module that needs only NumPy; returns its
+    path (`ufuncgen build`, see docs/aot.md)."""
+    from ._build import build as _build
+
+    return _build(path, output_dir, name)
+
+
 # Ufuncs defined outside an importable module pickle by value (Dask workers, notebooks).
 _pickle.install()
 
@@ -24,6 +33,7 @@ __all__ = [
     "TypingError",
     "UnsupportedError",
     "__version__",
+    "build",
     "config",
     "get_num_threads",
     "guvectorize",

@@ -38,12 +38,27 @@ def _cache_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_command(args: argparse.Namespace) -> int:
+    from . import _build
+    from .errors import CompileError
+
+    try:
+        path = _build.build(args.source, args.output_dir, args.name)
+    except CompileError as e:
+        print(f"ufuncgen build: {e}", file=sys.stderr)
+        return 1
+    except (_build.BuildError, OSError, SyntaxError) as e:
+        print(e if isinstance(e, _build.BuildError) else f"ufuncgen build: {e}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
     args = _parser().parse_args(argv)
     if args.command == "build":
-        print("ufuncgen build: ahead-of-time builds are not implemented yet", file=sys.stderr)
-        return 2
+        return _build_command(args)
     if args.command == "cache":
         return _cache_command(args)
     return 1

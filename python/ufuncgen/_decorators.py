@@ -101,6 +101,8 @@ def vectorize(
     identity_code, identity_value = _identity(identity)
     del nopython  # there is no object mode: nopython=False compiles the same way
     if signatures is None or (isinstance(signatures, list | tuple) and not signatures):
+        if _pickle.RECORDING is not None:
+            return _pickle.RECORDING.skip_lazy
         raise _lazy_not_implemented()
     options = {
         "fastmath": bool(fastmath),

@@ -38,8 +38,28 @@ class Recipe(NamedTuple):
     module: str
 
 
+class Recording:
+    """What `ufuncgen build` gathers while it runs a kernel file: every eager ufunc's recipe,
+    in definition order, and the names of kernels without signatures (not compiled)."""
+
+    def __init__(self) -> None:
+        self.recipes: list[Recipe] = []
+        self.lazy: list[str] = []
+
+    def skip_lazy(self, func: Any) -> Any:
+        """Stands in for a signature-less decorator: notes the kernel, leaves it a function."""
+        self.lazy.append(getattr(func, "__name__", repr(func)))
+        return func
+
+
+# Set by `_build` while it executes a kernel file.
+RECORDING: Recording | None = None
+
+
 def attach(ufunc: np.ufunc, recipe: Recipe) -> None:
     """Remembers how `ufunc` was made, so it can be pickled by value."""
+    if RECORDING is not None:
+        RECORDING.recipes.append(recipe)
     try:
         setattr(ufunc, _ATTR, recipe)
     except (AttributeError, TypeError):
