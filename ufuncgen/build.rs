@@ -40,10 +40,12 @@ fn main() {
 fn aot_runtime(base: impl Fn() -> cc::Build) {
     println!("cargo:rerun-if-changed=../aot-runtime");
     let mut lib = base();
-    lib.cargo_metadata(false).file("../aot-runtime/ufuncgen_aot.c");
+    lib.cargo_metadata(false)
+        .file("../aot-runtime/ufuncgen_aot.c");
     for (file, flags) in SHIM_SOURCES {
         let mut unit = base();
-        unit.cargo_metadata(false).file(format!("../svml-shim/{file}"));
+        unit.cargo_metadata(false)
+            .file(format!("../svml-shim/{file}"));
         for f in *flags {
             unit.flag(f);
         }

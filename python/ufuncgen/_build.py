@@ -34,8 +34,9 @@ class BuildError(Exception):
     """A build that cannot go on: no linker, an unusable name or output directory."""
 
 
-def build(path: str | os.PathLike[str], output_dir: str | os.PathLike[str] = ".",
-          name: str | None = None) -> pathlib.Path:
+def build(
+    path: str | os.PathLike[str], output_dir: str | os.PathLike[str] = ".", name: str | None = None
+) -> pathlib.Path:
     """Compiles every kernel with explicit signatures in the file `path` into the extension
     module `output_dir/NAME.abi3.so` (NAME defaults to the file's stem) and returns its path."""
     source = pathlib.Path(path)
@@ -104,14 +105,13 @@ def _ufunc_entries(source: pathlib.Path, recipes: list[_pickle.Recipe]) -> list[
         kernel = recipe.args[0]
         options = recipe.args[5]
         if not kernel.isidentifier():
-            warnings.warn(f"{source}: {kernel!r} is not a name (a lambda?); not built",
-                          stacklevel=3)
+            warnings.warn(
+                f"{source}: {kernel!r} is not a name (a lambda?); not built", stacklevel=3
+            )
             continue
         if kernel in seen:
             raise BuildError(f"{source}: two kernels are named {kernel!r}")
-        if recipe.constructor == "compile_guvectorize" and any(
-            "::1" in s for s in recipe.args[3]
-        ):
+        if recipe.constructor == "compile_guvectorize" and any("::1" in s for s in recipe.args[3]):
             raise BuildError(
                 f"{source}: kernel {kernel!r}: contiguous array signatures ([::1]) are not "
                 "supported by ufuncgen build yet"
@@ -130,9 +130,7 @@ def _ufunc_entries(source: pathlib.Path, recipes: list[_pickle.Recipe]) -> list[
 def _compile(native: Any, recipe: _pickle.Recipe, level: int) -> list[tuple[Any, ...]]:
     args = list(recipe.args)
     # The AOT loops never use the on-disk cache and run serially (see _ufunc_entries).
-    args[5] = {k: v for k, v in args[5].items() if not k.startswith("cache_")} | {
-        "parallel": False
-    }
+    args[5] = {k: v for k, v in args[5].items() if not k.startswith("cache_")} | {"parallel": False}
     if recipe.constructor == "compile_vectorize":
         return native.aot_vectorize(*args, level)
     return native.aot_guvectorize(*args, level)
@@ -237,8 +235,9 @@ def _linker() -> list[str]:
     )
 
 
-def _link(name: str, out_dir: pathlib.Path, objects: dict[str, bytes], descriptor: bytes,
-          archive: bytes) -> pathlib.Path:
+def _link(
+    name: str, out_dir: pathlib.Path, objects: dict[str, bytes], descriptor: bytes, archive: bytes
+) -> pathlib.Path:
     target = out_dir / f"{name}.abi3.so"
     linker = _linker()
     with tempfile.TemporaryDirectory(prefix="ufuncgen-build-") as tmp:
@@ -253,18 +252,36 @@ def _link(name: str, out_dir: pathlib.Path, objects: dict[str, bytes], descripto
         (work / "module.o").write_bytes(descriptor)
         (work / "libufuncgen_aot.a").write_bytes(archive)
         (work / "exports.map").write_text(f"{{ global: PyInit_{name}; local: *; }};\n")
-        flags = ["-shared", "--version-script=exports.map", "-z", "noexecstack", "-o", "out.so",
-                 "module.o", *inputs, "libufuncgen_aot.a"]
+        flags = [
+            "-shared",
+            "--version-script=exports.map",
+            "-z",
+            "noexecstack",
+            "-o",
+            "out.so",
+            "module.o",
+            *inputs,
+            "libufuncgen_aot.a",
+        ]
         if linker[0].endswith("cc"):
-            flags = ["-shared", "-Wl,--version-script=exports.map",
-                     "-Wl,-z,noexecstack", "-o", "out.so", "module.o", *inputs,
-                     "libufuncgen_aot.a", "-lm"]
+            flags = [
+                "-shared",
+                "-Wl,--version-script=exports.map",
+                "-Wl,-z,noexecstack",
+                "-o",
+                "out.so",
+                "module.o",
+                *inputs,
+                "libufuncgen_aot.a",
+                "-lm",
+            ]
         elif linker[0].endswith("ld"):
             flags += ["-lm", "-lc"]
         run = subprocess.run([*linker, *flags], cwd=work, capture_output=True, text=True)
         if run.returncode != 0:
-            raise BuildError(f"ufuncgen build: linking failed ({' '.join(linker)}):\n"
-                             f"{run.stderr.strip()}")
+            raise BuildError(
+                f"ufuncgen build: linking failed ({' '.join(linker)}):\n{run.stderr.strip()}"
+            )
         # Atomic: the module appears whole or not at all.
         fd, partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
         try:

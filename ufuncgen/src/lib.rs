@@ -240,8 +240,9 @@ pub fn gufunc_objects(
                         .map_err(|e| about(text, e))?;
                 let cores = core_args(&args, &order);
                 let symbol = naming.symbol(spec, &func, i, tag);
-                let code = codegen::compile_gufunc_loop(&func, &cores, &symbol, spec.options, target)
-                .map_err(|e| codegen_error(spec, &func, e))?;
+                let code =
+                    codegen::compile_gufunc_loop(&func, &cores, &symbol, spec.options, target)
+                        .map_err(|e| codegen_error(spec, &func, e))?;
                 let nin = parsed.inputs.len();
                 let dtypes: Vec<Scalar> = cores.iter().map(|c| c.dtype).collect();
                 Ok(loop_object(
