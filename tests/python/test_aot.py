@@ -377,3 +377,59 @@ def test_console_script_and_name_option(tmp_path: pathlib.Path) -> None:
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert check.stdout.strip() == "42", check.stderr
+
+
+MATH_KERNELS = textwrap.dedent(
+    """
+    import math
+    from ufuncgen import vectorize
+
+    @vectorize(["float64(float64)", "float32(float32)"])
+    def vexp(x):
+        return math.exp(x)
+
+    @vectorize(["float64(float64, float64)"])
+    def vatan2(y, x):
+        return math.atan2(y, x)
+    """
+)
+
+
+@pytest.mark.parametrize("level", ["v2", "v3", "v4"])
+def test_vector_math_inside_the_module(tmp_path: pathlib.Path, level: str) -> None:
+    """Library math runs inside the module (svml-shim bound at import): within a few ULP of
+    the JIT twin at every level, and NaN/inf handled as NumPy does."""
+    if level not in _cpu_levels():
+        pytest.skip(f"this CPU cannot run x86-64-{level}")
+    src = tmp_path / "aotmath.py"
+    src.write_text(MATH_KERNELS)
+    ufuncgen.build(src, tmp_path)
+    x = np.concatenate([np.linspace(-700, 700, 4001), [np.nan, np.inf, -np.inf, 0.0]])
+    np.save(tmp_path / "x.npy", x)
+    code = (
+        "import sys, numpy as np; sys.path.insert(0, sys.argv[1]); import aotmath as m\n"
+        "x = np.load(sys.argv[1] + '/x.npy')\n"
+        "np.save(sys.argv[1] + '/e.npy', m.vexp(x)); "
+        "np.save(sys.argv[1] + '/f.npy', m.vexp(x.astype(np.float32)))\n"
+        "np.save(sys.argv[1] + '/a.npy', m.vatan2(x, x[::-1]))\n"
+    )
+    env = dict(os.environ, UFUNCGEN_AOT_LEVEL=level)
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    twin = {}
+    exec(compile(src.read_text(), str(src), "exec"), twin)  # noqa: S102 - the test's kernels
+    with np.errstate(all="ignore"):
+        pairs = [
+            (np.load(tmp_path / "e.npy"), twin["vexp"](x)),
+            (np.load(tmp_path / "f.npy"), twin["vexp"](x.astype(np.float32))),
+            (np.load(tmp_path / "a.npy"), twin["vatan2"](x, x[::-1])),
+        ]
+    for got, want in pairs:
+        assert got.dtype == want.dtype
+        np.testing.assert_array_max_ulp(got, want, maxulp=4)
