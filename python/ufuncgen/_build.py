@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import _pickle
@@ -60,19 +61,22 @@ def build(
     entries = _ufunc_entries(source, recording.recipes)
     from . import _native
 
+    # Every (kernel, level) compiles with the GIL released: one thread each, up to the CPUs.
+    jobs = [(e, level) for e in entries for level in range(len(_LEVELS))]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+        results = list(pool.map(lambda job: _compile(_native, job[0]["recipe"], job[1]), jobs))
     objects: dict[str, bytes] = {}
-    for entry in entries:
-        entry["symbols"] = []
-        for level in range(len(_LEVELS)):
-            loops = _compile(_native, entry["recipe"], level)
-            if level == 0:
-                entry["loops"] = [(ins, outs) for _, _, ins, outs, _ in loops]
-            elif [(i, o) for _, _, i, o, _ in loops] != entry["loops"]:
-                raise BuildError(f"{entry['name']}: loops differ between CPU levels")
-            entry["symbols"].append([sym for _, sym, _, _, _ in loops])
-            for _, sym, _, _, obj in loops:
-                # Equal dtype lists compile to the same symbol: the first one wins, as in NumPy.
-                objects.setdefault(sym, obj)
+    for (entry, level), loops in zip(jobs, results, strict=True):
+        shape = [(ins, outs) for _, _, ins, outs, _ in loops]
+        if level == 0:
+            entry["loops"] = shape
+            entry["symbols"] = []
+        elif shape != entry["loops"]:
+            raise BuildError(f"{entry['name']}: loops differ between CPU levels")
+        entry["symbols"].append([sym for _, sym, _, _, _ in loops])
+        for _, sym, _, _, obj in loops:
+            # Equal dtype lists compile to the same symbol: the first one wins, as in NumPy.
+            objects.setdefault(sym, obj)
     descriptor = _native.aot_object_from_ir(_descriptor_ir(name, entries))
     return _link(name, out_dir, objects, descriptor, _native.aot_runtime_archive())
 

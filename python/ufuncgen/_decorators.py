@@ -120,6 +120,9 @@ def vectorize(
 
         opts = {**options, **_cache.cache_options(func)} if cache else options
         args = (name, doc, source, sigs, globals_, opts)
+        if _pickle.RECORDING is not None:  # `ufuncgen build`: compiled per CPU level later
+            recipe = _pickle.Recipe("compile_vectorize", args, func.__module__)
+            return _pickle.RECORDING.defer(recipe)
         ufunc = _native.compile_vectorize(*args)
         _set_module(ufunc, func)
         _pickle.attach(ufunc, _pickle.Recipe("compile_vectorize", args, func.__module__))

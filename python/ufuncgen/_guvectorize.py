@@ -105,6 +105,9 @@ def guvectorize(
 
         opts = {**options, **_cache.cache_options(func)} if cache else options
         args = (name, doc, source, sigs, globals_, opts, layout, writable, bool(boundscheck))
+        if _pickle.RECORDING is not None:  # `ufuncgen build`: compiled per CPU level later
+            recipe = _pickle.Recipe("compile_guvectorize", args, func.__module__)
+            return _pickle.RECORDING.defer(recipe)
         ufunc = _native.compile_guvectorize(*args)
         _set_module(ufunc, func)
         _pickle.attach(ufunc, _pickle.Recipe("compile_guvectorize", args, func.__module__))

@@ -433,3 +433,25 @@ def test_vector_math_inside_the_module(tmp_path: pathlib.Path, level: str) -> No
     for got, want in pairs:
         assert got.dtype == want.dtype
         np.testing.assert_array_max_ulp(got, want, maxulp=4)
+
+
+def test_file_using_its_ufuncs_and_parallel_kernels(tmp_path: pathlib.Path) -> None:
+    """A kernel file may call its ufuncs at import (they compile for the host on first use);
+    target='parallel' kernels are built as serial loops, with a warning naming them."""
+    src = tmp_path / "usesitself.py"
+    src.write_text(
+        "import numpy as np\nfrom ufuncgen import vectorize\n"
+        "@vectorize(['float64(float64)'], target='parallel')\ndef twice(x):\n    return 2 * x\n"
+        "TABLE = twice(np.arange(4.0))\n"
+        "assert TABLE.tolist() == [0.0, 2.0, 4.0, 6.0]\n"
+    )
+    with pytest.warns(UserWarning, match="'twice'.*parallel"):
+        path = ufuncgen.build(src, tmp_path)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import usesitself as m; print(m.twice(21.0))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert run.stdout.strip() == "42.0", run.stderr
+    assert path.name == "usesitself.abi3.so"
