@@ -455,3 +455,29 @@ def test_file_using_its_ufuncs_and_parallel_kernels(tmp_path: pathlib.Path) -> N
     )
     assert run.stdout.strip() == "42.0", run.stderr
     assert path.name == "usesitself.abi3.so"
+
+
+def test_failed_link_leaves_no_partial_file(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ufuncgen import _build
+
+    (tmp_path / "k.py").write_text(
+        "from ufuncgen import vectorize\n"
+        "@vectorize(['int64(int64)'])\ndef inc(x):\n    return x + 1\n"
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(_build, "_linker", lambda: [shutil.which("false") or "/bin/false"])
+    with pytest.raises(_build.BuildError, match="linking failed"):
+        ufuncgen.build(tmp_path / "k.py", out)
+    assert list(out.iterdir()) == []
+
+
+def test_no_linker_names_both_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ufuncgen import _build
+
+    monkeypatch.setattr(_build.shutil, "which", lambda _tool: None)
+    monkeypatch.setattr(_build.importlib.util, "find_spec", lambda _name: None)
+    with pytest.raises(_build.BuildError, match=r"ld\b.*ziglang"):
+        _build._linker()
