@@ -17,10 +17,7 @@ use crate::OptionsArg;
 type AotLoop<'py> = (String, String, String, String, Bound<'py, PyBytes>);
 
 fn level(index: usize) -> PyResult<(&'static str, Target)> {
-    let (tag, cpu) = aot::LEVELS
-        .get(index)
-        .ok_or_else(|| PyValueError::new_err(format!("no CPU level {index}")))?;
-    Ok((tag, Target::named(cpu)))
+    aot::level_target(index).ok_or_else(|| PyValueError::new_err(format!("no CPU level {index}")))
 }
 
 fn to_python(py: Python<'_>, loops: Vec<CachedLoop>) -> Vec<AotLoop<'_>> {
