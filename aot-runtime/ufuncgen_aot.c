@@ -358,7 +358,7 @@ static PyObject *identity_object(const char *value) {
     return NULL;
 }
 
-static PyObject *make_ufunc(const struct ufg_aot_ufunc *d, int level, const char *module_name,
+static PyObject *make_ufunc(const struct ufg_aot_ufunc *d, int level, PyObject *modname,
                             from_func_fn from_func, add_loop_fn add_loop) {
     int nargs = d->nin + d->nout;
     if (nargs > 32) {
@@ -432,11 +432,8 @@ static PyObject *make_ufunc(const struct ufg_aot_ufunc *d, int level, const char
     head->data = data;
     head->types = (const char *)d->type_nums;
     head->ntypes = d->nloops;
-    PyObject *modname = PyUnicode_FromString(module_name);
-    if (!modname) goto fail;
     /* NumPy >= 2.2 gives ufuncs an instance dict: pickling then finds them by module and name. */
     if (PyObject_SetAttrString(ufunc, "__module__", modname) < 0) PyErr_Clear();
-    Py_DecRef(modname);
     return ufunc;
 fail:
     Py_DecRef(ufunc);
@@ -479,13 +476,24 @@ PyObject *ufg_aot_init(const struct ufg_aot_module *m) {
     PyObject *lv = PyUnicode_FromString(level_names[level]);
     if (!lv || PyModule_AddObjectRef(mod, "__ufuncgen_cpu_level__", lv) < 0) goto fail;
     Py_DecRef(lv);
+    /* The full dotted name (`pkg._kernels`): CPython gives it to PyModule_Create while a
+     * single-phase extension inside a package initializes. */
+    PyObject *modname = PyObject_GetAttrString(mod, "__name__");
+    if (!modname) goto fail;
     for (int i = 0; i < m->nufuncs; i++) {
-        PyObject *f = make_ufunc(&m->ufuncs[i], level, m->name, from_func, add_loop);
-        if (!f) goto fail;
+        PyObject *f = make_ufunc(&m->ufuncs[i], level, modname, from_func, add_loop);
+        if (!f) {
+            Py_DecRef(modname);
+            goto fail;
+        }
         int rc = PyModule_AddObjectRef(mod, m->ufuncs[i].name, f);
         Py_DecRef(f);
-        if (rc < 0) goto fail;
+        if (rc < 0) {
+            Py_DecRef(modname);
+            goto fail;
+        }
     }
+    Py_DecRef(modname);
     return mod;
 fail:
     Py_DecRef(mod);
