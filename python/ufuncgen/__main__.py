@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,13 +43,21 @@ def _build_command(args: argparse.Namespace) -> int:
     from . import _build
     from .errors import CompileError
 
-    try:
-        path = _build.build(args.source, args.output_dir, args.name)
-    except CompileError as e:
-        print(f"ufuncgen build: {e}", file=sys.stderr)
-        return 1
-    except (_build.BuildError, OSError, SyntaxError) as e:
-        print(e if isinstance(e, _build.BuildError) else f"ufuncgen build: {e}", file=sys.stderr)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            path = _build.build(args.source, args.output_dir, args.name)
+            error = None
+        except CompileError as e:
+            error = f"ufuncgen build: {e}"
+        except _build.BuildError as e:
+            error = str(e)
+        except (OSError, SyntaxError) as e:
+            error = f"ufuncgen build: {e}"
+    for w in caught:
+        print(f"ufuncgen build: warning: {w.message}", file=sys.stderr)
+    if error is not None:
+        print(error, file=sys.stderr)
         return 1
     print(path)
     return 0
