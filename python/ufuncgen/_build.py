@@ -58,7 +58,8 @@ def build(
             "(give @vectorize/@guvectorize explicit signatures)",
             stacklevel=2,
         )
-    entries = _ufunc_entries(source, recording.recipes)
+    # Kernels of modules the file imports were recorded too; only the file's own are exported.
+    entries = _ufunc_entries(source, [r for r in recording.recipes if r.module == name])
     from . import _native
 
     # Every (kernel, level) compiles with the GIL released: one thread each, up to the CPUs.

@@ -481,3 +481,27 @@ def test_no_linker_names_both_options(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_build.importlib.util, "find_spec", lambda _name: None)
     with pytest.raises(_build.BuildError, match=r"ld\b.*ziglang"):
         _build._linker()
+
+
+def test_only_the_files_own_kernels_are_exported(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "helperkernels.py").write_text(
+        "from ufuncgen import vectorize\n"
+        "@vectorize(['int64(int64)'])\ndef imported(x):\n    return x - 1\n"
+    )
+    (tmp_path / "ownk.py").write_text(
+        "from ufuncgen import vectorize\nfrom helperkernels import imported\n"
+        "@vectorize(['int64(int64)'])\ndef own(x):\n    return x + 1\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "out"
+    out.mkdir()
+    ufuncgen.build(tmp_path / "ownk.py", out)
+    sys.modules.pop("helperkernels", None)
+    code = "import sys; sys.path.insert(0, sys.argv[1]); import ownk; print(sorted(vars(ownk)))"
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert "own" in run.stdout and "imported" not in run.stdout
