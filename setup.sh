@@ -109,6 +109,9 @@ build_extension() {
     # Stamp the time the build started: an edit made during the build still counts as newer.
     mkdir -p "$STAMPS"
     touch "$STAMPS/build.new"
+    # An extension left by an earlier build under another name (a per-version one before abi3)
+    # would shadow the new one: Python tries version-specific suffixes first.
+    rm -f python/ufuncgen/_native.*.so
     VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" PYO3_PYTHON="$VENV/bin/python" \
         "$VENV/bin/maturin" develop --release --quiet
     mv "$STAMPS/build.new" "$STAMPS/build"
@@ -125,6 +128,12 @@ fi
 # `--bench`: also what the benchmarks compare against (Numba, numexpr); tests do not need them.
 if [ "${1:-}" = "--bench" ]; then
     install_requirements requirements-bench.txt requirements-bench || true
+fi
+# `--wheel`: the tools `make wheel` tags and checks with; the wheel is built there, not here.
+if [ "${1:-}" = "--wheel" ]; then
+    install_requirements requirements-wheel.txt requirements-wheel || true
+    say "done"
+    exit 0
 fi
 build_extension
 say "done"

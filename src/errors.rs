@@ -33,7 +33,10 @@ fn build(py: Python<'_>, err: &CompileError) -> PyResult<PyErr> {
     let known = |n: u32| (n > 0).then_some(n);
     let kwargs = PyDict::new(py);
     kwargs.set_item("function", &err.function)?;
-    kwargs.set_item("filename", &err.filename)?;
+    kwargs.set_item(
+        "filename",
+        (!err.filename.is_empty()).then_some(&err.filename),
+    )?;
     kwargs.set_item("lineno", known(err.lineno))?;
     kwargs.set_item("col", known(err.col))?;
     kwargs.set_item("snippet", err.snippet())?;

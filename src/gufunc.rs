@@ -75,7 +75,9 @@ pub fn compile_guvectorize<'py>(
         signature: Some(&signature),
         identity: &identity,
     };
-    register::create_ufunc(py, &shape, &loops, Some(compiled))
+    let ufunc = register::create_ufunc(py, &shape, &loops, Some(compiled))?;
+    crate::core_dims::require_out_for_output_only_dims(&ufunc, &layout)?;
+    Ok(ufunc)
 }
 
 /// NumPy's normalized form of a layout (what `ufunc.signature` shows).

@@ -56,6 +56,11 @@ fn convert_globals(globals: Vec<GlobalArg<'_>>) -> PyResult<Vec<(String, GlobalV
 #[derive(FromPyObject)]
 struct FunctionArg<'py>(String, SourceArg, Vec<GlobalArg<'py>>);
 
+/// `(name, source, globals, signatures)` of a function with explicit signatures: an `njit`
+/// helper given one, or a ufuncgen ufunc called on scalars.
+#[derive(FromPyObject)]
+struct TypedFunctionArg<'py>(String, SourceArg, Vec<GlobalArg<'py>>, Vec<String>);
+
 /// `(dtype name, shape, C-order native bytes)` of a module-level array.
 #[derive(FromPyObject)]
 struct ArrayArg(String, Vec<u64>, Vec<u8>);
@@ -84,6 +89,22 @@ fn global_value(
                 name,
                 source: source_map(source),
                 globals: convert_globals(globals)?,
+                signatures: Vec::new(),
+            }))
+        }
+        "typed_function" => {
+            let TypedFunctionArg(name, source, globals, sigs) = payload.extract()?;
+            // A signature the kernel language cannot read (a Numba tuple return type, say)
+            // leaves the function typed by its call sites, as if it had none.
+            let signatures = sigs
+                .iter()
+                .filter_map(|s| ufuncgen::Signature::parse(s).ok())
+                .collect();
+            GlobalValue::Function(Box::new(FunctionSpec {
+                name,
+                source: source_map(source),
+                globals: convert_globals(globals)?,
+                signatures,
             }))
         }
         "array" => {

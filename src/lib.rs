@@ -4,10 +4,12 @@
 
 mod aot;
 mod contiguity;
+mod core_dims;
 mod disk_cache;
 mod errors;
 mod gufunc;
 mod kernel;
+mod lazy;
 mod loop_errors;
 mod numpy_api;
 mod parallel;
@@ -97,6 +99,9 @@ fn our_owner<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, UfuncOwner>>
 
 /// Signature text → optimized LLVM IR, in signature order.
 fn loop_ir(ufunc: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
+    if let Some(loops) = lazy::loop_ir(ufunc)? {
+        return Ok(loops);
+    }
     let owner = our_owner(ufunc)?;
     Ok(owner
         .get()
@@ -221,11 +226,13 @@ fn _test_raising_ufunc(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 /// How many ufuncs created by this module are alive.
 #[pyfunction]
 fn _live_ufuncs() -> usize {
-    register::live_owners()
+    register::live_owners() + lazy::live_owners()
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The package's one version: Cargo.toml's, which maturin also writes into the wheel.
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(compile_vectorize, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_llvm, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_asm, m)?)?;
@@ -235,6 +242,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(host_info, m)?)?;
     m.add_function(wrap_pyfunction!(init_vector_math, m)?)?;
     m.add_function(wrap_pyfunction!(gufunc::compile_guvectorize, m)?)?;
+    m.add_function(wrap_pyfunction!(lazy::create_lazy_ufunc, m)?)?;
+    m.add_function(wrap_pyfunction!(lazy::_lazy_compilations, m)?)?;
     m.add_function(wrap_pyfunction!(gufunc::layout_signature, m)?)?;
     m.add_function(wrap_pyfunction!(_test_ufunc, m)?)?;
     m.add_function(wrap_pyfunction!(_test_raising_ufunc, m)?)?;
@@ -249,5 +258,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(aot::aot_object_from_ir, m)?)?;
     m.add_function(wrap_pyfunction!(aot::aot_runtime_archive, m)?)?;
     m.add_class::<UfuncOwner>()?;
+    m.add_class::<lazy::LazyOwner>()?;
     Ok(())
 }

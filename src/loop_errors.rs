@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use pyo3::exceptions::{
     PyArithmeticError, PyAssertionError, PyIndexError, PyOverflowError, PyRuntimeError,
-    PyValueError, PyZeroDivisionError,
+    PyUnboundLocalError, PyValueError, PyZeroDivisionError,
 };
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -111,11 +111,28 @@ impl SpecLoop {
 }
 
 /// Registers `loops` with `ufunc` (created without loops), the first of several equal dtype
-/// lists winning, as with NumPy's legacy tables. `identity` decides, as for NumPy's own wrappers
-/// of legacy loops, whether a binary ufunc's reduction may reorder and where it starts.
+/// lists winning, as with NumPy's legacy tables.
 pub fn add_spec_loops(
     ufunc: &Bound<'_, PyAny>,
     loops: &[SpecLoop],
+    nin: usize,
+    nout: usize,
+    identity: IdentityCode,
+) -> PyResult<()> {
+    for (i, lp) in loops.iter().enumerate() {
+        if loops[..i].iter().any(|earlier| earlier.matches(lp)) {
+            continue;
+        }
+        add_spec_loop(ufunc, lp, nin, nout, identity)?;
+    }
+    Ok(())
+}
+
+/// Registers one loop with `ufunc`. `identity` decides, as for NumPy's own wrappers of legacy
+/// loops, whether a binary ufunc's reduction may reorder and where it starts.
+pub fn add_spec_loop(
+    ufunc: &Bound<'_, PyAny>,
+    lp: &SpecLoop,
     nin: usize,
     nout: usize,
     identity: IdentityCode,
@@ -131,44 +148,39 @@ pub fn add_spec_loops(
         );
     let nin_c = c_int::try_from(nin).map_err(|_| PyValueError::new_err("too many inputs"))?;
     let nout_c = c_int::try_from(nout).map_err(|_| PyValueError::new_err("too many outputs"))?;
-    for (i, lp) in loops.iter().enumerate() {
-        if loops[..i].iter().any(|earlier| earlier.matches(lp)) {
-            continue;
-        }
-        if lp.dtypes.len() != nin + nout {
-            return Err(PyValueError::new_err(
-                "a loop's operand count differs from the ufunc's",
-            ));
-        }
-        let mut dtypes: Vec<*mut ffi::PyObject> = lp.dtypes.iter().map(|d| d.as_ptr()).collect();
-        // Typed first, so the compiler checks each callback against NumPy's ABI.
-        let (strided, get, initial): (StridedLoop, GetLoop, GetReductionInitial) =
-            (strided_loop, get_loop, reduction_initial);
-        let mut slots = vec![
-            slot(meth::GET_LOOP, get as *mut c_void),
-            slot(meth::STRIDED_LOOP, strided as *mut c_void),
-        ];
-        if has_initial {
-            slots.push(slot(meth::GET_REDUCTION_INITIAL, initial as *mut c_void));
-        }
-        slots.push(slot(0, std::ptr::null_mut()));
-        let mut spec = ArrayMethodSpec {
-            name: c"ufuncgen_loop".as_ptr(),
-            nin: nin_c,
-            nout: nout_c,
-            casting: meth::NO_CASTING,
-            flags: if reorderable { meth::IS_REORDERABLE } else { 0 },
-            dtypes: dtypes.as_mut_ptr(),
-            slots: slots.as_mut_ptr(),
-        };
-        // SAFETY: `ufunc` is a live ufunc with `nin`/`nout` operands; the spec, its dtype and
-        // slot arrays are valid for the call (NumPy copies what it keeps); the callbacks have
-        // the ArrayMethod ABI.
-        let rc = unsafe { (api.add_loop_from_spec)(ufunc.as_ptr(), &mut spec) };
-        if rc < 0 {
-            return Err(PyErr::take(py)
-                .unwrap_or_else(|| PyRuntimeError::new_err("NumPy could not add a loop")));
-        }
+    if lp.dtypes.len() != nin + nout {
+        return Err(PyValueError::new_err(
+            "a loop's operand count differs from the ufunc's",
+        ));
+    }
+    let mut dtypes: Vec<*mut ffi::PyObject> = lp.dtypes.iter().map(|d| d.as_ptr()).collect();
+    // Typed first, so the compiler checks each callback against NumPy's ABI.
+    let (strided, get, initial): (StridedLoop, GetLoop, GetReductionInitial) =
+        (strided_loop, get_loop, reduction_initial);
+    let mut slots = vec![
+        slot(meth::GET_LOOP, get as *mut c_void),
+        slot(meth::STRIDED_LOOP, strided as *mut c_void),
+    ];
+    if has_initial {
+        slots.push(slot(meth::GET_REDUCTION_INITIAL, initial as *mut c_void));
+    }
+    slots.push(slot(0, std::ptr::null_mut()));
+    let mut spec = ArrayMethodSpec {
+        name: c"ufuncgen_loop".as_ptr(),
+        nin: nin_c,
+        nout: nout_c,
+        casting: meth::NO_CASTING,
+        flags: if reorderable { meth::IS_REORDERABLE } else { 0 },
+        dtypes: dtypes.as_mut_ptr(),
+        slots: slots.as_mut_ptr(),
+    };
+    // SAFETY: `ufunc` is a live ufunc with `nin`/`nout` operands; the spec, its dtype and
+    // slot arrays are valid for the call (NumPy copies what it keeps); the callbacks have
+    // the ArrayMethod ABI.
+    let rc = unsafe { (api.add_loop_from_spec)(ufunc.as_ptr(), &mut spec) };
+    if rc < 0 {
+        return Err(PyErr::take(py)
+            .unwrap_or_else(|| PyRuntimeError::new_err("NumPy could not add a loop")));
     }
     Ok(())
 }
@@ -186,13 +198,14 @@ pub fn runtime_error(kind_code: i32, message: String) -> PyErr {
         kind::ZERO_DIVISION => PyZeroDivisionError::new_err(message),
         kind::OVERFLOW => PyOverflowError::new_err(message),
         kind::ARITHMETIC => PyArithmeticError::new_err(message),
+        kind::UNBOUND_LOCAL => PyUnboundLocalError::new_err(message),
         other => PyRuntimeError::new_err(format!("{message} (unknown error kind {other})")),
     }
 }
 
 /// Runs a callback NumPy called, so that no panic crosses into C: a panic becomes -1 (NumPy then
 /// reports a SystemError, which beats aborting the process).
-fn guarded(f: impl FnOnce() -> c_int) -> c_int {
+pub(crate) fn guarded(f: impl FnOnce() -> c_int) -> c_int {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(-1)
 }
 
@@ -271,19 +284,26 @@ unsafe fn find_loop(py: Python<'_>, context: *mut ArrayMethodContext) -> PyResul
     }
     // SAFETY: NumPy holds a reference to the caller for the duration of the call.
     let caller = unsafe { Bound::from_borrowed_ptr(py, ctx.caller) };
-    let owner = register::owner_of(&caller)?
-        .ok_or_else(|| PyRuntimeError::new_err("a ufuncgen loop ran for a foreign ufunc"))?;
-    let found = owner.get().spec_loops().iter().find(|lp| {
+    let fits = |lp: &SpecLoop| {
         lp.dtypes.iter().enumerate().all(|(k, dtype)| {
             // SAFETY: NumPy passes one resolved descriptor per operand of this method.
             let descr = unsafe { *ctx.descriptors.add(k) };
             // SAFETY: descriptors are live Python objects; their type is their DType class.
             !descr.is_null() && unsafe { ffi::Py_TYPE(descr) }.cast() == dtype.as_ptr()
         })
-    });
-    found
-        .map(|lp| lp as *const SpecLoop)
-        .ok_or_else(|| PyRuntimeError::new_err("no ufuncgen loop for these dtypes"))
+    };
+    let owner = register::owner_object(&caller)?
+        .ok_or_else(|| PyRuntimeError::new_err("a ufuncgen loop ran for a foreign ufunc"))?;
+    let found = match owner.cast::<register::UfuncOwner>() {
+        Ok(owner) => owner
+            .get()
+            .spec_loops()
+            .iter()
+            .find(|lp| fits(lp))
+            .map(|lp| lp as *const SpecLoop),
+        Err(_) => crate::lazy::find_spec_loop(&owner, fits)?,
+    };
+    found.ok_or_else(|| PyRuntimeError::new_err("no ufuncgen loop for these dtypes"))
 }
 
 /// `get_loop`: our strided loop, with the matching `SpecLoop` as its auxdata.

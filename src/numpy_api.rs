@@ -156,6 +156,140 @@ pub struct UfuncHead {
     pub ptr: *mut c_void,
     /// NumPy decrefs this when the ufunc dies: our owner of tables and code lives here.
     pub obj: *mut ffi::PyObject,
+    /// A lazy ufunc sets an empty dict here: without it NumPy's dispatcher never falls back to
+    /// `type_resolver` for a ufunc with no legacy loops.
+    pub userloops: *mut ffi::PyObject,
+    pub core_enabled: c_int,
+    pub core_num_dim_ix: c_int,
+    pub core_num_dims: *mut c_int,
+    pub core_dim_ixs: *mut c_int,
+    pub core_offsets: *mut c_int,
+    pub core_signature: *mut c_char,
+    /// Called when dispatch finds no loop for the operands' DTypes (how lazy ufuncs compile).
+    pub type_resolver: Option<TypeResolver>,
+    pub dict: *mut ffi::PyObject,
+    pub vectorcall: *mut c_void,
+    pub reserved3: *mut c_void,
+    pub op_flags: *mut u32,
+    pub iter_flags: u32,
+    pub core_dim_sizes: *mut isize,
+    pub core_dim_flags: *mut u32,
+    pub identity_value: *mut ffi::PyObject,
+    pub dispatch_cache: *mut c_void,
+    pub loops: *mut ffi::PyObject,
+    /// NumPy >= 2.1: fills or checks a gufunc's core sizes before a call (see `ProcessCoreDims`).
+    pub process_core_dims_func: Option<ProcessCoreDims>,
+}
+
+/// `PyUFunc_TypeResolutionFunc(ufunc, casting, operands, type_tup, out_dtypes)`: fills one new
+/// descriptor reference per operand, or returns -1 with an exception set.
+pub type TypeResolver = unsafe extern "C" fn(
+    ufunc: *mut ffi::PyObject,
+    casting: c_int,
+    operands: *mut *mut ffi::PyObject,
+    type_tup: *mut ffi::PyObject,
+    out_dtypes: *mut *mut ffi::PyObject,
+) -> c_int;
+
+/// `PyUFunc_ProcessCoreDimsFunc(ufunc, core_dim_sizes)`: output-only sizes are -1 when no
+/// `out=` gave them; 0, or -1 with an exception set.
+pub type ProcessCoreDims =
+    unsafe extern "C" fn(ufunc: *mut ffi::PyObject, core_dim_sizes: *mut isize) -> c_int;
+
+/// The leading fields of `PyArrayObject_fields`, up to `flags` (stable since NumPy 1.7).
+#[repr(C)]
+pub struct ArrayHead {
+    pub ob_base: ffi::PyObject,
+    pub data: *mut c_char,
+    pub nd: c_int,
+    pub dimensions: *mut isize,
+    pub strides: *mut isize,
+    pub base: *mut ffi::PyObject,
+    pub descr: *mut ffi::PyObject,
+    pub flags: c_int,
+}
+
+/// Flags NumPy's ufunc machinery sets on the 0-d arrays it makes from Python `int`, `float` and
+/// `complex` operands (NEP 50 "weak" scalars; `NPY_ARRAY_WAS_PYTHON_INT` and its siblings in
+/// NumPy's private `arrayobject.h`, unchanged from 1.25 to 2.5).
+pub const WAS_PYTHON_LITERAL: c_int = (1 << 30) | (1 << 29) | (1 << 28);
+
+/// The leading fields of `PyArray_Descr` (stable since NumPy 1.x).
+#[repr(C)]
+pub struct DescrHead {
+    pub ob_base: ffi::PyObject,
+    pub typeobj: *mut ffi::PyObject,
+    pub kind: c_char,
+    pub type_char: c_char,
+    pub byteorder: c_char,
+    pub former_flags: c_char,
+    pub type_num: c_int,
+}
+
+/// `PyArray_ResultType(narrs, arrs, ndtypes, dtypes)`: NumPy's promotion of arrays and
+/// descriptors, NEP 50 weak scalars included; a new reference or NULL with an exception.
+pub type ResultType = unsafe extern "C" fn(
+    narrs: isize,
+    arrs: *mut *mut ffi::PyObject,
+    ndtypes: isize,
+    dtypes: *mut *mut ffi::PyObject,
+) -> *mut ffi::PyObject;
+
+/// `PyArray_DescrFromType(type_num)`: a new reference to the builtin descriptor.
+pub type DescrFromType = unsafe extern "C" fn(type_num: c_int) -> *mut ffi::PyObject;
+
+const SLOT_DESCR_FROM_TYPE: usize = 45;
+const SLOT_RESULT_TYPE: usize = 273;
+
+/// The array-API slots we call, resolved once per process.
+pub struct ArrayApi {
+    pub result_type: ResultType,
+    pub descr_from_type: DescrFromType,
+}
+
+static ARRAY_API: PyOnceLock<ArrayApi> = PyOnceLock::new();
+
+/// Function pointer `index` of a NumPy C-API capsule table (`_ARRAY_API`, `_UFUNC_API`).
+fn capsule_slot(
+    py: Python<'_>,
+    capsule_name: &str,
+    index: usize,
+    name: &str,
+) -> PyResult<*const c_void> {
+    let module = py.import("numpy._core._multiarray_umath")?;
+    let capsule = module.getattr(capsule_name)?.cast_into::<PyCapsule>()?;
+    let table = capsule.pointer_checked(None)?.cast::<*const c_void>();
+    // SAFETY: NumPy's API tables are arrays of function pointers longer than every index we
+    // ask for (NumPy >= 2.0, which pyproject requires) and live as long as the process.
+    let ptr = unsafe { *table.as_ptr().add(index) };
+    if ptr.is_null() {
+        Err(PyRuntimeError::new_err(format!(
+            "NumPy's C API has no {name}"
+        )))
+    } else {
+        Ok(ptr)
+    }
+}
+
+/// NumPy's array API table, for the slots lazy ufuncs use (imports NumPy on first use).
+pub fn array_api(py: Python<'_>) -> PyResult<&'static ArrayApi> {
+    ARRAY_API.get_or_try_init(py, || {
+        let result_type = capsule_slot(py, "_ARRAY_API", SLOT_RESULT_TYPE, "PyArray_ResultType")?;
+        let descr = capsule_slot(
+            py,
+            "_ARRAY_API",
+            SLOT_DESCR_FROM_TYPE,
+            "PyArray_DescrFromType",
+        )?;
+        // SAFETY: slots 273 and 45 have exactly these C signatures in NumPy's
+        // `__multiarray_api.h` (2.0 to 2.5).
+        unsafe {
+            Ok(ArrayApi {
+                result_type: std::mem::transmute::<*const c_void, ResultType>(result_type),
+                descr_from_type: std::mem::transmute::<*const c_void, DescrFromType>(descr),
+            })
+        }
+    })
 }
 
 /// The ufunc slots we call, resolved once per process.
@@ -170,21 +304,7 @@ static UFUNC_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 /// NumPy's ufunc API table (imports NumPy on first use).
 pub fn ufunc_api(py: Python<'_>) -> PyResult<&'static UfuncApi> {
     API.get_or_try_init(py, || {
-        let module = py.import("numpy._core._multiarray_umath")?;
-        let capsule = module.getattr("_UFUNC_API")?.cast_into::<PyCapsule>()?;
-        let table = capsule.pointer_checked(None)?.cast::<*const c_void>();
-        let slot = |index: usize, name: &str| {
-            // SAFETY: NumPy's ufunc API table is an array of at least 44 function pointers
-            // (NumPy >= 2.0, which pyproject requires) that lives as long as the process.
-            let ptr = unsafe { *table.as_ptr().add(index) };
-            if ptr.is_null() {
-                Err(PyRuntimeError::new_err(format!(
-                    "NumPy's ufunc API has no {name}"
-                )))
-            } else {
-                Ok(ptr)
-            }
-        };
+        let slot = |index: usize, name: &str| capsule_slot(py, "_UFUNC_API", index, name);
         let from_func = slot(
             SLOT_FROM_FUNC_AND_DATA_AND_SIGNATURE_AND_IDENTITY,
             "PyUFunc_FromFuncAndDataAndSignatureAndIdentity",
@@ -240,6 +360,19 @@ mod tests {
         assert_eq!(std::mem::offset_of!(UfuncHead, name), head + 40);
         assert_eq!(std::mem::offset_of!(UfuncHead, doc), head + 56);
         assert_eq!(std::mem::offset_of!(UfuncHead, obj), head + 72);
+        assert_eq!(std::mem::offset_of!(UfuncHead, userloops), head + 80);
+        assert_eq!(std::mem::offset_of!(UfuncHead, core_enabled), head + 88);
+        assert_eq!(std::mem::offset_of!(UfuncHead, type_resolver), head + 128);
+        assert_eq!(std::mem::offset_of!(UfuncHead, op_flags), head + 160);
+        assert_eq!(std::mem::offset_of!(UfuncHead, core_dim_sizes), head + 176);
+        assert_eq!(std::mem::offset_of!(UfuncHead, loops), head + 208);
+        assert_eq!(
+            std::mem::offset_of!(UfuncHead, process_core_dims_func),
+            head + 216
+        );
+        assert_eq!(std::mem::offset_of!(ArrayHead, descr), head + 40);
+        assert_eq!(std::mem::offset_of!(ArrayHead, flags), head + 48);
+        assert_eq!(std::mem::offset_of!(DescrHead, type_num), head + 12);
     }
 
     /// The hand-declared head must fit inside the ufunc objects of the NumPy actually installed

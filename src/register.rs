@@ -7,7 +7,7 @@
 //! NumPy runs our loops through ArrayMethods (see `loop_errors`), so a loop can raise; the legacy
 //! tables are installed after those, only for `f.types` and NumPy's legacy type resolution.
 
-use std::ffi::{c_char, c_int, c_void, CString};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -49,6 +49,41 @@ impl From<&ufuncgen::CompiledLoop> for LoopEntry {
 impl LoopEntry {
     fn operands(&self) -> impl Iterator<Item = &Scalar> {
         self.inputs.iter().chain(&self.outputs)
+    }
+
+    /// What NumPy passes to `func` as `data`: the parallel loop, or NULL.
+    pub fn data_ptr(&self) -> *mut c_void {
+        self.data
+            .as_ref()
+            .map_or(std::ptr::null_mut(), |d| Arc::as_ptr(d).cast_mut().cast())
+    }
+}
+
+/// The legacy tables' columns for some loops, in order: functions, data, and type numbers
+/// (inputs then outputs of each loop).
+pub struct LegacyColumns {
+    pub functions: Box<[GenericFunction]>,
+    pub data: Box<[*mut c_void]>,
+    pub types: Box<[c_char]>,
+}
+
+// SAFETY: written once, then only read (by NumPy, with the GIL held); `data` holds null or
+// pointers to `ParallelLoop`s, which are `Sync` and kept alive by the loops' owner.
+unsafe impl Send for LegacyColumns {}
+// SAFETY: as above.
+unsafe impl Sync for LegacyColumns {}
+
+impl LegacyColumns {
+    /// The columns for `loops`.
+    pub fn new<'a>(loops: impl Iterator<Item = &'a LoopEntry> + Clone) -> LegacyColumns {
+        LegacyColumns {
+            functions: loops.clone().map(|l| l.func).collect(),
+            data: loops.clone().map(LoopEntry::data_ptr).collect(),
+            types: loops
+                .flat_map(LoopEntry::operands)
+                .map(|s| s.npy_type_num() as c_char)
+                .collect(),
+        }
     }
 }
 
@@ -158,21 +193,14 @@ pub fn create_ufunc<'py>(
     let nout_c = c_int::try_from(nout).map_err(|_| PyValueError::new_err("too many outputs"))?;
     let ntypes =
         c_int::try_from(loops.len()).map_err(|_| PyValueError::new_err("too many loops"))?;
-    let types: Box<[c_char]> = loops
-        .iter()
-        .flat_map(LoopEntry::operands)
-        .map(|s| s.npy_type_num() as c_char)
-        .collect();
+    let LegacyColumns {
+        functions,
+        data,
+        types,
+    } = LegacyColumns::new(loops.iter());
     let tables = Tables {
-        functions: loops.iter().map(|l| l.func).collect(),
-        data: loops
-            .iter()
-            .map(|l| {
-                l.data
-                    .as_ref()
-                    .map_or(std::ptr::null_mut(), |d| Arc::as_ptr(d).cast_mut().cast())
-            })
-            .collect(),
+        functions,
+        data,
         types,
         name: c_string("the function name", spec.name)?,
         doc: spec.doc.map(|d| c_string("the docstring", d)).transpose()?,
@@ -183,9 +211,6 @@ pub fn create_ufunc<'py>(
         loop_data: loops.iter().filter_map(|l| l.data.clone()).collect(),
     };
     let identity = spec.identity;
-    if identity.code == IdentityCode::Value && identity.value.is_none() {
-        return Err(PyValueError::new_err("an identity value is required"));
-    }
     let spec_loops = loops
         .iter()
         .zip(tables.data.iter())
@@ -194,7 +219,6 @@ pub fn create_ufunc<'py>(
             SpecLoop::new(py, l.func, data, &operands, l.checks.clone())
         })
         .collect::<PyResult<_>>()?;
-    let api = numpy_api::ufunc_api(py)?;
     LIVE_OWNERS.fetch_add(1, Ordering::Relaxed);
     let owner = Bound::new(
         py,
@@ -205,15 +229,52 @@ pub fn create_ufunc<'py>(
         },
     )?;
     let t = &owner.get().tables;
+    let names = UfuncNames {
+        name: &t.name,
+        doc: t.doc.as_deref(),
+        signature: t.signature.as_deref(),
+    };
+    let ufunc = new_empty_ufunc(
+        py,
+        &names,
+        nin_c,
+        nout_c,
+        identity,
+        owner.clone().into_any(),
+    )?;
+    loop_errors::add_spec_loops(&ufunc, owner.get().spec_loops(), nin, nout, identity.code)?;
+    let t = &owner.get().tables;
+    install_legacy_tables(&ufunc, &t.functions, &t.data, &t.types, ntypes)?;
+    Ok(ufunc)
+}
+
+/// The strings NumPy points into (not copies): they must live as long as the ufunc's owner.
+pub struct UfuncNames<'a> {
+    pub name: &'a CStr,
+    pub doc: Option<&'a CStr>,
+    /// A gufunc's layout (NumPy parses it and keeps what it needs).
+    pub signature: Option<&'a CStr>,
+}
+
+/// A ufunc with no loops yet whose `obj` is `owner`, which must keep `names` alive.
+pub fn new_empty_ufunc<'py>(
+    py: Python<'py>,
+    names: &UfuncNames<'_>,
+    nin: c_int,
+    nout: c_int,
+    identity: &Identity,
+    owner: Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    if identity.code == IdentityCode::Value && identity.value.is_none() {
+        return Err(PyValueError::new_err("an identity value is required"));
+    }
+    let api = numpy_api::ufunc_api(py)?;
     let identity_value = identity
         .value
         .as_ref()
         .map_or(std::ptr::null_mut(), |v| v.as_ptr());
-    let doc_ptr = t.doc.as_ref().map_or(std::ptr::null(), |d| d.as_ptr());
-    let signature_ptr = t
-        .signature
-        .as_ref()
-        .map_or(std::ptr::null(), |s| s.as_ptr());
+    let doc_ptr = names.doc.map_or(std::ptr::null(), CStr::as_ptr);
+    let signature_ptr = names.signature.map_or(std::ptr::null(), CStr::as_ptr);
     // No legacy loops yet: NumPy would wrap them into `_loops` entries of its own, which would
     // clash with ours (see `install_legacy_tables`).
     // SAFETY: every pointer refers into `owner`, which outlives the ufunc (it is stored in
@@ -224,10 +285,10 @@ pub fn create_ufunc<'py>(
             std::ptr::null(),
             std::ptr::null(),
             0,
-            nin_c,
-            nout_c,
+            nin,
+            nout,
             identity.code as c_int,
-            t.name.as_ptr(),
+            names.name.as_ptr(),
             doc_ptr,
             0,
             signature_ptr,
@@ -240,23 +301,21 @@ pub fn create_ufunc<'py>(
     }
     // SAFETY: a non-null return is a new reference.
     let ufunc = unsafe { Bound::from_owned_ptr(py, raw) };
-    attach_owner(&ufunc, owner.clone(), nin_c, nout_c)?;
-    loop_errors::add_spec_loops(&ufunc, owner.get().spec_loops(), nin, nout, identity.code)?;
-    install_legacy_tables(&ufunc, &owner.get().tables, ntypes)?;
+    attach_owner(&ufunc, owner, names.name, nin, nout)?;
     Ok(ufunc)
 }
 
 /// Stores `owner` in `ufunc->obj` after checking that the struct layout is the one we expect.
 fn attach_owner(
     ufunc: &Bound<'_, PyAny>,
-    owner: Bound<'_, UfuncOwner>,
+    owner: Bound<'_, PyAny>,
+    name: &CStr,
     nin: c_int,
     nout: c_int,
 ) -> PyResult<()> {
     let head_ptr = numpy_api::ufunc_head(ufunc)?;
     // SAFETY: the ufunc is alive and its head was type-checked.
     let head = unsafe { head_ptr.as_ref() };
-    let t = &owner.get().tables;
     // A NumPy whose PyUFuncObject layout differs would make the writes here and in
     // `install_legacy_tables` corrupt memory; reading back what we just passed in proves the
     // offsets.
@@ -266,7 +325,7 @@ fn attach_owner(
         && head.ntypes == 0
         && head.functions.is_null()
         && head.types.is_null()
-        && std::ptr::eq(head.name, t.name.as_ptr())
+        && std::ptr::eq(head.name, name.as_ptr())
         && head.obj.is_null();
     if !layout_ok {
         return Err(PyRuntimeError::new_err(
@@ -282,16 +341,34 @@ fn attach_owner(
 /// Gives the ufunc its legacy loop tables once our ArrayMethods are registered: `f.types` and
 /// `f.ntypes` read them, and NumPy's legacy type resolution picks a loop from them, then finds
 /// our ArrayMethod for the chosen dtypes. NumPy only wraps legacy loops itself when no
-/// ArrayMethod exists for those dtypes, which never happens here.
-fn install_legacy_tables(ufunc: &Bound<'_, PyAny>, t: &Tables, ntypes: c_int) -> PyResult<()> {
+/// ArrayMethod exists for those dtypes, which never happens here. The slices must live as long
+/// as the ufunc (in its owner) or until replaced by a later call.
+pub fn install_legacy_tables(
+    ufunc: &Bound<'_, PyAny>,
+    functions: &[GenericFunction],
+    data: &[*mut c_void],
+    types: &[c_char],
+    ntypes: c_int,
+) -> PyResult<()> {
     let head_ptr = numpy_api::ufunc_head(ufunc)?;
-    // SAFETY: the layout was verified by `attach_owner`; the tables live in the owner that the
-    // ufunc holds; the ufunc is not yet shared.
+    // SAFETY: the ufunc is alive and its head was type-checked.
+    let nargs = unsafe { head_ptr.as_ref() }.nargs;
+    let n = usize::try_from(ntypes).unwrap_or(0);
+    if functions.len() != n
+        || data.len() != n
+        || types.len() != n * usize::try_from(nargs).unwrap_or(0)
+    {
+        return Err(PyRuntimeError::new_err(
+            "legacy loop tables of mismatched sizes",
+        ));
+    }
+    // SAFETY: the layout was verified by `attach_owner`; the tables live in the ufunc's owner
+    // (the caller's promise); NumPy reads them only with the GIL held, which we hold.
     unsafe {
         let head = head_ptr.as_ptr();
-        (*head).functions = t.functions.as_ptr().cast_mut();
-        (*head).data = t.data.as_ptr();
-        (*head).types = t.types.as_ptr();
+        (*head).functions = functions.as_ptr().cast_mut();
+        (*head).data = data.as_ptr();
+        (*head).types = types.as_ptr();
         (*head).ntypes = ntypes;
     }
     Ok(())
@@ -299,6 +376,12 @@ fn install_legacy_tables(ufunc: &Bound<'_, PyAny>, t: &Tables, ntypes: c_int) ->
 
 /// The owner of a ufunc we created, or None for any other ufunc.
 pub fn owner_of<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, UfuncOwner>>> {
+    Ok(owner_object(ufunc)?.and_then(|obj| obj.cast_into::<UfuncOwner>().ok()))
+}
+
+/// What a ufunc keeps in `ufunc->obj` (our owner objects, or anything of another library's),
+/// or None when it keeps nothing.
+pub fn owner_object<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
     let head_ptr = numpy_api::ufunc_head(ufunc)?;
     // SAFETY: the ufunc is alive and its head was type-checked.
     let obj_ptr: *mut ffi::PyObject = unsafe { head_ptr.as_ref() }.obj;
@@ -306,6 +389,7 @@ pub fn owner_of<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Uf
         return Ok(None);
     }
     // SAFETY: `obj` is a live reference held by the ufunc, which `ufunc` keeps alive.
-    let obj = unsafe { Bound::<PyAny>::from_borrowed_ptr(ufunc.py(), obj_ptr) };
-    Ok(obj.cast_into::<UfuncOwner>().ok())
+    Ok(Some(unsafe {
+        Bound::<PyAny>::from_borrowed_ptr(ufunc.py(), obj_ptr)
+    }))
 }

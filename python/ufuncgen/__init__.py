@@ -10,10 +10,9 @@ from ._config import config
 from ._decorators import vectorize
 from ._guvectorize import guvectorize
 from ._inspect import inspect_asm, inspect_llvm
+from ._njit import jit, njit, prange
 from ._threads import get_num_threads, set_num_threads
 from .errors import CompileError, SignatureError, TypingError, UnsupportedError
-
-__version__ = "0.1.0"
 
 
 def build(path, output_dir=".", name=None):  # type: ignore[no-untyped-def]
@@ -39,6 +38,19 @@ __all__ = [
     "guvectorize",
     "inspect_asm",
     "inspect_llvm",
+    "jit",
+    "njit",
+    "prange",
     "set_num_threads",
     "vectorize",
 ]
+
+
+def __getattr__(name: str) -> str:
+    # The version lives in Cargo.toml alone; the extension carries it, so reading it loads the
+    # extension, which `import ufuncgen` itself must not.
+    if name == "__version__":
+        from ._native import __version__
+
+        return __version__
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,8 +7,22 @@ import sys
 import warnings
 
 
+class _VersionAction(argparse.Action):
+    """`--version`: the version is only looked up when asked for (it loads the extension)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__
+
+        print(f"ufuncgen {__version__}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ufuncgen", description=__doc__)
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="compile a file's kernels into an extension module")
     build.add_argument("source", help="Python file with @vectorize kernels")

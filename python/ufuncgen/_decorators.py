@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import types
 from collections.abc import Callable, Sequence
@@ -9,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _cache, _pickle, _source
+from . import _cache, _njit, _pickle, _source
 from ._runtime import vector_math
 from .errors import SignatureError
 
@@ -66,13 +67,6 @@ def _signature_list(signatures: object, func: types.FunctionType) -> list[str]:
     return [s for s in items if isinstance(s, str)]
 
 
-def _lazy_not_implemented() -> NotImplementedError:
-    return NotImplementedError(
-        "lazy (signature-less) vectorize is not implemented yet: pass signatures, "
-        "e.g. @vectorize(['float64(float64, float64)'])"
-    )
-
-
 def vectorize(
     signatures: Any = None,
     *,
@@ -100,25 +94,26 @@ def vectorize(
     _check_target(target)
     identity_code, identity_value = _identity(identity)
     del nopython  # there is no object mode: nopython=False compiles the same way
-    if signatures is None or (isinstance(signatures, list | tuple) and not signatures):
-        if _pickle.RECORDING is not None:
-            return _pickle.RECORDING.skip_lazy
-        raise _lazy_not_implemented()
     options = {
         "fastmath": bool(fastmath),
         "identity": identity_code,
         "identity_value": identity_value,
         "parallel": target == "parallel",
     }
+    lazy = signatures is None or (isinstance(signatures, list | tuple) and not signatures)
 
     def decorate(func: Callable[..., Any]) -> np.ufunc:
         if not isinstance(func, types.FunctionType):
             raise TypeError(f"vectorize needs a Python function, not {type(func).__name__}")
+        opts = {**options, **_cache.cache_options(func)} if cache else options
+        if lazy:
+            if _pickle.RECORDING is not None:  # `ufuncgen build` exports eager kernels only
+                return _pickle.RECORDING.skip_lazy(func)
+            return _lazy_ufunc(func, opts)
         sigs = _signature_list(signatures, func)
         name, doc, source, globals_ = _kernel_parts(func)
         from . import _native
 
-        opts = {**options, **_cache.cache_options(func)} if cache else options
         args = (name, doc, source, sigs, globals_, opts)
         if _pickle.RECORDING is not None:  # `ufuncgen build`: compiled per CPU level later
             recipe = _pickle.Recipe("compile_vectorize", args, func.__module__)
@@ -126,9 +121,43 @@ def vectorize(
         ufunc = _native.compile_vectorize(*args)
         _set_module(ufunc, func)
         _pickle.attach(ufunc, _pickle.Recipe("compile_vectorize", args, func.__module__))
+        _njit.remember_ufunc(ufunc, func)
         return ufunc
 
     return decorate
+
+
+def _lazy_ufunc(
+    func: types.FunctionType,
+    options: dict[str, Any],
+    layout: str | None = None,
+    writable: Sequence[int] = (),
+    boundscheck: bool = True,
+) -> np.ufunc:
+    """A real `numpy.ufunc` that compiles a loop for each new combination of input dtypes."""
+    from . import _native
+
+    code = func.__code__
+    args = (
+        func.__name__,
+        func.__doc__,
+        functools.partial(_lazy_parts, func),
+        options,
+        code.co_argcount,
+        layout,
+        list(writable),
+        boundscheck,
+    )
+    ufunc = _native.create_lazy_ufunc(*args)
+    _set_module(ufunc, func)
+    _pickle.attach(ufunc, _pickle.Recipe("create_lazy_ufunc", args, func.__module__))
+    return ufunc
+
+
+def _lazy_parts(func: types.FunctionType) -> tuple[tuple[Any, ...], Any]:
+    """Source and frozen globals of a lazy kernel, taken at its first compilation."""
+    _, _, source, globals_ = _kernel_parts(func)
+    return source, globals_
 
 
 def _kernel_parts(func: types.FunctionType) -> tuple[str, str | None, tuple[Any, ...], Any]:

@@ -13,6 +13,7 @@ from ._decorators import (
     _check_target,
     _identity,
     _kernel_parts,
+    _lazy_ufunc,
     _set_module,
     _signature_list,
 )
@@ -75,12 +76,11 @@ def guvectorize(
     writes its results into its trailing (output) arguments. See shared/API.md.
     """
     if layout is None:
-        if isinstance(signatures, str) and "->" in signatures:
-            raise NotImplementedError(
-                "lazy (signature-less) guvectorize is not implemented yet: pass signatures "
-                "and the layout, e.g. @guvectorize(['void(float64[:], float64[:])'], '(n)->()')"
-            )
-        raise TypeError("guvectorize() needs a layout such as '(n),(n)->()'")
+        if not (isinstance(signatures, str) and "->" in signatures):
+            raise TypeError("guvectorize() needs a layout such as '(n),(n)->()'")
+        # `@guvectorize("(n)->()")`: the layout alone makes a lazy gufunc.
+        signatures, layout = None, signatures
+    lazy = signatures is None or (isinstance(signatures, list | tuple) and not signatures)
     _check_target(target)
     identity_code, identity_value = _identity(identity)
     del nopython  # there is no object mode: nopython=False compiles the same way
@@ -98,12 +98,16 @@ def guvectorize(
             raise _signature_error(
                 func, f"the layout must be a string such as '(n),(n)->()', not {layout!r}"
             )
-        sigs = _signature_list(signatures, func)
         writable = _writable_indices(writable_args, func)
+        opts = {**options, **_cache.cache_options(func)} if cache else options
+        if lazy:
+            if _pickle.RECORDING is not None:  # `ufuncgen build` exports eager kernels only
+                return _pickle.RECORDING.skip_lazy(func)
+            return _lazy_ufunc(func, opts, layout, writable, bool(boundscheck))
+        sigs = _signature_list(signatures, func)
         name, doc, source, globals_ = _kernel_parts(func)
         from . import _native
 
-        opts = {**options, **_cache.cache_options(func)} if cache else options
         args = (name, doc, source, sigs, globals_, opts, layout, writable, bool(boundscheck))
         if _pickle.RECORDING is not None:  # `ufuncgen build`: compiled per CPU level later
             recipe = _pickle.Recipe("compile_guvectorize", args, func.__module__)

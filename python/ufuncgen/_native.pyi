@@ -1,5 +1,6 @@
 """Type stubs for the native extension `ufuncgen._native` (private: use `ufuncgen`)."""
 
+from collections.abc import Callable
 from typing import Any, final
 
 import numpy as np
@@ -28,7 +29,11 @@ __all__ = [
     "aot_guvectorize",
     "aot_object_from_ir",
     "aot_runtime_archive",
+    "create_lazy_ufunc",
+    "_lazy_compilations",
+    "_LazyUfuncOwner",
 ]
+__version__: str
 
 def compile_vectorize(
     name: str,
@@ -49,6 +54,16 @@ def compile_guvectorize(
     writable_args: list[int],
     boundscheck: bool,
 ) -> np.ufunc: ...
+def create_lazy_ufunc(
+    name: str,
+    doc: str | None,
+    parts: Callable[[], tuple[tuple[str, str, int, int], list[tuple[str, str, Any, str | None]]]],
+    options: dict[str, Any],
+    nin: int,
+    layout: str | None = None,
+    writable_args: list[int] = ...,
+    boundscheck: bool = True,
+) -> np.ufunc: ...
 def layout_signature(layout: str) -> str: ...
 def inspect_llvm(ufunc: object) -> dict[str, str]: ...
 def inspect_asm(ufunc: object) -> dict[str, str]: ...
@@ -58,6 +73,7 @@ def _test_ufunc(
 ) -> np.ufunc: ...
 def _test_raising_ufunc() -> np.ufunc: ...
 def _live_ufuncs() -> int: ...
+def _lazy_compilations(ufunc: object) -> int | None: ...
 def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...
 def requested_num_threads() -> int: ...
@@ -94,3 +110,7 @@ def aot_runtime_archive() -> bytes: ...
 @final
 class _UfuncOwner:
     """Owns a ufunc's loops, tables and machine code (NumPy's `ufunc->obj`)."""
+
+@final
+class _LazyUfuncOwner:
+    """A lazy ufunc's state (NumPy's `ufunc->obj`): its kernel, compiled loops and tables."""

@@ -30,12 +30,54 @@ _LOCK = _thread.allocate_lock()
 
 
 class Recipe(NamedTuple):
-    """What rebuilds a ufunc: the `_native` constructor, its arguments, the Python module
-    name to report, and the options that the Python side applies (none yet)."""
+    """What rebuilds a ufunc: the `_native` constructor, its arguments, and the Python module
+    name to report."""
 
-    constructor: str  # "compile_vectorize" or "compile_guvectorize"
+    constructor: str  # one of _CONSTRUCTORS
     args: tuple[Any, ...]
     module: str
+
+
+# The `_native` functions a recipe may name (options are their 6th argument, 4th if lazy).
+_CONSTRUCTORS = ("compile_vectorize", "compile_guvectorize", "create_lazy_ufunc")
+# Where a lazy recipe keeps its `() -> (source, globals)` callable.
+_LAZY_PARTS = 2
+
+
+class FrozenParts:
+    """A lazy kernel's source and frozen globals, taken when it was pickled: what the receiving
+    process compiles its loops from (the sender's callable refers to a function it may not
+    be able to import)."""
+
+    def __init__(self, source: Any, globals_: Any) -> None:
+        self.source = source
+        self.globals = globals_
+
+    def __call__(self) -> tuple[Any, Any]:
+        return self.source, self.globals
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return FrozenParts, (self.source, self.globals)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FrozenParts) and (self.source, self.globals) == (
+            other.source,
+            other.globals,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _portable(recipe: Recipe) -> Recipe:
+    """The recipe with a lazy kernel's parts frozen into data."""
+    if recipe.constructor != "create_lazy_ufunc":
+        return recipe
+    parts = recipe.args[_LAZY_PARTS]
+    if isinstance(parts, FrozenParts):
+        return recipe
+    args = list(recipe.args)
+    args[_LAZY_PARTS] = FrozenParts(*parts())
+    return recipe._replace(args=tuple(args))
 
 
 class Recording:
@@ -116,12 +158,13 @@ def _rebuild(recipe: Recipe) -> np.ufunc:
 
     _decorators.vector_math()  # the generated code links against the library bound here
     make = getattr(_native, recipe.constructor, None)
-    if make is None or recipe.constructor not in ("compile_vectorize", "compile_guvectorize"):
+    if make is None or recipe.constructor not in _CONSTRUCTORS:
         raise pickle.UnpicklingError(f"not a ufuncgen recipe: {recipe.constructor!r}")
     args = list(recipe.args)
-    if isinstance(args[5], dict) and "cache_dir" in args[5]:
+    options = 5 if recipe.constructor != "create_lazy_ufunc" else 3
+    if isinstance(args[options], dict) and "cache_dir" in args[options]:
         # cache=True travels as "use the cache", not as the sender's directory.
-        args[5] = {**args[5], **_cache.cache_options(None)}
+        args[options] = {**args[options], **_cache.cache_options(None)}
     ufunc = make(*args)
     try:
         ufunc.__module__ = recipe.module
@@ -139,7 +182,7 @@ def _reducer(previous: Any) -> Any:
     def reduce(ufunc: np.ufunc) -> Any:
         recipe = getattr(ufunc, _ATTR, None)
         if isinstance(recipe, Recipe) and not _resolves_to_itself(ufunc):
-            return _rebuild, (tuple(recipe),)
+            return _rebuild, (tuple(_portable(recipe)),)
         if previous is not None:
             return previous(ufunc)
         return ufunc.__name__  # pickle's "global by name", as NumPy's own reducer answers

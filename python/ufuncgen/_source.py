@@ -10,12 +10,14 @@ import functools
 import inspect
 import linecache
 import math
+import sys
 import types
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import _njit
 from .errors import CompileError
 
 __all__ = ["KernelSource", "kernel_source", "collect_globals"]
@@ -181,7 +183,9 @@ def _find_lambda(tree: ast.Module, code: types.CodeType) -> ast.Lambda | None:
 # Globals
 
 
-_BUILTIN_CALLABLES = "abs min max int float bool complex round pow range len divmod".split()
+_BUILTIN_CALLABLES = (
+    "abs min max int float bool complex round pow range len divmod enumerate zip".split()
+)
 # Exception classes a kernel may raise (`raise ValueError("...")`), resolved like callables.
 _BUILTIN_EXCEPTIONS = (
     "ValueError IndexError AssertionError ZeroDivisionError OverflowError ArithmeticError".split()
@@ -224,16 +228,61 @@ def _array(value: np.ndarray) -> tuple[str, Any, str | None]:
     return ("array", (frozen.dtype.name, list(frozen.shape), frozen.tobytes()), None)
 
 
-def _function(value: types.FunctionType, stack: tuple[types.CodeType, ...]) -> tuple:
+def _function(
+    value: types.FunctionType,
+    stack: tuple[types.CodeType, ...],
+    signatures: list[str] | None = None,
+) -> tuple:
     """A plain Python function the kernel calls: its source and its own globals, collected
     transitively. A function already being collected (recursion) gets no globals: the
-    compiler reports the cycle before it would need them."""
+    compiler reports the cycle before it would need them. `signatures` (an `njit` helper's,
+    or a ufunc's loops) make a call convert its arguments as NumPy picks a loop."""
     try:
         src = kernel_source(value)
     except CompileError:
         return ("other", f"function '{value.__name__}' (its source is not available)", None)
     globals_ = [] if value.__code__ in stack else collect_globals(value, stack)
+    if signatures is None:
+        signatures = getattr(value, _njit.MARK, {}).get("signatures") or None
+    if signatures:
+        return ("typed_function", (value.__name__, tuple(src), globals_, signatures), None)
     return ("function", (value.__name__, tuple(src), globals_), None)
+
+
+def _ufunc_signatures(ufunc: np.ufunc) -> list[str]:
+    """A vectorize ufunc's loops as signature strings (`'dd->d'` -> `'float64(float64)'`)."""
+    sigs = []
+    for t in ufunc.types:
+        ins, out = t.split("->")
+        names = [np.dtype(c).name for c in ins]
+        sigs.append(f"{np.dtype(out).name}({', '.join(names)})")
+    return sigs
+
+
+def _foreign_callable(value: Any, stack: tuple[types.CodeType, ...]) -> tuple | None:
+    """Numba's `njit` dispatchers and `prange` (when Numba is loaded) and the ufuncs this
+    package built, as the kernel language sees them (`None`: none of these)."""
+    kernel = _njit.ufunc_kernel(value)
+    if kernel is not None:
+        if value.nout != 1 or value.signature is not None:
+            return (
+                "other",
+                f"the ufunc '{value.__name__}' (only scalar ufuncgen ufuncs with "
+                "one output can be called in kernels)",
+                None,
+            )
+        return _function(kernel, stack, _ufunc_signatures(value))
+    numba = sys.modules.get("numba")
+    if numba is None:
+        return None
+    if value is getattr(numba, "prange", None):
+        return ("callable", "builtins.range", None)
+    if not type(value).__module__.startswith("numba"):
+        return None
+    py_func = getattr(value, "py_func", None)
+    if isinstance(py_func, types.FunctionType):
+        return _function(py_func, stack)
+    return None
 
 
 def _classify(value: Any, stack: tuple[types.CodeType, ...] = ()) -> tuple[str, Any, str | None]:
@@ -255,6 +304,9 @@ def _classify(value: Any, stack: tuple[types.CodeType, ...] = ()) -> tuple[str, 
         return ("other", f"module '{value.__name__}'", None)
     if isinstance(value, np.ndarray):
         return _array(value)
+    foreign = _foreign_callable(value, stack)
+    if foreign is not None:
+        return foreign
     if isinstance(value, types.FunctionType) and not value.__module__.startswith("numpy"):
         return _function(value, stack)
     return ("other", type(value).__qualname__, None)

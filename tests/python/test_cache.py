@@ -320,3 +320,54 @@ def test_results_match_numpy(project):
     v = np.linspace(-1, 1, 37)
     t = np.linspace(0.5, 3, 37)
     np.testing.assert_allclose(loaded["rc"], v * 3.0 * (1 - np.exp(1 / t)) * 2.0, rtol=1e-14)
+
+
+LAZY_MODULE = """
+import numpy as np
+from ufuncgen import guvectorize, vectorize
+
+@vectorize(cache=True)
+def lazy_add(a, b):
+    return a * 2 + b
+
+@guvectorize("(n)->()", cache=True)
+def lazy_sum(x, out):
+    acc = x[0] * 0
+    for i in range(x.shape[0]):
+        acc += x[i]
+    out[0] = acc
+"""
+
+LAZY_RUN = """
+import json
+import numpy as np
+import lazy_kernels as k
+from ufuncgen import _native
+a = k.lazy_add(np.arange(5, dtype=np.int32), np.int32(3)).tolist()
+b = k.lazy_add(np.arange(5.0), 0.5).tolist()
+c = k.lazy_sum(np.arange(12, dtype=np.int16).reshape(3, 4)).tolist()
+print(json.dumps({"compiled": _native._loops_compiled(), "a": a, "b": b, "c": c,
+                  "types": k.lazy_add.types}))
+"""
+
+
+def test_lazy_loops_are_cached_per_dtype_combination(tmp_path):
+    (tmp_path / "lazy_kernels.py").write_text(LAZY_MODULE)
+    env = {**os.environ, "UFUNCGEN_CACHE_DIR": str(tmp_path / "cache")}
+    results = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", LAZY_RUN],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+                check=True,
+            ).stdout
+        )
+        for _ in range(2)
+    ]
+    assert results[0]["compiled"] == 3 and results[1]["compiled"] == 0
+    assert results[0] == {**results[1], "compiled": 3}
+    assert results[1]["a"] == [3, 5, 7, 9, 11] and results[1]["c"] == [6, 22, 38]

@@ -255,6 +255,15 @@ def k_unassigned(x):
     return y  # <- error
 
 
+def k_index_scalar(x):
+    return x[0] + 1.0  # <- error
+
+
+def k_index_local(x):
+    y = x * 2.0
+    return y[1]  # <- error
+
+
 def k_float_range(x):
     total = 0.0
     for i in range(x):  # <- error
@@ -306,7 +315,7 @@ CASES = [
     Case("star-kwargs", k_kwargs, F8, UnsupportedError),
     Case("keyword-only", k_kwonly, F8F8, UnsupportedError),
     Case("default-arg", k_default, F8F8, UnsupportedError),
-    Case("keyword-call", k_keyword_call, F8, UnsupportedError),
+    Case("keyword-call", k_keyword_call, F8, TypingError),  # Python rejects it too
     Case("is", k_is, ["bool(float64, float64)"], UnsupportedError),
     Case("in", k_in, ["bool(float64, float64)"], UnsupportedError),
     Case("del", k_del, F8, UnsupportedError),
@@ -331,6 +340,8 @@ CASES = [
     Case("complex-mod", k_complex_mod, ["complex128(complex128, complex128)"], TypingError),
     Case("maybe-unassigned", k_unassigned, F8, TypingError),
     Case("float-range", k_float_range, F8, TypingError),
+    Case("index-scalar-param", k_index_scalar, F8, TypingError),
+    Case("index-scalar-local", k_index_local, ["int64(int64)"], TypingError),
     # no source
     Case("exec-defined", from_exec, F8, CompileError),
 ]

@@ -347,6 +347,8 @@ def test_fixed_optional_and_output_only_dimensions(rng):
     out = np.empty((2, 3))
     head(np.array([[1.0, 2.0], [3.0, 4.0]]), out=out)
     np.testing.assert_array_equal(out, [[1.0, 2.0, 1.0], [3.0, 4.0, 3.0]])
+    with pytest.raises(ValueError, match="'m' .* pass out="):
+        head(np.ones(2))
 
     @guvectorize(["void(float64[:], float64[:], float64[:])"], "(n?),(n?)->()")
     def opt_dot(a, b, out):
@@ -429,8 +431,8 @@ def test_layout_must_be_a_string():
         guvectorize([F8_DOT], 3)(dot_kernel)
     with pytest.raises(TypeError):
         guvectorize([F8_DOT])
-    with pytest.raises(NotImplementedError):
-        guvectorize("(n),(n)->()")
+    # The layout alone is a lazy gufunc (test_lazy.py).
+    assert isinstance(guvectorize("(n),(n)->()")(dot_kernel), np.ufunc)
 
 
 def test_options_are_checked_like_vectorize():

@@ -51,6 +51,26 @@ def _lambda():
     return vectorize(["int64(int64, int64)"])(lambda a, b: a * 3 - b)
 
 
+def _lazy():
+    @vectorize(identity=0)
+    def lazy_mix(a, b):
+        return a * SCALE - b
+
+    return lazy_mix
+
+
+def _lazy_gufunc():
+    @guvectorize("(n)->()", target="parallel")
+    def lazy_peak(x, out):
+        m = x[0]
+        for i in range(x.shape[0]):
+            if x[i] > m:
+                m = x[i]
+        out[0] = m
+
+    return lazy_peak
+
+
 PICKLERS = {
     "pickle": (pickle.dumps, pickle.loads),
     "cloudpickle": (cloudpickle.dumps, pickle.loads),
@@ -71,8 +91,10 @@ def test_module_level_ufunc_pickles_by_reference(dumps, loads):
         (_in_function, (np.linspace(-5, 5, 1001),)),
         (_gufunc_in_function, (np.arange(60.0).reshape(6, 10),)),
         (_lambda, (np.arange(-50, 50), np.int64(7))),
+        (_lazy, (np.arange(-5, 5, dtype=np.int16), np.float32(0.5))),
+        (_lazy_gufunc, (np.arange(60.0).reshape(6, 10) % 7,)),
     ],
-    ids=["function-body", "gufunc", "lambda"],
+    ids=["function-body", "gufunc", "lambda", "lazy", "lazy-gufunc"],
 )
 def test_ufunc_defined_elsewhere_pickles_by_value(dumps, loads, make, args):
     f = make()
@@ -81,6 +103,7 @@ def test_ufunc_defined_elsewhere_pickles_by_value(dumps, loads, make, args):
     assert b"ELF" not in data  # no machine code travels
     g = loads(data)
     assert isinstance(g, np.ufunc) and g is not f
+    np.testing.assert_array_equal(g(*args), f(*args), strict=True)  # lazy: compiles both
     assert (g.__name__, g.types, g.signature, g.identity) == (
         f.__name__,
         f.types,

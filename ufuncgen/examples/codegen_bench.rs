@@ -45,6 +45,7 @@ fn function(params: u32, ty: Scalar, body: Expr) -> Function {
             })
             .collect(),
         ret: ty,
+        ret_parts: Vec::new(),
         body: vec![Stmt {
             kind: StmtKind::Return(body),
             span: Span::default(),

@@ -66,6 +66,8 @@ pub enum Exception {
     ZeroDivisionError,
     OverflowError,
     ArithmeticError,
+    /// A local read where it has no value (a loop variable after a loop that ran zero times).
+    UnboundLocalError,
 }
 
 impl Exception {
@@ -78,6 +80,7 @@ impl Exception {
             "ZeroDivisionError" => Exception::ZeroDivisionError,
             "OverflowError" => Exception::OverflowError,
             "ArithmeticError" => Exception::ArithmeticError,
+            "UnboundLocalError" => Exception::UnboundLocalError,
             _ => return None,
         })
     }
@@ -95,6 +98,9 @@ pub struct Function {
     /// The return (output) type. A gufunc kernel returns nothing (it ends with `ReturnVoid` or
     /// by falling off its end); its `ret` is `Bool` and means nothing.
     pub ret: Scalar,
+    /// A helper that returns a tuple (`return s, c`): the types of its parts (then `ret` is
+    /// `Bool` and means nothing, and it returns with `ReturnTuple`); empty otherwise.
+    pub ret_parts: Vec<Scalar>,
     pub body: Block,
     /// Array parameters, in parameter order; non-empty exactly for gufunc kernels.
     pub arrays: Vec<ArrayDecl>,
@@ -169,6 +175,15 @@ pub enum StmtKind {
     Return(Expr),
     /// `return` in a gufunc kernel.
     ReturnVoid,
+    /// `return a, b` in a helper: one value per `Function::ret_parts`, of those types.
+    ReturnTuple(Vec<Expr>),
+    /// `a, b = f(x)` for a helper returning a tuple: the arguments have its parameter types,
+    /// `dsts` (one per part) the types of its `ret_parts`.
+    CallUnpack {
+        callee: CalleeId,
+        args: Vec<Expr>,
+        dsts: Vec<Local>,
+    },
     /// `array[index...] = value`: one int64 index per dimension (negative ones count from the
     /// end, as in Python); `value.ty` is the array's dtype.
     Store {
@@ -253,6 +268,13 @@ pub enum ExprKind {
     /// A call of a kernel-language function: the arguments have its parameter types,
     /// `Expr::ty` is its return type. A run-time error inside it stops the caller too.
     CallFunction(CalleeId, Vec<Expr>),
+    /// `value`, after raising `exception` with `message` when the bool `ok` is false.
+    Guarded {
+        ok: Box<Expr>,
+        exception: Exception,
+        message: String,
+        value: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -361,6 +383,8 @@ pub enum MathFn {
     /// `np.minimum`/`np.maximum`: NaN-propagating, no FP flag.
     Minimum,
     Maximum,
+    /// C's `nextafter(x, y)` (`np.nextafter`).
+    Nextafter,
     /// `np.fmin`/`np.fmax`: NaN-ignoring.
     Fmin,
     Fmax,
@@ -446,6 +470,12 @@ impl fmt::Display for Expr {
                 write!(f, "{table}[{}]:{}", list(index), self.ty)
             }
             ExprKind::CallFunction(c, args) => write!(f, "call {c}({}):{}", list(args), self.ty),
+            ExprKind::Guarded {
+                ok,
+                exception,
+                value,
+                ..
+            } => write!(f, "({value} unless not {ok}: {exception:?})"),
         }
     }
 }
@@ -494,6 +524,16 @@ fn write_block(f: &mut fmt::Formatter<'_>, block: &Block, indent: usize) -> fmt:
             StmtKind::Continue => writeln!(f, "{pad}continue")?,
             StmtKind::Return(e) => writeln!(f, "{pad}return {e}")?,
             StmtKind::ReturnVoid => writeln!(f, "{pad}return")?,
+            StmtKind::ReturnTuple(parts) => writeln!(f, "{pad}return ({})", list(parts))?,
+            StmtKind::CallUnpack { callee, args, dsts } => {
+                let dsts: Vec<String> = dsts.iter().map(Local::to_string).collect();
+                writeln!(
+                    f,
+                    "{pad}{} = call {callee}({})",
+                    dsts.join(", "),
+                    list(args)
+                )?
+            }
             StmtKind::Store {
                 array,
                 index,
@@ -532,6 +572,9 @@ impl fmt::Display for Function {
                 " boundscheck=False"
             };
             writeln!(f, "){checks}:")?;
+        } else if !self.ret_parts.is_empty() {
+            let parts: Vec<String> = self.ret_parts.iter().map(Scalar::to_string).collect();
+            writeln!(f, ") -> ({}):", parts.join(", "))?;
         } else {
             writeln!(f, ") -> {}:", self.ret)?;
         }

@@ -15,6 +15,7 @@ pub mod codegen;
 pub mod diag;
 pub mod ir;
 pub mod jit;
+pub mod lazy;
 pub mod lower;
 pub mod parse;
 pub mod runtime;

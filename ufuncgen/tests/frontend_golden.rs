@@ -97,6 +97,7 @@ fn function_spec(
             col_offset: 0,
         },
         globals: link_functions(globals, file, filename, depth)?,
+        signatures: Vec::new(),
     })))
 }
 

@@ -72,6 +72,7 @@ fn function(
         name: name.into(),
         source: source(text, "helpers.py", first_line),
         globals,
+        signatures: Vec::new(),
     }))
 }
 
@@ -310,4 +311,56 @@ fn recursion_and_default_arguments_are_unsupported() {
     .expect("defaults rejected");
     assert_eq!(e.kind, ErrorKind::Unsupported);
     assert!(e.message.contains("default argument"), "{}", e.message);
+}
+
+#[test]
+fn tuple_returning_callees_stop_the_caller_on_error_and_inline() {
+    let polar = function(
+        "polar",
+        "def polar(x, y):\n    if x < 0:\n        raise ValueError(\"left half\")\n    return math.hypot(x, y), math.atan2(y, x)\n",
+        50,
+        modules(),
+    );
+    let u = build(
+        "def k(x, y):\n    r, t = polar(x, y)\n    r, t = t, r\n    return r * 10.0 + t\n",
+        &["f8(f8, f8)"],
+        vec![("polar".into(), polar)],
+    );
+    let got = run::<f64, f64>(&u, 0, &[&[3.0, 0.0], &[4.0, 2.0]]);
+    let want: Vec<f64> = [(3.0f64, 4.0f64), (0.0, 2.0)]
+        .iter()
+        .map(|&(x, y)| y.atan2(x) * 10.0 + x.hypot(y))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(take_runtime_error(), None);
+    assert!(
+        !u.loops[0].llvm_ir.contains(".fn0"),
+        "the tuple-returning callee is inlined:\n{}",
+        u.loops[0].llvm_ir
+    );
+    let _ = run::<f64, f64>(&u, 0, &[&[1.0, -1.0], &[1.0, 1.0]]);
+    let (kind, msg) = take_runtime_error().expect("ValueError from the callee");
+    assert_eq!(
+        (kind, msg.as_str()),
+        (2, "left half in 'polar' (helpers.py, line 52)")
+    );
+}
+
+#[test]
+fn a_loop_variable_read_after_an_empty_loop_raises_unbound_local_error() {
+    let u = build(
+        "def k(n):\n    for i in range(n):\n        pass\n    return i\n",
+        &["i8(i8)"],
+        vec![],
+    );
+    assert_eq!(run::<i64, i64>(&u, 0, &[&[3, 1]]), vec![2, 0]);
+    assert_eq!(take_runtime_error(), None);
+    let _ = run::<i64, i64>(&u, 0, &[&[3, 0]]);
+    let (kind, msg) = take_runtime_error().expect("UnboundLocalError");
+    assert_eq!(kind, 7);
+    assert!(
+        msg.starts_with("cannot access local variable 'i'")
+            && msg.ends_with("(kernels.py, line 23)"),
+        "{msg}"
+    );
 }

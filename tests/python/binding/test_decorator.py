@@ -26,16 +26,18 @@ def test_parallel_target_gives_a_ufunc():
 
 
 @pytest.mark.parametrize("sigs", [None, []])
-def test_lazy_vectorize_is_not_implemented_yet(sigs):
-    with pytest.raises(NotImplementedError, match="signature"):
-        vectorize(sigs)(kernel)
-    with pytest.raises(NotImplementedError, match="signature"):
-        vectorize()(kernel)
+def test_no_signatures_give_a_lazy_ufunc(sigs):
+    for f in (vectorize(sigs)(kernel), vectorize()(kernel)):
+        assert isinstance(f, np.ufunc)
+        assert f.types == []
+        assert f.nin == 2 and f.nout == 1
 
 
 def test_bare_decorator_is_lazy():
-    with pytest.raises(NotImplementedError, match="signature"):
-        vectorize(kernel)
+    f = vectorize(kernel)
+    assert isinstance(f, np.ufunc) and f.__name__ == "kernel"
+    np.testing.assert_array_equal(f(np.arange(3), 1), [1, 2, 3])
+    assert f.types == ["ll->l"]
 
 
 def test_unknown_keyword_is_a_type_error():

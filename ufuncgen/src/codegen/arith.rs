@@ -10,6 +10,36 @@ use super::value::{CgError, CgResult, Val};
 use crate::ir::{BinaryOp, CmpOp};
 use crate::types::Scalar;
 
+/// The flag raisers for IEEE `a op b` (`+ - * /`) in float64 or, `single`, float32 (whose
+/// operands are exact in float64, so the float64 result rounded once more is the float32 one).
+fn folded_flags(op: BinaryOp, a: f64, b: f64, single: bool) -> Vec<&'static str> {
+    let round = |r: f64| -> f64 {
+        if single {
+            f64::from(r as f32)
+        } else {
+            r
+        }
+    };
+    let wide = match op {
+        BinaryOp::Add => a + b,
+        BinaryOp::Sub => a - b,
+        BinaryOp::Mul => a * b,
+        BinaryOp::Div => a / b,
+        _ => return Vec::new(),
+    };
+    let r = round(wide);
+    let mut flags = Vec::new();
+    let finite_in = a.is_finite() && b.is_finite();
+    if r.is_nan() && !a.is_nan() && !b.is_nan() {
+        flags.push(RAISE_INVALID);
+    } else if op == BinaryOp::Div && b == 0.0 && a.is_finite() && a != 0.0 {
+        flags.push(RAISE_DIVBYZERO);
+    } else if r.is_infinite() && finite_in {
+        flags.push(RAISE_OVERFLOW);
+    }
+    flags
+}
+
 /// Names of the svml-shim helpers that raise NumPy's FP flags.
 pub(crate) const RAISE_DIVBYZERO: &str = "ufg_raise_divbyzero";
 pub(crate) const RAISE_OVERFLOW: &str = "ufg_raise_overflow";
@@ -235,6 +265,12 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         y: FloatValue<'ctx>,
         ty: Scalar,
     ) -> CgResult<FloatValue<'ctx>> {
+        if matches!(
+            op,
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div
+        ) {
+            self.raise_folded_flags(op, x, y)?;
+        }
         let b = &self.b;
         Ok(match op {
             BinaryOp::Add => b.build_float_add(x, y, "add")?,
@@ -253,6 +289,26 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 .float()?,
             op => return Err(CgError(format!("{op:?} is not defined on {ty}"))),
         })
+    }
+
+    /// LLVM folds `+ - * /` of two constants at compile time, and the flags go with it: raise
+    /// at run time, where the operation runs, what the hardware would have raised (NumPy's
+    /// `np.float32(3.25) / 0.0` raises divide). Underflow (ignored by NumPy's defaults; svml-shim
+    /// has no raiser for it) is not raised.
+    fn raise_folded_flags(
+        &self,
+        op: BinaryOp,
+        x: FloatValue<'ctx>,
+        y: FloatValue<'ctx>,
+    ) -> CgResult<()> {
+        let (Some((a, _)), Some((c, _))) = (x.get_constant(), y.get_constant()) else {
+            return Ok(());
+        };
+        let single = x.get_type().get_bit_width() == 32;
+        for helper in folded_flags(op, a, c, single) {
+            self.call_if(self.ctx.bool_type().const_all_ones(), helper)?;
+        }
+        Ok(())
     }
 
     /// NumPy's `npy_divmod` (fmod, then the sign fix and rounding of the quotient to an
@@ -303,26 +359,25 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .build_select(round_up, b.build_float_add(fl, one, "")?, fl, "")?
             .into_float_value();
         let div_nz = b.build_float_compare(FloatPredicate::UNE, div1, zero, "")?;
-        // a / b is both the by-zero result and the sign source of a zero quotient.
-        let plain = b.build_float_div(a, bv, "")?;
+        // npy_divmod divides a / b only by zero (the result) and for a zero quotient (its
+        // sign): exactly then, so that its flags (1 // 1.8e308 underflows, 1 // -1.8e308 does
+        // not) are NumPy's. The fences keep LLVM from folding the selects into
+        // `select(needed, a / b, 0)`, which would divide for every element.
+        let needed = b.build_or(by_zero, b.build_not(div_nz, "")?, "")?;
+        let (pa, pb) = (
+            b.build_select(needed, a, zero, "")?.into_float_value(),
+            b.build_select(needed, bv, one, "")?.into_float_value(),
+        );
+        let pa = self.intrinsic("llvm.arithmetic.fence", &[pa])?;
+        let pb = self.intrinsic("llvm.arithmetic.fence", &[pb])?;
+        let plain = self.b.build_float_div(pa, pb, "")?;
         let signed_zero = self.copysign(zero, plain)?;
         let b = &self.b;
         let q = b
             .build_select(div_nz, fl2, signed_zero, "")?
             .into_float_value();
-        let q = b
-            .build_select(by_zero, plain, q, "floordiv")?
-            .into_float_value();
-        // a / 0 raises NumPy's flags by itself except for NaN (invalid) and inf (divide).
-        let nan = self.is_nan(a)?;
-        let inf = self.is_inf(a)?;
-        let (nan0, inf0) = (
-            self.b.build_and(by_zero, nan, "")?,
-            self.b.build_and(by_zero, inf, "")?,
-        );
-        self.call_if(nan0, RAISE_INVALID)?;
-        self.call_if(inf0, RAISE_DIVBYZERO)?;
-        Ok(q)
+        Ok(b.build_select(by_zero, plain, q, "floordiv")?
+            .into_float_value())
     }
 
     fn complex_binary(

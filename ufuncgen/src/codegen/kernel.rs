@@ -46,6 +46,8 @@ pub(crate) struct Cg<'a, 'ctx> {
     local_types: Vec<Scalar>,
     loops: Vec<LoopTargets<'ctx>>,
     ret: Scalar,
+    /// A tuple-returning helper's part types (`ir::Function::ret_parts`); it returns a struct.
+    ret_parts: Vec<Scalar>,
     /// True for gufunc kernels, which return nothing.
     void_ret: bool,
     /// Array parameters, by `ir::ArrayId`.
@@ -67,6 +69,8 @@ pub(crate) struct Cg<'a, 'ctx> {
     table_base: u32,
     /// The emitted functions of `ir::Function::callees`, by `ir::CalleeId`.
     callees: Vec<(FunctionValue<'ctx>, Scalar, Vec<Scalar>)>,
+    /// The part types of each callee that returns a tuple (empty for the others).
+    callee_parts: Vec<Vec<Scalar>>,
 }
 
 /// Emits `func` as the internal function `name` and returns it.
@@ -108,6 +112,8 @@ pub(crate) fn build_kernel<'ctx>(
     params.push(ptr.into());
     let fn_type = if func.is_gufunc() {
         ctx.void_type().fn_type(&params, false)
+    } else if !func.ret_parts.is_empty() {
+        tuple_type(ctx, &func.ret_parts).fn_type(&params, false)
     } else {
         inkwell::types::BasicType::fn_type(&abi_type(ctx, func.ret), &params, false)
     };
@@ -159,6 +165,7 @@ pub(crate) fn build_kernel<'ctx>(
         let params = c.locals[..c.params as usize].iter().map(|d| d.ty).collect();
         callees.push((callee, c.ret, params));
     }
+    let callee_parts = func.callees.iter().map(|c| c.ret_parts.clone()).collect();
     let failed = nth(params.len() as u32 - 1)?.into_pointer_value();
     let mut cg = Cg {
         ctx,
@@ -170,6 +177,7 @@ pub(crate) fn build_kernel<'ctx>(
         local_types: func.locals.iter().map(|d| d.ty).collect(),
         loops: Vec::new(),
         ret: func.ret,
+        ret_parts: func.ret_parts.clone(),
         void_ret: func.is_gufunc(),
         arrays,
         boundscheck: func.boundscheck,
@@ -181,12 +189,19 @@ pub(crate) fn build_kernel<'ctx>(
         first_param,
         table_base,
         callees,
+        callee_parts,
     };
     cg.lower_body(func)?;
     if fastmath {
         set_fast_flags(f);
     }
     Ok(f)
+}
+
+/// The struct a tuple-returning helper returns: its parts' ABI types.
+fn tuple_type<'ctx>(ctx: &'ctx Context, parts: &[Scalar]) -> inkwell::types::StructType<'ctx> {
+    let fields: Vec<_> = parts.iter().map(|&t| abi_type(ctx, t)).collect();
+    ctx.struct_type(&fields, false)
 }
 
 /// The kind code `ufg_set_error` takes for an exception (`runtime::errors::kind`).
@@ -199,6 +214,7 @@ fn exception_kind(e: ir::Exception) -> i32 {
         ir::Exception::ZeroDivisionError => kind::ZERO_DIVISION,
         ir::Exception::OverflowError => kind::OVERFLOW,
         ir::Exception::ArithmeticError => kind::ARITHMETIC,
+        ir::Exception::UnboundLocalError => kind::UNBOUND_LOCAL,
     }
 }
 
@@ -262,6 +278,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         if self.void_ret {
             self.b.build_return(None)?;
             Ok(())
+        } else if !self.ret_parts.is_empty() {
+            let zeros = self.ret_parts.iter().map(|&t| zero(self.ctx, t)).collect();
+            self.ret_tuple(zeros)
         } else {
             self.ret_value(zero(self.ctx, self.ret))
         }
@@ -379,6 +398,18 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     fn dead_block(&self) {
         let bb = self.new_block("dead");
         self.b.position_at_end(bb);
+    }
+
+    /// Returns the parts of a tuple as one struct of their ABI values.
+    fn ret_tuple(&self, parts: Vec<Val<'ctx>>) -> CgResult<()> {
+        let t = tuple_type(self.ctx, &self.ret_parts);
+        let mut agg: inkwell::values::AggregateValueEnum<'ctx> = t.get_undef().into();
+        for (i, (v, &ty)) in parts.into_iter().zip(&self.ret_parts).enumerate() {
+            let abi = to_abi(self.ctx, &self.b, ty, v)?;
+            agg = self.b.build_insert_value(agg, abi, i as u32, "part")?;
+        }
+        self.b.build_return(Some(&agg.into_struct_value()))?;
+        Ok(())
     }
 
     fn ret_value(&self, v: Val<'ctx>) -> CgResult<()> {
@@ -532,6 +563,37 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                     self.ret_default()?;
                 }
                 self.dead_block();
+            }
+            StmtKind::ReturnTuple(parts) => {
+                let vals = parts
+                    .iter()
+                    .map(|e| self.expr(e))
+                    .collect::<CgResult<Vec<_>>>()?;
+                if self.open() {
+                    self.ret_tuple(vals)?;
+                }
+                self.dead_block();
+            }
+            StmtKind::CallUnpack { callee, args, dsts } => {
+                let r = self.call_raw(*callee, args, s.span)?;
+                let parts = self
+                    .callee_parts
+                    .get(callee.0 as usize)
+                    .cloned()
+                    .unwrap_or_default();
+                if parts.len() != dsts.len() {
+                    return Err(CgError(format!(
+                        "callee {callee} returns {} values, {} unpacked",
+                        parts.len(),
+                        dsts.len()
+                    )));
+                }
+                let agg = r.into_struct_value();
+                for (i, (&dst, ty)) in dsts.iter().zip(parts).enumerate() {
+                    let v = self.b.build_extract_value(agg, i as u32, "part")?;
+                    let v = from_abi(&self.b, ty, v)?;
+                    self.store_local(dst, v)?;
+                }
             }
             StmtKind::Store {
                 array,
@@ -714,6 +776,21 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 v
             }
             ExprKind::CallFunction(id, args) => self.call_function(*id, args, e.span),
+            ExprKind::Guarded {
+                ok,
+                exception,
+                message,
+                value,
+            } => {
+                let ok = self.expr(ok)?.int()?;
+                let bad = self.b.build_not(ok, "unbound")?;
+                self.span = e.span;
+                let text = format!("{message}{}", self.location());
+                self.fail_if(bad, |cg| {
+                    cg.set_error(exception_kind(*exception), text.trim_start())
+                })?;
+                self.expr(value)
+            }
         }
     }
 
@@ -725,7 +802,23 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         args: &[ir::Expr],
         span: Span,
     ) -> CgResult<Val<'ctx>> {
-        let (f, ret, params) = self
+        let ret = self
+            .callees
+            .get(id.0 as usize)
+            .map(|c| c.1)
+            .ok_or_else(|| CgError(format!("unknown callee {id}")))?;
+        let r = self.call_raw(id, args, span)?;
+        from_abi(&self.b, ret, r)
+    }
+
+    /// Calls callee `id` and stops when it failed; its ABI result.
+    fn call_raw(
+        &mut self,
+        id: ir::CalleeId,
+        args: &[ir::Expr],
+        span: Span,
+    ) -> CgResult<inkwell::values::BasicValueEnum<'ctx>> {
+        let (f, _, params) = self
             .callees
             .get(id.0 as usize)
             .cloned()
@@ -754,10 +847,29 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             "stopped",
         )?;
         self.fail_if(stopped, |_| Ok(()))?;
-        from_abi(&self.b, ret, r)
+        Ok(r)
     }
 
     fn constant(&self, c: Const, ty: Scalar) -> CgResult<Val<'ctx>> {
+        // Rounding a finite constant to float32 infinity happens here, at compile time: raise
+        // the overflow NumPy's cast raises (`np.float32(1e300)`, float32 `a * 1e300`) where the
+        // constant is used.
+        let parts = match c {
+            Const::Float(x) => [x, 0.0],
+            Const::Complex(r, i) => [r, i],
+            Const::Int(i) => [i as f64, 0.0],
+            Const::Bool(_) => [0.0, 0.0],
+        };
+        if ty.real_part() == Scalar::F32
+            && parts
+                .iter()
+                .any(|&x| x.is_finite() && (x as f32).is_infinite())
+        {
+            self.call_if(
+                self.ctx.bool_type().const_all_ones(),
+                super::arith::RAISE_OVERFLOW,
+            )?;
+        }
         let float = |x: f64| {
             let t = float_type(self.ctx, ty);
             // float32 constants are rounded once, here, like NumPy's float32(x).

@@ -127,6 +127,7 @@ pub(crate) const TABLE: &[MathRow] = &[
     libm(MathFn::Hypot, "hypot", "hypotf"),
     with_complex(both(MathFn::Pow, I("llvm.pow")), CPOW_C128, CPOW_C64),
     both(MathFn::Copysign, I("llvm.copysign")),
+    libm(MathFn::Nextafter, "nextafter", "nextafterf"),
     // svml-shim's functions (UFG_UNARY / UFG_BINARY in svml-shim/vecmath.c).
     vector(MathFn::Exp, "exp"),
     vector(MathFn::Exp2, "exp2"),

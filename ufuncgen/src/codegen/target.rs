@@ -35,7 +35,13 @@ static INIT: Once = Once::new();
 
 /// Registers the X86 backend with LLVM, once per process.
 pub(crate) fn init_llvm() {
-    INIT.call_once(|| LlvmTarget::initialize_x86(&InitializationConfig::default()));
+    // Nothing disassembles machine code; leaving the disassembler out lets the wheel's LTO drop
+    // its 2.9 MB of tables.
+    let config = InitializationConfig {
+        disassembler: false,
+        ..InitializationConfig::default()
+    };
+    INIT.call_once(|| LlvmTarget::initialize_x86(&config));
 }
 
 /// Takes ownership of a string LLVM allocated and copies it out.

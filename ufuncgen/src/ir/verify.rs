@@ -176,6 +176,34 @@ impl Verifier<'_, '_> {
                         self.fail(span, "bare return in a scalar kernel".into());
                     }
                 }
+                StmtKind::ReturnTuple(parts) => {
+                    if parts.len() != self.f.ret_parts.len() || parts.len() < 2 {
+                        self.fail(span, format!("{} values returned", parts.len()));
+                    }
+                    for (e, &t) in parts.iter().zip(&self.f.ret_parts) {
+                        self.expr(e);
+                        self.same(e.span, t, e.ty, "returned part");
+                    }
+                }
+                StmtKind::CallUnpack { callee, args, dsts } => {
+                    let Some(parts) = self
+                        .callee(span, *callee, args)
+                        .map(|c| c.ret_parts.clone())
+                    else {
+                        continue;
+                    };
+                    if parts.len() != dsts.len() {
+                        self.fail(
+                            span,
+                            format!("{} parts unpacked into {}", parts.len(), dsts.len()),
+                        );
+                    }
+                    for (&d, &t) in dsts.iter().zip(&parts) {
+                        if let Some(dt) = self.local(span, d) {
+                            self.same(span, t, dt, "unpacked part");
+                        }
+                    }
+                }
                 StmtKind::Store {
                     array,
                     index,
@@ -347,22 +375,40 @@ impl Verifier<'_, '_> {
                 None => self.fail(span, format!("unknown table {table}")),
             },
             ExprKind::CallFunction(id, args) => {
-                for a in args {
-                    self.expr(a);
-                }
-                let Some(callee) = self.f.callees.get(id.0 as usize) else {
-                    self.fail(span, format!("unknown callee {id}"));
+                let Some(callee) = self.callee(span, *id, args) else {
                     return;
                 };
-                if args.len() != callee.params as usize {
-                    self.fail(span, format!("{} arguments for callee {id}", args.len()));
+                let (ret, tuple) = (callee.ret, !callee.ret_parts.is_empty());
+                if tuple {
+                    self.fail(span, format!("tuple-returning callee {id} used as a value"));
                 }
-                for (a, d) in args.iter().zip(&callee.locals) {
-                    self.same(a.span, d.ty, a.ty, "callee argument");
-                }
-                self.same(span, callee.ret, e.ty, "callee result");
+                self.same(span, ret, e.ty, "callee result");
+            }
+            ExprKind::Guarded { ok, value, .. } => {
+                self.condition(ok);
+                self.expr(value);
+                self.same(span, value.ty, e.ty, "guarded value");
             }
         }
+    }
+
+    /// Callee `id` (verified with the other callees), checking `args` against its parameters.
+    fn callee(&mut self, span: Span, id: super::CalleeId, args: &[Expr]) -> Option<&Function> {
+        for a in args {
+            self.expr(a);
+        }
+        let f = self.f;
+        let Some(callee) = f.callees.get(id.0 as usize) else {
+            self.fail(span, format!("unknown callee {id}"));
+            return None;
+        };
+        if args.len() != callee.params as usize {
+            self.fail(span, format!("{} arguments for callee {id}", args.len()));
+        }
+        for (a, d) in args.iter().zip(&callee.locals) {
+            self.same(a.span, d.ty, a.ty, "callee argument");
+        }
+        Some(callee)
     }
 
     /// One int64 index per dimension.
@@ -403,6 +449,7 @@ mod tests {
                 ty: Scalar::F64,
             }],
             ret: Scalar::F64,
+            ret_parts: vec![],
             body,
             arrays: vec![],
             boundscheck: true,

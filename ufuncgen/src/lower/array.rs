@@ -83,17 +83,16 @@ impl Lowerer<'_> {
         if let Some(id) = self.array_named(&s.value) {
             return Ok(id);
         }
-        if self.arrays.is_empty() {
-            return Err(self.unsupported(
-                "subscripts are not supported in vectorize kernels (array arguments need \
-                 guvectorize)",
-                s.range,
-            ));
-        }
         let v = self.expr(&s.value)?;
+        // A vectorize kernel has no array parameters: say where arrays come from.
+        let hint = if self.arrays.is_empty() {
+            " (array arguments need guvectorize)"
+        } else {
+            ""
+        };
         Err(self.typing(
             format!(
-                "'{}' is a {} scalar and cannot be indexed",
+                "'{}' is a {} scalar and cannot be indexed{hint}",
                 self.text(s.value.range()),
                 v.ty
             ),
@@ -285,17 +284,27 @@ impl Lowerer<'_> {
         range: TextRange,
     ) -> Result<ir::Stmt, CompileError> {
         let dtype = self.decl(id).dtype;
-        if value.kind() > dtype.kind() {
+        // Before the check: a lazy gufunc infers its outputs' dtypes from these.
+        let param = self.decl(id).param.0;
+        self.state.join_store(param, value.ty);
+        // NumPy's `__setitem__` casts unsafely (a float stored into an int array truncates);
+        // only complex into a real array is refused, and a Python int literal out of the
+        // dtype's range stays an error (NumPy 2 raises OverflowError).
+        if value.kind() == Kind::Complex && dtype.kind() != Kind::Complex {
             return Err(self.typing(
                 format!(
-                    "cannot store {} into the {dtype} array '{}' (NumPy's same-kind casting)",
+                    "cannot store {} into the {dtype} array '{}' (take .real first)",
                     value.ty,
                     self.array_name(id)
                 ),
                 range,
             ));
         }
-        let value = self.coerce(value, dtype)?;
+        let value = if value.kind() > dtype.kind() {
+            self.convert(value, dtype)?
+        } else {
+            self.coerce(value, dtype)?
+        };
         Ok(stmt(
             StmtKind::Store {
                 array: id,

@@ -1,10 +1,11 @@
 //! The one table of callables a kernel may use (math, cmath, NumPy, Python builtins) and how
 //! each call is typed and lowered.
 
+use super::ufunc_src::*;
 use super::val::{mk, Val};
 use super::Lowerer;
 use crate::diag::CompileError;
-use crate::ir::{Const, ExprKind, MathFn, UnaryOp};
+use crate::ir::{BinaryOp, CmpOp, Const, ExprKind, MathFn, UnaryOp};
 use crate::spec::{GlobalValue, ModuleKind};
 use crate::types::{promote_ty, Kind, Scalar, Ty};
 use ruff_python_ast::{self as ast, Expr, Operator};
@@ -60,6 +61,55 @@ pub(super) enum Callee {
     Conj,
     /// `divmod(a, b)`: only as the value of `q, r = divmod(a, b)`.
     Divmod,
+    /// A NumPy ufunc written in the kernel language (`ufunc_src`), inlined like a helper.
+    Source {
+        name: &'static str,
+        text: &'static str,
+        conv: Conv,
+        /// The source used instead for float32 (`Conv::Float`) or integer (`Conv::Real`,
+        /// `Conv::Number`) arguments, where NumPy's loop differs.
+        alt: Option<&'static str>,
+    },
+    /// `np.floor/ceil/trunc`: the float function; integers and bools unchanged (NumPy 2's
+    /// loops for them).
+    Rounding(MathFn),
+    /// `np.add`, `np.subtract`, ...: the operator's semantics.
+    Operator(Operator),
+    /// `np.equal`, `np.less`, ...
+    Comparison(ast::CmpOp),
+    /// `np.negative`, `np.positive`, `np.invert` (`~`).
+    UnaryOp(ast::UnaryOp),
+    /// `np.logical_and/or/xor/not`: on the arguments' truth, a bool.
+    Logical(LogicalFn),
+}
+
+/// Which `np.logical_*` function.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum LogicalFn {
+    And,
+    Or,
+    Xor,
+    Not,
+}
+
+/// How the arguments of a `Callee::Source` are converted, as NumPy's loop selection would.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Conv {
+    /// Real floats kept, bools and ints computed in float64 (complex refused).
+    Float,
+    /// Computed in float64; float results rounded back to the argument's float type
+    /// (exact there: `frexp`).
+    Float64,
+    /// `ldexp(x, n)`: x as `Float64`, n an integer (int64).
+    Ldexp,
+    /// float64, or complex128 for complex arguments (`float_power`).
+    AtLeast64,
+    /// Integers only; bools as int8 (NumPy's first loop for them).
+    Int,
+    /// Integers and real floats in their promoted type; bools as int8.
+    Real,
+    /// Any number in its promoted type; bools as int8.
+    Number,
 }
 
 /// The qualified-name prefix of a module.
@@ -116,6 +166,18 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
     };
     // Functions with complex versions: NumPy's and cmath's take complex arguments, cmath's
     // also turn real ones complex.
+    let src = |name, text, conv| Callee::Source {
+        name,
+        text,
+        conv,
+        alt: None,
+    };
+    let np_complex = |f| Callee::Float {
+        f,
+        arity: 1,
+        complex: true,
+        to_complex: false,
+    };
     let cplx = |f| Callee::Float {
         f,
         arity: 1,
@@ -185,10 +247,15 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         "arcsinh" if np => cplx(Asinh),
         "arccosh" if np => cplx(Acosh),
         "arctanh" if np => cplx(Atanh),
-        "exp2" if mathlike => real(Exp2),
-        "expm1" if mathlike => real(Expm1),
-        "log2" if mathlike => real(Log2),
-        "log1p" if mathlike => real(Log1p),
+        "exp2" if math => real(Exp2),
+        "expm1" if math => real(Expm1),
+        "log2" if math => real(Log2),
+        "log1p" if math => real(Log1p),
+        // NumPy's have complex loops (`complex_variant`); math's refuse complex, as Python.
+        "exp2" if np => np_complex(Exp2),
+        "expm1" if np => np_complex(Expm1),
+        "log2" if np => np_complex(Log2),
+        "log1p" if np => np_complex(Log1p),
         "cbrt" if mathlike => real(Cbrt),
         "phase" if cm => Callee::Phase,
         "angle" if np => Callee::Phase,
@@ -203,10 +270,10 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         "floor" if math => Callee::ToInt(Floor),
         "ceil" if math => Callee::ToInt(Ceil),
         "trunc" if math => Callee::ToInt(Trunc),
-        "floor" if np => real(Floor),
-        "ceil" if np => real(Ceil),
-        "trunc" if np => real(Trunc),
-        "rint" if np => real(Rint),
+        "floor" if np => Callee::Rounding(Floor),
+        "ceil" if np => Callee::Rounding(Ceil),
+        "trunc" if np => Callee::Rounding(Trunc),
+        "rint" if np => np_complex(Rint),
         "fabs" if mathlike => real(Abs),
         "abs" | "absolute" if np => Callee::Abs { python: false },
         "sign" if np => Callee::Sign,
@@ -221,11 +288,96 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         "maximum" if np => Callee::Pairwise(Maximum),
         "fmin" if np => Callee::Pairwise(Fmin),
         "fmax" if np => Callee::Pairwise(Fmax),
+        "nextafter" if np => real2(Nextafter),
+        "logaddexp" if np => src("logaddexp", LOGADDEXP, Conv::Float),
+        "logaddexp2" if np => src("logaddexp2", LOGADDEXP2, Conv::Float),
+        "heaviside" if np => src("heaviside", HEAVISIDE, Conv::Float),
+        "signbit" if np => src("signbit", SIGNBIT, Conv::Float),
+        "spacing" if np => Callee::Source {
+            name: "spacing",
+            text: SPACING,
+            conv: Conv::Float,
+            alt: Some(SPACING_F32),
+        },
+        "modf" if np => src("modf", MODF, Conv::Float),
+        "frexp" if np => src("frexp", FREXP, Conv::Float64),
+        "ldexp" if np => src("ldexp", LDEXP, Conv::Ldexp),
+        "gcd" | "lcm" if np || (math && name == "gcd") => match name {
+            "gcd" => src("gcd", GCD, Conv::Int),
+            _ => src("lcm", LCM, Conv::Int),
+        },
+        "lcm" if math => src("lcm", LCM, Conv::Int),
+        "fmod" if np => Callee::Source {
+            name: "fmod",
+            text: FMOD_FLOAT,
+            conv: Conv::Real,
+            alt: Some(FMOD_INT),
+        },
+        "bitwise_count" if np => src("bitwise_count", BITWISE_COUNT, Conv::Int),
+        "square" if np => src("square", SQUARE, Conv::Number),
+        "reciprocal" if np => Callee::Source {
+            name: "reciprocal",
+            text: RECIPROCAL,
+            conv: Conv::Number,
+            alt: Some(RECIPROCAL_INT),
+        },
+        "radians" | "deg2rad" if mathlike => src("radians", RADIANS, Conv::Float),
+        "degrees" | "rad2deg" if mathlike => Callee::Source {
+            name: "degrees",
+            text: DEGREES,
+            conv: Conv::Float,
+            alt: Some(DEGREES_F32).filter(|_| np),
+        },
+        "add" if np => Callee::Operator(Operator::Add),
+        "subtract" if np => Callee::Operator(Operator::Sub),
+        "multiply" if np => Callee::Operator(Operator::Mult),
+        "divide" | "true_divide" if np => Callee::Operator(Operator::Div),
+        "floor_divide" if np => Callee::Operator(Operator::FloorDiv),
+        "remainder" | "mod" if np => Callee::Operator(Operator::Mod),
+        "pow" if np => Callee::Power,
+        "float_power" if np => src("float_power", FLOAT_POWER, Conv::AtLeast64),
+        "bitwise_and" if np => Callee::Operator(Operator::BitAnd),
+        "bitwise_or" if np => Callee::Operator(Operator::BitOr),
+        "bitwise_xor" if np => Callee::Operator(Operator::BitXor),
+        "left_shift" | "bitwise_left_shift" if np => Callee::Operator(Operator::LShift),
+        "right_shift" | "bitwise_right_shift" if np => Callee::Operator(Operator::RShift),
+        "invert" | "bitwise_not" | "bitwise_invert" if np => Callee::UnaryOp(ast::UnaryOp::Invert),
+        "negative" if np => Callee::UnaryOp(ast::UnaryOp::USub),
+        "positive" if np => Callee::UnaryOp(ast::UnaryOp::UAdd),
+        "equal" if np => Callee::Comparison(ast::CmpOp::Eq),
+        "not_equal" if np => Callee::Comparison(ast::CmpOp::NotEq),
+        "less" if np => Callee::Comparison(ast::CmpOp::Lt),
+        "less_equal" if np => Callee::Comparison(ast::CmpOp::LtE),
+        "greater" if np => Callee::Comparison(ast::CmpOp::Gt),
+        "greater_equal" if np => Callee::Comparison(ast::CmpOp::GtE),
+        "logical_and" if np => Callee::Logical(LogicalFn::And),
+        "logical_or" if np => Callee::Logical(LogicalFn::Or),
+        "logical_xor" if np => Callee::Logical(LogicalFn::Xor),
+        "logical_not" if np => Callee::Logical(LogicalFn::Not),
+        "divmod" if np => Callee::Divmod,
+        "asin" if np => cplx(Asin),
+        "acos" if np => cplx(Acos),
+        "atan" if np => cplx(Atan),
+        "asinh" if np => cplx(Asinh),
+        "acosh" if np => cplx(Acosh),
+        "atanh" if np => cplx(Atanh),
+        "atan2" if np => real2(Atan2),
         "isnan" if mathlike || cm => Callee::Predicate(IsNan),
         "isinf" if mathlike || cm => Callee::Predicate(IsInf),
         "isfinite" if mathlike || cm => Callee::Predicate(IsFinite),
         _ => return None,
     })
+}
+
+/// The parameter names a callable's arguments may be given by (Python's and NumPy's
+/// spellings); empty for those that take positional arguments only, as ufuncs do.
+fn keyword_names(c: Callee) -> &'static [&'static str] {
+    match c {
+        Callee::Round => &["number", "ndigits"],
+        Callee::NpRound => &["a", "decimals"],
+        Callee::Complex { python: true, .. } => &["real", "imag"],
+        _ => &[],
+    }
 }
 
 /// NumPy's scalar type objects usable as casts (`np.float32(x)`); only real NumPy names.
@@ -265,33 +417,17 @@ impl<'a> Lowerer<'a> {
     /// Lowers a call.
     pub(super) fn call(&mut self, c: &ast::ExprCall) -> Result<Val, CompileError> {
         let range = c.range();
-        if let Some(k) = c.arguments.keywords.first() {
-            return Err(self.unsupported(
-                "keyword arguments are not supported in kernel calls",
-                k.range,
-            ));
-        }
-        if let Some(s) = c.arguments.args.iter().find(|a| a.is_starred_expr()) {
-            return Err(self.unsupported(
-                "star arguments are not supported in kernel calls",
-                s.range(),
-            ));
-        }
         let shown = self.text(c.func.range()).to_string();
         if let Some(f) = self.user_function(&c.func) {
-            let args = c
-                .arguments
-                .args
-                .iter()
-                .map(|a| self.expr(a))
-                .collect::<Result<Vec<_>, _>>()?;
+            let args = self.call_args(f, c)?;
             return self.call_function(f, args, range);
         }
         let target = self.callee(&c.func)?;
-        let mut args = Vec::with_capacity(c.arguments.args.len());
-        for a in c.arguments.args.iter() {
-            args.push(self.expr(a)?);
-        }
+        let names = match target {
+            Target::Function(callee) => keyword_names(callee),
+            Target::Conjugate(_) => &[],
+        };
+        let args = self.bind_arguments(&shown, names, c)?;
         match target {
             Target::Function(callee) => self.apply(callee, &shown, args, range),
             Target::Conjugate(obj) => {
@@ -305,7 +441,104 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The kernel-language function a call's function expression names, if it names one.
-    fn user_function(&self, func: &Expr) -> Option<&'a crate::spec::FunctionSpec> {
+    /// The arguments of a call of the helper `f`, keywords matched to its parameters.
+    pub(super) fn call_args(
+        &mut self,
+        f: &crate::spec::FunctionSpec,
+        c: &ast::ExprCall,
+    ) -> Result<Vec<Val>, CompileError> {
+        if c.arguments.keywords.is_empty() {
+            return self.bind_arguments(&f.name, &[], c);
+        }
+        let kernel = crate::parse::parse_kernel(&f.name, &f.source)?;
+        let names: Vec<&str> = kernel.params.iter().map(|p| p.name.as_str()).collect();
+        self.bind_arguments(&f.name, &names, c)
+    }
+
+    /// The positional arguments of a call whose callee takes no keywords.
+    pub(super) fn positional<'e>(
+        &self,
+        c: &'e ast::ExprCall,
+    ) -> Result<Vec<&'e Expr>, CompileError> {
+        let shown = self.text(c.func.range());
+        if let Some(k) = c.arguments.keywords.first() {
+            return Err(self.unsupported(
+                format!("{shown}() takes no keyword arguments in kernels"),
+                k.range,
+            ));
+        }
+        self.no_star(c)?;
+        Ok(c.arguments.args.iter().collect())
+    }
+
+    pub(super) fn no_star(&self, c: &ast::ExprCall) -> Result<(), CompileError> {
+        match c.arguments.args.iter().find(|a| a.is_starred_expr()) {
+            Some(s) => Err(self.unsupported(
+                "star arguments are not supported in kernel calls",
+                s.range(),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The arguments of call `c`, evaluated in source order and placed by position: keywords go
+    /// to the parameter of that name in `names` (Python's rules: no duplicates, none missing
+    /// before the last one given).
+    pub(super) fn bind_arguments(
+        &mut self,
+        shown: &str,
+        names: &[&str],
+        c: &ast::ExprCall,
+    ) -> Result<Vec<Val>, CompileError> {
+        self.no_star(c)?;
+        let positional = c.arguments.args.len();
+        let mut slots: Vec<Option<Val>> = Vec::with_capacity(positional);
+        for a in c.arguments.args.iter() {
+            slots.push(Some(self.expr(a)?));
+        }
+        for k in c.arguments.keywords.iter() {
+            let Some(arg) = &k.arg else {
+                return Err(
+                    self.unsupported("** arguments are not supported in kernel calls", k.range)
+                );
+            };
+            let key = arg.id.as_str();
+            let Some(pos) = names.iter().position(|n| *n == key) else {
+                let msg = if names.is_empty() {
+                    format!("{shown}() takes no keyword arguments in kernels")
+                } else {
+                    format!("{shown}() got an unexpected keyword argument '{key}'")
+                };
+                return Err(self.typing(msg, k.range));
+            };
+            if slots.len() <= pos {
+                slots.resize_with(pos + 1, || None);
+            }
+            if slots[pos].is_some() {
+                return Err(self.typing(
+                    format!("{shown}() got multiple values for argument '{key}'"),
+                    k.range,
+                ));
+            }
+            slots[pos] = Some(self.expr(&k.value)?);
+        }
+        let mut args = Vec::with_capacity(slots.len());
+        for (i, v) in slots.into_iter().enumerate() {
+            match v {
+                Some(v) => args.push(v),
+                None => {
+                    let name = names.get(i).copied().unwrap_or("?");
+                    return Err(self.typing(
+                        format!("{shown}() missing required argument '{name}'"),
+                        c.range(),
+                    ));
+                }
+            }
+        }
+        Ok(args)
+    }
+
+    pub(super) fn user_function(&self, func: &Expr) -> Option<&'a crate::spec::FunctionSpec> {
         let Expr::Name(n) = func else { return None };
         if self.scope.is_local(n.id.as_str()) {
             return None;
@@ -313,6 +546,14 @@ impl<'a> Lowerer<'a> {
         let spec: &'a crate::spec::KernelSpec = self.spec;
         match spec.global(n.id.as_str()) {
             Some(GlobalValue::Function(f)) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The known callable `func` names, if it is one (no error otherwise).
+    pub(super) fn tuple_callee(&mut self, func: &Expr) -> Option<Callee> {
+        match self.callee(func) {
+            Ok(Target::Function(c)) => Some(c),
             _ => None,
         }
     }
@@ -424,6 +665,17 @@ impl<'a> Lowerer<'a> {
         range: TextRange,
     ) -> Result<Val, CompileError> {
         let joined = args.iter().map(|a| a.ty).reduce(promote_ty);
+        if joined.is_some_and(|t| t.kind() == Kind::Complex) {
+            if let Some((name, text)) = complex_variant(callee) {
+                let source = Callee::Source {
+                    name,
+                    text,
+                    conv: Conv::Number,
+                    alt: None,
+                };
+                return self.apply(source, shown, args, range);
+            }
+        }
         let call = |f, args, ty| Val::strong(mk(ExprKind::Call(f, args), ty, range));
         match callee {
             Callee::Float {
@@ -475,6 +727,83 @@ impl<'a> Lowerer<'a> {
             Callee::Conj => {
                 self.arity(shown, args.len(), 1, range)?;
                 self.conjugate(single(args), range)
+            }
+            Callee::Source { .. } => {
+                let (spec, args, t) = self.source_args(callee, shown, args, range)?;
+                let v = self.call_function(&spec, args, range)?;
+                Ok(round_back(v, t))
+            }
+            Callee::Rounding(f) => {
+                self.arity(shown, args.len(), 1, range)?;
+                let v = single(args);
+                self.no_complex(shown, v.ty, range)?;
+                if v.kind() <= Kind::Int {
+                    let t = v.ty.concrete();
+                    return Ok(Val::strong(self.coerce(v, t)?));
+                }
+                let t = v.ty.concrete();
+                let x = self.coerce(v, t)?;
+                Ok(call(f, vec![x], t))
+            }
+            Callee::Operator(op) => {
+                self.arity(shown, args.len(), 2, range)?;
+                // On bools NumPy's add is `or` and multiply `and` (Python's would count).
+                let op = match (op, joined) {
+                    (Operator::Add, Some(Ty::Strong(Scalar::Bool))) => Operator::BitOr,
+                    (Operator::Mult, Some(Ty::Strong(Scalar::Bool))) => Operator::BitAnd,
+                    _ => op,
+                };
+                let mut it = args.into_iter();
+                match (it.next(), it.next()) {
+                    (Some(a), Some(b)) => self.binary(op, a, b, range),
+                    _ => Err(self.typing("missing argument", range)),
+                }
+            }
+            Callee::Comparison(op) => {
+                self.arity(shown, args.len(), 2, range)?;
+                let mut it = args.into_iter();
+                match (it.next(), it.next()) {
+                    (Some(a), Some(b)) => Ok(Val::strong(self.compare(op, a, b, range)?)),
+                    _ => Err(self.typing("missing argument", range)),
+                }
+            }
+            Callee::UnaryOp(op) => {
+                self.arity(shown, args.len(), 1, range)?;
+                let v = single(args);
+                // NumPy has no bool loop for negative/positive: bools go to int8 (invert is
+                // logical not on bools).
+                let v = if v.ty == Ty::Strong(Scalar::Bool) && op != ast::UnaryOp::Invert {
+                    Val::strong(self.convert(v, Scalar::I8)?)
+                } else {
+                    v
+                };
+                self.unary(op, v, range)
+            }
+            Callee::Logical(f) => {
+                let want = if f == LogicalFn::Not { 1 } else { 2 };
+                self.arity(shown, args.len(), want, range)?;
+                let mut truths = Vec::with_capacity(2);
+                for a in args {
+                    truths.push(self.truth(a)?);
+                }
+                let mut it = truths.into_iter();
+                let (Some(a), b) = (it.next(), it.next()) else {
+                    return Err(self.typing("missing argument", range));
+                };
+                let bool_ = |kind| Val::strong(mk(kind, Scalar::Bool, range));
+                Ok(match (f, b) {
+                    (LogicalFn::Not, _) => bool_(ExprKind::Unary(UnaryOp::Not, Box::new(a))),
+                    (LogicalFn::And, Some(b)) => {
+                        bool_(ExprKind::Binary(BinaryOp::BitAnd, Box::new(a), Box::new(b)))
+                    }
+                    (LogicalFn::Or, Some(b)) => {
+                        bool_(ExprKind::Binary(BinaryOp::BitOr, Box::new(a), Box::new(b)))
+                    }
+                    (LogicalFn::Xor, Some(b)) => {
+                        bool_(ExprKind::Compare(CmpOp::Ne, Box::new(a), Box::new(b)))
+                    }
+                    _ => return Err(self.typing("missing argument", range)),
+                })
             }
             Callee::Divmod => Err(self.unsupported(
                 "divmod() gives a pair, which kernels can only unpack: q, r = divmod(a, b)",
@@ -656,6 +985,85 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// The helper a `Callee::Source` call inlines, its arguments converted as NumPy's loop
+    /// selection would, and the float type its float results are rounded back to.
+    pub(super) fn source_args(
+        &mut self,
+        callee: Callee,
+        shown: &str,
+        args: Vec<Val>,
+        range: TextRange,
+    ) -> Result<(crate::spec::FunctionSpec, Vec<Val>, Scalar), CompileError> {
+        let Callee::Source {
+            name,
+            text,
+            conv,
+            alt,
+        } = callee
+        else {
+            return Err(self.typing(format!("{shown}() is not a NumPy ufunc"), range));
+        };
+        if conv == Conv::Ldexp {
+            let mut it = args.into_iter();
+            let (Some(x), Some(n), None) = (it.next(), it.next(), it.next()) else {
+                return Err(self.typing(format!("{shown}() takes 2 arguments"), range));
+            };
+            if n.kind() > Kind::Int {
+                // NumPy has no ldexp loop for a float exponent.
+                return Err(self.typing(
+                    format!("{shown}() needs an integer exponent, not {}", n.ty),
+                    n.range(),
+                ));
+            }
+            self.no_complex(shown, x.ty, range)?;
+            let t = match x.kind() {
+                Kind::Float => x.ty.concrete(),
+                _ => Scalar::F64,
+            };
+            let x = Val::strong(self.coerce(x, Scalar::F64)?);
+            let n = Val::strong(self.coerce(n, Scalar::I64)?);
+            return Ok((super::ufunc_src::spec(name, text), vec![x, n], t));
+        }
+        let joined = args
+            .iter()
+            .map(|a| a.ty)
+            .reduce(promote_ty)
+            .unwrap_or(Ty::Strong(Scalar::F64));
+        let kind = joined.kind();
+        if kind == Kind::Complex && !matches!(conv, Conv::Number | Conv::AtLeast64) {
+            self.no_complex(shown, joined, range)?;
+        }
+        if kind > Kind::Int && conv == Conv::Int {
+            return Err(self.typing(
+                format!("{shown}() needs integer arguments, not {joined}"),
+                range,
+            ));
+        }
+        let t = match (conv, kind) {
+            (Conv::Float | Conv::Float64, Kind::Float) => joined.concrete(),
+            (Conv::Float | Conv::Float64 | Conv::AtLeast64, Kind::Bool | Kind::Int) => Scalar::F64,
+            (Conv::AtLeast64, Kind::Float) => Scalar::F64,
+            (Conv::AtLeast64, _) => Scalar::C128,
+            (_, Kind::Bool) => Scalar::I8,
+            _ => joined.concrete(),
+        };
+        // The type the helper computes in.
+        let compute = match conv {
+            Conv::Float64 => Scalar::F64,
+            _ => t,
+        };
+        let text = match alt {
+            Some(a) if compute == Scalar::F32 && conv == Conv::Float => a,
+            Some(a) if compute.kind() <= Kind::Int && conv != Conv::Float => a,
+            _ => text,
+        };
+        let args = args
+            .into_iter()
+            .map(|a| self.coerce(a, compute).map(Val::strong))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((super::ufunc_src::spec(name, text), args, t))
+    }
+
     /// `v.conjugate()` (of a real number: the number, as Python's int for bools).
     fn conjugate(&mut self, v: Val, range: TextRange) -> Result<Val, CompileError> {
         match (v.kind(), v.as_const()) {
@@ -705,4 +1113,56 @@ fn python_cast(c: Const, to: Scalar) -> Option<Const> {
         (Const::Float(x), Scalar::F64) => Some(Const::Float(x)),
         _ => None,
     }
+}
+
+/// The complex loop of a NumPy ufunc whose kernel-language callee takes real numbers only.
+fn complex_variant(c: Callee) -> Option<(&'static str, &'static str)> {
+    use ast::CmpOp::*;
+    Some(match c {
+        Callee::Comparison(Lt) => ("less", C_LESS),
+        Callee::Comparison(LtE) => ("less_equal", C_LESS_EQUAL),
+        Callee::Comparison(Gt) => ("greater", C_GREATER),
+        Callee::Comparison(GtE) => ("greater_equal", C_GREATER_EQUAL),
+        Callee::Pairwise(MathFn::Maximum) => ("maximum", C_MAXIMUM),
+        Callee::Pairwise(MathFn::Minimum) => ("minimum", C_MINIMUM),
+        Callee::Pairwise(MathFn::Fmax) => ("fmax", C_FMAX),
+        Callee::Pairwise(MathFn::Fmin) => ("fmin", C_FMIN),
+        Callee::Float {
+            f: MathFn::Rint,
+            complex: true,
+            ..
+        } => ("rint", C_RINT),
+        Callee::Sign => ("sign", C_SIGN),
+        Callee::Float {
+            f: MathFn::Log2,
+            complex: true,
+            ..
+        } => ("log2", C_LOG2),
+        Callee::Float {
+            f: MathFn::Exp2,
+            complex: true,
+            ..
+        } => ("exp2", C_EXP2),
+        Callee::Float {
+            f: MathFn::Expm1,
+            complex: true,
+            ..
+        } => ("expm1", C_EXPM1),
+        Callee::Float {
+            f: MathFn::Log1p,
+            complex: true,
+            ..
+        } => ("log1p", C_LOG1P),
+        _ => return None,
+    })
+}
+
+/// A float (complex) result rounded back to the call's float (complex) type `t` (ldexp/frexp
+/// compute in float64; complex sources build complex128 with `complex(...)`).
+pub(super) fn round_back(v: Val, t: Scalar) -> Val {
+    let same_kind = v.kind() == t.kind() && matches!(t.kind(), Kind::Float | Kind::Complex);
+    if same_kind && v.ty.concrete() != t {
+        return Val::strong(super::val::cast(v.expr, t));
+    }
+    v
 }

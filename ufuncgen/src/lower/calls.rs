@@ -4,10 +4,11 @@
 use super::val::{mk, Val};
 use super::{lower_passes, Lowerer, Mode};
 use crate::diag::{CompileError, SourceMap};
-use crate::ir::{CalleeId, ExprKind};
+use crate::ir::{self, CalleeId, ExprKind, StmtKind};
 use crate::parse;
+use crate::spec::{ArgType, Signature};
 use crate::spec::{FunctionSpec, KernelSpec};
-use crate::types::Scalar;
+use crate::types::{Kind, Scalar, Ty, Weak};
 use ruff_text_size::TextRange;
 
 /// A function on the chain of calls being lowered: its identity (name, file, first line) and
@@ -36,6 +37,135 @@ impl Lowerer<'_> {
         args: Vec<Val>,
         range: TextRange,
     ) -> Result<Val, CompileError> {
+        let (id, exprs, declared) = self.lower_call(f, args, range)?;
+        let callee = &self.callees[id.0 as usize];
+        if !callee.ret_parts.is_empty() {
+            let n = callee.ret_parts.len();
+            return Err(self.unsupported(
+                format!(
+                    "{}() returns a tuple of {n} values, which kernels can only unpack: \
+                     a, b = {}(...)",
+                    f.name, f.name
+                ),
+                range,
+            ));
+        }
+        let call = mk(ExprKind::CallFunction(id, exprs), callee.ret, range);
+        // A typed function returns its signature's type, as the ufunc's loop would.
+        match declared {
+            Some(t) if t != call.ty => Ok(Val::strong(super::val::cast(call, t))),
+            _ => Ok(Val::strong(call)),
+        }
+    }
+
+    /// The parameter types of the first of `f`'s signatures the arguments reach: an exact
+    /// match first, else safe casts (Python literals reach any type of their kind or above),
+    /// as NumPy picks a ufunc's loop; and its return type.
+    fn pick_signature(
+        &self,
+        f: &FunctionSpec,
+        args: &[Val],
+        range: TextRange,
+    ) -> Result<(Vec<Scalar>, Option<Scalar>), CompileError> {
+        let scalars = |sig: &Signature| -> Option<Vec<Scalar>> {
+            sig.args
+                .iter()
+                .map(|a| match a {
+                    ArgType::Scalar(s) => Some(*s),
+                    ArgType::Array(_) => None,
+                })
+                .collect()
+        };
+        let candidates: Vec<(Vec<Scalar>, Option<Scalar>)> = f
+            .signatures
+            .iter()
+            .filter_map(|s| scalars(s).map(|p| (p, s.ret)))
+            .filter(|(p, _)| p.len() == args.len())
+            .collect();
+        let exact = candidates.iter().find(|(p, _)| {
+            p.iter()
+                .zip(args)
+                .all(|(&t, a)| matches!(a.ty, Ty::Strong(s) if s == t))
+        });
+        let reach = |t: Scalar, a: &Val| match a.ty {
+            Ty::Strong(s) => s.can_cast_safely(t),
+            Ty::Weak(w) => {
+                let need = match w {
+                    Weak::Int => Kind::Int,
+                    Weak::Float => Kind::Float,
+                    Weak::Complex => Kind::Complex,
+                };
+                t.kind() >= need
+            }
+        };
+        let found = exact.or_else(|| {
+            candidates
+                .iter()
+                .find(|(p, _)| p.iter().zip(args).all(|(&t, a)| reach(t, a)))
+        });
+        found.cloned().ok_or_else(|| {
+            let given: Vec<String> = args.iter().map(|a| a.ty.to_string()).collect();
+            let have: Vec<String> = f.signatures.iter().map(show_signature).collect();
+            self.typing(
+                format!(
+                    "{}() has no signature for arguments ({}); it has {}",
+                    f.name,
+                    given.join(", "),
+                    have.join(", ")
+                ),
+                range,
+            )
+        })
+    }
+
+    /// `a, b = f(args)` for a kernel-language function returning a tuple: the call, with its
+    /// parts assigned to fresh temporaries, and those temporaries (as values).
+    pub(super) fn call_unpack(
+        &mut self,
+        f: &FunctionSpec,
+        args: Vec<Val>,
+        want: usize,
+        range: TextRange,
+        out: &mut ir::Block,
+    ) -> Result<Vec<Val>, CompileError> {
+        let (id, exprs, _) = self.lower_call(f, args, range)?;
+        let parts = self.callees[id.0 as usize].ret_parts.clone();
+        if parts.len() != want {
+            let what = match parts.len() {
+                0 => "one value".to_string(),
+                n => format!("a tuple of {n} values"),
+            };
+            return Err(self.typing(
+                format!("{}() returns {what} but {want} names are unpacked", f.name),
+                range,
+            ));
+        }
+        let dsts: Vec<_> = parts.iter().map(|&t| self.scope.temp("r", t)).collect();
+        let vals = dsts
+            .iter()
+            .zip(&parts)
+            .map(|(&l, &t)| Val::local(l, t, range))
+            .collect();
+        out.push(ir::Stmt {
+            kind: StmtKind::CallUnpack {
+                callee: id,
+                args: exprs,
+                dsts,
+            },
+            span: parse::span(range),
+        });
+        Ok(vals)
+    }
+
+    /// The callee lowered for the argument types of this call (once per types; for a typed
+    /// function, those of the signature they reach), the arguments converted to them, and the
+    /// signature's return type.
+    fn lower_call(
+        &mut self,
+        f: &FunctionSpec,
+        args: Vec<Val>,
+        range: TextRange,
+    ) -> Result<(CalleeId, Vec<crate::ir::Expr>, Option<Scalar>), CompileError> {
         let me = Caller::of(&f.name, &f.source);
         if let Some(pos) = self.callers.iter().position(|c| c.key == me.key) {
             let cycle: Vec<&str> = self.callers[pos..]
@@ -51,7 +181,11 @@ impl Lowerer<'_> {
                 range,
             ));
         }
-        let types: Vec<Scalar> = args.iter().map(|a| a.ty.concrete()).collect();
+        let (types, declared) = if f.signatures.is_empty() {
+            (args.iter().map(|a| a.ty.concrete()).collect(), None)
+        } else {
+            self.pick_signature(f, &args, range)?
+        };
         let key = (me.key.clone(), types.clone());
         let id = match self.callee_keys.iter().position(|k| *k == key) {
             Some(i) => i,
@@ -62,17 +196,12 @@ impl Lowerer<'_> {
                 self.callees.len() - 1
             }
         };
-        let ret = self.callees[id].ret;
         let exprs = args
             .into_iter()
             .zip(&types)
             .map(|(a, &t)| self.coerce(a, t))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Val::strong(mk(
-            ExprKind::CallFunction(CalleeId(id as u32), exprs),
-            ret,
-            range,
-        )))
+        Ok((CalleeId(id as u32), exprs, declared))
     }
 
     /// The callee's typed IR for parameter types `types`.
@@ -109,4 +238,18 @@ impl Lowerer<'_> {
         };
         lower_passes(&spec, &kernel, types, mode)
     }
+}
+
+/// `ret(args)` as a user writes a signature.
+fn show_signature(s: &Signature) -> String {
+    let args: Vec<String> = s
+        .args
+        .iter()
+        .map(|a| match a {
+            ArgType::Scalar(t) => t.to_string(),
+            ArgType::Array(a) => format!("{}[{}]", a.dtype, vec![":"; a.ndim as usize].join(", ")),
+        })
+        .collect();
+    let ret = s.ret.map(|t| t.to_string()).unwrap_or_default();
+    format!("'{ret}({})'", args.join(", "))
 }

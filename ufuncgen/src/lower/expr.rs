@@ -59,15 +59,22 @@ impl Lowerer<'_> {
         let c = match n {
             Number::Int(i) => match i.as_u64() {
                 Some(v) => Const::Int(i128::from(v)),
-                None => {
-                    return Err(self.typing(
-                        format!(
-                            "integer literal {} is too large for any NumPy integer type",
-                            self.text(range)
-                        ),
-                        range,
-                    ))
-                }
+                // Beyond uint64: exact while it fits 128 bits (an integer dtype refuses it
+                // when coerced, a float takes it rounded, as NumPy does); beyond that only a
+                // float can hold it, and one that overflows even float64 is refused, as
+                // Python's float(int) raises OverflowError.
+                None => match big_int_literal(self.text(range)) {
+                    Some(c) => c,
+                    None => {
+                        return Err(self.typing(
+                            format!(
+                                "integer literal {} is too large to convert to a float",
+                                self.text(range)
+                            ),
+                            range,
+                        ))
+                    }
+                },
             },
             Number::Float(x) => Const::Float(*x),
             Number::Complex { real, imag } => Const::Complex(*real, *imag),
@@ -255,6 +262,30 @@ impl Lowerer<'_> {
             _ => None,
         }
     }
+}
+
+/// An integer literal's source text (any radix, underscores allowed) as an exact `Int` when it
+/// fits 128 bits, else as the nearest finite float; None when it overflows float64.
+fn big_int_literal(text: &str) -> Option<Const> {
+    let digits: String = text.chars().filter(|&c| c != '_').collect();
+    let lower = digits.to_ascii_lowercase();
+    let (radix, body) = match lower.get(..2) {
+        Some("0x") => (16, &lower[2..]),
+        Some("0o") => (8, &lower[2..]),
+        Some("0b") => (2, &lower[2..]),
+        _ => (10, lower.as_str()),
+    };
+    if let Ok(v) = i128::from_str_radix(body, radix) {
+        return Some(Const::Int(v));
+    }
+    let x = if radix == 10 {
+        body.parse::<f64>().ok()?
+    } else {
+        body.chars().try_fold(0f64, |acc, c| {
+            Some(acc * f64::from(radix) + f64::from(c.to_digit(radix)?))
+        })?
+    };
+    x.is_finite().then_some(Const::Float(x))
 }
 
 /// The message for an expression outside the kernel language.

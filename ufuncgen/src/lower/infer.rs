@@ -28,6 +28,15 @@ pub(super) struct TypeState {
     /// The joins of the pass in progress.
     cur: Types,
     passes: usize,
+    /// The join of the values stored into each array parameter (by parameter index) in the pass
+    /// in progress; they follow from the variable types, so they do not decide convergence.
+    stores: HashMap<u32, Ty>,
+    /// `stores` as the last finished pass left them.
+    last_stores: HashMap<u32, Ty>,
+    /// Loop variables read after their loop: they get a flag telling whether the loop
+    /// bound them (found in one pass, used from the next; never shrinks).
+    guarded: std::collections::BTreeSet<String>,
+    guarded_grew: bool,
 }
 
 fn join(map: &mut HashMap<String, Ty>, name: &str, ty: Ty) {
@@ -92,10 +101,37 @@ impl TypeState {
         self.prev.ret.or(self.cur.ret).map(|t| t.concrete())
     }
 
+    /// Records a store of a value of type `ty` into the array parameter `param`.
+    pub fn join_store(&mut self, param: u32, ty: Ty) {
+        let new = match self.stores.get(&param) {
+            Some(&old) => promote_ty(old, ty),
+            None => ty,
+        };
+        self.stores.insert(param, new);
+    }
+
+    /// What the last finished pass stored into array parameter `param` (None: no store seen).
+    pub fn stored(&self, param: u32) -> Option<Ty> {
+        self.last_stores.get(&param).copied()
+    }
+
+    /// Asks for a flag on loop variable `name` (read after its loop) from the next pass on.
+    pub fn want_guard(&mut self, name: &str) {
+        if self.guarded.insert(name.to_string()) {
+            self.guarded_grew = true;
+        }
+    }
+
+    /// True when `name` needs a flag (see `want_guard`).
+    pub fn wants_guard(&self, name: &str) -> bool {
+        self.guarded.contains(name)
+    }
+
     /// Ends a pass; true when the types differ from those the pass read (so its IR is stale).
     /// A pass that stopped at an error only adds to the previous types.
     pub fn finish_pass(&mut self, complete: bool) -> bool {
         self.passes += 1;
+        self.last_stores = std::mem::take(&mut self.stores);
         let seed = self.seed();
         let mut next = std::mem::replace(&mut self.cur, seed);
         if !complete || self.passes > FRESH_PASSES {
@@ -107,7 +143,7 @@ impl TypeState {
                 (a, b) => a.or(b),
             };
         }
-        let changed = next != self.prev;
+        let changed = next != self.prev || std::mem::take(&mut self.guarded_grew);
         self.prev = next;
         changed
     }
@@ -142,6 +178,20 @@ mod tests {
     }
 
     #[test]
+    fn a_new_guard_request_forces_another_pass() {
+        let mut s = TypeState::new([]);
+        s.join_var("a", Ty::Strong(Scalar::I64));
+        assert!(s.finish_pass(true));
+        s.join_var("a", Ty::Strong(Scalar::I64));
+        s.want_guard("i");
+        assert!(s.finish_pass(false), "the pass that asked must be redone");
+        assert!(s.wants_guard("i"));
+        s.join_var("a", Ty::Strong(Scalar::I64));
+        s.want_guard("i");
+        assert!(!s.finish_pass(true), "asking again changes nothing");
+    }
+
+    #[test]
     fn incomplete_passes_accumulate() {
         let mut s = TypeState::new([]);
         s.join_var("a", Ty::Strong(Scalar::I64));
@@ -150,5 +200,22 @@ mod tests {
         assert!(s.finish_pass(false));
         assert_eq!(s.var("a"), Some(Scalar::I64));
         assert!(!s.finish_pass(false));
+    }
+
+    #[test]
+    fn stores_are_joined_per_pass() {
+        let mut s = TypeState::new([]);
+        s.join_store(2, Ty::Weak(Weak::Int));
+        s.join_store(2, Ty::Strong(Scalar::I8));
+        assert_eq!(s.stored(2), None, "visible once the pass ends");
+        assert!(
+            !s.finish_pass(true),
+            "stores alone do not make a pass stale"
+        );
+        assert_eq!(s.stored(2), Some(Ty::Strong(Scalar::I8)));
+        s.join_store(3, Ty::Weak(Weak::Float));
+        s.finish_pass(true);
+        assert_eq!(s.stored(2), None, "each pass starts afresh");
+        assert_eq!(s.stored(3).map(Ty::concrete), Some(Scalar::F64));
     }
 }

@@ -31,10 +31,12 @@ mod exceptions;
 mod expr;
 mod flow;
 mod infer;
+mod iterate;
 mod ops;
 mod scope;
 mod stmt;
 mod tables;
+mod ufunc_src;
 mod unpack;
 mod val;
 
@@ -43,7 +45,7 @@ use crate::ir;
 use crate::parse::{self, Body, Kernel};
 use crate::spec::gufunc::GuArg;
 use crate::spec::{ArgType, KernelSpec, Signature};
-use crate::types::Scalar;
+use crate::types::{Scalar, Ty};
 use flow::Flow;
 use infer::TypeState;
 use ruff_text_size::TextRange;
@@ -100,7 +102,24 @@ pub fn lower_gufunc(
     writable: &[usize],
     boundscheck: bool,
 ) -> Result<ir::Function, CompileError> {
-    check_arity(spec, kernel, sig)?;
+    lower_gufunc_stores(spec, kernel, sig, args, writable, boundscheck).0
+}
+
+/// Lowers a gufunc kernel like `lower_gufunc`, and also returns, per argument, the type of the
+/// values the kernel stores into it (None: no element store seen), also when lowering failed:
+/// a lazy gufunc infers its outputs' dtypes from them.
+pub fn lower_gufunc_stores(
+    spec: &KernelSpec,
+    kernel: &Kernel,
+    sig: &Signature,
+    args: &[GuArg],
+    writable: &[usize],
+    boundscheck: bool,
+) -> (Result<ir::Function, CompileError>, Vec<Option<Ty>>) {
+    let mut stores = vec![None; args.len()];
+    if let Err(e) = check_arity(spec, kernel, sig) {
+        return (Err(e), stores);
+    }
     let mut param_types = Vec::with_capacity(args.len());
     let mut arrays = Vec::new();
     for (i, a) in args.iter().enumerate() {
@@ -124,7 +143,12 @@ pub fn lower_gufunc(
         boundscheck,
         callers: &callers,
     };
-    lower_passes(spec, kernel, &param_types, mode)
+    let mut state = type_state(kernel, &param_types);
+    let result = lower_passes_with(spec, kernel, &param_types, mode, &mut state);
+    for (i, slot) in stores.iter_mut().enumerate() {
+        *slot = state.stored(i as u32);
+    }
+    (result, stores)
 }
 
 /// A signature must give one type per kernel parameter.
@@ -166,15 +190,29 @@ fn lower_passes(
     param_types: &[Scalar],
     mode: Mode<'_>,
 ) -> Result<ir::Function, CompileError> {
-    let mut state = TypeState::new(
+    let mut state = type_state(kernel, param_types);
+    lower_passes_with(spec, kernel, param_types, mode, &mut state)
+}
+
+fn type_state(kernel: &Kernel, param_types: &[Scalar]) -> TypeState {
+    TypeState::new(
         kernel
             .params
             .iter()
             .map(|p| p.name.as_str())
             .zip(param_types.iter().copied()),
-    );
+    )
+}
+
+fn lower_passes_with(
+    spec: &KernelSpec,
+    kernel: &Kernel,
+    param_types: &[Scalar],
+    mode: Mode<'_>,
+    state: &mut TypeState,
+) -> Result<ir::Function, CompileError> {
     for _ in 0..MAX_PASSES {
-        let result = Lowerer::new(spec, kernel, param_types, mode, &mut state).run();
+        let result = Lowerer::new(spec, kernel, param_types, mode, state).run();
         // An error seen while types were still changing may vanish with the final types.
         if !state.finish_pass(result.is_ok()) {
             return result;
@@ -207,6 +245,14 @@ pub(super) struct Lowerer<'a> {
     /// Functions called so far in this pass, one per callee and argument types.
     callees: Vec<ir::Function>,
     callee_keys: Vec<(String, Vec<Scalar>)>,
+    /// The number of values a `return a, b` of this (helper) function gives.
+    ret_arity: Option<usize>,
+    /// Loop variables a loop may have left unbound, with their flags (see `iterate`).
+    guards: iterate::Guards,
+    /// Variables only a loop binds, not (yet) flagged: a read after the loop asks for a flag.
+    loop_bound: Vec<String>,
+    /// Statements run at function entry (the guards' flags start false).
+    entry_inits: ir::Block,
 }
 
 impl<'a> Lowerer<'a> {
@@ -232,11 +278,16 @@ impl<'a> Lowerer<'a> {
             tables: Vec::new(),
             callees: Vec::new(),
             callee_keys: Vec::new(),
+            ret_arity: None,
+            guards: Vec::new(),
+            loop_bound: Vec::new(),
+            entry_inits: Vec::new(),
         }
     }
 
     fn run(mut self) -> Result<ir::Function, CompileError> {
         let mut body = self.bind_params();
+        let entry = body.len();
         match &self.kernel.body {
             Body::Def(stmts) => {
                 let stmts = match stmts.first() {
@@ -260,8 +311,12 @@ impl<'a> Lowerer<'a> {
                 body.push(self.return_stmt(value, span)?);
             }
         }
+        let inits = std::mem::take(&mut self.entry_inits);
+        body.splice(entry..entry, inits);
+        let ret_parts = self.ret_part_types();
         let ret = match self.declared_ret.or(self.state.ret()) {
             Some(t) => t,
+            None if !ret_parts.is_empty() => Scalar::Bool,
             None if self.is_gufunc() => Scalar::Bool,
             None => {
                 return Err(self.error(
@@ -276,6 +331,7 @@ impl<'a> Lowerer<'a> {
             params: self.kernel.params.len() as u32,
             locals: self.scope.into_locals(),
             ret,
+            ret_parts,
             body,
             arrays: self.arrays.to_vec(),
             boundscheck: self.boundscheck,

@@ -64,6 +64,20 @@ impl Lowerer<'_> {
                 if let Some(c) = fold_binary(bop, a, b) {
                     return Ok(Val::literal(c, range));
                 }
+                if let Some(x) = int_overflow_as_float(bop, a, b) {
+                    // Python's int is exact where i128 overflows (`10 ** 400`): only a float
+                    // can stand for it, and one beyond float64 cannot (OverflowError there).
+                    if !x.is_finite() {
+                        return Err(self.typing(
+                            format!(
+                                "integer constant {} is too large to convert to a float",
+                                self.text(range)
+                            ),
+                            range,
+                        ));
+                    }
+                    return Ok(Val::literal(Const::Float(x), range));
+                }
             }
         }
         let mut ty = promote_ty(l.ty, r.ty);
@@ -255,6 +269,30 @@ fn fold_binary(op: BinaryOp, a: Const, b: Const) -> Option<Const> {
         Add => Const::Complex(ar + br, ai + bi),
         Sub => Const::Complex(ar - br, ai - bi),
         Mul => Const::Complex(ar * br - ai * bi, ar * bi + ai * br),
+        _ => return None,
+    })
+}
+
+/// The float value of `x op y` on two integer literals whose exact result overflows i128
+/// (`+ - *` and `**` by a non-negative power); None for anything else.
+fn int_overflow_as_float(op: BinaryOp, a: Const, b: Const) -> Option<f64> {
+    use BinaryOp::*;
+    let (Const::Int(x), Const::Int(y)) = (a, b) else {
+        return None;
+    };
+    let (fx, fy) = (x as f64, y as f64);
+    Some(match op {
+        Add if x.checked_add(y).is_none() => fx + fy,
+        Sub if x.checked_sub(y).is_none() => fx - fy,
+        Mul if x.checked_mul(y).is_none() => fx * fy,
+        Pow if y >= 0
+            && u32::try_from(y)
+                .ok()
+                .and_then(|e| x.checked_pow(e))
+                .is_none() =>
+        {
+            fx.powf(fy)
+        }
         _ => return None,
     })
 }

@@ -224,6 +224,10 @@ impl Lowerer<'_> {
             ));
         }
         if self.scope.is_local(name) {
+            if !self.flow.is_assigned(name) && self.loop_bound.iter().any(|n| n == name) {
+                // Read after a loop that may not have run: the next pass flags the variable.
+                self.state.want_guard(name);
+            }
             if !self.flow.is_assigned(name) {
                 return Err(self.typing(
                     format!("local variable '{name}' might be used before assignment"),
@@ -231,7 +235,9 @@ impl Lowerer<'_> {
                 ));
             }
             return match self.scope.slot(name) {
-                Some(l) => Ok(Val::local(l, self.scope.ty(l), range)),
+                Some(l) => {
+                    Ok(self.guarded_read(name, Val::local(l, self.scope.ty(l), range), range))
+                }
                 None => Err(self.typing(
                     format!("local variable '{name}' might be used before assignment"),
                     range,

@@ -104,6 +104,10 @@ impl Lowerer<'_> {
                         range,
                     ));
                 };
+                if let Expr::Tuple(t) = &**v {
+                    out.push(self.return_tuple(&t.elts, range)?);
+                    return Ok(());
+                }
                 let value = self.expr(v)?;
                 let s = self.return_stmt(value, parse::span(range))?;
                 out.push(s);
@@ -133,15 +137,7 @@ impl Lowerer<'_> {
             &a.targets[..]
         {
             let names: Vec<&Expr> = elts.iter().collect();
-            if self.unpack_shape(&names, &a.value, a.range, out)?.is_some() {
-                return Ok(());
-            }
-            if self
-                .unpack_divmod(&names, &a.value, a.range, out)?
-                .is_some()
-            {
-                return Ok(());
-            }
+            return self.unpack_assign(&names, &a.value, a.range, out);
         }
         let mut targets = Vec::with_capacity(a.targets.len());
         for t in &a.targets {
@@ -167,11 +163,28 @@ impl Lowerer<'_> {
             value
         };
         for t in targets {
-            match t {
-                Expr::Subscript(s) => out.push(self.store_item(s, shared.clone(), a.range)?),
-                Expr::Name(n) => out.push(self.store(n.id.as_str(), shared.clone(), a.range)?),
-                other => return Err(self.unsupported(target_message(other), other.range())),
+            self.assign_to(t, shared.clone(), a.range, out)?;
+        }
+        Ok(())
+    }
+
+    /// `target = v` for one name or array element.
+    pub(super) fn assign_to(
+        &mut self,
+        target: &Expr,
+        v: Val,
+        range: TextRange,
+        out: &mut ir::Block,
+    ) -> Result<(), CompileError> {
+        match target {
+            Expr::Name(n) => out.push(self.store(n.id.as_str(), v, range)?),
+            Expr::Subscript(s) if self.table_named(&s.value).is_some() => {
+                return Err(self.frozen_store(s));
             }
+            Expr::Subscript(s) if !self.arrays.is_empty() => {
+                out.push(self.store_item(s, v, range)?)
+            }
+            other => return Err(self.unsupported(target_message(other), other.range())),
         }
         Ok(())
     }
@@ -197,7 +210,19 @@ impl Lowerer<'_> {
         let dst = self.declare(name, value.ty);
         let e = self.coerce(value, self.scope.ty(dst))?;
         self.flow.assign(name);
-        Ok(stmt(StmtKind::Assign { dst, value: e }, range))
+        let assign = stmt(StmtKind::Assign { dst, value: e }, range);
+        // A variable a loop may have left unbound is bound now: its flag is set with it.
+        Ok(match self.guard_set(name, range) {
+            Some(set) => stmt(
+                StmtKind::If {
+                    cond: mk(ExprKind::Const(Const::Bool(true)), Scalar::Bool, range),
+                    then_body: vec![assign, set],
+                    else_body: Vec::new(),
+                },
+                range,
+            ),
+            None => assign,
+        })
     }
 
     fn if_stmt(
@@ -258,6 +283,9 @@ impl Lowerer<'_> {
         if f.is_async {
             return Err(self.unsupported("async for is not supported in kernels", f.range));
         }
+        if self.for_items(f, out)?.is_some() {
+            return Ok(());
+        }
         let Expr::Name(var) = &*f.target else {
             return Err(self.unsupported(
                 "for loops in kernels need a single loop variable",
@@ -266,6 +294,7 @@ impl Lowerer<'_> {
         };
         let name = var.id.as_str();
         self.check_rebind(name, var.range)?;
+        let guards = self.loop_guards(&[name]);
         if let Some((id, len)) = self.array_iter(&f.iter)? {
             // `for v in a`: a hidden index runs over the array, `v = a[k]` starts each pass.
             let before = self.flow.snapshot();
@@ -273,7 +302,14 @@ impl Lowerer<'_> {
             let konst = |v: i128| mk(ExprKind::Const(Const::Int(v)), Scalar::I64, f.iter.range());
             let element = self.element(id, k, f.iter.range());
             let mut body = vec![self.store(name, element, var.range)?];
-            return self.finish_for(f, out, before, (k, konst(0), len, konst(1)), &mut body);
+            return self.finish_for(
+                f,
+                out,
+                before,
+                (k, konst(0), len, konst(1)),
+                &mut body,
+                guards,
+            );
         }
         let (start, stop, step, t) = self.range_call(&f.iter)?;
         let before = self.flow.snapshot();
@@ -292,22 +328,34 @@ impl Lowerer<'_> {
                 vec![stmt(StmtKind::Assign { dst, value }, var.range)],
             )
         };
-        self.finish_for(f, out, before, (loop_local, start, stop, step), &mut body)
+        self.finish_for(
+            f,
+            out,
+            before,
+            (loop_local, start, stop, step),
+            &mut body,
+            guards,
+        )
     }
 
-    /// The body, `else` and flow of a `for` loop whose counter and bounds are known.
-    fn finish_for(
+    /// The body, `else` and flow of a `for` loop whose counter and bounds are known; `guards`
+    /// flag the loop variables the loop may leave unbound.
+    pub(super) fn finish_for(
         &mut self,
         f: &ast::StmtFor,
         out: &mut ir::Block,
         before: super::flow::Assigned,
         (loop_local, start, stop, step): (Local, ir::Expr, ir::Expr, ir::Expr),
         body: &mut ir::Block,
+        guards: super::iterate::Guards,
     ) -> Result<(), CompileError> {
+        let sets = Self::guard_sets(&guards, f.target.range());
+        body.splice(0..0, sets);
         self.flow.enter_loop();
         body.extend(self.block(&f.body)?);
         let breaks = self.flow.exit_loop();
         self.flow.restore(before);
+        self.activate_guards(guards);
         let orelse = self.block(&f.orelse)?;
         self.flow.merge(breaks);
         out.push(stmt(
@@ -428,6 +476,13 @@ impl Lowerer<'_> {
                 value.expr.span,
             ));
         }
+        if self.ret_arity.is_some() {
+            return Err(self.error(
+                ErrorKind::Typing,
+                "every 'return' of a function must give the same number of values",
+                span,
+            ));
+        }
         let ret = match self.declared_ret {
             Some(t) => {
                 if value.kind() > t.kind() {
@@ -458,9 +513,7 @@ impl Lowerer<'_> {
 
 fn target_message(t: &Expr) -> &'static str {
     match t {
-        Expr::Tuple(_) | Expr::List(_) => {
-            "tuples can only be unpacked from divmod(...) or an array's shape in kernels"
-        }
+        Expr::Tuple(_) | Expr::List(_) => "nested tuples cannot be unpacked in kernels",
         Expr::Subscript(_) => {
             "item assignment is not supported in vectorize kernels (arrays come with guvectorize)"
         }

@@ -23,6 +23,8 @@ pub mod kind {
     pub const OVERFLOW: i32 = 5;
     /// `ArithmeticError` (`raise ArithmeticError(...)` in a kernel).
     pub const ARITHMETIC: i32 = 6;
+    /// `UnboundLocalError` (a loop variable read after a loop that ran zero times).
+    pub const UNBOUND_LOCAL: i32 = 7;
 }
 
 /// Takes (and clears) the error the last loop on this thread recorded: its kind and message.

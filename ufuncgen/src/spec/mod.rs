@@ -52,6 +52,10 @@ pub struct FunctionSpec {
     pub source: SourceMap,
     /// Names it reads from its own globals or closure (callees of its own included).
     pub globals: Vec<(String, GlobalValue)>,
+    /// Explicit signatures (an `njit` signature, or the loops of a ufuncgen ufunc called on
+    /// scalars): a call converts its arguments to the first one they reach as NumPy picks a
+    /// loop, and the result to its return type. Empty: typed by each call's arguments.
+    pub signatures: Vec<Signature>,
 }
 
 /// Options that change code generation.

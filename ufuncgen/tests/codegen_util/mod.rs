@@ -93,6 +93,7 @@ pub fn func(params: &[Scalar], locals: &[Scalar], ret_ty: Scalar, body: Vec<Stmt
         params: params.len() as u32,
         locals: decls,
         ret: ret_ty,
+        ret_parts: Vec::new(),
         body,
         arrays: Vec::new(),
         boundscheck: true,
