@@ -2,6 +2,7 @@
 //!
 //! Everything here is glue: the compiler crate does the work, `register` talks to NumPy.
 
+mod aot;
 mod contiguity;
 mod core_dims;
 mod disk_cache;
@@ -252,6 +253,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parallel::requested_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(parallel::_parallel_stats, m)?)?;
     m.add_function(wrap_pyfunction!(parallel::_force_chunking, m)?)?;
+    m.add_function(wrap_pyfunction!(aot::aot_vectorize, m)?)?;
+    m.add_function(wrap_pyfunction!(aot::aot_guvectorize, m)?)?;
+    m.add_function(wrap_pyfunction!(aot::aot_object_from_ir, m)?)?;
+    m.add_function(wrap_pyfunction!(aot::aot_runtime_archive, m)?)?;
     m.add_class::<UfuncOwner>()?;
     m.add_class::<lazy::LazyOwner>()?;
     Ok(())

@@ -32,6 +32,26 @@ fn main() {
     }
     lib.compile("ufg_svml_shim");
     println!("cargo:rustc-link-lib=m");
+    aot_runtime(base);
+}
+
+/// `$OUT_DIR/libufuncgen_aot.a`: the ahead-of-time runtime plus its own copy of svml-shim, which
+/// every AOT module links; embedded in the crate (`aot::RUNTIME_ARCHIVE`), never linked here.
+fn aot_runtime(base: impl Fn() -> cc::Build) {
+    println!("cargo:rerun-if-changed=../aot-runtime");
+    let mut lib = base();
+    lib.cargo_metadata(false)
+        .file("../aot-runtime/ufuncgen_aot.c");
+    for (file, flags) in SHIM_SOURCES {
+        let mut unit = base();
+        unit.cargo_metadata(false)
+            .file(format!("../svml-shim/{file}"));
+        for f in *flags {
+            unit.flag(f);
+        }
+        lib.objects(unit.compile_intermediates());
+    }
+    lib.compile("ufuncgen_aot");
 }
 
 /// Writes `$OUT_DIR/golden_cases.rs`: one `#[test]` per `tests/golden/{ok,err}/*.py`, so a

@@ -14,6 +14,15 @@ from ._njit import jit, njit, prange
 from ._threads import get_num_threads, set_num_threads
 from .errors import CompileError, SignatureError, TypingError, UnsupportedError
 
+
+def build(path, output_dir=".", name=None):  # type: ignore[no-untyped-def]
+    """Compiles a file's kernels into one extension module that needs only NumPy; returns its
+    path (`ufuncgen build`, see docs/aot.md)."""
+    from ._build import build as _build
+
+    return _build(path, output_dir, name)
+
+
 # Ufuncs defined outside an importable module pickle by value (Dask workers, notebooks).
 _pickle.install()
 
@@ -23,6 +32,7 @@ __all__ = [
     "TypingError",
     "UnsupportedError",
     "__version__",
+    "build",
     "config",
     "get_num_threads",
     "guvectorize",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 
 class _VersionAction(argparse.Action):
@@ -52,12 +53,35 @@ def _cache_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_command(args: argparse.Namespace) -> int:
+    from . import _build
+    from .errors import CompileError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            path = _build.build(args.source, args.output_dir, args.name)
+            error = None
+        except CompileError as e:
+            error = f"ufuncgen build: {e}"
+        except _build.BuildError as e:
+            error = str(e)
+        except (OSError, SyntaxError) as e:
+            error = f"ufuncgen build: {e}"
+    for w in caught:
+        print(f"ufuncgen build: warning: {w.message}", file=sys.stderr)
+    if error is not None:
+        print(error, file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
     args = _parser().parse_args(argv)
     if args.command == "build":
-        print("ufuncgen build: ahead-of-time builds are not implemented yet", file=sys.stderr)
-        return 2
+        return _build_command(args)
     if args.command == "cache":
         return _cache_command(args)
     return 1

@@ -107,12 +107,17 @@ def vectorize(
             raise TypeError(f"vectorize needs a Python function, not {type(func).__name__}")
         opts = {**options, **_cache.cache_options(func)} if cache else options
         if lazy:
+            if _pickle.RECORDING is not None:  # `ufuncgen build` exports eager kernels only
+                return _pickle.RECORDING.skip_lazy(func)
             return _lazy_ufunc(func, opts)
         sigs = _signature_list(signatures, func)
         name, doc, source, globals_ = _kernel_parts(func)
         from . import _native
 
         args = (name, doc, source, sigs, globals_, opts)
+        if _pickle.RECORDING is not None:  # `ufuncgen build`: compiled per CPU level later
+            recipe = _pickle.Recipe("compile_vectorize", args, func.__module__)
+            return _pickle.RECORDING.defer(recipe)
         ufunc = _native.compile_vectorize(*args)
         _set_module(ufunc, func)
         _pickle.attach(ufunc, _pickle.Recipe("compile_vectorize", args, func.__module__))

@@ -101,12 +101,17 @@ def guvectorize(
         writable = _writable_indices(writable_args, func)
         opts = {**options, **_cache.cache_options(func)} if cache else options
         if lazy:
+            if _pickle.RECORDING is not None:  # `ufuncgen build` exports eager kernels only
+                return _pickle.RECORDING.skip_lazy(func)
             return _lazy_ufunc(func, opts, layout, writable, bool(boundscheck))
         sigs = _signature_list(signatures, func)
         name, doc, source, globals_ = _kernel_parts(func)
         from . import _native
 
         args = (name, doc, source, sigs, globals_, opts, layout, writable, bool(boundscheck))
+        if _pickle.RECORDING is not None:  # `ufuncgen build`: compiled per CPU level later
+            recipe = _pickle.Recipe("compile_guvectorize", args, func.__module__)
+            return _pickle.RECORDING.defer(recipe)
         ufunc = _native.compile_guvectorize(*args)
         _set_module(ufunc, func)
         _pickle.attach(ufunc, _pickle.Recipe("compile_guvectorize", args, func.__module__))

@@ -25,6 +25,10 @@ __all__ = [
     "cache_list",
     "cache_clear",
     "_loops_compiled",
+    "aot_vectorize",
+    "aot_guvectorize",
+    "aot_object_from_ir",
+    "aot_runtime_archive",
     "create_lazy_ufunc",
     "_lazy_compilations",
     "_LazyUfuncOwner",
@@ -79,6 +83,29 @@ def init_vector_math(candidates: list[str]) -> tuple[str, str | None]: ...
 def cache_list(dir: str) -> list[tuple[str, str, str, str, int, float]]: ...
 def cache_clear(dir: str, older_than_days: float | None = None) -> int: ...
 def _loops_compiled() -> int: ...
+def aot_vectorize(
+    name: str,
+    _doc: str | None,
+    source: tuple[str, str, int, int],
+    signatures: list[str],
+    globals: list[tuple[str, str, Any, str | None]],
+    options: dict[str, Any],
+    level_index: int,
+) -> list[tuple[str, str, str, str, bytes]]: ...
+def aot_guvectorize(
+    name: str,
+    _doc: str | None,
+    source: tuple[str, str, int, int],
+    signatures: list[str],
+    globals: list[tuple[str, str, Any, str | None]],
+    options: dict[str, Any],
+    layout: str,
+    writable_args: list[int],
+    boundscheck: bool,
+    level_index: int,
+) -> list[tuple[str, str, str, str, bytes]]: ...
+def aot_object_from_ir(llvm_ir: str) -> bytes: ...
+def aot_runtime_archive() -> bytes: ...
 
 @final
 class _UfuncOwner:

@@ -80,6 +80,52 @@ def _portable(recipe: Recipe) -> Recipe:
     return recipe._replace(args=tuple(args))
 
 
+class Recording:
+    """What `ufuncgen build` gathers while it runs a kernel file: every eager ufunc's recipe,
+    in definition order, and the names of kernels without signatures (not compiled)."""
+
+    def __init__(self) -> None:
+        self.recipes: list[Recipe] = []
+        self.lazy: list[str] = []
+
+    def defer(self, recipe: Recipe) -> Deferred:
+        """Records `recipe` and stands in for its ufunc: the build compiles it per CPU level,
+        so the file is not also compiled for the host unless it uses its ufuncs itself."""
+        self.recipes.append(recipe)
+        return Deferred(recipe)
+
+    def skip_lazy(self, func: Any) -> Any:
+        """Stands in for a signature-less decorator: notes the kernel, leaves it a function."""
+        self.lazy.append(getattr(func, "__name__", repr(func)))
+        return func
+
+
+class Deferred:
+    """A recorded ufunc, compiled for the host on first use (a kernel file that calls its own
+    ufuncs at import still works under `ufuncgen build`)."""
+
+    def __init__(self, recipe: Recipe) -> None:
+        self._recipe = recipe
+        self._ufunc: np.ufunc | None = None
+
+    def _compiled(self) -> np.ufunc:
+        if self._ufunc is None:
+            from . import _native
+
+            self._ufunc = getattr(_native, self._recipe.constructor)(*self._recipe.args)
+        return self._ufunc
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled()(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._compiled(), name)
+
+
+# Set by `_build` while it executes a kernel file.
+RECORDING: Recording | None = None
+
+
 def attach(ufunc: np.ufunc, recipe: Recipe) -> None:
     """Remembers how `ufunc` was made, so it can be pickled by value."""
     try:

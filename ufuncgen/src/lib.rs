@@ -9,6 +9,7 @@
 //! parameters, NumPy's generalized loop ABI). Loops that hit a run-time error (an index out of
 //! range, `int ** negative int`) record it and return; `take_runtime_error` fetches it.
 
+pub mod aot;
 pub mod cache;
 pub mod codegen;
 pub mod diag;
@@ -77,8 +78,45 @@ pub fn compile_ufunc_cached(
     spec: &KernelSpec,
     cache: Option<&cache::Cache>,
 ) -> Result<(CompiledUfunc, Vec<String>), CompileError> {
-    let sigs = parse_signatures(spec)?;
     let unique = UNIQUE.fetch_add(1, Ordering::Relaxed);
+    let target = codegen::Target::host();
+    let (objects, warnings) = vectorize_objects(spec, cache, &target, Naming::Jit(unique))?;
+    Ok((link(spec, objects, cache.is_some())?, warnings))
+}
+
+/// How loop symbols are named: per process for the JIT (unique, or content-derived when
+/// cached), deterministic per CPU level for ahead-of-time modules.
+#[derive(Debug, Clone, Copy)]
+pub enum Naming<'a> {
+    /// JIT: the process-unique number of this compile.
+    Jit(u64),
+    /// Ahead of time: the CPU level's tag (`"v3"`), so one module holds every level's loops.
+    Level(&'a str),
+}
+
+impl Naming<'_> {
+    fn symbol(self, spec: &KernelSpec, func: &ir::Function, i: usize, tag: Option<u64>) -> String {
+        match self {
+            Naming::Jit(unique) => codegen::loop_symbol(
+                &spec.name,
+                func,
+                Some(tag.unwrap_or(unique * 1000 + i as u64)),
+            ),
+            Naming::Level(level) => {
+                codegen::loop_symbol(&format!("{}.{level}", spec.name), func, None)
+            }
+        }
+    }
+}
+
+/// Every signature's loop of a `vectorize` kernel as an object file for `target`.
+pub fn vectorize_objects(
+    spec: &KernelSpec,
+    cache: Option<&cache::Cache>,
+    target: &codegen::Target,
+    naming: Naming<'_>,
+) -> Result<(Vec<cache::CachedLoop>, Vec<String>), CompileError> {
+    let sigs = parse_signatures(spec)?;
     let mut warnings = Vec::new();
     let mut objects = Vec::with_capacity(sigs.len());
     for (i, (sig, text)) in sigs.iter().zip(&spec.signatures).enumerate() {
@@ -92,14 +130,9 @@ pub fn compile_ufunc_cached(
             |tag| {
                 let func = lower::lower_kernel(spec, sig)
                     .map_err(|e| e.at_decorator_string(&spec.source, text))?;
-                let symbol = codegen::loop_symbol(
-                    &spec.name,
-                    &func,
-                    Some(tag.unwrap_or(unique * 1000 + i as u64)),
-                );
-                let code =
-                    codegen::compile_loop(&func, &symbol, spec.options, &codegen::Target::host())
-                        .map_err(|e| codegen_error(spec, &func, e))?;
+                let symbol = naming.symbol(spec, &func, i, tag);
+                let code = codegen::compile_loop(&func, &symbol, spec.options, target)
+                    .map_err(|e| codegen_error(spec, &func, e))?;
                 let inputs = (0..func.params as usize)
                     .map(|i| func.locals[i].ty)
                     .collect();
@@ -114,7 +147,7 @@ pub fn compile_ufunc_cached(
             },
         )?);
     }
-    Ok((link(spec, objects, cache.is_some())?, warnings))
+    Ok((objects, warnings))
 }
 
 /// Compiles every signature of a `guvectorize` kernel with its layout (`"(m,n),(n)->(m)"`).
@@ -139,6 +172,30 @@ pub fn compile_gufunc_cached(
     boundscheck: bool,
     cache: Option<&cache::Cache>,
 ) -> Result<(CompiledUfunc, Vec<String>), CompileError> {
+    let unique = UNIQUE.fetch_add(1, Ordering::Relaxed);
+    let target = codegen::Target::host();
+    let (objects, warnings) = gufunc_objects(
+        spec,
+        layout,
+        writable_args,
+        boundscheck,
+        cache,
+        &target,
+        Naming::Jit(unique),
+    )?;
+    Ok((link(spec, objects, cache.is_some())?, warnings))
+}
+
+/// Every signature's loop of a `guvectorize` kernel as an object file for `target`.
+pub fn gufunc_objects(
+    spec: &KernelSpec,
+    layout: &str,
+    writable_args: &[usize],
+    boundscheck: bool,
+    cache: Option<&cache::Cache>,
+    target: &codegen::Target,
+    naming: Naming<'_>,
+) -> Result<(Vec<cache::CachedLoop>, Vec<String>), CompileError> {
     let signature_error =
         |m: String| CompileError::general(ErrorKind::Signature, m, &spec.name, &spec.source);
     // Each error points at the decorator's string it is about (the layout or one signature).
@@ -161,7 +218,6 @@ pub fn compile_gufunc_cached(
     // Parsed on the first cache miss only.
     let kernel = std::cell::OnceCell::new();
     let order = spec::gufunc::dimension_order(&parsed);
-    let unique = UNIQUE.fetch_add(1, Ordering::Relaxed);
     let kind = cache::LoopKind::Gufunc {
         layout,
         writable: writable_args,
@@ -195,19 +251,10 @@ pub fn compile_gufunc_cached(
                 let func = lower::lower_gufunc(spec, kernel, &sig, &args, boundscheck)
                     .map_err(|e| about(text, e))?;
                 let cores = core_args(&args, &order);
-                let symbol = codegen::loop_symbol(
-                    &spec.name,
-                    &func,
-                    Some(tag.unwrap_or(unique * 1000 + i as u64)),
-                );
-                let code = codegen::compile_gufunc_loop(
-                    &func,
-                    &cores,
-                    &symbol,
-                    spec.options,
-                    &codegen::Target::host(),
-                )
-                .map_err(|e| codegen_error(spec, &func, e))?;
+                let symbol = naming.symbol(spec, &func, i, tag);
+                let code =
+                    codegen::compile_gufunc_loop(&func, &cores, &symbol, spec.options, target)
+                        .map_err(|e| codegen_error(spec, &func, e))?;
                 let nin = parsed.inputs.len();
                 let dtypes: Vec<Scalar> = cores.iter().map(|c| c.dtype).collect();
                 // Inputs NumPy passes read-write: listed in writable_args or stored into.
@@ -230,7 +277,7 @@ pub fn compile_gufunc_cached(
             },
         )?);
     }
-    Ok((link(spec, objects, cache.is_some())?, warnings))
+    Ok((objects, warnings))
 }
 
 /// A compiled loop as the cache stores it.

@@ -1,0 +1,106 @@
+//! The binding's side of `ufuncgen build`: loops as object files for one CPU level, the
+//! descriptor's object, the runtime archive. Python (`_build.py`) writes and links them.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use ufuncgen::codegen::{self, Target};
+use ufuncgen::{aot, cache::CachedLoop, Naming};
+
+use crate::errors;
+use crate::kernel::{self, GlobalArg, SourceArg};
+use crate::OptionsArg;
+
+/// One loop of an AOT module: signature text, symbol, input and output dtype characters, ELF
+/// object.
+type AotLoop<'py> = (String, String, String, String, Bound<'py, PyBytes>);
+
+fn level(index: usize) -> PyResult<(&'static str, Target)> {
+    aot::level_target(index).ok_or_else(|| PyValueError::new_err(format!("no CPU level {index}")))
+}
+
+fn to_python(py: Python<'_>, loops: Vec<CachedLoop>) -> Vec<AotLoop<'_>> {
+    let chars = |s: &[ufuncgen::Scalar]| s.iter().map(|t| t.type_char()).collect::<String>();
+    loops
+        .into_iter()
+        .map(|l| {
+            (
+                l.signature,
+                l.symbol,
+                chars(&l.inputs),
+                chars(&l.outputs),
+                PyBytes::new(py, &l.object),
+            )
+        })
+        .collect()
+}
+
+/// The loops of a `vectorize` recipe for CPU level `level_index` (see `ufuncgen::aot::LEVELS`).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn aot_vectorize<'py>(
+    py: Python<'py>,
+    name: String,
+    _doc: Option<String>,
+    source: SourceArg,
+    signatures: Vec<String>,
+    globals: Vec<GlobalArg<'py>>,
+    options: OptionsArg,
+    level_index: usize,
+) -> PyResult<Vec<AotLoop<'py>>> {
+    let (tag, target) = level(level_index)?;
+    let spec = kernel::kernel_spec(name, source, signatures, globals, options.fastmath)?;
+    let (loops, _) = py
+        .detach(|| ufuncgen::vectorize_objects(&spec, None, &target, Naming::Level(tag)))
+        .map_err(|e| errors::to_pyerr(py, &e))?;
+    Ok(to_python(py, loops))
+}
+
+/// The loops of a `guvectorize` recipe for CPU level `level_index`.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn aot_guvectorize<'py>(
+    py: Python<'py>,
+    name: String,
+    _doc: Option<String>,
+    source: SourceArg,
+    signatures: Vec<String>,
+    globals: Vec<GlobalArg<'py>>,
+    options: OptionsArg,
+    layout: String,
+    writable_args: Vec<usize>,
+    boundscheck: bool,
+    level_index: usize,
+) -> PyResult<Vec<AotLoop<'py>>> {
+    let (tag, target) = level(level_index)?;
+    let spec = kernel::kernel_spec(name, source, signatures, globals, options.fastmath)?;
+    let (loops, _) = py
+        .detach(|| {
+            ufuncgen::gufunc_objects(
+                &spec,
+                &layout,
+                &writable_args,
+                boundscheck,
+                None,
+                &target,
+                Naming::Level(tag),
+            )
+        })
+        .map_err(|e| errors::to_pyerr(py, &e))?;
+    Ok(to_python(py, loops))
+}
+
+/// An object file for LLVM IR text (the module's descriptor and `PyInit_<name>`), baseline CPU.
+#[pyfunction]
+pub fn aot_object_from_ir<'py>(py: Python<'py>, llvm_ir: &str) -> PyResult<Bound<'py, PyBytes>> {
+    let object = codegen::object_from_ir(llvm_ir, &Target::named(aot::LEVELS[0].1))
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(PyBytes::new(py, &object))
+}
+
+/// The runtime archive every AOT module links.
+#[pyfunction]
+pub fn aot_runtime_archive(py: Python<'_>) -> Bound<'_, PyBytes> {
+    PyBytes::new(py, aot::RUNTIME_ARCHIVE)
+}
