@@ -12,17 +12,14 @@ prints its source and inputs.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
 from fuzz_kernels import (
-    BIG_INTS,
     FLAG_NAMES,
     Kernel,
-    Lit,
     compile_source,
     element,
     kernels,
