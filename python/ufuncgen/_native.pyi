@@ -6,6 +6,7 @@ from typing import Any, final
 import numpy as np
 
 __all__ = [
+    "__version__",
     "compile_vectorize",
     "inspect_llvm",
     "inspect_asm",
