@@ -596,12 +596,6 @@ fn array_kernel_language_errors() {
             "step cannot be zero",
         ),
         (
-            "def f(a, out):\n    a[:] = 1.0\n",
-            "(n)->()",
-            ErrorKind::Typing,
-            "cannot write to input array",
-        ),
-        (
             "def f(a, out):\n    if out[0] > 0:\n        a = 1.0\n    out[0] = a\n",
             "(n)->()",
             ErrorKind::Unsupported,

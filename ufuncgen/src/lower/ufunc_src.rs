@@ -110,10 +110,11 @@ def frexp(x):
     if x == 0 or not np.isfinite(x):
         return x, np.int32(0)
     m = abs(x)
-    e = 0
-    if m < 2.2250738585072014e-308:
-        m = m * 18014398509481984.0
-        e = -54
+    sub = m < 2.2250738585072014e-308
+    # Subnormals are scaled up by 2**54; a factor chosen by select (not a product in a branch,
+    # which LLVM may compute for every element) keeps huge values from raising overflow.
+    m = m * (18014398509481984.0 if sub else 1.0)
+    e = -54 if sub else 0
     k = int(np.floor(np.log2(m))) + 1
     h = (-k) // 2
     m = m * 2.0 ** h * 2.0 ** (-k - h)
