@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from vecmath_cases import DTYPES, FUNCS, make_kernel, signatures
+from vecmath_cases import DTYPES, FUNCS, TIER_ENVS, make_kernel, run_in_tier, signatures
 
 import ufuncgen
 
@@ -46,80 +44,62 @@ def probes(f, dt: np.dtype) -> list[np.ndarray]:
     return cols
 
 
+def _check(case, cols, alone, length: int, shift: int, offset: int, bad: list[str]) -> None:
+    """Calls `case = (name, dtype, kernel)` on `length` probes starting at probe `shift`, the
+    array `offset` elements into its buffer, and notes results that differ from `alone`."""
+    name, dt, kernel = case
+    ui = alone.dtype
+    idx = (np.arange(length) + shift) % len(alone)
+    args = []
+    for c in cols:
+        buf = np.empty(length + offset, dtype=dt)
+        buf[offset:] = c[idx]
+        args.append(buf[offset:])
+    got = kernel(*args).view(ui)
+    for p in np.nonzero(got != alone[idx])[0][:3]:
+        x = ", ".join(repr(float(c[idx[p]])) for c in cols)
+        bad.append(
+            f"{name} {dt} length {length} position {p} offset {offset}: "
+            f"f({x}) bits {int(got[p]):#x}, alone {int(alone[idx[p]]):#x}"
+        )
+
+
 def mismatches(target: str) -> list[str]:
     """Every (function, dtype, length, position) whose result differs from the input's result
     computed alone, as readable lines."""
-    bad = []
+    bad: list[str] = []
     for f in FUNCS:
-        kernel = make_kernel(f"p_{f.name}", f.math_call, f.arity, signatures(f.arity), target=target)
+        kernel = make_kernel(
+            f"p_{f.name}", f.math_call, f.arity, signatures(f.arity), target=target
+        )
         for dt in DTYPES:
             cols = probes(f, dt)
             n = len(cols[0])
-            ui = np.dtype(f"u{dt.itemsize}")
+            case = (f.name, dt, kernel)
             with np.errstate(all="ignore"):
                 alone = np.array(
                     [kernel(*[c[i : i + 1] for c in cols])[0] for i in range(n)], dtype=dt
-                ).view(ui)
-
-                def check(length: int, shift: int, offset: int) -> None:
-                    idx = (np.arange(length) + shift) % n
-                    args = []
-                    for c in cols:
-                        buf = np.empty(length + offset, dtype=dt)
-                        buf[offset:] = c[idx]
-                        args.append(buf[offset:])
-                    got = kernel(*args).view(ui)
-                    wrong = np.nonzero(got != alone[idx])[0]
-                    for p in wrong[:3]:
-                        x = ", ".join(repr(float(c[idx[p]])) for c in cols)
-                        bad.append(
-                            f"{f.name} {dt} length {length} position {p} offset {offset}: "
-                            f"f({x}) bits {int(got[p]):#x}, alone {int(alone[idx[p]]):#x}"
-                        )
-
+                ).view(f"u{dt.itemsize}")
                 for length in LENGTHS:
                     for shift in range(n):
-                        check(length, shift, 0)
-                    check(length, 0, 1)
+                        _check(case, cols, alone, length, shift, 0, bad)
+                    _check(case, cols, alone, length, 0, 1, bad)
                 for length in BIG:
                     for shift in (0, 1, 7):
-                        check(length, shift, 0)
+                        _check(case, cols, alone, length, shift, 0, bad)
     return bad
 
 
-TIERS = {
-    "in_force": None,
-    "scalar": {"UFUNCGEN_DISABLE_SVML": "1", "UFUNCGEN_DISABLE_LIBMVEC": "1"},
-    "libmvec": {"UFUNCGEN_DISABLE_SVML": "1"},
-}
-
-
 @pytest.mark.parametrize("target", ["cpu", "parallel"])
-@pytest.mark.parametrize("tier", list(TIERS))
+@pytest.mark.parametrize("tier", ["in_force", *TIER_ENVS])
 def test_result_does_not_depend_on_position(tier, target):
-    if TIERS[tier] is None:
+    if tier == "in_force":
         bad = mismatches(target)
     else:
-        if tier == ufuncgen.config()["vector_library"]:
-            pytest.skip(f"{tier} is the tier in force, checked in this process")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("UFUNCGEN_")}
-        env.update(TIERS[tier])
-        out = subprocess.run(
-            [sys.executable, __file__, target],
-            env=env,
-            cwd=str(HERE),
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        got = json.loads(out.stdout.strip().splitlines()[-1])
-        assert got["tier"] == tier, got["tier"]
-        bad = got["bad"]
+        bad = run_in_tier(tier, __file__, target)["bad"]
     assert not bad, f"{len(bad)} mismatches, e.g.\n" + "\n".join(bad[:20])
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(HERE))
     result = mismatches(sys.argv[1])
     print(json.dumps({"tier": ufuncgen.config()["vector_library"], "bad": result}))

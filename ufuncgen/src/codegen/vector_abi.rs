@@ -340,6 +340,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .into_vector_value();
         let lane = b.build_extract_element(r, i32t.const_zero(), "lane")?;
         b.build_return(Some(&lane))?;
+        if self.fastmath {
+            super::kernel::set_fast_flags(f);
+        }
         Ok(f)
     }
 
@@ -404,6 +407,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let out =
             b.build_shuffle_vector(r, wv.get_poison(), VectorType::const_vector(&first), "out")?;
         b.build_return(Some(&out))?;
+        if self.fastmath {
+            super::kernel::set_fast_flags(f);
+        }
         Ok(f)
     }
 
