@@ -68,11 +68,17 @@ fn avx512_level_offers_both_widths() {
     assert!(!called_lanes(&ir, "ufg_exp_f32").is_empty());
     // One routine for every element: the 8-lane variant and the scalar remainder's entry are
     // defined in the module around the 16-lane library entry, the only one declared.
-    assert!(ir.contains("define internal <8 x float> @ufg_exp_f32x8("), "{ir}");
+    assert!(
+        ir.contains("define internal <8 x float> @ufg_exp_f32x8("),
+        "{ir}"
+    );
     assert!(ir.contains("@ufg_exp_f32_lane(float"), "{ir}");
     assert!(ir.contains("declare <16 x float> @ufg_exp_f32x16("), "{ir}");
     assert!(!ir.contains("declare <8 x float> @ufg_exp_f32x8("), "{ir}");
-    assert!(!ir.contains("@ufg_exp_f32("), "the shim's scalar entry is not called: {ir}");
+    assert!(
+        !ir.contains("@ufg_exp_f32("),
+        "the shim's scalar entry is not called: {ir}"
+    );
 }
 
 #[test]
