@@ -11,6 +11,7 @@
 #include <immintrin.h>
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 /* name, has-libmvec (glibc >= 2.35 has them all; 2.22 only exp/log/sin/cos/pow) */
 #define UFG_UNARY(X)                                                                       \
@@ -262,10 +263,13 @@ static inline void ufg_fix_flags(unsigned before, unsigned flags) {
 
 #define UFG_DEF_UNARY_SHAPE(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                 \
     __attribute__((target(ISA))) static V ufg_lane_##F##_##SFX(V x) {                  \
-        T a[N];                                                                          \
+        T a[N], r[N];                                                                    \
         ST(a, x);                                                                        \
-        for (int i = 0; i < N; i++) a[i] = F##CF(a[i]);                                  \
-        return LD(a);                                                                    \
+        /* A lane equal to the one before reuses its result: generated code calls the     \
+         * vector entry on a splat for single values (one routine for every element). */  \
+        for (int i = 0; i < N; i++)                                                      \
+            r[i] = i > 0 && memcmp(&a[i], &a[i - 1], sizeof(T)) == 0 ? r[i - 1] : F##CF(a[i]); \
+        return LD(r);                                                                    \
     }                                                                                    \
     static V (*ufg_tbl_##F##_##SFX)(V) = ufg_lane_##F##_##SFX;                           \
     __attribute__((target(ISA))) V ufg_##F##_##SFX(V x) { return ufg_tbl_##F##_##SFX(x); }   \
@@ -290,11 +294,15 @@ static inline void ufg_fix_flags(unsigned before, unsigned flags) {
 
 #define UFG_DEF_BINARY_SHAPE(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                 \
     __attribute__((target(ISA))) static V ufg_lane_##F##_##SFX(V x, V y) {             \
-        T a[N], b[N];                                                                    \
+        T a[N], b[N], r[N];                                                              \
         ST(a, x);                                                                        \
         ST(b, y);                                                                        \
-        for (int i = 0; i < N; i++) a[i] = F##CF(a[i], b[i]);                            \
-        return LD(a);                                                                    \
+        for (int i = 0; i < N; i++)                                                      \
+            r[i] = i > 0 && memcmp(&a[i], &a[i - 1], sizeof(T)) == 0 &&                  \
+                           memcmp(&b[i], &b[i - 1], sizeof(T)) == 0                      \
+                       ? r[i - 1]                                                        \
+                       : F##CF(a[i], b[i]);                                              \
+        return LD(r);                                                                    \
     }                                                                                    \
     static V (*ufg_tbl_##F##_##SFX)(V, V) = ufg_lane_##F##_##SFX;                        \
     __attribute__((target(ISA))) V ufg_##F##_##SFX(V x, V y) { return ufg_tbl_##F##_##SFX(x, y); } \
