@@ -90,8 +90,9 @@ enum { UFG_INF_NEVER, UFG_INF_DIVIDE, UFG_INF_OVERFLOW, UFG_INF_POW };
  * and invalid for sinh(710) and acosh(> 2e161); so those keep the generic lower bound and get
  * upper bounds well inside. Overflow thresholds (exp 88.7f / 709.8, exp2 128 / 1024, sinh/cosh
  * 89.4f / 710.5) and subnormal results (exp -87.3f / -708.4, exp2 -126 / -1022) are rounded
- * inwards. Binary functions, erf/erfc (no NumPy counterpart to compare flags with) and those
- * with no wide NaN-free range (asin, acos, atanh) keep the generic range. */
+ * inwards. sin, cos, tan go up to 2^20 / 2^16f (arguments reduced exactly, only inexact).
+ * Binary functions, erf/erfc (no NumPy counterpart to compare flags with) and those with no wide
+ * NaN-free range (asin, acos, atanh) keep the generic range. */
 #define UFG_NMIN_double 0x1p-1022
 #define UFG_NMIN_float 0x1p-126f
 #define UFG_MAX_double 0x1.fffffffffffffp1023
@@ -116,12 +117,12 @@ enum { UFG_INF_NEVER, UFG_INF_DIVIDE, UFG_INF_OVERFLOW, UFG_INF_POW };
 #define UFG_RANGE_log1p_float UFG_ORD_LO_F, UFG_MAX_float
 #define UFG_RANGE_cbrt_double UFG_WHOLE_double
 #define UFG_RANGE_cbrt_float UFG_WHOLE_float
-#define UFG_RANGE_sin_double UFG_GENERIC_double
-#define UFG_RANGE_sin_float UFG_GENERIC_float
-#define UFG_RANGE_cos_double UFG_GENERIC_double
-#define UFG_RANGE_cos_float UFG_GENERIC_float
-#define UFG_RANGE_tan_double UFG_GENERIC_double
-#define UFG_RANGE_tan_float UFG_GENERIC_float
+#define UFG_RANGE_sin_double UFG_ORD_LO_D, 0x1p20
+#define UFG_RANGE_sin_float UFG_ORD_LO_F, 0x1p16f
+#define UFG_RANGE_cos_double UFG_ORD_LO_D, 0x1p20
+#define UFG_RANGE_cos_float UFG_ORD_LO_F, 0x1p16f
+#define UFG_RANGE_tan_double UFG_ORD_LO_D, 0x1p20
+#define UFG_RANGE_tan_float UFG_ORD_LO_F, 0x1p16f
 #define UFG_RANGE_asin_double UFG_GENERIC_double
 #define UFG_RANGE_asin_float UFG_GENERIC_float
 #define UFG_RANGE_acos_double UFG_GENERIC_double
