@@ -33,9 +33,9 @@ static struct ufg_vm_entry *ufg_vm_entry_at(size_t i) {
 /* Quiet comparisons: a NaN argument must not raise invalid here, before the check starts. */
 #define UFG_SCALAR_ORD(x, LO, HI) \
     (isgreaterequal(fabs(x), (LO)) && islessequal(fabs(x), (HI)) && fabs(x) != 1)
-#define UFG_DEF_SCALAR_UNARY_T(F, SFX, T, CF, LO, HI, J)                                 \
+#define UFG_DEF_SCALAR_UNARY_T(F, SFX, T, CF, RANGE, J)                                \
     T ufg_##F##_##SFX(T x) {                                                           \
-        if (UFG_SCALAR_ORD(x, LO, HI)) return F##CF(x);                                  \
+        if (UFG_SCALAR_ORD(x, RANGE)) return F##CF(x);                                  \
         /* Called through a volatile pointer: GCC knows these builtins and, for some (tan,   \
          * atan, tanh, asinh), drops the check around them as if they raised nothing. */    \
         T (*volatile fn)(T) = F##CF;                                                     \
@@ -47,9 +47,9 @@ static struct ufg_vm_entry *ufg_vm_entry_at(size_t i) {
         }                                                                                \
         return r;                                                                        \
     }
-#define UFG_DEF_SCALAR_BINARY_T(F, SFX, T, CF, LO, HI, J)                                \
+#define UFG_DEF_SCALAR_BINARY_T(F, SFX, T, CF, RANGE, J)                                \
     T ufg_##F##_##SFX(T x, T y) {                                                      \
-        if (UFG_SCALAR_ORD(x, LO, HI) && UFG_SCALAR_ORD(y, LO, HI)) return F##CF(x, y);  \
+        if (UFG_SCALAR_ORD(x, RANGE) && UFG_SCALAR_ORD(y, RANGE)) return F##CF(x, y);  \
         T (*volatile fn)(T, T) = F##CF;                                                  \
         unsigned before = _mm_getcsr();                                        \
         T r = fn(x, y);                                                                  \
@@ -60,11 +60,11 @@ static struct ufg_vm_entry *ufg_vm_entry_at(size_t i) {
         return r;                                                                        \
     }
 #define UFG_DEF_SCALAR_UNARY(F)                                                          \
-    UFG_DEF_SCALAR_UNARY_T(F, f64, double, , UFG_ORD_LO_D, UFG_ORD_HI_D, ufg_justify_d)  \
-    UFG_DEF_SCALAR_UNARY_T(F, f32, float, f, UFG_ORD_LO_F, UFG_ORD_HI_F, ufg_justify_f)
+    UFG_DEF_SCALAR_UNARY_T(F, f64, double, , UFG_RANGE_##F##_double, ufg_justify_d)      \
+    UFG_DEF_SCALAR_UNARY_T(F, f32, float, f, UFG_RANGE_##F##_float, ufg_justify_f)
 #define UFG_DEF_SCALAR_BINARY(F)                                                         \
-    UFG_DEF_SCALAR_BINARY_T(F, f64, double, , UFG_ORD_LO_D, UFG_ORD_HI_D, ufg_justify_d) \
-    UFG_DEF_SCALAR_BINARY_T(F, f32, float, f, UFG_ORD_LO_F, UFG_ORD_HI_F, ufg_justify_f)
+    UFG_DEF_SCALAR_BINARY_T(F, f64, double, , UFG_RANGE_##F##_double, ufg_justify_d)     \
+    UFG_DEF_SCALAR_BINARY_T(F, f32, float, f, UFG_RANGE_##F##_float, ufg_justify_f)
 UFG_UNARY(UFG_DEF_SCALAR_UNARY)
 UFG_BINARY(UFG_DEF_SCALAR_BINARY)
 

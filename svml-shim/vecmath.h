@@ -11,6 +11,7 @@
 #include <immintrin.h>
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 /* name, has-libmvec (glibc >= 2.35 has them all; 2.22 only exp/log/sin/cos/pow) */
 #define UFG_UNARY(X)                                                                       \
@@ -78,6 +79,78 @@ enum { UFG_INF_NEVER, UFG_INF_DIVIDE, UFG_INF_OVERFLOW, UFG_INF_POW };
 #define UFG_ORD_HI_D 512.0
 #define UFG_ORD_LO_F 0x1p-30f
 #define UFG_ORD_HI_F 64.0f
+/* The ordinary range per function and element type, `lo, hi` on |x|: inputs where every tier's
+ * library raises only inexact (NaN results from non-NaN inputs aside: the NaN check raises
+ * invalid), so calls whose lanes all lie there skip the MXCSR read. Wider than the generic range
+ * above where that holds, so ordinary data (log of 1e30, tanh of 100) is not checked: log of
+ * float32 values above 64 ran 2.5x slower than below. Measured (tests/python/
+ * test_math_flags_ordinary.py probes the whole range and each bound): SVML raises underflow for
+ * tiny arguments of exp, exp2, expm1, log1p, tanh, asinh (x*x underflowing), overflow for atan
+ * of |x| > 4e36f / 5e292, asinh and acosh of > 2e13f / 1e45, tanh of FLT_MAX,
+ * and invalid for sinh(710) and acosh(> 2e161); so those keep the generic lower bound and get
+ * upper bounds well inside. Overflow thresholds (exp 88.7f / 709.8, exp2 128 / 1024, sinh/cosh
+ * 89.4f / 710.5) and subnormal results (exp -87.3f / -708.4, exp2 -126 / -1022) are rounded
+ * inwards. sin, cos, tan go up to 2^20 / 2^16f (arguments reduced exactly, only inexact).
+ * Binary functions, erf/erfc (no NumPy counterpart to compare flags with) and those with no wide
+ * NaN-free range (asin, acos, atanh) keep the generic range. */
+#define UFG_NMIN_double 0x1p-1022
+#define UFG_NMIN_float 0x1p-126f
+#define UFG_MAX_double 0x1.fffffffffffffp1023
+#define UFG_MAX_float 0x1.fffffep127f
+#define UFG_GENERIC_double UFG_ORD_LO_D, UFG_ORD_HI_D
+#define UFG_GENERIC_float UFG_ORD_LO_F, UFG_ORD_HI_F
+#define UFG_WHOLE_double UFG_NMIN_double, UFG_MAX_double
+#define UFG_WHOLE_float UFG_NMIN_float, UFG_MAX_float
+#define UFG_RANGE_exp_double UFG_ORD_LO_D, 708.0
+#define UFG_RANGE_exp_float UFG_ORD_LO_F, 87.0f
+#define UFG_RANGE_exp2_double UFG_ORD_LO_D, 1022.0
+#define UFG_RANGE_exp2_float UFG_ORD_LO_F, 126.0f
+#define UFG_RANGE_expm1_double UFG_ORD_LO_D, 709.0
+#define UFG_RANGE_expm1_float UFG_ORD_LO_F, 88.0f
+#define UFG_RANGE_log_double UFG_WHOLE_double
+#define UFG_RANGE_log_float UFG_WHOLE_float
+#define UFG_RANGE_log2_double UFG_WHOLE_double
+#define UFG_RANGE_log2_float UFG_WHOLE_float
+#define UFG_RANGE_log10_double UFG_WHOLE_double
+#define UFG_RANGE_log10_float UFG_WHOLE_float
+#define UFG_RANGE_log1p_double UFG_ORD_LO_D, UFG_MAX_double
+#define UFG_RANGE_log1p_float UFG_ORD_LO_F, UFG_MAX_float
+#define UFG_RANGE_cbrt_double UFG_WHOLE_double
+#define UFG_RANGE_cbrt_float UFG_WHOLE_float
+#define UFG_RANGE_sin_double UFG_ORD_LO_D, 0x1p20
+#define UFG_RANGE_sin_float UFG_ORD_LO_F, 0x1p16f
+#define UFG_RANGE_cos_double UFG_ORD_LO_D, 0x1p20
+#define UFG_RANGE_cos_float UFG_ORD_LO_F, 0x1p16f
+#define UFG_RANGE_tan_double UFG_ORD_LO_D, 0x1p20
+#define UFG_RANGE_tan_float UFG_ORD_LO_F, 0x1p16f
+#define UFG_RANGE_asin_double UFG_GENERIC_double
+#define UFG_RANGE_asin_float UFG_GENERIC_float
+#define UFG_RANGE_acos_double UFG_GENERIC_double
+#define UFG_RANGE_acos_float UFG_GENERIC_float
+#define UFG_RANGE_atan_double UFG_ORD_LO_D, 0x1p400
+#define UFG_RANGE_atan_float UFG_ORD_LO_F, 0x1p40f
+#define UFG_RANGE_sinh_double UFG_ORD_LO_D, 700.0
+#define UFG_RANGE_sinh_float UFG_ORD_LO_F, 88.0f
+#define UFG_RANGE_cosh_double UFG_ORD_LO_D, 700.0
+#define UFG_RANGE_cosh_float UFG_ORD_LO_F, 88.0f
+#define UFG_RANGE_tanh_double UFG_ORD_LO_D, 0x1p512
+#define UFG_RANGE_tanh_float UFG_ORD_LO_F, 0x1p64f
+#define UFG_RANGE_asinh_double UFG_ORD_LO_D, 0x1p100
+#define UFG_RANGE_asinh_float UFG_ORD_LO_F, 0x1p32f
+#define UFG_RANGE_acosh_double UFG_ORD_LO_D, 0x1p100
+#define UFG_RANGE_acosh_float UFG_ORD_LO_F, 0x1p32f
+#define UFG_RANGE_atanh_double UFG_GENERIC_double
+#define UFG_RANGE_atanh_float UFG_GENERIC_float
+#define UFG_RANGE_erf_double UFG_GENERIC_double
+#define UFG_RANGE_erf_float UFG_GENERIC_float
+#define UFG_RANGE_erfc_double UFG_GENERIC_double
+#define UFG_RANGE_erfc_float UFG_GENERIC_float
+#define UFG_RANGE_pow_double UFG_GENERIC_double
+#define UFG_RANGE_pow_float UFG_GENERIC_float
+#define UFG_RANGE_atan2_double UFG_GENERIC_double
+#define UFG_RANGE_atan2_float UFG_GENERIC_float
+#define UFG_RANGE_hypot_double UFG_GENERIC_double
+#define UFG_RANGE_hypot_float UFG_GENERIC_float
 /* Lanes of magnitude exactly 1 (ufg_one_<shape>, defined with ufg_ord_<shape> per ISA): the domain edge where libmvec's acosh and atanh raise invalid
  * besides the right result (acosh(1) = 0, atanh(+-1) = +-inf with divide-by-zero only). */
 /* Ordinary calls read no MXCSR, but a NaN result from ordinary (non-NaN) lanes still raises
@@ -191,16 +264,19 @@ static inline void ufg_fix_flags(unsigned before, unsigned flags) {
 
 #define UFG_DEF_UNARY_SHAPE(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                 \
     __attribute__((target(ISA))) static V ufg_lane_##F##_##SFX(V x) {                  \
-        T a[N];                                                                          \
+        T a[N], r[N];                                                                    \
         ST(a, x);                                                                        \
-        for (int i = 0; i < N; i++) a[i] = F##CF(a[i]);                                  \
-        return LD(a);                                                                    \
+        /* A lane equal to the one before reuses its result: generated code calls the     \
+         * vector entry on a splat for single values (one routine for every element). */  \
+        for (int i = 0; i < N; i++)                                                      \
+            r[i] = i > 0 && memcmp(&a[i], &a[i - 1], sizeof(T)) == 0 ? r[i - 1] : F##CF(a[i]); \
+        return LD(r);                                                                    \
     }                                                                                    \
     static V (*ufg_tbl_##F##_##SFX)(V) = ufg_lane_##F##_##SFX;                           \
     __attribute__((target(ISA))) V ufg_##F##_##SFX(V x) { return ufg_tbl_##F##_##SFX(x); }   \
     static V (*ufg_lib_##F##_##SFX)(V);                                                  \
     __attribute__((target(ISA))) static V ufg_chk_##F##_##SFX(V x) {                   \
-        if (ufg_ord_##SFX(x) && !UFG_EDGE_##F(SFX, x)) {                                 \
+        if (ufg_ord_##SFX(x, UFG_RANGE_##F##_##T) && !UFG_EDGE_##F(SFX, x)) {                                 \
             V r = ufg_lib_##F##_##SFX(x);                                                \
             if (ufg_nan_##SFX(r)) ufg_raise_invalid_flag();                              \
             return r;                                                                    \
@@ -219,17 +295,22 @@ static inline void ufg_fix_flags(unsigned before, unsigned flags) {
 
 #define UFG_DEF_BINARY_SHAPE(F, SFX, T, N, V, ISA, LD, ST, L, CF, SF, J)                 \
     __attribute__((target(ISA))) static V ufg_lane_##F##_##SFX(V x, V y) {             \
-        T a[N], b[N];                                                                    \
+        T a[N], b[N], r[N];                                                              \
         ST(a, x);                                                                        \
         ST(b, y);                                                                        \
-        for (int i = 0; i < N; i++) a[i] = F##CF(a[i], b[i]);                            \
-        return LD(a);                                                                    \
+        for (int i = 0; i < N; i++)                                                      \
+            r[i] = i > 0 && memcmp(&a[i], &a[i - 1], sizeof(T)) == 0 &&                  \
+                           memcmp(&b[i], &b[i - 1], sizeof(T)) == 0                      \
+                       ? r[i - 1]                                                        \
+                       : F##CF(a[i], b[i]);                                              \
+        return LD(r);                                                                    \
     }                                                                                    \
     static V (*ufg_tbl_##F##_##SFX)(V, V) = ufg_lane_##F##_##SFX;                        \
     __attribute__((target(ISA))) V ufg_##F##_##SFX(V x, V y) { return ufg_tbl_##F##_##SFX(x, y); } \
     static V (*ufg_lib_##F##_##SFX)(V, V);                                               \
     __attribute__((target(ISA))) static V ufg_chk_##F##_##SFX(V x, V y) {              \
-        if (ufg_ord_##SFX(x) && ufg_ord_##SFX(y) && !UFG_EDGE2_##F(SFX, x)) {            \
+        if (ufg_ord_##SFX(x, UFG_RANGE_##F##_##T) && ufg_ord_##SFX(y, UFG_RANGE_##F##_##T) &&  \
+            !UFG_EDGE2_##F(SFX, x)) {            \
             V r = ufg_lib_##F##_##SFX(x, y);                                             \
             if (ufg_nan_##SFX(r)) ufg_raise_invalid_flag();                              \
             return r;                                                                    \

@@ -3,16 +3,16 @@
 #define _GNU_SOURCE
 #include "vecmath.h"
 
-__attribute__((target("avx2"))) static inline int ufg_ord_f64x4(__m256d x) {
+__attribute__((target("avx2"))) static inline int ufg_ord_f64x4(__m256d x, double lo, double hi) {
     __m256d a = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
-    __m256d m = _mm256_and_pd(_mm256_cmp_pd(a, _mm256_set1_pd(UFG_ORD_LO_D), _CMP_GE_OQ),
-                              _mm256_cmp_pd(a, _mm256_set1_pd(UFG_ORD_HI_D), _CMP_LE_OQ));
+    __m256d m = _mm256_and_pd(_mm256_cmp_pd(a, _mm256_set1_pd(lo), _CMP_GE_OQ),
+                              _mm256_cmp_pd(a, _mm256_set1_pd(hi), _CMP_LE_OQ));
     return _mm256_movemask_pd(m) == 0xF;
 }
-__attribute__((target("avx2"))) static inline int ufg_ord_f32x8(__m256 x) {
+__attribute__((target("avx2"))) static inline int ufg_ord_f32x8(__m256 x, float lo, float hi) {
     __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
-    __m256 m = _mm256_and_ps(_mm256_cmp_ps(a, _mm256_set1_ps(UFG_ORD_LO_F), _CMP_GE_OQ),
-                             _mm256_cmp_ps(a, _mm256_set1_ps(UFG_ORD_HI_F), _CMP_LE_OQ));
+    __m256 m = _mm256_and_ps(_mm256_cmp_ps(a, _mm256_set1_ps(lo), _CMP_GE_OQ),
+                             _mm256_cmp_ps(a, _mm256_set1_ps(hi), _CMP_LE_OQ));
     return _mm256_movemask_ps(m) == 0xFF;
 }
 

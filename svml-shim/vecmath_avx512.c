@@ -3,15 +3,15 @@
 #define _GNU_SOURCE
 #include "vecmath.h"
 
-__attribute__((target("avx512f"))) static inline int ufg_ord_f64x8(__m512d x) {
+__attribute__((target("avx512f"))) static inline int ufg_ord_f64x8(__m512d x, double lo, double hi) {
     __m512d a = _mm512_abs_pd(x);
-    return (_mm512_cmp_pd_mask(a, _mm512_set1_pd(UFG_ORD_LO_D), _CMP_GE_OQ) &
-            _mm512_cmp_pd_mask(a, _mm512_set1_pd(UFG_ORD_HI_D), _CMP_LE_OQ)) == 0xFF;
+    return (_mm512_cmp_pd_mask(a, _mm512_set1_pd(lo), _CMP_GE_OQ) &
+            _mm512_cmp_pd_mask(a, _mm512_set1_pd(hi), _CMP_LE_OQ)) == 0xFF;
 }
-__attribute__((target("avx512f"))) static inline int ufg_ord_f32x16(__m512 x) {
+__attribute__((target("avx512f"))) static inline int ufg_ord_f32x16(__m512 x, float lo, float hi) {
     __m512 a = _mm512_abs_ps(x);
-    return (_mm512_cmp_ps_mask(a, _mm512_set1_ps(UFG_ORD_LO_F), _CMP_GE_OQ) &
-            _mm512_cmp_ps_mask(a, _mm512_set1_ps(UFG_ORD_HI_F), _CMP_LE_OQ)) == 0xFFFF;
+    return (_mm512_cmp_ps_mask(a, _mm512_set1_ps(lo), _CMP_GE_OQ) &
+            _mm512_cmp_ps_mask(a, _mm512_set1_ps(hi), _CMP_LE_OQ)) == 0xFFFF;
 }
 __attribute__((target("avx512f"))) static inline int ufg_one_f64x8(__m512d x) {
     return _mm512_cmp_pd_mask(_mm512_abs_pd(x), _mm512_set1_pd(1.0), _CMP_EQ_OQ) != 0;

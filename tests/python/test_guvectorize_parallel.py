@@ -71,18 +71,17 @@ def test_a_few_heavy_rows_are_split_when_any_split_gives_the_same_bits():
     assert _native._parallel_stats(par)[0][1] == 1, "3 rows were not split"
 
 
-def test_rows_calling_vector_math_split_on_the_vector_grid_only():
-    # exp may differ in the last bit between its vector and scalar forms: 3 rows stay whole,
-    # and larger calls split on multiples of 256 rows, so the bits are the cpu target's.
+def test_rows_calling_vector_math_split_anywhere():
+    # exp runs one routine for every element (issue 15), so rows calling it split like any
+    # other: 3 heavy rows are split too, and the bits are still the cpu target's.
     sigs = ["void(float64[:], float64[:])"]
     cpu, par = both(sigs, "(n)->(n)", exp_rows)
     rng = np.random.default_rng(3)
     few = rng.uniform(-5, 5, (3, 1000))
     np.testing.assert_array_equal(par(few), cpu(few))
-    assert _native._parallel_stats(par)[0][1] == 0
-    many = rng.uniform(-5, 5, (2000, 3))
+    assert _native._parallel_stats(par)[0][1] == 1, "3 rows were not split"
+    many = rng.uniform(-5, 5, (2001, 3))
     np.testing.assert_array_equal(par(many), cpu(many))
-    assert _native._parallel_stats(par)[0][1] == 1
 
 
 def test_core_outputs_and_scalar_inputs():

@@ -190,6 +190,52 @@ def compute(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return results
 
 
+def svml_path() -> str | None:
+    """Where SVML is for the SVML tier: UFUNCGEN_SVML_PATH, else sys.prefix/lib/libsvml.so."""
+    import os
+
+    path = os.environ.get("UFUNCGEN_SVML_PATH") or os.path.join(sys.prefix, "lib", "libsvml.so")
+    return path if os.path.exists(path) else None
+
+
+# Tier (as config() names it) -> the environment of a subprocess that runs it.
+TIER_ENVS = {
+    "scalar": {"UFUNCGEN_DISABLE_SVML": "1", "UFUNCGEN_DISABLE_LIBMVEC": "1"},
+    "libmvec": {"UFUNCGEN_DISABLE_SVML": "1"},
+    "svml": {"UFUNCGEN_SVML_PATH": svml_path() or ""},
+}
+
+
+def run_in_tier(tier: str, script: str, *args: str):
+    """Runs `python script args...` at `tier` and returns the JSON its last stdout line holds
+    (which must name the tier it ran at under "tier"); pytest-skips a tier that cannot run."""
+    import os
+    import subprocess
+
+    import pytest
+
+    import ufuncgen
+
+    if tier == "svml" and svml_path() is None:
+        pytest.skip("SVML not found (set UFUNCGEN_SVML_PATH or install intel-cmplr-lib-rt)")
+    if tier == ufuncgen.config()["vector_library"]:
+        pytest.skip(f"{tier} is the tier in force, checked in this process")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UFUNCGEN_")}
+    env.update(TIER_ENVS[tier])
+    out = subprocess.run(
+        [sys.executable, script, *args],
+        env=env,
+        cwd=os.path.dirname(os.path.abspath(script)),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["tier"] == tier, got["tier"]
+    return got
+
+
 # --- inputs ----------------------------------------------------------------------------------
 
 VALIDATION_DIR = "ufuncgen/tests/data/umath-validation"

@@ -39,7 +39,7 @@ fn avx2_level_gets_only_ymm_variants() {
     let v3 = Target::named("x86-64-v3");
     let ir = ir_for(&unary(MathFn::Sin, Scalar::F64), &v3);
     assert_eq!(called_lanes(&ir, "ufg_sin_f64"), vec![4], "{ir}");
-    assert!(ir.contains("_ZGV_LLVM_N4v_ufg_sin_f64(ufg_sin_f64x4)"));
+    assert!(ir.contains("_ZGV_LLVM_N4v_ufg_sin_f64_lane(ufg_sin_f64x4)"));
     assert!(!ir.contains("ufg_sin_f64x8"));
     let ir32 = ir_for(&unary(MathFn::Log1p, Scalar::F32), &v3);
     assert_eq!(called_lanes(&ir32, "ufg_log1p_f32"), vec![8]);
@@ -58,14 +58,27 @@ fn avx512_level_offers_both_widths() {
         &Target::named("x86-64-v4"),
     );
     for mapping in [
-        "_ZGV_LLVM_N16v_ufg_exp_f32(ufg_exp_f32x16)",
-        "_ZGV_LLVM_N8v_ufg_exp_f32(ufg_exp_f32x8)",
-        "_ZGV_LLVM_M16v_ufg_exp_f32(ufg_exp_f32x16_mask)",
-        "_ZGV_LLVM_M8v_ufg_exp_f32(ufg_exp_f32x8_mask)",
+        "_ZGV_LLVM_N16v_ufg_exp_f32_lane(ufg_exp_f32x16)",
+        "_ZGV_LLVM_N8v_ufg_exp_f32_lane(ufg_exp_f32x8)",
+        "_ZGV_LLVM_M16v_ufg_exp_f32_lane(ufg_exp_f32x16_mask)",
+        "_ZGV_LLVM_M8v_ufg_exp_f32_lane(ufg_exp_f32x8_mask)",
     ] {
         assert!(ir.contains(mapping), "{mapping} missing in {ir}");
     }
     assert!(!called_lanes(&ir, "ufg_exp_f32").is_empty());
+    // One routine for every element: the 8-lane variant and the scalar remainder's entry are
+    // defined in the module around the 16-lane library entry, the only one declared.
+    assert!(
+        ir.contains("define internal <8 x float> @ufg_exp_f32x8("),
+        "{ir}"
+    );
+    assert!(ir.contains("@ufg_exp_f32_lane(float"), "{ir}");
+    assert!(ir.contains("declare <16 x float> @ufg_exp_f32x16("), "{ir}");
+    assert!(!ir.contains("declare <8 x float> @ufg_exp_f32x8("), "{ir}");
+    assert!(
+        !ir.contains("@ufg_exp_f32("),
+        "the shim's scalar entry is not called: {ir}"
+    );
 }
 
 #[test]

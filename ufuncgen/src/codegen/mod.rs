@@ -114,8 +114,8 @@ pub struct LoopCode {
     /// Optimized LLVM IR, as text.
     pub llvm_ir: String,
     /// Whether running the loop on any split of its outer range gives the bits of one whole
-    /// run: no vector-math library calls and no `fastmath` (either can make the vector body
-    /// and the scalar remainder compute an element differently).
+    /// run: no `fastmath` (which can make the vector body and the scalar remainder compute an
+    /// element differently; vector-math calls use one routine for both).
     pub split_anywhere: bool,
 }
 
@@ -200,7 +200,9 @@ fn compile_with(
     let kernel = kernel::build_kernel(&ctx, &module, func, &kernel_name, opts.fastmath, target)?;
     wrap(&ctx, &module, kernel)?;
     vector_abi::pin_vector_variants(&module);
-    let split_anywhere = !opts.fastmath && !vector_abi::calls_vector_library(&module);
+    // Vector-math calls run one routine for every element (vector_abi), so only fastmath
+    // (reassociation, contraction) can make the body and the remainder differ.
+    let split_anywhere = !opts.fastmath;
     module
         .verify()
         .map_err(|e| CodegenError::llvm(LlvmStage::Verify, format!("{symbol}: {e}")))?;

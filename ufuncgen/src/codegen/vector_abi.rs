@@ -7,6 +7,13 @@
 //! runs (SVML, libmvec, per-lane libm) is decided at run time by svml-shim, so the emitted code
 //! is the same for every tier (an ahead-of-time object would link to the shim's `ufg_*` wrappers).
 //!
+//! One routine serves every element (position independence): the widest vector entry the
+//! CPU offers. The call site calls `ufg_exp_f64_lane` (defined here: the widest entry on a
+//! splat, lane 0 out), narrower variants (`ufg_exp_f64x4` on an AVX-512 CPU) are defined here as
+//! the widest entry on a padded vector, so the vector body, its epilogue and the scalar tail
+//! give the same bits for the same input, whatever the array's length or the element's place
+//! (libraries' scalar and narrower routines differ from their widest one in the last bit).
+//!
 //! Every vector variant also gets a masked twin (`ufg_exp_f64x8_mask`, defined here in IR): the
 //! vectorizer uses it for calls under a condition (`log(x) if x > 0 else -1.0`), and it feeds
 //! the inactive lanes a harmless argument, so an untaken branch never raises an FP flag that
@@ -37,12 +44,17 @@ pub(crate) fn vector_entry(scalar: &str, lanes: u32) -> String {
 
 /// One VFABI mapping: `_ZGV_LLVM_N8vv_ufg_pow_f64(ufg_pow_f64x8)` (ISA `_LLVM_` = LLVM's own
 /// vector types, `N` = unmasked, then the lane count and one `v` per vector parameter).
-pub(crate) fn vfabi_mapping(scalar: &str, lanes: u32, arity: usize) -> String {
+pub(crate) fn vfabi_mapping(callee: &str, scalar: &str, lanes: u32, arity: usize) -> String {
     format!(
-        "_ZGV_LLVM_N{lanes}{}_{scalar}({})",
+        "_ZGV_LLVM_N{lanes}{}_{callee}({})",
         "v".repeat(arity),
         vector_entry(scalar, lanes)
     )
+}
+
+/// The in-module scalar entry that runs the widest vector entry on one value: `ufg_exp_f64_lane`.
+pub(crate) fn lane_entry(scalar: &str) -> String {
+    format!("{scalar}_lane")
 }
 
 /// The masked twin of a vector entry: `ufg_exp_f64x8_mask`.
@@ -51,9 +63,9 @@ pub(crate) fn masked_entry(scalar: &str, lanes: u32) -> String {
 }
 
 /// The masked VFABI mapping (`M`): the same parameters plus a trailing `<lanes x i1>` mask.
-pub(crate) fn vfabi_masked_mapping(scalar: &str, lanes: u32, arity: usize) -> String {
+pub(crate) fn vfabi_masked_mapping(callee: &str, scalar: &str, lanes: u32, arity: usize) -> String {
     format!(
-        "_ZGV_LLVM_M{lanes}{}_{scalar}({})",
+        "_ZGV_LLVM_M{lanes}{}_{callee}({})",
         "v".repeat(arity),
         masked_entry(scalar, lanes)
     )
@@ -136,19 +148,28 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             return Ok(None);
         }
         let scalar = scalar_entry(base, bits);
-        let f = self.libm_function(&scalar, t.into(), &vec![t.into(); args.len()]);
-        let mut mappings = Vec::with_capacity(lanes.len());
+        let arity = args.len();
+        let widest = lanes[0];
+        let wv = t.vec_type(widest);
+        // Declared pure like a libm function, so the widened call stays as movable.
+        let wide = self.libm_function(
+            &vector_entry(&scalar, widest),
+            wv.into(),
+            &vec![wv.into(); arity],
+        );
+        let f = self.lane_wrapper(&scalar, base, wide, widest, arity)?;
+        let callee = lane_entry(&scalar);
+        let mut mappings = Vec::with_capacity(2 * lanes.len());
         for &n in &lanes {
             let v = t.vec_type(n);
-            // Declared pure like the scalar entry, so the widened call stays as movable.
-            let unmasked = self.libm_function(
-                &vector_entry(&scalar, n),
-                v.into(),
-                &vec![v.into(); args.len()],
-            );
-            mappings.push(vfabi_mapping(&scalar, n, args.len()));
-            self.masked_variant(&scalar, base, n, v, unmasked, args.len())?;
-            mappings.push(vfabi_masked_mapping(&scalar, n, args.len()));
+            let unmasked = if n == widest {
+                wide
+            } else {
+                self.narrow_variant(&vector_entry(&scalar, n), base, n, wide, widest, arity)?
+            };
+            mappings.push(vfabi_mapping(&callee, &scalar, n, arity));
+            self.masked_variant(&scalar, base, n, v, unmasked, arity)?;
+            mappings.push(vfabi_masked_mapping(&callee, &scalar, n, arity));
         }
         self.call_with_variants(f, args, &mappings).map(Some)
     }
@@ -216,9 +237,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 Some(g) => g,
                 None => self.wrap_intrinsic(&name, intrinsic, v.into())?,
             };
-            mappings.push(vfabi_mapping(&scalar, n, 1));
+            mappings.push(vfabi_mapping(&scalar, &scalar, n, 1));
             self.masked_variant(&scalar, base, n, v, unmasked, 1)?;
-            mappings.push(vfabi_masked_mapping(&scalar, n, 1));
+            mappings.push(vfabi_masked_mapping(&scalar, &scalar, n, 1));
         }
         self.call_with_variants(f, &[arg], &mappings).map(Some)
     }
@@ -252,6 +273,143 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .basic()
             .ok_or_else(|| CgError(format!("{intrinsic} returned nothing")))?;
         b.build_return(Some(&value))?;
+        Ok(f)
+    }
+
+    /// Defines internal `ufg_<fn>_<t>_lane(args...)`: the widest vector entry `wide` on splats
+    /// of the arguments, lane 0 of the result. Every lane holds the same value, so the flags
+    /// raised are those of that one value. `noinline`: inlined into the loop, the vector call
+    /// would stop the vectorizer from widening it (and the call site's VFABI mappings name it).
+    fn lane_wrapper(
+        &self,
+        scalar: &str,
+        base: &str,
+        wide: FunctionValue<'ctx>,
+        widest: u32,
+        arity: usize,
+    ) -> CgResult<FunctionValue<'ctx>> {
+        let name = lane_entry(scalar);
+        if let Some(f) = self.module.get_function(&name) {
+            return Ok(f);
+        }
+        let wv = wide
+            .get_type()
+            .get_return_type()
+            .ok_or_else(|| CgError(format!("{base}: vector entry returns nothing")))?
+            .into_vector_type();
+        let t = wv.get_element_type().into_float_type();
+        let f = self.module.add_function(
+            &name,
+            t.fn_type(&vec![t.into(); arity], false),
+            Some(Linkage::Internal),
+        );
+        self.kernel_target().apply_to(f);
+        for (attr, val) in [
+            ("noinline", 0u64),
+            ("memory", 0),
+            ("nounwind", 0),
+            ("willreturn", 0),
+            ("nosync", 0),
+        ] {
+            let kind = inkwell::attributes::Attribute::get_named_enum_kind_id(attr);
+            f.add_attribute(
+                AttributeLoc::Function,
+                self.ctx.create_enum_attribute(kind, val),
+            );
+        }
+        let b = self.ctx.create_builder();
+        b.position_at_end(self.ctx.append_basic_block(f, "entry"));
+        let i32t = self.ctx.i32_type();
+        let zeros = VectorType::const_vector(&vec![i32t.const_zero(); widest as usize]);
+        let mut call_args: Vec<BasicMetadataValueEnum> = Vec::with_capacity(arity);
+        for i in 0..arity {
+            let x = f
+                .get_nth_param(i as u32)
+                .ok_or_else(|| CgError(format!("{name} lost an argument")))?;
+            let one = b.build_insert_element(wv.get_poison(), x, i32t.const_zero(), "one")?;
+            call_args.push(
+                b.build_shuffle_vector(one, wv.get_poison(), zeros, "splat")?
+                    .into(),
+            );
+        }
+        let r = b
+            .build_call(wide, &call_args, "r")?
+            .try_as_basic_value()
+            .basic()
+            .ok_or_else(|| CgError(format!("{name}: vector entry returned nothing")))?
+            .into_vector_value();
+        let lane = b.build_extract_element(r, i32t.const_zero(), "lane")?;
+        b.build_return(Some(&lane))?;
+        if self.fastmath {
+            super::kernel::set_fast_flags(f);
+        }
+        Ok(f)
+    }
+
+    /// Defines internal `name` (`ufg_exp_f64x4` on a CPU whose widest entry is `f64x8`): the
+    /// widest entry `wide` on the `lanes` arguments padded with a harmless value (so the padding
+    /// raises no flag), its first `lanes` results out.
+    fn narrow_variant(
+        &self,
+        name: &str,
+        base: &str,
+        lanes: u32,
+        wide: FunctionValue<'ctx>,
+        widest: u32,
+        arity: usize,
+    ) -> CgResult<FunctionValue<'ctx>> {
+        if let Some(f) = self.module.get_function(name) {
+            return Ok(f);
+        }
+        let wv = wide
+            .get_type()
+            .get_return_type()
+            .ok_or_else(|| CgError(format!("{base}: vector entry returns nothing")))?
+            .into_vector_type();
+        let elem = wv.get_element_type().into_float_type();
+        let v = elem.vec_type(lanes);
+        let f = self.module.add_function(
+            name,
+            v.fn_type(&vec![v.into(); arity], false),
+            Some(Linkage::Internal),
+        );
+        self.kernel_target().apply_to(f);
+        let b = self.ctx.create_builder();
+        b.position_at_end(self.ctx.append_basic_block(f, "entry"));
+        let i32t = self.ctx.i32_type();
+        let safe = VectorType::const_vector(&vec![
+            elem.const_float(harmless_argument(base));
+            widest as usize
+        ]);
+        let mut call_args: Vec<BasicMetadataValueEnum> = Vec::with_capacity(arity);
+        for i in 0..arity {
+            let x = f
+                .get_nth_param(i as u32)
+                .ok_or_else(|| CgError(format!("{name} lost an argument")))?
+                .into_vector_value();
+            let mut padded = safe;
+            for k in 0..lanes {
+                let idx = i32t.const_int(u64::from(k), false);
+                let xk = b.build_extract_element(x, idx, "x")?;
+                padded = b.build_insert_element(padded, xk, idx, "pad")?;
+            }
+            call_args.push(padded.into());
+        }
+        let r = b
+            .build_call(wide, &call_args, "r")?
+            .try_as_basic_value()
+            .basic()
+            .ok_or_else(|| CgError(format!("{name}: vector entry returned nothing")))?
+            .into_vector_value();
+        let first: Vec<_> = (0..lanes)
+            .map(|k| i32t.const_int(u64::from(k), false))
+            .collect();
+        let out =
+            b.build_shuffle_vector(r, wv.get_poison(), VectorType::const_vector(&first), "out")?;
+        b.build_return(Some(&out))?;
+        if self.fastmath {
+            super::kernel::set_fast_flags(f);
+        }
         Ok(f)
     }
 
@@ -311,16 +469,6 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
 /// Keeps the declared vector variants alive until the loop vectorizer has run: LLVM accepts a
 /// VFABI mapping only when the named vector function exists in the module, and the optimizer
 /// removes unused declarations. `llvm.compiler.used` pins them without emitting anything.
-/// True when the module calls a vector-math library (a declared vector entry, bound at run
-/// time to SVML, libmvec or per-lane libm): its vector and scalar forms may differ in the last
-/// bit, so which elements the vector body covers can change results. The guarded `sqrt`
-/// variants are defined in the module and exact in both forms.
-pub(crate) fn calls_vector_library(module: &Module<'_>) -> bool {
-    module
-        .get_functions()
-        .any(|f| f.count_basic_blocks() == 0 && f.get_name().to_str().is_ok_and(is_vector_entry))
-}
-
 pub(crate) fn pin_vector_variants(module: &Module<'_>) {
     let variants: Vec<FunctionValue<'_>> = module
         .get_functions()
@@ -351,19 +499,19 @@ mod tests {
         let s = scalar_entry("pow", 64);
         assert_eq!(s, "ufg_pow_f64");
         assert_eq!(
-            vfabi_mapping(&s, 8, 2),
+            vfabi_mapping(&s, &s, 8, 2),
             "_ZGV_LLVM_N8vv_ufg_pow_f64(ufg_pow_f64x8)"
         );
         assert_eq!(
-            vfabi_mapping(&scalar_entry("exp", 32), 16, 1),
-            "_ZGV_LLVM_N16v_ufg_exp_f32(ufg_exp_f32x16)"
+            vfabi_mapping(&lane_entry("ufg_exp_f32"), "ufg_exp_f32", 16, 1),
+            "_ZGV_LLVM_N16v_ufg_exp_f32_lane(ufg_exp_f32x16)"
         );
         assert!(is_vector_entry("ufg_exp_f32x16"));
         assert!(!is_vector_entry("ufg_exp_f32"));
         assert!(!is_vector_entry("ufg_exp_f64x16"));
         assert!(is_vector_entry("ufg_exp_f64x8_mask"));
         assert_eq!(
-            vfabi_masked_mapping(&scalar_entry("log", 64), 8, 1),
+            vfabi_masked_mapping(&scalar_entry("log", 64), &scalar_entry("log", 64), 8, 1),
             "_ZGV_LLVM_M8v_ufg_log_f64(ufg_log_f64x8_mask)"
         );
     }
