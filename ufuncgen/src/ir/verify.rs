@@ -226,11 +226,11 @@ impl Verifier<'_, '_> {
                 StmtKind::BindArray { dst, value } => {
                     let bound = self.array_expr(span, value);
                     match (self.f.arrays.get(dst.0 as usize), bound) {
-                        (Some(d), Some((dtype, ndim, writable))) => {
-                            if (d.dtype, d.ndim) != (dtype, ndim) || (d.writable && !writable) {
-                                let msg = format!("array {dst} bound to a {ndim}-d {dtype} value");
-                                self.fail(span, msg);
-                            }
+                        (Some(d), Some((dtype, ndim, writable)))
+                            if (d.dtype, d.ndim) != (dtype, ndim) || (d.writable && !writable) =>
+                        {
+                            let msg = format!("array {dst} bound to a {ndim}-d {dtype} value");
+                            self.fail(span, msg);
                         }
                         (None, _) => self.fail(span, format!("unknown array {dst}")),
                         _ => {}
