@@ -32,10 +32,11 @@ test: setup test-rust test-python lint
 # Tests run every lowered kernel through the IR verifier (release builds skip it otherwise).
 test-rust test-python: export UFUNCGEN_VERIFY_IR := 1
 
-# The binding's tests embed the interpreter: give it the virtual environment's packages.
-test-rust: export PYTHONPATH := $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' 2>/dev/null)
+# The binding's tests embed the interpreter: give it the virtual environment's packages (read
+# when the recipe runs: on a fresh clone the venv appears only during `setup`).
 test-rust:
-	cargo test --release --workspace
+	PYTHONPATH="$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+		cargo test --release --workspace
 
 test-python:
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS) tests/python
