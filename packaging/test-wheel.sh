@@ -23,6 +23,8 @@ mkdir -p "$TREE/ufuncgen/tests"
 cp pyproject.toml "$TREE/"
 cp -r tests "$TREE/tests"
 cp -r ufuncgen/tests/data "$TREE/ufuncgen/tests/data"
+# The examples some tests build and run (examples/aot_package, examples/dask_demo.py).
+cp -r examples "$TREE/examples"
 find "$TREE" -name __pycache__ -prune -exec rm -rf {} +
 
 # Every LLVM shared library on this machine: the LLVM directories and libLLVM files elsewhere.

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy_diff import assert_identical
+from numpy_diff import assert_identical, assert_ulp_close
 
 import ufuncgen
 from ufuncgen import guvectorize, jit, njit, prange, vectorize
@@ -76,7 +76,8 @@ def test_rotation_with_tuple_helper_and_swap(target):
     t = np.array([0.3, np.pi / 2, -1.0, 0.5, 0.0])
     with np.errstate(invalid="ignore"):
         want = np.cos(t) * x - np.sin(t) * y
-        assert_identical(rotate_x(x, y, t), want)
+        # sin and cos are library calls: within NumPy's ulp tolerance of NumPy's own loops.
+        assert_ulp_close(rotate_x(x, y, t), want)
 
 
 @pytest.mark.parametrize("target", TARGETS)
