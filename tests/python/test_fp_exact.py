@@ -250,3 +250,20 @@ def test_untaken_branch_raises_no_flag_at_any_length(target):
         x = np.full(n, 1e200)
         assert raised(f, x) == set(), n
         assert_identical(f(x), np.zeros(n))
+
+
+def test_a_float32_constant_is_rounded_before_it_widens():
+    """Found by the fuzzer: np.complex128(np.float32(5e-324)) folded the float64 value into
+    the wider type and gave 5e-324; the float32 cast rounds first (to 0), as NumPy does."""
+
+    @vectorize(["complex128(float32)"])
+    def tiny(x):
+        return np.complex128(np.float32(5e-324))
+
+    @vectorize(["float64(float32)"])
+    def tenth(x):
+        return np.float64(np.float32(0.1))
+
+    z = np.zeros(3, dtype=np.float32)
+    np.testing.assert_array_equal(tiny(z), np.complex128(np.float32(5e-324)))
+    assert tenth(z)[0] == np.float64(np.float32(0.1)) != 0.1

@@ -133,6 +133,16 @@ pub(super) fn materialize(c: Const, to: Scalar) -> Result<Const, NoConst> {
     }
 }
 
+/// `c` rounded to the precision of `ty` (only float32 and complex64 are narrower than f64).
+fn rounded(c: Const, ty: Scalar) -> Const {
+    let r = |x: f64| x as f32 as f64;
+    match (c, ty) {
+        (Const::Float(x), Scalar::F32) => Const::Float(r(x)),
+        (Const::Complex(a, b), Scalar::C64) => Const::Complex(r(a), r(b)),
+        _ => c,
+    }
+}
+
 /// Whether a constant is "true" in Python's sense (non-zero; NaN is true).
 pub(super) fn const_truth(c: Const) -> bool {
     match c {
@@ -173,6 +183,13 @@ impl Lowerer<'_> {
     pub(super) fn convert(&self, v: Val, to: Scalar) -> Result<Expr, CompileError> {
         let range = v.range();
         if let Some(c) = v.as_const() {
+            // A float32/complex64 constant keeps its value in f64 until codegen rounds it; a
+            // conversion to another type starts from the rounded value, as the cast would.
+            let c = if !v.is_weak() && v.scalar() != to {
+                rounded(c, v.scalar())
+            } else {
+                c
+            };
             match materialize(c, to) {
                 Ok(c) => return Ok(mk(ExprKind::Const(c), to, range)),
                 Err(NoConst::OutOfBounds(i)) if v.is_weak() => {
