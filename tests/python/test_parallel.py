@@ -179,7 +179,10 @@ def test_cost_model_alone_gives_the_same_answers(rng):
     v, t = rng.uniform(-10, 10, 1000), rng.uniform(0.5, 5.0, 1000)
     for _ in range(50):
         par(v, t)
-    assert chunked_calls(par) == before, "a 1000-element call never pays for a hand-off"
+    # Calls under 5 us of serial work are never split; with the per-lane vector-math tier (no
+    # libmvec) a 1000-element call of this kernel can be worth splitting, and then may be.
+    if cost * 1000 < 5_000:
+        assert chunked_calls(par) == before, "a 1000-element call never pays for a hand-off"
 
 
 # --- calls whose chunks would race run serially ---------------------------------------------
