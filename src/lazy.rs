@@ -52,9 +52,9 @@ enum Kind {
 /// The dtypes a call asks for: every input's, and each output's where `dtype=`/`signature=`
 /// fixes it (else the kernel decides).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Request {
-    inputs: Vec<Scalar>,
-    outputs: Vec<Option<Scalar>>,
+pub(crate) struct Request {
+    pub(crate) inputs: Vec<Scalar>,
+    pub(crate) outputs: Vec<Option<Scalar>>,
 }
 
 /// Where the loop for one request stands.
@@ -105,6 +105,9 @@ pub struct LazyOwner {
     tables: Mutex<Vec<LegacyColumns>>,
     /// Compilations started, failed ones included (tests check that threads share one).
     compilations: AtomicUsize,
+    /// Input dtypes that have a promoter (see `lazy_promote`): those of loops whose outputs a
+    /// signature fixed.
+    promoted: Mutex<Vec<Vec<Scalar>>>,
     /// `cache=True`: where loops are looked up and stored.
     cache: Option<ufuncgen::cache::Cache>,
 }
@@ -230,6 +233,7 @@ pub fn create_lazy_ufunc<'py>(
             loops: RwLock::new(Vec::new()),
             tables: Mutex::new(Vec::new()),
             compilations: AtomicUsize::new(0),
+            promoted: Mutex::new(Vec::new()),
             cache,
         },
     )?;
@@ -289,7 +293,7 @@ fn make_lazy(ufunc: &Bound<'_, PyAny>) -> PyResult<()> {
 }
 
 /// The lazy owner of a ufunc, or None for any other ufunc.
-fn owner_of<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, LazyOwner>>> {
+pub(crate) fn owner_of<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, LazyOwner>>> {
     Ok(register::owner_object(ufunc)?.and_then(|obj| obj.cast_into::<LazyOwner>().ok()))
 }
 
@@ -438,7 +442,7 @@ fn fixed_dtypes(
 }
 
 /// The kernel-language dtype of a NumPy descriptor, or a TypeError naming it.
-fn scalar_of_descr(descr: &Bound<'_, PyAny>) -> PyResult<Scalar> {
+pub(crate) fn scalar_of_descr(descr: &Bound<'_, PyAny>) -> PyResult<Scalar> {
     let py = descr.py();
     let dtype_type = py.import("numpy")?.getattr("dtype")?;
     if !descr.is_instance(&dtype_type)? {
@@ -472,6 +476,21 @@ fn scalar_of_type_num(type_num: c_int) -> Option<Scalar> {
 }
 
 impl LazyOwner {
+    /// How many inputs the ufunc has.
+    pub(crate) fn nin(&self) -> usize {
+        self.nin
+    }
+
+    /// How many outputs the ufunc has.
+    pub(crate) fn nout(&self) -> usize {
+        self.nout
+    }
+
+    /// The kernel's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.kernel_name
+    }
+
     /// The loop a call needs. Inputs keep their own dtypes (as Numba types arguments); a Python
     /// `int`/`float`/`complex` (NEP 50 "weak") takes NumPy's result type of all inputs, so
     /// `f(int8_array, 1)` compiles an int8/int8 loop and `f(int8_array, 1.5)` int8/float64.
@@ -585,7 +604,7 @@ impl LazyOwner {
 
     /// The dtypes of the loop for `request`: an existing loop, or one this thread compiles and
     /// registers, or one another thread is compiling (waited for with the GIL released).
-    fn loop_for(
+    pub(crate) fn loop_for(
         &self,
         py: Python<'_>,
         ufunc: &Bound<'_, PyAny>,
@@ -707,7 +726,9 @@ impl LazyOwner {
             .detach(|| self.compile(spec, request))
             .map_err(Failure::Compile)?;
         disk_cache::warn(py, &warnings).map_err(Failure::Python)?;
-        self.register(py, ufunc, compiled).map_err(Failure::Python)
+        let fixed_outputs = request.outputs.iter().any(Option::is_some);
+        self.register(py, ufunc, compiled, fixed_outputs)
+            .map_err(Failure::Python)
     }
 
     /// Compiles the one loop `request` asks for (no GIL needed).
@@ -739,12 +760,15 @@ impl LazyOwner {
     }
 
     /// Registers a compiled loop with NumPy (under the GIL) unless an equal one exists, and
-    /// installs `f.types`' tables; returns the loop's dtypes.
+    /// installs `f.types`' tables; returns the loop's dtypes. A loop whose outputs a signature
+    /// fixed (`fixed_outputs`) gets a promoter for its inputs first, so that calls without a
+    /// signature keep the kernel's output types (see `lazy_promote`).
     fn register(
         &self,
         py: Python<'_>,
         ufunc: &Bound<'_, PyAny>,
         compiled: CompiledUfunc,
+        fixed_outputs: bool,
     ) -> PyResult<Vec<Scalar>> {
         let Some(first) = compiled.loops.first() else {
             return Err(PyRuntimeError::new_err("the compiler returned no loop"));
@@ -779,6 +803,9 @@ impl LazyOwner {
                     first.split_anywhere,
                 )?,
             };
+        }
+        if fixed_outputs {
+            self.ensure_promoter(ufunc, &dtypes[..self.nin])?;
         }
         let spec_loop = SpecLoop::new(
             py,
@@ -818,6 +845,17 @@ impl LazyOwner {
         }
         self.install_tables(ufunc)?;
         Ok(dtypes)
+    }
+
+    /// Registers the promoter for these input dtypes unless they have one.
+    fn ensure_promoter(&self, ufunc: &Bound<'_, PyAny>, inputs: &[Scalar]) -> PyResult<()> {
+        let mut promoted = lock(&self.promoted);
+        if promoted.iter().any(|p| p.as_slice() == inputs) {
+            return Ok(());
+        }
+        crate::lazy_promote::add_promoter(ufunc, inputs, self.nout)?;
+        promoted.push(inputs.to_vec());
+        Ok(())
     }
 
     /// Gives `f.types` and `f.ntypes` a table of every registered loop.

@@ -10,6 +10,7 @@ mod errors;
 mod gufunc;
 mod kernel;
 mod lazy;
+mod lazy_promote;
 mod loop_errors;
 mod numpy_api;
 mod parallel;
