@@ -36,7 +36,11 @@ pub(crate) fn dtype_class<'py>(py: Python<'py>, s: Scalar) -> PyResult<Bound<'py
 }
 
 /// Registers the promoter for `inputs` (the DTypes of a loop whose outputs a signature fixed).
-pub(crate) fn add_promoter(ufunc: &Bound<'_, PyAny>, inputs: &[Scalar], nout: usize) -> PyResult<()> {
+pub(crate) fn add_promoter(
+    ufunc: &Bound<'_, PyAny>,
+    inputs: &[Scalar],
+    nout: usize,
+) -> PyResult<()> {
     let py = ufunc.py();
     let mut items = Vec::with_capacity(inputs.len() + nout);
     for &s in inputs {
@@ -46,9 +50,8 @@ pub(crate) fn add_promoter(ufunc: &Bound<'_, PyAny>, inputs: &[Scalar], nout: us
     let dtypes = PyTuple::new(py, items)?;
     let function: PromoterFunction = promote;
     // SAFETY: a static function pointer and a static name; no destructor is needed.
-    let capsule = unsafe {
-        ffi::PyCapsule_New(function as *mut c_void, PROMOTER_CAPSULE.as_ptr(), None)
-    };
+    let capsule =
+        unsafe { ffi::PyCapsule_New(function as *mut c_void, PROMOTER_CAPSULE.as_ptr(), None) };
     if capsule.is_null() {
         return Err(PyErr::fetch(py));
     }
