@@ -181,7 +181,13 @@ def test_a_signature_call_does_not_decide_later_calls_output():
     assert f(x, x, signature=("i1", None, "f8")).dtype == np.float64
     assert f(x, x).dtype == np.int8
     assert f.reduce(x).dtype == np.int8
-    assert f.accumulate(x).dtype == np.int8
+    assert f.accumulate(x).dtype == np.int8  # was "resolved dtypes are not compatible"
+    assert f.reduceat(x, [0, 2]).dtype == np.int8
+    assert f.outer(x, x).dtype == np.int8
+    a = x.copy()
+    f.at(a, [0, 1], x[:2])
+    np.testing.assert_array_equal(a, [0, 2, 2])
+    assert f.resolve_dtypes((x.dtype, x.dtype, None))[2] == np.int8
     assert f.types == ["bb->d", "bb->b", "bb->f"]
 
 
