@@ -24,10 +24,10 @@ use pyo3::{PyTraverseError, PyVisit};
 use ufuncgen::spec::layout::Layout;
 use ufuncgen::{CompileError, CompiledUfunc, KernelSpec, Scalar};
 
-use crate::kernel::{self, GlobalArg, SourceArg};
-use crate::loop_errors::{self, SpecLoop};
+use crate::array_method::{self, LoopOwner, SpecLoop};
 use crate::numpy_api::{self, ArrayHead, DescrHead, IdentityCode};
 use crate::register::{self, LegacyColumns, LoopEntry, UfuncNames};
+use crate::spec_args::{self, GlobalArg, SourceArg};
 use crate::{disk_cache, errors, identity_of, OptionsArg};
 
 static LIVE_LAZY: AtomicUsize = AtomicUsize::new(0);
@@ -52,9 +52,9 @@ enum Kind {
 /// The dtypes a call asks for: every input's, and each output's where `dtype=`/`signature=`
 /// fixes it (else the kernel decides).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct Request {
-    pub(crate) inputs: Vec<Scalar>,
-    pub(crate) outputs: Vec<Option<Scalar>>,
+struct Request {
+    inputs: Vec<Scalar>,
+    outputs: Vec<Option<Scalar>>,
 }
 
 /// Where the loop for one request stands.
@@ -293,30 +293,23 @@ fn make_lazy(ufunc: &Bound<'_, PyAny>) -> PyResult<()> {
 }
 
 /// The lazy owner of a ufunc, or None for any other ufunc.
-pub(crate) fn owner_of<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, LazyOwner>>> {
-    Ok(register::owner_object(ufunc)?.and_then(|obj| obj.cast_into::<LazyOwner>().ok()))
+fn owner_of<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, LazyOwner>>> {
+    Ok(numpy_api::owner_object(ufunc)?.and_then(|obj| obj.cast_into::<LazyOwner>().ok()))
 }
 
-/// The registered loop that `fits` of the lazy ufunc whose `ufunc->obj` is `owner`, for
-/// `get_loop`; the pointer is valid while the ufunc lives (loops are boxed and never removed).
-/// Errors when `owner` is not a lazy ufunc's.
-pub fn find_spec_loop(
-    owner: &Bound<'_, PyAny>,
-    fits: impl Fn(&SpecLoop) -> bool,
-) -> PyResult<Option<*const SpecLoop>> {
-    let owner = owner
-        .cast::<LazyOwner>()
-        .map_err(|_| PyRuntimeError::new_err("a ufuncgen loop ran for a foreign ufunc"))?;
-    let loops = owner
-        .get()
-        .loops
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    Ok(loops
-        .iter()
-        .map(|l| &l.spec_loop)
-        .find(|lp| fits(lp))
-        .map(|lp| lp as *const SpecLoop))
+impl LoopOwner for LazyOwner {
+    /// Loops are boxed and never removed, so the pointer stays valid while the ufunc lives.
+    fn find_spec_loop(&self, fits: &dyn Fn(&SpecLoop) -> bool) -> Option<*const SpecLoop> {
+        let loops = self
+            .loops
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        loops
+            .iter()
+            .map(|l| &l.spec_loop)
+            .find(|lp| fits(lp))
+            .map(|lp| lp as *const SpecLoop)
+    }
 }
 
 /// `(signature, optimized IR)` of every loop compiled so far, in compilation order, or None when
@@ -346,6 +339,10 @@ pub fn _lazy_compilations(ufunc: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
 }
 
 /// NumPy's `PyUFunc_TypeResolutionFunc`, called with the GIL held when dispatch finds no loop.
+///
+/// # Safety
+/// Called by NumPy only, for a lazy ufunc of ours, with valid `operands` (nargs entries) and
+/// `out_dtypes` (room for nargs descriptors).
 unsafe extern "C" fn type_resolver(
     ufunc: *mut ffi::PyObject,
     _casting: c_int,
@@ -353,7 +350,7 @@ unsafe extern "C" fn type_resolver(
     type_tup: *mut ffi::PyObject,
     out_dtypes: *mut *mut ffi::PyObject,
 ) -> c_int {
-    loop_errors::guarded(|| {
+    array_method::guarded(|| {
         // SAFETY: NumPy calls type resolvers with the GIL held.
         let py = unsafe { Python::assume_attached() };
         // SAFETY: NumPy passes the live ufunc, `nargs` operand slots and `nargs` out slots.
@@ -409,6 +406,83 @@ unsafe fn resolve(
     Ok(())
 }
 
+/// NumPy's promoter for a lazy ufunc's input DTypes (registered by `ensure_promoter`, see
+/// `lazy_promote`): the DTypes of the loop the type resolver would pick for these input DTypes
+/// and this signature, compiled and registered if need be.
+///
+/// # Safety
+/// Called by NumPy's dispatcher with the GIL held, a live ufunc and `nargs` entries in each
+/// array (`op_dtypes`' outputs and unfixed `signature` entries may be null).
+unsafe extern "C" fn promote(
+    ufunc: *mut ffi::PyObject,
+    op_dtypes: *const *mut ffi::PyObject,
+    signature: *const *mut ffi::PyObject,
+    new_op_dtypes: *mut *mut ffi::PyObject,
+) -> c_int {
+    array_method::guarded(|| {
+        // SAFETY: NumPy promotes with the GIL held.
+        let py = unsafe { Python::assume_attached() };
+        // SAFETY: per this function's contract.
+        match unsafe { promoted_dtypes(py, ufunc, op_dtypes, signature) } {
+            Ok(classes) => {
+                for (k, class) in classes.into_iter().enumerate() {
+                    // SAFETY: NumPy passes `nargs` slots and takes over the new references.
+                    unsafe { *new_op_dtypes.add(k) = class.into_ptr() };
+                }
+                0
+            }
+            Err(e) => {
+                e.restore(py);
+                -1
+            }
+        }
+    })
+}
+
+/// # Safety
+/// As for `promote`.
+unsafe fn promoted_dtypes<'py>(
+    py: Python<'py>,
+    ufunc: *mut ffi::PyObject,
+    op_dtypes: *const *mut ffi::PyObject,
+    signature: *const *mut ffi::PyObject,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    // SAFETY: NumPy holds a reference to the ufunc for the call.
+    let ufunc = unsafe { Bound::from_borrowed_ptr(py, ufunc) };
+    let owner = owner_of(&ufunc)?
+        .ok_or_else(|| PyRuntimeError::new_err("ufuncgen's promoter ran for a foreign ufunc"))?;
+    let o = owner.get();
+    let (nin, nargs) = (o.nin, o.nin + o.nout);
+    // The scalar type of a DType class, read off its default descriptor.
+    let scalar_of = |class: *mut ffi::PyObject| -> PyResult<Option<Scalar>> {
+        if class.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: NumPy holds references to the DTypes it passes for the call.
+        let class = unsafe { Bound::from_borrowed_ptr(py, class) };
+        scalar_of_descr(&class.call0()?).map(Some)
+    };
+    let mut inputs = Vec::with_capacity(nin);
+    let mut outputs = Vec::with_capacity(nargs - nin);
+    for k in 0..nargs {
+        // SAFETY: NumPy passes `nargs` entries in both arrays.
+        let (fixed, given) = unsafe { (*signature.add(k), *op_dtypes.add(k)) };
+        if k < nin {
+            let chosen = if fixed.is_null() { given } else { fixed };
+            inputs.push(scalar_of(chosen)?.ok_or_else(|| {
+                PyTypeError::new_err(format!("ufunc '{}': input {k} has no dtype", o.kernel_name))
+            })?);
+        } else {
+            outputs.push(scalar_of(fixed)?);
+        }
+    }
+    let dtypes = o.loop_for(py, &ufunc, &Request { inputs, outputs })?;
+    dtypes
+        .into_iter()
+        .map(|s| crate::lazy_promote::dtype_class(py, s))
+        .collect()
+}
+
 /// The dtypes `dtype=`/`signature=` fix, per operand (NumPy passes a tuple of descriptors and
 /// Nones, or NULL when nothing is fixed).
 fn fixed_dtypes(
@@ -442,7 +516,7 @@ fn fixed_dtypes(
 }
 
 /// The kernel-language dtype of a NumPy descriptor, or a TypeError naming it.
-pub(crate) fn scalar_of_descr(descr: &Bound<'_, PyAny>) -> PyResult<Scalar> {
+fn scalar_of_descr(descr: &Bound<'_, PyAny>) -> PyResult<Scalar> {
     let py = descr.py();
     let dtype_type = py.import("numpy")?.getattr("dtype")?;
     if !descr.is_instance(&dtype_type)? {
@@ -476,21 +550,6 @@ fn scalar_of_type_num(type_num: c_int) -> Option<Scalar> {
 }
 
 impl LazyOwner {
-    /// How many inputs the ufunc has.
-    pub(crate) fn nin(&self) -> usize {
-        self.nin
-    }
-
-    /// How many outputs the ufunc has.
-    pub(crate) fn nout(&self) -> usize {
-        self.nout
-    }
-
-    /// The kernel's name.
-    pub(crate) fn name(&self) -> &str {
-        &self.kernel_name
-    }
-
     /// The loop a call needs. Inputs keep their own dtypes (as Numba types arguments); a Python
     /// `int`/`float`/`complex` (NEP 50 "weak") takes NumPy's result type of all inputs, so
     /// `f(int8_array, 1)` compiles an int8/int8 loop and `f(int8_array, 1.5)` int8/float64.
@@ -604,7 +663,7 @@ impl LazyOwner {
 
     /// The dtypes of the loop for `request`: an existing loop, or one this thread compiles and
     /// registers, or one another thread is compiling (waited for with the GIL released).
-    pub(crate) fn loop_for(
+    fn loop_for(
         &self,
         py: Python<'_>,
         ufunc: &Bound<'_, PyAny>,
@@ -699,7 +758,7 @@ impl LazyOwner {
         let parts = parts.ok_or_else(|| PyRuntimeError::new_err("the kernel's source is gone"))?;
         let result = parts.call0(py)?;
         let (source, globals): (SourceArg, Vec<GlobalArg<'_>>) = result.bind(py).extract()?;
-        let spec = kernel::kernel_spec(
+        let spec = spec_args::kernel_spec(
             self.kernel_name.clone(),
             source,
             Vec::new(),
@@ -831,7 +890,7 @@ impl LazyOwner {
         };
         // SAFETY: the box lives as long as the owner (loops are never removed but below, while
         // still unregistered); the GIL is held, so no call can reach it in between.
-        let registered = loop_errors::add_spec_loop(
+        let registered = array_method::add_spec_loop::<LazyOwner>(
             ufunc,
             unsafe { &*spec_loop },
             self.nin,
@@ -853,7 +912,7 @@ impl LazyOwner {
         if promoted.iter().any(|p| p.as_slice() == inputs) {
             return Ok(());
         }
-        crate::lazy_promote::add_promoter(ufunc, inputs, self.nout)?;
+        crate::lazy_promote::add_promoter(ufunc, inputs, self.nout, promote)?;
         promoted.push(inputs.to_vec());
         Ok(())
     }
