@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -437,7 +438,7 @@ def test_vector_math_inside_the_module(tmp_path: pathlib.Path, level: str) -> No
 
 def test_file_using_its_ufuncs_and_parallel_kernels(tmp_path: pathlib.Path) -> None:
     """A kernel file may call its ufuncs at import (they compile for the host on first use);
-    target='parallel' kernels are built as serial loops, with a warning naming them."""
+    target='parallel' kernels build without a warning (test_aot_parallel.py runs them)."""
     src = tmp_path / "usesitself.py"
     src.write_text(
         "import numpy as np\nfrom ufuncgen import vectorize\n"
@@ -445,7 +446,8 @@ def test_file_using_its_ufuncs_and_parallel_kernels(tmp_path: pathlib.Path) -> N
         "TABLE = twice(np.arange(4.0))\n"
         "assert TABLE.tolist() == [0.0, 2.0, 4.0, 6.0]\n"
     )
-    with pytest.warns(UserWarning, match="'twice'.*parallel"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         path = ufuncgen.build(src, tmp_path)
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); import usesitself as m; print(m.twice(21.0))"
