@@ -135,6 +135,66 @@ def main() -> None:
         j, k = statistics.median(jt) * 1e6, statistics.median(at) * 1e6
         print(f"{name:8} {j:8.1f} {k:8.1f} {k / j:8.3f}")
     print(f"AOT level: {aot.__ufuncgen_cpu_level__}")
+    parallel_speed(work, quick)
+
+
+PAR_KERNELS = """
+import math
+from ufuncgen import vectorize, guvectorize
+
+@vectorize(["float64(float64)"], target="parallel")
+def ppoly(x):
+    return ((x * 0.5 + 1.25) * x - 3.0) * x + 1.0
+
+@vectorize(["float64(float64)"], target="parallel")
+def pexp(x):
+    return math.exp(x)
+
+@guvectorize(["void(float64[:], float64[:], float64[:])"], "(n),(n)->()", target="parallel")
+def pdot(a, b, out):
+    s = 0.0
+    for i in range(a.shape[0]):
+        s += a[i] * b[i]
+    out[0] = s
+"""
+
+
+def parallel_speed(work: pathlib.Path, quick: bool) -> None:
+    """target='parallel': the module's own pool against the JIT's, same sizes, interleaved;
+    the JIT's serial target as the reference the split is measured against."""
+    import ufuncgen
+
+    src = work / "benchpar.py"
+    src.write_text(PAR_KERNELS)
+    ufuncgen.build(src, work)
+    import benchpar as aot
+
+    ns: dict = {}
+    exec(compile(PAR_KERNELS, str(src), "exec"), ns)  # noqa: S102 - the JIT twin
+    serial: dict = {}
+    serial_src = work / "benchser.py"
+    serial_src.write_text(PAR_KERNELS.replace('target="parallel"', 'target="cpu"'))
+    exec(compile(serial_src.read_text(), str(serial_src), "exec"), serial)  # noqa: S102
+    print(
+        f"\nparallel target, {ufuncgen.get_num_threads()} threads (JIT) / "
+        f"{aot._get_num_threads()} (module); JIT vector math: {ufuncgen.config()['vector_library']}"
+    )
+    print(f"{'kernel':12} {'serial us':>10} {'JIT par us':>10} {'AOT par us':>10} {'AOT/JIT':>8}")
+    rng = np.random.default_rng(1)
+    for n in (10_000, 100_000, 1_000_000):
+        x = rng.standard_normal(n)
+        m = rng.standard_normal((n // 16, 16))
+        for name, a in (("ppoly", (x,)), ("pexp", (x,)), ("pdot", (m, m))):
+            fs = (serial[name], ns[name], getattr(aot, name))
+            outs = [f(*a) for f in fs]
+            number = max(1, 2_000_000 // n)
+            times: list[list[float]] = [[], [], []]
+            for _ in range(7 if quick else 21):
+                for i, f in enumerate(fs):
+                    call = lambda f=f, a=a, o=outs[i]: f(*a, out=o)  # noqa: E731
+                    times[i].append(timeit.timeit(call, number=number) / number)
+            s_, j, k = (statistics.median(t) * 1e6 for t in times)
+            print(f"{name + ' ' + str(n):12} {s_:10.1f} {j:10.1f} {k:10.1f} {k / j:8.3f}")
 
 
 if __name__ == "__main__":

@@ -162,3 +162,75 @@ pub static UFG_PAR_API: ParApi = ParApi {
     force_chunking: ufg_par_force_chunking,
     stats: ufg_par_stats,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// out[i] = 2 * a[i] + 1, strided (an element-wise NumPy loop).
+    unsafe extern "C" fn affine(
+        args: *mut *mut u8,
+        dims: *const isize,
+        steps: *const isize,
+        _: *mut c_void,
+    ) {
+        for i in 0..*dims {
+            let x = *((*args).offset(i * *steps) as *const f64);
+            *((*args.add(1)).offset(i * *steps.add(1)) as *mut f64) = 2.0 * x + 1.0;
+        }
+    }
+
+    #[test]
+    fn the_table_builds_and_runs_a_parallel_loop() {
+        let api = &UFG_PAR_API;
+        assert_eq!(api.version, 1);
+        assert_eq!((api.set_num_threads)(MAX_THREADS + 1), -1);
+        // Other tests of this binary set the count too: only the refusal is checked here.
+        assert!((api.num_threads)() >= 1);
+        let sizes = [8usize, 8];
+        // SAFETY: two item sizes for two operands.
+        let pl = unsafe { (api.elementwise)(Some(affine), 1, 2, sizes.as_ptr()) };
+        assert!(!pl.is_null());
+        let n = 100_000;
+        let a: Vec<f64> = (0..n).map(|i| i as f64 * 0.5).collect();
+        let mut out = vec![0.0f64; n];
+        let mut args = [a.as_ptr() as *mut u8, out.as_mut_ptr() as *mut u8];
+        let (dims, steps) = ([n as isize], [8isize, 8]);
+        // Forcing chunks (`force_chunking`) would change what the other tests of this binary
+        // measure: the cost model decides here, and the first call measures the loop.
+        // SAFETY: a valid element-wise call of `n` iterations; `pl` came from the table.
+        unsafe { (api.run)(args.as_mut_ptr(), dims.as_ptr(), steps.as_ptr(), pl.cast()) };
+        assert!(out.iter().zip(&a).all(|(o, x)| *o == 2.0 * x + 1.0));
+        let mut stats = [0.0f64; 4];
+        // SAFETY: `pl` is live; four slots.
+        unsafe { (api.stats)(pl, stats.as_mut_ptr()) };
+        assert!(
+            stats[0] > 0.0,
+            "the first call measured the loop: {stats:?}"
+        );
+        // SAFETY: made by `Box::into_raw` above; nothing uses it after this.
+        drop(unsafe { Box::from_raw(pl) });
+    }
+
+    #[test]
+    fn bad_descriptions_give_null() {
+        let sizes = [8usize, 8];
+        let naxes = [1usize, 0];
+        let axes = [0usize]; // axis 0 is the outer loop, never a core axis
+                             // SAFETY: the arrays are as long as the counts say.
+        let pl = unsafe {
+            ufg_par_generalized(
+                Some(affine),
+                1,
+                2,
+                sizes.as_ptr(),
+                naxes.as_ptr(),
+                axes.as_ptr(),
+                0,
+            )
+        };
+        assert!(pl.is_null());
+        // SAFETY: as above.
+        assert!(unsafe { ufg_par_elementwise(None, 1, 2, sizes.as_ptr()) }.is_null());
+    }
+}

@@ -2,7 +2,8 @@
 //! the errors loops report. No LLVM: the JIT extension links this crate, and so does every
 //! ahead-of-time module (a copy built with the `capi` feature, see `ufuncgen/build.rs`).
 
-#[cfg(feature = "capi")]
+// Compiled for tests too, so that `cargo test --workspace` runs its tests.
+#[cfg(any(feature = "capi", test))]
 pub mod capi;
 pub mod chunks;
 pub mod errors;
