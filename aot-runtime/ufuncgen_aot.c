@@ -86,7 +86,7 @@ extern PyGILState_STATE PyGILState_Ensure(void);
 extern void PyGILState_Release(PyGILState_STATE);
 extern PyObject *PyExc_IndexError, *PyExc_ValueError, *PyExc_AssertionError,
     *PyExc_ZeroDivisionError, *PyExc_OverflowError, *PyExc_ArithmeticError, *PyExc_RuntimeError,
-    *PyExc_ImportError;
+    *PyExc_ImportError, *PyExc_UnboundLocalError;
 extern PyObject _Py_NoneStruct;
 extern void *PyLong_Type;
 extern PyObject PyComplex_Type;
@@ -367,7 +367,14 @@ static int strided_loop(ArrayMethodContext *ctx, char *const *data, const intptr
     case 4: return set_error(PyExc_ZeroDivisionError, message);
     case 5: return set_error(PyExc_OverflowError, message);
     case 6: return set_error(PyExc_ArithmeticError, message);
-    default: return set_error(PyExc_RuntimeError, message);
+    case 7: return set_error(PyExc_UnboundLocalError, message);
+    default: {
+        /* As the JIT binding (src/loop_errors.rs runtime_error) words it. */
+        PyGILState_STATE st = PyGILState_Ensure();
+        PyErr_Format(PyExc_RuntimeError, "%s (unknown error kind %d)", message, kind);
+        PyGILState_Release(st);
+        return -1;
+    }
     }
 }
 
