@@ -301,3 +301,7 @@ def test_modules_without_parallel_kernels_link_no_pool(tmp_path: pathlib.Path) -
     par = tmp_path / "withpool.py"
     par.write_text(src.read_text().replace("])", "], target='parallel')"))
     assert b"ufuncgen-" in ufuncgen.build(par, tmp_path).read_bytes()
+
+
+def test_parallel_module_rebuild_is_byte_identical(built: dict, tmp_path: pathlib.Path) -> None:
+    assert ufuncgen.build(built["source"], tmp_path).read_bytes() == built["path"].read_bytes()
