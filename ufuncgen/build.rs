@@ -73,8 +73,21 @@ fn aot_pool() -> PathBuf {
     let target_dir = out.join("pool-target");
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
-        .args(["rustc", "--release", "--frozen", "--lib", "-p", "ufuncgen-runtime"])
-        .args(["--crate-type", "staticlib", "--no-default-features", "--features", "capi"])
+        .args([
+            "rustc",
+            "--release",
+            "--frozen",
+            "--lib",
+            "-p",
+            "ufuncgen-runtime",
+        ])
+        .args([
+            "--crate-type",
+            "staticlib",
+            "--no-default-features",
+            "--features",
+            "capi",
+        ])
         .arg("--manifest-path")
         .arg(&manifest)
         .arg("--target-dir")
@@ -99,7 +112,11 @@ fn aot_pool() -> PathBuf {
     // Embedded bitcode and debug info are most of the bytes, and no link needs them.
     let pool = out.join("ufuncgen_pool.o");
     run(Command::new("objcopy")
-        .args(["--remove-section=.llvmbc", "--remove-section=.llvmcmd", "--strip-debug"])
+        .args([
+            "--remove-section=.llvmbc",
+            "--remove-section=.llvmcmd",
+            "--strip-debug",
+        ])
         .arg(format!("--keep-global-symbol={POOL_API}"))
         .arg(&full)
         .arg(&pool));

@@ -56,6 +56,9 @@ mod tests {
         let text = String::from_utf8_lossy(super::RUNTIME_ARCHIVE);
         assert!(text.contains("ufg_aot_init"));
         assert!(text.contains("ufg_set_error"));
-        assert!(text.contains("UFG_PAR_API"), "the pool object is in the archive");
+        assert!(
+            text.contains("UFG_PAR_API"),
+            "the pool object is in the archive"
+        );
     }
 }
