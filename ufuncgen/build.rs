@@ -68,7 +68,7 @@ const POOL_API: &str = "UFG_PAR_API";
 /// runtime archive only when they reference `UFG_PAR_API` (a parallel kernel).
 fn aot_pool() -> PathBuf {
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/Cargo.toml");
     println!("cargo:rerun-if-changed=../runtime");
     let target_dir = out.join("pool-target");
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
