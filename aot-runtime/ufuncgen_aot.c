@@ -369,7 +369,7 @@ static int strided_loop(ArrayMethodContext *ctx, char *const *data, const intptr
     case 6: return set_error(PyExc_ArithmeticError, message);
     case 7: return set_error(PyExc_UnboundLocalError, message);
     default: {
-        /* As the JIT binding (src/loop_errors.rs runtime_error) words it. */
+        /* As the JIT binding (src/array_method.rs runtime_error) words it. */
         PyGILState_STATE st = PyGILState_Ensure();
         PyErr_Format(PyExc_RuntimeError, "%s (unknown error kind %d)", message, kind);
         PyGILState_Release(st);
@@ -496,7 +496,7 @@ static int make_parallel(const struct ufg_aot_ufunc *d, int i, int level, struct
     return 0;
 }
 
-/* Makes NumPy pass the inputs the kernel stores into read-write (src/gufunc.rs
+/* Makes NumPy pass the inputs the kernel stores into read-write (src/guvectorize.rs
  * mark_read_write): a cast or unaligned copy is written back, a read-only array refused. */
 static int mark_read_write(PyObject *ufunc, const struct ufg_aot_ufunc *d) {
     if (!d->nrw) return 0;
