@@ -305,3 +305,27 @@ def test_modules_without_parallel_kernels_link_no_pool(tmp_path: pathlib.Path) -
 
 def test_parallel_module_rebuild_is_byte_identical(built: dict, tmp_path: pathlib.Path) -> None:
     assert ufuncgen.build(built["source"], tmp_path).read_bytes() == built["path"].read_bytes()
+
+
+def test_fp_flags_raised_in_workers_reach_numpy(built: dict) -> None:
+    code = textwrap.dedent(
+        """
+        import sys, numpy as np
+        sys.path.insert(0, sys.argv[1])
+        import parkernels as m
+        m._set_num_threads(2)
+        m._force_chunking(True)
+        x = np.ones(400_000)
+        x[-3] = 1e300  # a * b overflows in the last chunk only
+        with np.errstate(over="raise"):
+            try:
+                m.wave(x, x)
+                print("no error")
+            except FloatingPointError as e:
+                print("FPE", e)
+        print(int(m._parallel_stats(m.wave)[0][1]))
+        """
+    )
+    out = _child(built, code).splitlines()
+    assert out[0] == "FPE overflow encountered in wave"
+    assert int(out[1]) >= 1
