@@ -4,8 +4,9 @@ The file is executed once, as a module, with the decorators recording what they 
 `Recipe` of every eager ufunc); each recipe is compiled again for every CPU level into object
 files; a descriptor (names, docstrings, identities, dtypes, loop symbols per level) and
 `PyInit_<name>` are emitted as LLVM IR; the objects, the descriptor and the runtime archive
-(`aot-runtime/` + svml-shim, precompiled inside `_native`) are linked by the system linker
-into `NAME.abi3.so`, written atomically. See docs/aot.md.
+(`aot-runtime/` + svml-shim + the parallel pool of the `ufuncgen-runtime` crate, precompiled
+inside `_native`) are linked by the system linker into `NAME.abi3.so`, written atomically.
+See docs/aot.md.
 """
 
 from __future__ import annotations
