@@ -7,6 +7,9 @@ use std::time::{Duration, UNIX_EPOCH};
 use pyo3::prelude::*;
 
 use ufuncgen::cache::Cache;
+use ufuncgen::CompileError;
+
+use crate::errors;
 
 /// Default size cap when the decorator gives none (`UFUNCGEN_CACHE_MAX_MB` sets it in Python).
 const DEFAULT_MAX_BYTES: u64 = 512 << 20;
@@ -25,6 +28,24 @@ pub fn open(
             None
         }
     }
+}
+
+/// Runs `compile` with the GIL released and the cache in `dir` (none without one), then emits
+/// the cache's warnings; a compile error becomes its Python exception.
+pub fn compile_cached<T: Send>(
+    py: Python<'_>,
+    dir: Option<&str>,
+    max_bytes: Option<u64>,
+    compile: impl FnOnce(Option<&Cache>) -> Result<(T, Vec<String>), CompileError> + Send,
+) -> PyResult<T> {
+    let mut warnings = Vec::new();
+    let cache = open(dir, max_bytes, &mut warnings);
+    let (compiled, cache_warnings) = py
+        .detach(|| compile(cache.as_ref()))
+        .map_err(|e| errors::to_pyerr(py, &e))?;
+    warnings.extend(cache_warnings);
+    warn(py, &warnings)?;
+    Ok(compiled)
 }
 
 /// Emits each message as a `CacheWarning`.

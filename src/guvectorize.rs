@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use crate::contiguity;
 use crate::register::{self, LoopEntry, UfuncSpec};
 use crate::spec_args::{self, GlobalArg, SourceArg};
-use crate::{disk_cache, errors, identity_of, numpy_api, OptionsArg};
+use crate::{disk_cache, identity_of, numpy_api, OptionsArg};
 
 /// Compiles a `guvectorize` kernel and returns the gufunc (a `numpy.ufunc` with a signature).
 /// `writable_args` are parameter indices, already resolved from names by the decorator.
@@ -29,25 +29,12 @@ pub fn compile_guvectorize<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let identity = identity_of(&options, py)?;
     let spec = spec_args::kernel_spec(name, source, signatures, globals, options.fastmath)?;
-    let mut warnings = Vec::new();
-    let cache = disk_cache::open(
+    let compiled = disk_cache::compile_cached(
+        py,
         options.cache_dir.as_deref(),
         options.cache_max_bytes,
-        &mut warnings,
-    );
-    let (compiled, cache_warnings) = py
-        .detach(|| {
-            ufuncgen::compile_gufunc_cached(
-                &spec,
-                &layout,
-                &writable_args,
-                boundscheck,
-                cache.as_ref(),
-            )
-        })
-        .map_err(|e| errors::to_pyerr(py, &e))?;
-    warnings.extend(cache_warnings);
-    disk_cache::warn(py, &warnings)?;
+        |cache| ufuncgen::compile_gufunc_cached(&spec, &layout, &writable_args, boundscheck, cache),
+    )?;
     let mut loops: Vec<LoopEntry> = compiled
         .loops
         .iter()

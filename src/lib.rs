@@ -84,17 +84,12 @@ fn compile_vectorize<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let identity = identity_of(&options, py)?;
     let spec = spec_args::kernel_spec(name, source, signatures, globals, options.fastmath)?;
-    let mut warnings = Vec::new();
-    let cache = disk_cache::open(
+    let compiled = disk_cache::compile_cached(
+        py,
         options.cache_dir.as_deref(),
         options.cache_max_bytes,
-        &mut warnings,
-    );
-    let (compiled, cache_warnings) = py
-        .detach(|| ufuncgen::compile_ufunc_cached(&spec, cache.as_ref()))
-        .map_err(|e| errors::to_pyerr(py, &e))?;
-    warnings.extend(cache_warnings);
-    disk_cache::warn(py, &warnings)?;
+        |cache| ufuncgen::compile_ufunc_cached(&spec, cache),
+    )?;
     let mut loops: Vec<LoopEntry> = compiled.loops.iter().map(LoopEntry::from).collect();
     if options.parallel {
         loops = loops.into_iter().map(parallel::elementwise).collect();
