@@ -17,6 +17,7 @@
 //! | the `guvectorize` loop: core dimensions and steps | `gufunc.rs` |
 //! | LLVM types of dtypes, ABI conversions | `value.rs` |
 //! | CPU, features, target machine | `target.rs` |
+//! | size limits for inlining the kernel and vectorizing big loops (compile time) | `size_limits.rs` |
 
 mod arith;
 mod array;
@@ -25,6 +26,7 @@ mod gufunc;
 mod kernel;
 mod loops;
 pub(crate) mod math;
+mod size_limits;
 mod target;
 mod value;
 mod vector_abi;
@@ -198,6 +200,11 @@ fn compile_with(
     configure(&module, &machine);
     let kernel_name = format!("{symbol}.kernel");
     let kernel = kernel::build_kernel(&ctx, &module, func, &kernel_name, opts.fastmath, target)?;
+    // A big kernel inlined into every loop variant would be optimized once per copy, and the
+    // vectorizer's cost grows quadratically with it (size_limits).
+    if !size_limits::inline_kernel(size_limits::SizeCounter::default().function(kernel)) {
+        size_limits::keep_out_of_line(&ctx, kernel);
+    }
     wrap(&ctx, &module, kernel)?;
     vector_abi::pin_vector_variants(&module);
     // Vector-math calls run one routine for every element (vector_abi), so only fastmath
