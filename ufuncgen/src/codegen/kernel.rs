@@ -34,7 +34,8 @@ struct LoopTargets<'ctx> {
     continue_to: BasicBlock<'ctx>,
     break_to: BasicBlock<'ctx>,
     /// The block before the loop, and the block after it all (the last block `rotated_loop`
-    /// creates: the body's blocks come after it).
+    /// creates: the body's blocks come after it); of an unrolled loop, both are the block of
+    /// its next iteration.
     preheader: BasicBlock<'ctx>,
     exit: BasicBlock<'ctx>,
 }
@@ -186,6 +187,19 @@ pub(crate) fn build_kernel<'ctx>(
         set_fast_flags(f);
     }
     Ok(f)
+}
+
+/// Whether `block` contains a loop, at any depth (not counting loops inside expressions).
+fn has_loop(block: &ir::Block) -> bool {
+    block.iter().any(|s| match &s.kind {
+        StmtKind::While { .. } | StmtKind::ForRange { .. } => true,
+        StmtKind::If {
+            then_body,
+            else_body,
+            ..
+        } => has_loop(then_body) || has_loop(else_body),
+        _ => false,
+    })
 }
 
 /// The struct a tuple-returning helper returns: its parts' ABI types.
@@ -697,11 +711,36 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     ) -> CgResult<()> {
         let ty = self.local_ty(var)?;
         let it = int_type(self.ctx, ty);
+        let constant = |e: &ir::Expr| match e.kind {
+            ExprKind::Const(Const::Int(v)) => Some(v),
+            _ => None,
+        };
+        if let (Some(a), Some(e), Some(st)) = (constant(start), constant(stop), constant(step)) {
+            let trips = size_limits::range_trips(a, e, st);
+            if let Some(n) = trips.filter(|&n| n > 0 && n <= size_limits::UNROLL_MAX_TRIPS) {
+                if !has_loop(body) {
+                    return self.unrolled_for(var, it, [a, e, st], n, body, orelse);
+                }
+            }
+        }
         let (a, e, st) = (
             self.expr(start)?.int()?,
             self.expr(stop)?.int()?,
             self.expr(step)?.int()?,
         );
+        self.counted_for(var, [a, e, st], body, orelse)
+    }
+
+    /// `for var in range(a, e, st)` with the bounds as values: a loop (see `for_range`).
+    fn counted_for(
+        &mut self,
+        var: ir::Local,
+        [a, e, st]: [IntValue<'ctx>; 3],
+        body: &ir::Block,
+        orelse: &ir::Block,
+    ) -> CgResult<()> {
+        let ty = self.local_ty(var)?;
+        let it = int_type(self.ctx, ty);
         let b = &self.b;
         let zero = it.const_zero();
         let one = it.const_int(1, false);
@@ -740,14 +779,68 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             let preheader = cg.loop_preheader()?;
             let k = cg.b.build_phi(it, "k")?;
             let kv = k.as_basic_value().into_int_value();
-            let value = cg.b.build_int_add(a, cg.b.build_int_mul(kv, st, "")?, "i")?;
+            let value =
+                cg.b.build_int_add(a, cg.b.build_int_mul(kv, st, "")?, "i")?;
             cg.store_local(var, Val::Int(value))?;
             cg.block(body)?;
             let latch = cg.br_latch()?;
             let next = cg.b.build_int_add(kv, one, "k.next")?;
             k.add_incoming(&[(&zero, preheader), (&next, latch)]);
-            Ok(cg.b.build_int_compare(IntPredicate::ULT, next, count, "more")?)
+            Ok(cg
+                .b
+                .build_int_compare(IntPredicate::ULT, next, count, "more")?)
         })?;
+        self.block(orelse)?;
+        self.close_loop(exit)
+    }
+
+    /// `for var in range(a, e, st)` of `trips` (at least one) iterations, a constant range:
+    /// unrolled (the body once per value of `var`) when its size allows
+    /// (`size_limits::unroll_in_codegen`, judged on the first copy), else that first copy
+    /// and a loop for the others.
+    fn unrolled_for(
+        &mut self,
+        var: ir::Local,
+        it: inkwell::types::IntType<'ctx>,
+        [a, e, st]: [i128; 3],
+        trips: u64,
+        body: &ir::Block,
+        orelse: &ir::Block,
+    ) -> CgResult<()> {
+        let exit = self.new_block("for.end");
+        // Constants of the loop's type (each wrapped into it by the front end, or in the range).
+        let value_of = |v: i128| it.const_int(v as u64, v < 0);
+        let value = |k: u64| value_of(a + i128::from(k) * st);
+        for k in 0..trips {
+            let (next, first) = (self.new_block("for.next"), self.new_block("for.iter"));
+            self.br(first)?;
+            self.b.position_at_end(first);
+            self.store_local(var, Val::Int(value(k)))?;
+            self.loops.push(LoopTargets {
+                continue_to: next,
+                break_to: exit,
+                preheader: next,
+                exit: next,
+            });
+            let emitted = self.block(body);
+            self.loops.pop();
+            emitted?;
+            self.br(next)?;
+            if k == 0 {
+                let mut size = 0;
+                let mut bb = self.func.get_last_basic_block();
+                while let Some(block) = bb.filter(|&block| block != next) {
+                    size += self.sizes.block(block);
+                    bb = block.get_previous_basic_block();
+                }
+                if trips > 1 && !size_limits::unroll_in_codegen(trips, size as u64) {
+                    self.b.position_at_end(next);
+                    self.counted_for(var, [value(1), value_of(e), value_of(st)], body, orelse)?;
+                    return self.close_loop(exit);
+                }
+            }
+            self.b.position_at_end(next);
+        }
         self.block(orelse)?;
         self.close_loop(exit)
     }

@@ -8,8 +8,7 @@ use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use inkwell::values::{
-    BasicValueEnum, FunctionValue, InstructionValue, IntValue, MetadataValue,
-    PointerValue,
+    BasicValueEnum, FunctionValue, InstructionValue, IntValue, MetadataValue, PointerValue,
 };
 use inkwell::{AddressSpace, IntPredicate};
 

@@ -30,6 +30,34 @@ pub(crate) const INLINE_LIMIT: usize = 2000;
 /// marked not to be vectorized (`llvm.loop.vectorize.enable` false), for the same reason.
 pub(crate) const VECTORIZE_LIMIT: usize = 2000;
 
+/// Most iterations of a `for` loop over a constant range that codegen unrolls itself.
+pub(crate) const UNROLL_MAX_TRIPS: u64 = 8;
+
+/// Most LLVM instructions (iterations times one copy of the body) such an unrolled loop may
+/// emit; about what LLVM's own full unrolling allows at O3.
+pub(crate) const UNROLL_MAX_SIZE: u64 = 300;
+
+/// The number of iterations of `range(start, stop, step)` (Python's rule), None for a zero
+/// step.
+pub(crate) fn range_trips(start: i128, stop: i128, step: i128) -> Option<u64> {
+    let trips = match step {
+        0 => return None,
+        s if s > 0 && start < stop => (stop - start - 1) / s + 1,
+        s if s < 0 && start > stop => (start - stop - 1) / -s + 1,
+        _ => 0,
+    };
+    u64::try_from(trips).ok()
+}
+
+/// Whether a `for` loop over a constant range of `trips` iterations whose body (with no
+/// loop statement) is `size` instructions is unrolled by codegen. LLVM's full unroller would
+/// unroll it too, but each unrolling updates the dominator tree below the loop, and the
+/// scalar-evolution guards of each later loop walk back over the unrolled code: with
+/// thousands of small loops in a row (`for k in range(3)`), quadratic again.
+pub(crate) fn unroll_in_codegen(trips: u64, size: u64) -> bool {
+    trips <= UNROLL_MAX_TRIPS && trips.saturating_mul(size) <= UNROLL_MAX_SIZE
+}
+
 /// Counts instructions, a call to a function defined in the module counting as that function
 /// inlined (memoized per function; a function being counted counts as one instruction where
 /// it calls itself).
@@ -68,7 +96,10 @@ impl<'ctx> SizeCounter<'ctx> {
         if i.get_opcode() != InstructionOpcode::Call {
             return 1;
         }
-        match CallSiteValue::try_from(i).ok().map(|c| c.get_called_fn_value()) {
+        match CallSiteValue::try_from(i)
+            .ok()
+            .map(|c| c.get_called_fn_value())
+        {
             Some(Some(callee)) if callee.count_basic_blocks() > 0 => self.function(callee).max(1),
             _ => 1,
         }
@@ -112,10 +143,54 @@ pub(crate) fn mark_loop<'ctx>(
 }
 
 /// Marks the loop whose latch branch is `latch` as not to be vectorized.
-pub(crate) fn no_vectorize<'ctx>(ctx: &'ctx Context, latch: InstructionValue<'ctx>) -> CgResult<()> {
+pub(crate) fn no_vectorize<'ctx>(
+    ctx: &'ctx Context,
+    latch: InstructionValue<'ctx>,
+) -> CgResult<()> {
     let prop = ctx.metadata_node(&[
         ctx.metadata_string("llvm.loop.vectorize.enable").into(),
         ctx.bool_type().const_zero().into(),
     ]);
     mark_loop(ctx, latch, prop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_trips_follow_python() {
+        let py = |a: i128, b: i128, c: i128| {
+            let (mut n, mut i) = (0u64, a);
+            while (c > 0 && i < b) || (c < 0 && i > b) {
+                n += 1;
+                i += c;
+            }
+            n
+        };
+        for a in -7..7 {
+            for b in -7..7 {
+                for c in [-4, -3, -1, 1, 2, 5] {
+                    assert_eq!(
+                        range_trips(a, b, c),
+                        Some(py(a, b, c)),
+                        "range({a}, {b}, {c})"
+                    );
+                }
+            }
+        }
+        assert_eq!(range_trips(0, 5, 0), None);
+        assert_eq!(
+            range_trips(i64::MIN.into(), i64::MAX.into(), 1),
+            Some(u64::MAX)
+        );
+    }
+
+    #[test]
+    fn only_short_small_loops_are_unrolled() {
+        assert!(unroll_in_codegen(3, 10));
+        assert!(unroll_in_codegen(0, 1000));
+        assert!(!unroll_in_codegen(UNROLL_MAX_TRIPS + 1, 1));
+        assert!(!unroll_in_codegen(8, 40));
+    }
 }
