@@ -1,6 +1,6 @@
 //! Lowers one `ir::Function` to an internal LLVM function (always inlined unless too big, see
-//! `size_limits`): parameters by value,
-//! the result returned (complex as `{T, T}`); locals live in allocas that mem2reg promotes.
+//! `size_limits`): parameters by value, the result returned (complex as `{T, T}`); locals live
+//! in allocas that mem2reg promotes.
 
 use inkwell::attributes::AttributeLoc;
 use inkwell::basic_block::BasicBlock;
