@@ -590,7 +590,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 let exit = self.rotated_loop(c, "while", |cg| {
                     cg.block(body)?;
                     cg.br_latch()?;
-                    Ok(cg.expr(cond)?.int()?)
+                    cg.expr(cond)?.int()
                 })?;
                 self.block(orelse)?;
                 self.close_loop(exit)?;
