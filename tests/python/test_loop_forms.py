@@ -1,7 +1,6 @@
-"""The loop shapes codegen emits (issue 9, item 14): `for` over a constant range unrolled, or
-its first iteration unrolled and a loop for the rest when the body is big; loops in rotated
-form (`while` tests its condition before the loop and at the latch). Each kernel is compared
-with the same function run by Python."""
+"""The loop shapes codegen emits (issue 9, item 14): `for` over a short constant range
+unrolled, or its first iteration unrolled and a loop for the rest when the body is big; `while`
+and nested loops beside them. Each kernel is compared with the same function run by Python."""
 
 from __future__ import annotations
 

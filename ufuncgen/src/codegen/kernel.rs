@@ -9,7 +9,7 @@ use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use inkwell::types::BasicMetadataTypeEnum;
 use inkwell::values::BasicMetadataValueEnum;
-use inkwell::values::{FunctionValue, IntValue, PointerValue};
+use inkwell::values::{FunctionValue, InstructionValue, IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 
 use super::size_limits::{self, SizeCounter};
@@ -33,11 +33,6 @@ enum Slot<'ctx> {
 struct LoopTargets<'ctx> {
     continue_to: BasicBlock<'ctx>,
     break_to: BasicBlock<'ctx>,
-    /// The block before the loop, and the block after it all (the last block `rotated_loop`
-    /// creates: the body's blocks come after it); of an unrolled loop, both are the block of
-    /// its next iteration.
-    preheader: BasicBlock<'ctx>,
-    exit: BasicBlock<'ctx>,
 }
 
 /// The state of lowering one kernel; arithmetic, casts and math calls extend it in sibling
@@ -584,16 +579,31 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 self.b.position_at_end(join);
             }
             StmtKind::While { cond, body, orelse } => {
-                // Emitted rotated (the condition before the loop and again at its latch), as
-                // `rotated_loop` explains.
+                let (head, body_bb, else_bb, exit) = (
+                    self.new_block("while.head"),
+                    self.new_block("while.body"),
+                    self.new_block("while.else"),
+                    self.new_block("while.end"),
+                );
+                self.br(head)?;
+                self.b.position_at_end(head);
                 let c = self.expr(cond)?.int()?;
-                let exit = self.rotated_loop(c, "while", |cg| {
-                    cg.block(body)?;
-                    cg.br_latch()?;
-                    cg.expr(cond)?.int()
-                })?;
+                self.b.build_conditional_branch(c, body_bb, else_bb)?;
+                self.b.position_at_end(body_bb);
+                self.loops.push(LoopTargets {
+                    continue_to: head,
+                    break_to: exit,
+                });
+                self.block(body)?;
+                self.loops.pop();
+                if self.open() {
+                    let latch = self.b.build_unconditional_branch(head)?;
+                    self.limit_vectorizing(latch, &[head, body_bb], exit)?;
+                }
+                self.b.position_at_end(else_bb);
                 self.block(orelse)?;
-                self.close_loop(exit)?;
+                self.br(exit)?;
+                self.b.position_at_end(exit);
             }
             StmtKind::ForRange {
                 var,
@@ -774,24 +784,50 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             b.build_select(up, n_up, zero, "count")?.into_int_value()
         };
 
-        let nonempty = b.build_int_compare(IntPredicate::NE, count, zero, "nonempty")?;
-        let exit = self.rotated_loop(nonempty, "for", |cg| {
-            let preheader = cg.loop_preheader()?;
-            let k = cg.b.build_phi(it, "k")?;
-            let kv = k.as_basic_value().into_int_value();
-            let value =
-                cg.b.build_int_add(a, cg.b.build_int_mul(kv, st, "")?, "i")?;
-            cg.store_local(var, Val::Int(value))?;
-            cg.block(body)?;
-            let latch = cg.br_latch()?;
-            let next = cg.b.build_int_add(kv, one, "k.next")?;
-            k.add_incoming(&[(&zero, preheader), (&next, latch)]);
-            Ok(cg
-                .b
-                .build_int_compare(IntPredicate::ULT, next, count, "more")?)
-        })?;
+        let pre = b
+            .get_insert_block()
+            .ok_or_else(|| CgError("builder has no block".into()))?;
+        let (head, body_bb, latch, else_bb, exit) = (
+            self.new_block("for.head"),
+            self.new_block("for.body"),
+            self.new_block("for.next"),
+            self.new_block("for.else"),
+            self.new_block("for.end"),
+        );
+        self.b.build_unconditional_branch(head)?;
+        self.b.position_at_end(head);
+        let k = self.b.build_phi(it, "k")?;
+        k.add_incoming(&[(&zero, pre)]);
+        let kv = k.as_basic_value().into_int_value();
+        let more = self
+            .b
+            .build_int_compare(IntPredicate::ULT, kv, count, "more")?;
+        self.b.build_conditional_branch(more, body_bb, else_bb)?;
+
+        self.b.position_at_end(body_bb);
+        let value = self
+            .b
+            .build_int_add(a, self.b.build_int_mul(kv, st, "")?, "i")?;
+        self.store_local(var, Val::Int(value))?;
+        self.loops.push(LoopTargets {
+            continue_to: latch,
+            break_to: exit,
+        });
+        self.block(body)?;
+        self.loops.pop();
+        self.br(latch)?;
+
+        self.b.position_at_end(latch);
+        let next = self.b.build_int_add(kv, one, "k.next")?;
+        k.add_incoming(&[(&next, latch)]);
+        let backedge = self.b.build_unconditional_branch(head)?;
+        self.limit_vectorizing(backedge, &[head, body_bb, latch], exit)?;
+
+        self.b.position_at_end(else_bb);
         self.block(orelse)?;
-        self.close_loop(exit)
+        self.br(exit)?;
+        self.b.position_at_end(exit);
+        Ok(())
     }
 
     /// `for var in range(a, e, st)` of `trips` (at least one) iterations, a constant range:
@@ -819,8 +855,6 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             self.loops.push(LoopTargets {
                 continue_to: next,
                 break_to: exit,
-                preheader: next,
-                exit: next,
             });
             let emitted = self.block(body);
             self.loops.pop();
@@ -845,85 +879,25 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         self.close_loop(exit)
     }
 
-    /// Emits a loop in the form LLVM's loop passes want, from the current block: `enter`
-    /// guards it; a preheader, the body (`body` emits it, ends at the latch, which it reaches
-    /// with `br_latch`, and returns the condition to go round again), an exit block of its
-    /// own, then the loop's `else` block, where the builder is left; `close_loop` ends that
-    /// (given the block after the loop, which this returns).
-    /// A loop in the textbook `while` form (test at the top) makes LoopRotate rewrite it, and
-    /// each rotation updates the dominator-tree levels of all the code after the loop:
-    /// quadratic in the number of loops (a thousand `for` loops took seconds). `break` leaves
-    /// through a block of its own too, so no loop needs an exit split for it. A body bigger
-    /// than `size_limits::VECTORIZE_LIMIT` is marked not to be vectorized.
-    fn rotated_loop(
+    /// Marks the loop whose backedge is `latch` not to be vectorized when its body is bigger
+    /// than `size_limits::VECTORIZE_LIMIT`: the body is `blocks` and every block emitted after
+    /// `exit` (the loop's last own block; the body's blocks come after it).
+    fn limit_vectorizing(
         &mut self,
-        enter: IntValue<'ctx>,
-        name: &str,
-        body: impl FnOnce(&mut Self) -> CgResult<IntValue<'ctx>>,
-    ) -> CgResult<BasicBlock<'ctx>> {
-        let (preheader, header, latch, done, broke, else_bb, exit) = (
-            self.new_block(&format!("{name}.ph")),
-            self.new_block(&format!("{name}.body")),
-            self.new_block(&format!("{name}.latch")),
-            self.new_block(&format!("{name}.done")),
-            self.new_block(&format!("{name}.break")),
-            self.new_block(&format!("{name}.else")),
-            self.new_block(&format!("{name}.end")),
-        );
-        self.b.build_conditional_branch(enter, preheader, else_bb)?;
-        self.b.position_at_end(preheader);
-        self.b.build_unconditional_branch(header)?;
-        self.b.position_at_end(header);
-        self.loops.push(LoopTargets {
-            continue_to: latch,
-            break_to: broke,
-            preheader,
-            exit,
-        });
-        let again = body(self);
-        let targets = self
-            .loops
-            .pop()
-            .ok_or_else(|| CgError("loop stack underflow".into()))?;
-        let again = again?;
-        let latch_br = self.b.build_conditional_branch(again, header, done)?;
-        // The body: its first block, the latch, and every block emitted after the loop's own.
-        let mut size = self.sizes.block(header) + self.sizes.block(latch);
+        latch: InstructionValue<'ctx>,
+        blocks: &[BasicBlock<'ctx>],
+        exit: BasicBlock<'ctx>,
+    ) -> CgResult<()> {
+        let mut size: usize = blocks.iter().map(|&bb| self.sizes.block(bb)).sum();
         let mut bb = self.func.get_last_basic_block();
-        while let Some(block) = bb.filter(|&block| block != targets.exit) {
+        while let Some(block) = bb.filter(|&block| block != exit) {
             size += self.sizes.block(block);
             bb = block.get_previous_basic_block();
         }
         if !size_limits::vectorize_loop(size) {
-            size_limits::no_vectorize(self.ctx, latch_br)?;
+            size_limits::no_vectorize(self.ctx, latch)?;
         }
-        self.b.position_at_end(done);
-        self.b.build_unconditional_branch(else_bb)?;
-        self.b.position_at_end(broke);
-        self.b.build_unconditional_branch(exit)?;
-        self.b.position_at_end(else_bb);
-        Ok(exit)
-    }
-
-    /// The preheader of the innermost loop being emitted.
-    fn loop_preheader(&self) -> CgResult<BasicBlock<'ctx>> {
-        self.loops
-            .last()
-            .map(|l| l.preheader)
-            .ok_or_else(|| CgError("no loop being emitted".into()))
-    }
-
-    /// Ends the loop body where it stands with a branch to the latch (if the block is still
-    /// open) and continues at the latch; returns the latch.
-    fn br_latch(&mut self) -> CgResult<BasicBlock<'ctx>> {
-        let latch = self
-            .loops
-            .last()
-            .map(|l| l.continue_to)
-            .ok_or_else(|| CgError("no loop being emitted".into()))?;
-        self.br(latch)?;
-        self.b.position_at_end(latch);
-        Ok(latch)
+        Ok(())
     }
 
     /// Ends a loop's `else` block; continues at `exit`, after the loop.
