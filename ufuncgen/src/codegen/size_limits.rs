@@ -1,6 +1,7 @@
 //! Compile-time guards for big kernels: how many LLVM instructions a piece of emitted code
 //! becomes once its calls are inlined, and the limits above which a kernel is called from its
-//! NumPy loop rather than inlined, and a loop is not offered to the loop vectorizer.
+//! NumPy loop rather than inlined, and a loop is not offered to the loop vectorizer; and which
+//! short loops over a constant range codegen unrolls itself.
 //!
 //! LLVM 22's loop vectorizer costs time quadratic in the length of the dependency chains in
 //! a loop body (VPlan's uniformity analysis walks each operand chain back to its start, once
