@@ -51,7 +51,7 @@ fn small_kernel_is_inlined_and_vectorized() {
 
 #[test]
 fn big_kernel_is_called_once_not_copied_into_each_loop() {
-    let n = 800;
+    let n = 1000;
     let code = compile(format!("def f(x):\n{}    return x\n", chain(n, 4)));
     let ir = &code.llvm_ir;
     let mentions = |what: &str| {
@@ -104,7 +104,7 @@ fn big_loop_body_is_not_vectorized() {
         ))
     };
     // The loop variant for overlapping operands is marked in both.
-    let (big, small) = (kernel(800), kernel(3));
+    let (big, small) = (kernel(1000), kernel(3));
     assert_eq!(
         loops_marked_no_vectorize(&big.llvm_ir),
         loops_marked_no_vectorize(&small.llvm_ir) + 1,
