@@ -1,6 +1,8 @@
 //! Compile time of generated kernels against their size, per phase (parse, lower, LLVM:
 //! kernel IR + O3 + machine code, JIT load). Run with
-//! `cargo run --release -p ufuncgen --example compile_scaling [-- straight|branches|loops N...]`.
+//! `cargo run --release -p ufuncgen --example compile_scaling [-- straight|branches|loops N...]`;
+//! with `UFUNCGEN_LLVM_ARGS="-time-passes"` (any LLVM command-line options) LLVM reports the
+//! time of each pass.
 
 use std::time::Instant;
 
@@ -23,7 +25,28 @@ fn kernel(shape: &str, n: usize) -> String {
     s
 }
 
+/// Hands `UFUNCGEN_LLVM_ARGS` to LLVM's command-line parser (e.g. `-time-passes`).
+fn llvm_options() {
+    let Ok(opts) = std::env::var("UFUNCGEN_LLVM_ARGS") else {
+        return;
+    };
+    let args: Vec<std::ffi::CString> = std::iter::once("compile_scaling")
+        .chain(opts.split_whitespace())
+        .map(|a| std::ffi::CString::new(a).expect("an option without NUL"))
+        .collect();
+    let ptrs: Vec<*const std::ffi::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+    // SAFETY: `ptrs` points into `args`, alive for the call; LLVM copies what it keeps.
+    unsafe {
+        llvm_sys::support::LLVMParseCommandLineOptions(
+            ptrs.len() as i32,
+            ptrs.as_ptr(),
+            std::ptr::null(),
+        )
+    };
+}
+
 fn main() {
+    llvm_options();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let shape = args.first().cloned().unwrap_or_else(|| "straight".into());
     let sizes: Vec<usize> = if args.len() > 1 {
@@ -68,4 +91,6 @@ fn main() {
             s(t3, t4)
         );
     }
+    // SAFETY: LLVM is no longer used; this prints the pass timings `-time-passes` collected.
+    unsafe { llvm_sys::core::LLVMShutdown() };
 }

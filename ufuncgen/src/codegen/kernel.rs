@@ -1,5 +1,6 @@
-//! Lowers one `ir::Function` to an internal, always-inlined LLVM function: parameters by value,
-//! the result returned (complex as `{T, T}`); locals live in allocas that mem2reg promotes.
+//! Lowers one `ir::Function` to an internal LLVM function (always inlined unless too big, see
+//! `size_limits`): parameters by value, the result returned (complex as `{T, T}`); locals live
+//! in allocas that mem2reg promotes.
 
 use inkwell::attributes::AttributeLoc;
 use inkwell::basic_block::BasicBlock;
@@ -8,9 +9,10 @@ use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use inkwell::types::BasicMetadataTypeEnum;
 use inkwell::values::BasicMetadataValueEnum;
-use inkwell::values::{FunctionValue, IntValue, PointerValue};
+use inkwell::values::{FunctionValue, InstructionValue, IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 
+use super::size_limits::{self, SizeCounter};
 use super::target::Target;
 use super::value::{
     abi_type, float_type, from_abi, int_type, to_abi, zero, ArraySlot, ArrayVal, CgError, CgResult,
@@ -71,6 +73,8 @@ pub(crate) struct Cg<'a, 'ctx> {
     callees: Vec<(FunctionValue<'ctx>, Scalar, Vec<Scalar>)>,
     /// The part types of each callee that returns a tuple (empty for the others).
     callee_parts: Vec<Vec<Scalar>>,
+    /// Sizes of emitted code, for the vectorization limit of loops (`size_limits`).
+    sizes: SizeCounter<'ctx>,
 }
 
 /// Emits `func` as the internal function `name` and returns it.
@@ -171,12 +175,26 @@ pub(crate) fn build_kernel<'ctx>(
         first_param,
         callees,
         callee_parts,
+        sizes: SizeCounter::default(),
     };
     cg.lower_body(func)?;
     if fastmath {
         set_fast_flags(f);
     }
     Ok(f)
+}
+
+/// Whether `block` contains a loop, at any depth (not counting loops inside expressions).
+fn has_loop(block: &ir::Block) -> bool {
+    block.iter().any(|s| match &s.kind {
+        StmtKind::While { .. } | StmtKind::ForRange { .. } => true,
+        StmtKind::If {
+            then_body,
+            else_body,
+            ..
+        } => has_loop(then_body) || has_loop(else_body),
+        _ => false,
+    })
 }
 
 /// The struct a tuple-returning helper returns: its parts' ABI types.
@@ -578,7 +596,10 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 });
                 self.block(body)?;
                 self.loops.pop();
-                self.br(head)?;
+                if self.open() {
+                    let latch = self.b.build_unconditional_branch(head)?;
+                    self.limit_vectorizing(latch, &[head, body_bb], exit)?;
+                }
                 self.b.position_at_end(else_bb);
                 self.block(orelse)?;
                 self.br(exit)?;
@@ -700,11 +721,36 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     ) -> CgResult<()> {
         let ty = self.local_ty(var)?;
         let it = int_type(self.ctx, ty);
+        let constant = |e: &ir::Expr| match e.kind {
+            ExprKind::Const(Const::Int(v)) => Some(v),
+            _ => None,
+        };
+        if let (Some(a), Some(e), Some(st)) = (constant(start), constant(stop), constant(step)) {
+            let trips = size_limits::range_trips(a, e, st);
+            if let Some(n) = trips.filter(|&n| n > 0 && n <= size_limits::UNROLL_MAX_TRIPS) {
+                if !has_loop(body) {
+                    return self.unrolled_for(var, it, [a, e, st], n, body, orelse);
+                }
+            }
+        }
         let (a, e, st) = (
             self.expr(start)?.int()?,
             self.expr(stop)?.int()?,
             self.expr(step)?.int()?,
         );
+        self.counted_for(var, [a, e, st], body, orelse)
+    }
+
+    /// `for var in range(a, e, st)` with the bounds as values: a loop (see `for_range`).
+    fn counted_for(
+        &mut self,
+        var: ir::Local,
+        [a, e, st]: [IntValue<'ctx>; 3],
+        body: &ir::Block,
+        orelse: &ir::Block,
+    ) -> CgResult<()> {
+        let ty = self.local_ty(var)?;
+        let it = int_type(self.ctx, ty);
         let b = &self.b;
         let zero = it.const_zero();
         let one = it.const_int(1, false);
@@ -774,10 +820,88 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         self.b.position_at_end(latch);
         let next = self.b.build_int_add(kv, one, "k.next")?;
         k.add_incoming(&[(&next, latch)]);
-        self.b.build_unconditional_branch(head)?;
+        let backedge = self.b.build_unconditional_branch(head)?;
+        self.limit_vectorizing(backedge, &[head, body_bb, latch], exit)?;
 
         self.b.position_at_end(else_bb);
         self.block(orelse)?;
+        self.br(exit)?;
+        self.b.position_at_end(exit);
+        Ok(())
+    }
+
+    /// `for var in range(a, e, st)` of `trips` (at least one) iterations, a constant range:
+    /// unrolled (the body once per value of `var`) when its size allows
+    /// (`size_limits::unroll_in_codegen`, judged on the first copy), else that first copy
+    /// and a loop for the others.
+    fn unrolled_for(
+        &mut self,
+        var: ir::Local,
+        it: inkwell::types::IntType<'ctx>,
+        [a, e, st]: [i128; 3],
+        trips: u64,
+        body: &ir::Block,
+        orelse: &ir::Block,
+    ) -> CgResult<()> {
+        let exit = self.new_block("for.end");
+        // Constants of the loop's type (each wrapped into it by the front end, or in the range).
+        let value_of = |v: i128| it.const_int(v as u64, v < 0);
+        let value = |k: u64| value_of(a + i128::from(k) * st);
+        for k in 0..trips {
+            let (next, first) = (self.new_block("for.next"), self.new_block("for.iter"));
+            self.br(first)?;
+            self.b.position_at_end(first);
+            self.store_local(var, Val::Int(value(k)))?;
+            self.loops.push(LoopTargets {
+                continue_to: next,
+                break_to: exit,
+            });
+            let emitted = self.block(body);
+            self.loops.pop();
+            emitted?;
+            self.br(next)?;
+            if k == 0 {
+                let mut size = 0;
+                let mut bb = self.func.get_last_basic_block();
+                while let Some(block) = bb.filter(|&block| block != next) {
+                    size += self.sizes.block(block);
+                    bb = block.get_previous_basic_block();
+                }
+                if trips > 1 && !size_limits::unroll_in_codegen(trips, size as u64) {
+                    self.b.position_at_end(next);
+                    self.counted_for(var, [value(1), value_of(e), value_of(st)], body, orelse)?;
+                    return self.close_loop(exit);
+                }
+            }
+            self.b.position_at_end(next);
+        }
+        self.block(orelse)?;
+        self.close_loop(exit)
+    }
+
+    /// Marks the loop whose backedge is `latch` not to be vectorized when its body is bigger
+    /// than `size_limits::VECTORIZE_LIMIT`: the body is `blocks` and every block emitted after
+    /// `exit` (the loop's last own block; the body's blocks come after it).
+    fn limit_vectorizing(
+        &mut self,
+        latch: InstructionValue<'ctx>,
+        blocks: &[BasicBlock<'ctx>],
+        exit: BasicBlock<'ctx>,
+    ) -> CgResult<()> {
+        let mut size: usize = blocks.iter().map(|&bb| self.sizes.block(bb)).sum();
+        let mut bb = self.func.get_last_basic_block();
+        while let Some(block) = bb.filter(|&block| block != exit) {
+            size += self.sizes.block(block);
+            bb = block.get_previous_basic_block();
+        }
+        if !size_limits::vectorize_loop(size) {
+            size_limits::no_vectorize(self.ctx, latch)?;
+        }
+        Ok(())
+    }
+
+    /// Ends a loop's `else` block; continues at `exit`, after the loop.
+    fn close_loop(&mut self, exit: BasicBlock<'ctx>) -> CgResult<()> {
         self.br(exit)?;
         self.b.position_at_end(exit);
         Ok(())

@@ -8,8 +8,7 @@ use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::Module;
 use inkwell::values::{
-    AsValueRef, BasicValueEnum, FunctionValue, InstructionValue, IntValue, MetadataValue,
-    PointerValue,
+    BasicValueEnum, FunctionValue, InstructionValue, IntValue, MetadataValue, PointerValue,
 };
 use inkwell::{AddressSpace, IntPredicate};
 
@@ -314,36 +313,14 @@ impl<'ctx> LoopBuilder<'ctx> {
         } else if stride == Stride::Contiguous {
             // Only overlapping operands get here (accumulate): they cannot be vectorized, so
             // spare the compile time of a vector version that its run-time check would skip.
-            let off = self.ctx.bool_type().const_zero();
-            let prop = self.ctx.metadata_node(&[
-                self.ctx
-                    .metadata_string("llvm.loop.vectorize.enable")
-                    .into(),
-                off.into(),
-            ]);
-            self.mark_loop(latch, prop)?;
+            super::size_limits::no_vectorize(self.ctx, latch)?;
         }
         Ok(())
     }
 
     /// Attaches a loop ID carrying one property node to the loop's latch branch.
     fn mark_loop(&self, latch: InstructionValue<'ctx>, prop: MetadataValue<'ctx>) -> CgResult<()> {
-        let id = self
-            .ctx
-            .metadata_node(&[self.ctx.metadata_string("self").into(), prop.into()]);
-        // A loop ID refers to itself as first operand (which also makes it distinct).
-        // SAFETY: `id` is a live MDNode of this context and operand 0 exists.
-        unsafe {
-            let v = id.as_value_ref();
-            llvm_sys::core::LLVMReplaceMDNodeOperandWith(
-                v,
-                0,
-                llvm_sys::core::LLVMValueAsMetadata(v),
-            );
-        }
-        latch
-            .set_metadata(id, self.ctx.get_kind_id("llvm.loop"))
-            .map_err(|e| CgError(e.to_string()))
+        super::size_limits::mark_loop(self.ctx, latch, prop)
     }
 
     /// NumPy's reduce: out = kernel(out, in[i]) for every i, the accumulator in a register.

@@ -19,6 +19,7 @@
 //! | what both loops share: NumPy's loop signature, the failure flag, FP-flag helper names | `loop_abi.rs` |
 //! | LLVM types of dtypes, ABI conversions, the array value type, frozen tables | `value.rs` |
 //! | CPU, features, target machine | `target.rs` |
+//! | compile-time guards for big kernels: inlining, vectorizing, unrolling limits | `size_limits.rs` |
 
 mod arith;
 mod array;
@@ -28,6 +29,7 @@ mod kernel;
 mod loop_abi;
 mod loops;
 pub(crate) mod math;
+mod size_limits;
 mod target;
 mod value;
 mod vector_abi;
@@ -201,6 +203,11 @@ fn compile_with(
     configure(&module, &machine);
     let kernel_name = format!("{symbol}.kernel");
     let kernel = kernel::build_kernel(&ctx, &module, func, &kernel_name, opts.fastmath, target)?;
+    // A big kernel inlined into every loop variant would be optimized once per copy, and the
+    // vectorizer's cost grows quadratically with it (size_limits).
+    if !size_limits::inline_kernel(size_limits::SizeCounter::default().function(kernel)) {
+        size_limits::keep_out_of_line(&ctx, kernel);
+    }
     wrap(&ctx, &module, kernel)?;
     vector_abi::pin_vector_variants(&module);
     // Vector-math calls run one routine for every element (vector_abi), so only fastmath
