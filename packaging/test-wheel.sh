@@ -36,16 +36,18 @@ trap 'rm -rf "$WORK"' EXIT
 
 # Wall and CPU seconds (this script's children, waited for) of each phase, for the summary.
 summary=()
-cpu_seconds() {
+# `times` in this shell, not in a $(...) subshell: a subshell starts with no children's time.
+cpu_to() {
     times >"$WORK/times"
-    awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, "m"); s += a[1] * 60 + a[2] } }
-         END { printf "%.1f", s }' "$WORK/times"
+    printf -v "$1" '%s' "$(awk 'NR == 2 { for (i = 1; i <= 2; i++) {
+        split($i, a, "m"); s += a[1] * 60 + a[2] } } END { printf "%.1f", s }' "$WORK/times")"
 }
-phase_start() { phase_wall=$SECONDS; phase_cpu="$(cpu_seconds)"; }
+phase_start() { phase_wall=$SECONDS; cpu_to phase_cpu; }
 phase_end() {
-    local line
+    local line now
+    cpu_to now
     line="$(printf '%-44s %4d s wall %7.1f s CPU' "$1" $((SECONDS - phase_wall)) \
-        "$(awk -v a="$phase_cpu" -v b="$(cpu_seconds)" 'BEGIN { print b - a }')")"
+        "$(awk -v a="$phase_cpu" -v b="$now" 'BEGIN { print b - a }')")"
     say "$line"
     summary+=("$line")
 }
