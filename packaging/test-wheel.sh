@@ -175,7 +175,7 @@ pythons=(--python "$first_python")
 if .venv/bin/python -c 'import ufuncgen._native' 2>/dev/null; then
     pythons+=(--python "$ROOT/.venv/bin/python")
 fi
-(cd "$WORK" && "$first_python" "$ROOT/benchmarks/bench_startup.py" --rounds 5 "${pythons[@]}")
+(cd "$WORK" && "$first_python" "$ROOT/benchmarks/bench_startup.py" --rounds 9 "${pythons[@]}")
 phase_end "start-up benchmark"
 
 say "passed on: $*"
