@@ -18,7 +18,8 @@ pub mod jit;
 pub mod lazy;
 pub mod lower;
 pub mod parse;
-pub mod runtime;
+/// The run-time side (parallel pool, errors, FP flags): its own crate, which AOT modules link.
+pub use ufuncgen_runtime as runtime;
 pub mod spec;
 pub mod types;
 pub mod vecmath;
@@ -31,10 +32,7 @@ pub use types::Scalar;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The NumPy inner-loop ABI: `void loop(char **args, npy_intp const *dimensions,
-/// npy_intp const *steps, void *data)`.
-pub type LoopFn =
-    unsafe extern "C" fn(*mut *mut u8, *const isize, *const isize, *mut std::ffi::c_void);
+pub use ufuncgen_runtime::LoopFn;
 
 /// One compiled loop of a ufunc, for one signature.
 pub struct CompiledLoop {
@@ -129,7 +127,7 @@ pub fn vectorize_objects(
             &mut warnings,
             |tag| {
                 let func = lower::lower_kernel(spec, sig)
-                    .map_err(|e| e.at_decorator_string(&spec.source, text))?;
+                    .map_err(|e| parse::at_decorator_string(e, &spec.source, text))?;
                 let symbol = naming.symbol(spec, &func, i, tag);
                 let code = codegen::compile_loop(&func, &symbol, spec.options, target)
                     .map_err(|e| codegen_error(spec, &func, e))?;
@@ -199,7 +197,7 @@ pub fn gufunc_objects(
     let signature_error =
         |m: String| CompileError::general(ErrorKind::Signature, m, &spec.name, &spec.source);
     // Each error points at the decorator's string it is about (the layout or one signature).
-    let about = |text: &str, e: CompileError| e.at_decorator_string(&spec.source, text);
+    let about = |text: &str, e: CompileError| parse::at_decorator_string(e, &spec.source, text);
     let parsed = spec::layout::Layout::parse(layout)
         .map_err(signature_error)
         .map_err(|e| about(layout, e))?;
@@ -473,13 +471,13 @@ pub fn parse_signatures(spec: &KernelSpec) -> Result<Vec<Signature>, CompileErro
         .iter()
         .map(|s| {
             Signature::parse(s).map_err(|m| {
-                CompileError::general(
+                let e = CompileError::general(
                     ErrorKind::Signature,
                     format!("invalid signature {s:?}: {m}"),
                     &spec.name,
                     &spec.source,
-                )
-                .at_decorator_string(&spec.source, s)
+                );
+                parse::at_decorator_string(e, &spec.source, s)
             })
         })
         .collect()
