@@ -20,6 +20,7 @@ help:
 	@echo "make bench  - set up, build, run the benchmarks (BENCH_ARGS=--quick for a short run)"
 	@echo "make wheel  - build dist/: the release wheel (static LLVM, manylinux, abi3) and the sdist"
 	@echo "make test-wheel - build the wheel, run the suite against it installed in fresh venvs"
+	@echo "make test-installed-wheel - that test alone, on the wheel already in dist/"
 
 setup:
 	@./setup.sh
@@ -62,7 +63,7 @@ bench:
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 	$(PY) benchmarks/bench_vecmath.py $(BENCH_ARGS)
 
-.PHONY: wheel test-wheel
+.PHONY: wheel test-wheel test-installed-wheel wheel-test-envs
 # Interpreters the installed-wheel test runs on; each gets the newest NumPy it supports.
 WHEEL_PYTHONS ?= python3 $(HOME)/.pyenv/versions/3.13.0/bin/python
 
@@ -72,3 +73,11 @@ wheel:
 
 test-wheel: wheel
 	packaging/test-wheel.sh $(WHEEL_PYTHONS)
+
+# The wheel test alone, on the wheel already in dist/ (.ci/run builds it while `make test` runs).
+test-installed-wheel:
+	packaging/test-wheel.sh $(WHEEL_PYTHONS)
+
+# Only the wheel test's environments with its requirements (no wheel needed yet).
+wheel-test-envs:
+	packaging/test-wheel.sh --prepare $(WHEEL_PYTHONS)

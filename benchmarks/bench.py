@@ -14,7 +14,6 @@ import argparse
 import importlib
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -433,16 +432,10 @@ def bench_compile(count: int) -> str:
 
 
 def bench_import(count: int) -> str:
-    """Fresh interpreters: ``import numpy`` alone, then ``import ufuncgen`` (which imports it)."""
-    code = "import time; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
-    rows = []
-    for module in ("numpy", "ufuncgen"):
-        runs = [
-            float(subprocess.check_output([sys.executable, "-c", code.format(module)], text=True))
-            for _ in range(count)
-        ]
-        rows.append([f"import {module}", f"{statistics.median(runs) * 1e3:.1f}"])
-    return markdown(["fresh interpreter", "median ms"], rows)
+    """Fresh interpreters: ``import numpy`` alone, ``import ufuncgen`` and the first compile."""
+    from bench_startup import table
+
+    return table([sys.executable], count)
 
 
 def bench_overhead(repeats: int, target_s: float) -> str:

@@ -9,6 +9,9 @@ VENV="${VENV:-$PWD/.venv}"
 export PATH="$VENV/bin:$PATH"
 export PYO3_PYTHON="${PYO3_PYTHON:-$VENV/bin/python}"
 RAW=target/wheel-raw
+# Its own target dir: maturin copies the built library to <target>/maturin/ before packing it, and
+# .ci/run builds the wheel while `make test` builds (maturin develop) into target/.
+export CARGO_TARGET_DIR="$PWD/target/wheel-build"
 
 rm -rf "$RAW" dist
 mkdir -p dist
@@ -17,7 +20,10 @@ start=$SECONDS
 # template instances (-3.6 MB); the flag reaches only the extension's own link.
 maturin build --profile wheel --compatibility linux --auditwheel skip --out "$RAW" \
     -- -C link-arg=-Wl,--icf=all
-echo "[wheel] extension built in $((SECONDS - start)) s"
+times >"$RAW/cpu-times"
+echo "[wheel] extension built in $((SECONDS - start)) s wall, $(awk 'NR == 2 {
+    for (i = 1; i <= 2; i++) { split($i, a, "m"); s += a[1] * 60 + a[2] } }
+    END { printf "%.0f", s }' "$RAW/cpu-times") s CPU (load average $(cut -d' ' -f1 /proc/loadavg))"
 # Lowest manylinux tag the binary honestly meets; libraries outside the policy are copied in.
 auditwheel repair --wheel-dir dist "$RAW"/*.whl
 auditwheel show dist/*.whl
