@@ -231,18 +231,13 @@ def test_folded_operations_raise_their_flags(kernel, want, target):
         assert_identical(quiet(f, a), quiet(kernel, a))
 
 
-# --- branches not taken (issue 9 item 7: open) -------------------------------------------
+# --- branches not taken (issue 9 item 7) ----------------------------------------------
 
 
 def square_if_small(x):
     return x * x if x < 1e150 else 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: LLVM speculates the arm's fmul into a select (SimplifyCFG in the scalar "
-    "loops, if-conversion in the vector body, saved there only by AVX-512 masked ops)",
-)
 @pytest.mark.parametrize("target", TARGETS)
 def test_untaken_branch_raises_no_flag_at_any_length(target):
     f = vectorize(["float64(float64)"], target=target)(square_if_small)

@@ -47,7 +47,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                     let f = if to.real_part() == from {
                         x
                     } else {
-                        b.build_float_cast(x, ft, "cast")?
+                        self.float_cast(x, ft)?
                     };
                     self.real_to(f, to)
                 }
@@ -56,15 +56,26 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             Val::Complex(r, i) => {
                 if to.is_complex() {
                     let ft = float_type(self.ctx, to);
-                    Val::Complex(
-                        b.build_float_cast(r, ft, "")?,
-                        b.build_float_cast(i, ft, "")?,
-                    )
+                    Val::Complex(self.float_cast(r, ft)?, self.float_cast(i, ft)?)
                 } else {
                     return self.cast(Val::Float(r), from.real_part(), to);
                 }
             }
         })
+    }
+
+    /// `x` widened or narrowed to `ft`; narrowing can overflow or underflow, so on a
+    /// conditional path it is guarded (`guard`).
+    fn float_cast(
+        &self,
+        x: FloatValue<'ctx>,
+        ft: inkwell::types::FloatType<'ctx>,
+    ) -> CgResult<FloatValue<'ctx>> {
+        if ft.get_bit_width() < x.get_type().get_bit_width() {
+            self.flag_op(super::guard::FlagOp::TruncF32, &[x])
+        } else {
+            Ok(self.b.build_float_cast(x, ft, "cast")?)
+        }
     }
 
     /// A float of `to`'s part type, as `to` (a complex gets a zero imaginary part).

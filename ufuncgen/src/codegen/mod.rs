@@ -10,6 +10,7 @@
 //! |---|---|
 //! | one IR statement or expression → LLVM (`for_range`, `stmt`, callees, run-time errors) | `kernel.rs` |
 //! | integer/float/complex operators and comparisons, NumPy's exact semantics and FP flags | `arith.rs` |
+//! | FP operations on conditional paths: no flags from branches not taken | `guard.rs` |
 //! | dtype conversions (`astype` semantics) | `cast.rs` |
 //! | math functions: intrinsic, libm or vector library per dtype and tier | `math.rs`, `vector_abi.rs` |
 //! | array element addresses, bounds checks, frozen tables | `array.rs` |
@@ -21,6 +22,7 @@
 mod arith;
 mod array;
 mod cast;
+mod guard;
 mod gufunc;
 mod kernel;
 mod loops;
@@ -208,6 +210,8 @@ fn compile_with(
         .map_err(|e| CodegenError::llvm(LlvmStage::Verify, format!("{symbol}: {e}")))?;
     module
         .run_passes("default<O3>", &machine, PassBuilderOptions::create())
+        .map_err(|e| CodegenError::llvm(LlvmStage::Optimize, format!("{symbol}: {e}")))?;
+    guard::inline_guards(&module, &machine)
         .map_err(|e| CodegenError::llvm(LlvmStage::Optimize, format!("{symbol}: {e}")))?;
     let llvm_ir = module.print_to_string().to_string();
     let object = emit(&machine, &module, FileType::Object)?;

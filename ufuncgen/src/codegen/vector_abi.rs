@@ -472,7 +472,11 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
 pub(crate) fn pin_vector_variants(module: &Module<'_>) {
     let variants: Vec<FunctionValue<'_>> = module
         .get_functions()
-        .filter(|f| f.get_name().to_str().is_ok_and(is_vector_entry))
+        .filter(|f| {
+            f.get_name()
+                .to_str()
+                .is_ok_and(|n| is_vector_entry(n) || super::guard::is_guard_variant(n))
+        })
         .collect();
     if variants.is_empty() {
         return;
