@@ -96,33 +96,41 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     fn float_to_int(&self, x: FloatValue<'ctx>, to: Scalar) -> CgResult<IntValue<'ctx>> {
         let b = &self.b;
         let target = int_type(self.ctx, to);
-        let (r, bad) = match to {
-            Scalar::I64 | Scalar::U32 => self.cvtt(x, 64)?,
+        let r = match to {
+            Scalar::I64 | Scalar::U32 => {
+                let ok = self.in_range(x, 64)?;
+                let p = self.invalid_unless(ok, x.get_type())?;
+                self.cvtt(x, 64, ok, p)?
+            }
             Scalar::U64 => {
                 let two63 = x.get_type().const_float(9_223_372_036_854_775_808.0);
                 let high = b.build_float_compare(FloatPredicate::OGE, x, two63, "high")?;
                 let low_x = b.build_select(high, two63, x, "")?.into_float_value();
                 let high_x = b.build_select(high, x, two63, "")?.into_float_value();
-                let (lo, lo_bad) = self.cvtt(low_x, 64)?;
+                // Exact (x >= 2^63 here), so it raises nothing wherever it runs.
                 let shifted = b.build_float_sub(high_x, two63, "")?;
-                let (hi, hi_bad) = self.cvtt(shifted, 64)?;
+                let (lo_ok, hi_ok) = (self.in_range(low_x, 64)?, self.in_range(shifted, 64)?);
+                let ok = b.build_select(high, hi_ok, lo_ok, "ok")?.into_int_value();
+                let p = self.invalid_unless(ok, x.get_type())?;
+                let lo = self.cvtt(low_x, 64, lo_ok, p)?;
+                let hi = self.cvtt(shifted, 64, hi_ok, p)?;
+                let b = &self.b;
                 let hi = b.build_xor(hi, self.ctx.i64_type().const_int(1 << 63, false), "")?;
-                let r = b.build_select(high, hi, lo, "")?.into_int_value();
-                let bad = b.build_select(high, hi_bad, lo_bad, "")?.into_int_value();
-                (r, bad)
+                b.build_select(high, hi, lo, "")?.into_int_value()
             }
-            s if s.is_int() => self.cvtt(x, 32)?,
+            s if s.is_int() => {
+                let ok = self.in_range(x, 32)?;
+                let p = self.invalid_unless(ok, x.get_type())?;
+                self.cvtt(x, 32, ok, p)?
+            }
             s => return Err(CgError(format!("float -> {s} is not an integer cast"))),
         };
-        self.call_if(bad, super::arith::RAISE_INVALID)?;
-        Ok(b.build_int_truncate_or_bit_cast(r, target, "cast")?)
+        Ok(self.b.build_int_truncate_or_bit_cast(r, target, "cast")?)
     }
 
-    /// `cvttsd2si` with a `bits`-wide result: truncation, or MIN when out of range or NaN;
-    /// also returns whether it was out of range (the hardware's invalid flag).
-    fn cvtt(&self, x: FloatValue<'ctx>, bits: u32) -> CgResult<(IntValue<'ctx>, IntValue<'ctx>)> {
+    /// Whether `cvttsd2si` with a `bits`-wide result converts `x` (else: NaN or out of range).
+    fn in_range(&self, x: FloatValue<'ctx>, bits: u32) -> CgResult<IntValue<'ctx>> {
         let b = &self.b;
-        let it = super::value::int_of_width(self.ctx, bits);
         let wide = if x.get_type().get_bit_width() == 64 {
             x
         } else {
@@ -138,7 +146,45 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         };
         let below_max =
             b.build_float_compare(FloatPredicate::OLT, wide, t.const_float(limit), "")?;
-        let in_range = b.build_and(above_min, below_max, "inrange")?;
+        Ok(b.build_and(above_min, below_max, "inrange")?)
+    }
+
+    /// Raises invalid where `ok` is false, branch-free so that the loop still vectorizes:
+    /// returns `q - q` for `q = ok ? 0 : inf`, which is +0 where `ok` (and on the lanes a
+    /// vectorized guard masks off, whose operands are ones) and a NaN that raised invalid
+    /// elsewhere. The caller adds it to the value it converts, so the subtraction is used and
+    /// runs exactly where the conversion does. The fence keeps LLVM from folding the
+    /// subtraction into the select (which would leave a constant NaN and no flag). Under
+    /// `fastmath`, which would fold `q - q` to 0, the flag is raised by a call under a branch
+    /// and +0 returned.
+    fn invalid_unless(
+        &self,
+        ok: IntValue<'ctx>,
+        t: inkwell::types::FloatType<'ctx>,
+    ) -> CgResult<FloatValue<'ctx>> {
+        if self.fastmath {
+            self.call_if(self.b.build_not(ok, "")?, super::arith::RAISE_INVALID)?;
+            return Ok(t.const_zero());
+        }
+        let q = self
+            .b
+            .build_select(ok, t.const_zero(), t.const_float(f64::INFINITY), "")?
+            .into_float_value();
+        let q = self.intrinsic("llvm.arithmetic.fence", &[q])?;
+        self.fop(super::guard::FlagOp::Sub, q, q)
+    }
+
+    /// `cvttsd2si` with a `bits`-wide result: truncation, or MIN where not `in_range`; `poison`
+    /// (from `invalid_unless`, +0 or NaN) is added to the value converted.
+    fn cvtt(
+        &self,
+        x: FloatValue<'ctx>,
+        bits: u32,
+        in_range: IntValue<'ctx>,
+        poison: FloatValue<'ctx>,
+    ) -> CgResult<IntValue<'ctx>> {
+        let it = super::value::int_of_width(self.ctx, bits);
+        let limit = 2f64.powi(bits as i32 - 1);
         // The conversion sees x clamped into range (unchanged when in range): its result is
         // defined, and out-of-range inputs cannot make the hardware raise invalid on a path
         // where NumPy does not (a select would let LLVM move the conversion before it).
@@ -151,9 +197,13 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let clamped = self.intrinsic("llvm.maxnum", &[x, xt.const_float(-limit)])?;
         let clamped = self.intrinsic("llvm.minnum", &[clamped, xt.const_float(below_limit)])?;
         let b = &self.b;
+        let clamped = if poison.is_const() {
+            clamped
+        } else {
+            b.build_float_add(clamped, poison, "")?
+        };
         let raw = b.build_float_to_signed_int(clamped, it, "cvt")?;
         let min = it.const_int(1u64 << (bits - 1), false);
-        let r = b.build_select(in_range, raw, min, "cvtt")?.into_int_value();
-        Ok((r, b.build_not(in_range, "outofrange")?))
+        Ok(b.build_select(in_range, raw, min, "cvtt")?.into_int_value())
     }
 }

@@ -10,7 +10,7 @@
 //! On such a path every operation that can raise a flag is a call of a small internal function
 //! (`ufg_guard_fmul_f64`) that LLVM may not speculate (it is neither `speculatable` nor inlined
 //! before vectorization). The call carries vector variants (`ufg_guard_fmul_f64x8`) with masked
-//! twins that give inactive lanes the operand 1.0, as `vector_abi` does for math calls, so the
+//! twins that give inactive lanes harmless operands, as `vector_abi` does for math calls, so the
 //! vectorizer still widens the loop and evaluates the operation only on the lanes that take the
 //! path. Once the vectorizer has run, `inline_guards` inlines every guard (nothing afterwards
 //! speculates across blocks), so the scalar loops hold a plain `fmul` under their branch and the
@@ -162,6 +162,12 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         x: FloatValue<'ctx>,
         y: FloatValue<'ctx>,
     ) -> CgResult<FloatValue<'ctx>> {
+        // A masked guard replaces the second operand (`inactive_operands`): of a commutative
+        // operation, let that be the one that varies (a select of two constants costs too).
+        let swap = matches!(op, FlagOp::Add | FlagOp::Mul) && y.is_const() && !x.is_const();
+        if swap && self.guarded() {
+            return self.flag_op(op, &[y, x]);
+        }
         self.flag_op(op, &[x, y])
     }
 
@@ -272,9 +278,19 @@ pub(crate) fn is_guard_variant(name: &str) -> bool {
         .is_some_and(|last| last == "mask" || last.contains('x'))
 }
 
+/// Which operands a masked guard replaces on inactive lanes (from this index on) and by what:
+/// `a + 0`, `a - 0`, `a * 1`, `a / 1` raise nothing whatever `a` is, so one select suffices;
+/// every other operation gets ones for all its operands.
+fn inactive_operands(key: &str) -> (usize, f64) {
+    match key {
+        "fadd" | "fsub" => (1, 0.0),
+        "fmul" | "fdiv" => (1, 1.0),
+        _ => (0, 1.0),
+    }
+}
+
 /// Writes the body of guard declaration `f`: its operation on its arguments, in a masked
-/// variant on arguments whose inactive lanes are 1.0 (no guarded operation raises a flag on
-/// ones).
+/// variant on arguments whose inactive lanes are harmless (`inactive_operands`).
 fn define_guard<'ctx>(module: &Module<'ctx>, f: FunctionValue<'ctx>) -> CgResult<()> {
     let key = f
         .get_string_attribute(AttributeLoc::Function, GUARD_ATTR)
@@ -287,14 +303,15 @@ fn define_guard<'ctx>(module: &Module<'ctx>, f: FunctionValue<'ctx>) -> CgResult
     if let Some(BasicValueEnum::VectorValue(mask)) = args.last().copied() {
         if mask.get_type().get_element_type().is_int_type() {
             args.pop();
-            for a in &mut args {
+            let (first_masked, neutral) = inactive_operands(&key);
+            for a in args.iter_mut().skip(first_masked) {
                 let v = a.into_vector_value();
                 let elem = v.get_type().get_element_type().into_float_type();
-                let one = VectorType::const_vector(&vec![
-                    elem.const_float(1.0);
+                let fill = VectorType::const_vector(&vec![
+                    elem.const_float(neutral);
                     v.get_type().get_size() as usize
                 ]);
-                *a = b.build_select(mask, v, one, "lane")?;
+                *a = b.build_select(mask, v, fill, "lane")?;
             }
         }
     }
