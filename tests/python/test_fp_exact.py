@@ -243,6 +243,42 @@ def test_folded_operations_raise_their_flags(kernel, want, target):
         assert_identical(quiet(f, a), quiet(kernel, a))
 
 
+def const_expm1_subnormal(a):
+    return a + np.expm1(np.float64(5e-324))
+
+
+def const_exp_overflow(a):
+    return a + np.exp(np.float64(1000.0))
+
+
+def const_sqrt_negative(a):
+    return a + np.sqrt(np.float64(-1.0))
+
+
+def const_log_zero(a):
+    return a + np.log(np.float64(0.0))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(
+    "kernel, want",
+    [
+        (const_expm1_subnormal, set()),
+        (const_exp_overflow, {"over"}),
+        (const_sqrt_negative, {"invalid"}),
+        (const_log_zero, {"divide"}),
+    ],
+)
+def test_math_calls_on_constants_raise_what_numpy_raises(kernel, want, target):
+    """Found by the fuzzer: a math call on constants went to the C library's scalar routine
+    (expm1(5e-324) raised underflow, NumPy's loop none) or was folded by LLVM, flags and all."""
+    f = vectorize(["float64(float64)"], target=target)(kernel)
+    for n in (1, 3, 16, 17):
+        a = np.ones(n)
+        assert raised(f, a) == want == raised(kernel, a), n
+        assert_identical(quiet(f, a), quiet(kernel, a))
+
+
 # --- branches not taken (issue 9 item 7) ----------------------------------------------
 
 

@@ -216,6 +216,15 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             (MathFn::Pow, [x, y]) if y.get_constant().is_some_and(|(c, _)| c == 0.5) => Some(*x),
             _ => None,
         };
+        if let Some((c, _)) = sqrt_arg.and_then(|x| x.get_constant()) {
+            // LLVM may fold the square root of a constant, flag and all: raise it where it runs.
+            if c < 0.0 {
+                self.call_if(
+                    self.ctx.bool_type().const_all_ones(),
+                    super::arith::RAISE_INVALID,
+                )?;
+            }
+        }
         if let (Some(x), false) = (sqrt_arg, self.fastmath) {
             if let Some(v) = self.call_guarded_intrinsic("llvm.sqrt", "sqrt", x)? {
                 return Ok(Val::Float(v));
