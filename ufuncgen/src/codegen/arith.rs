@@ -423,7 +423,10 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let ir = self.fop(FlagOp::Mul, ai, br)?;
         let target = self.kernel_target();
         if target.has_feature("fma") && target.has_feature("avx2") {
-            let r = self.flag_op(FlagOp::Intrinsic("llvm.fma"), &[ar, br, self.b.build_float_neg(ii, "")?])?;
+            let r = self.flag_op(
+                FlagOp::Intrinsic("llvm.fma"),
+                &[ar, br, self.b.build_float_neg(ii, "")?],
+            )?;
             let i = self.flag_op(FlagOp::Intrinsic("llvm.fma"), &[ar, bi, ir])?;
             return Ok((r, i));
         }
@@ -477,8 +480,16 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let i_rat = self.fop(FlagOp::Mul, xi, rat)?;
         let r_rat = self.fop(FlagOp::Mul, xr, rat)?;
         // real part big: (ar + ai*rat, ai - ar*rat); imaginary part big: (ar*rat + ai, ai*rat - ar).
-        let nr = self.fop(FlagOp::Add, sel(real_big, xr, r_rat)?, sel(real_big, i_rat, xi)?)?;
-        let ni = self.fop(FlagOp::Sub, sel(real_big, xi, i_rat)?, sel(real_big, r_rat, xr)?)?;
+        let nr = self.fop(
+            FlagOp::Add,
+            sel(real_big, xr, r_rat)?,
+            sel(real_big, i_rat, xi)?,
+        )?;
+        let ni = self.fop(
+            FlagOp::Sub,
+            sel(real_big, xi, i_rat)?,
+            sel(real_big, r_rat, xr)?,
+        )?;
         let nr = self.fop(FlagOp::Mul, nr, scl)?;
         let ni = self.fop(FlagOp::Mul, ni, scl)?;
         let zd = sel(p_zero, abs_r, unit)?;

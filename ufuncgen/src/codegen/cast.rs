@@ -112,7 +112,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 let two63 = t.const_float(9_223_372_036_854_775_808.0);
                 let high = b.build_float_compare(FloatPredicate::OGE, x, two63, "high")?;
                 // Each conversion sees 0 on the lanes of the other, which it converts silently.
-                let low_x = b.build_select(high, t.const_zero(), x, "")?.into_float_value();
+                let low_x = b
+                    .build_select(high, t.const_zero(), x, "")?
+                    .into_float_value();
                 let high_x = b.build_select(high, x, two63, "")?.into_float_value();
                 // Exact (x >= 2^63 here), so it raises nothing wherever it runs.
                 let shifted = b.build_float_sub(high_x, two63, "")?;

@@ -194,8 +194,16 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         for &n in guard_lanes(t.get_bit_width()) {
             let unmasked = self.guard_function(op, t, args.len(), Some((n, false)))?;
             let masked = self.guard_function(op, t, args.len(), Some((n, true)))?;
-            mappings.push(format!("_ZGV_LLVM_N{n}{vs}_{}({})", name(scalar), name(unmasked)));
-            mappings.push(format!("_ZGV_LLVM_M{n}{vs}_{}({})", name(scalar), name(masked)));
+            mappings.push(format!(
+                "_ZGV_LLVM_N{n}{vs}_{}({})",
+                name(scalar),
+                name(unmasked)
+            ));
+            mappings.push(format!(
+                "_ZGV_LLVM_M{n}{vs}_{}({})",
+                name(scalar),
+                name(masked)
+            ));
         }
         let margs: Vec<BasicMetadataValueEnum> = args.iter().map(|&x| x.into()).collect();
         let call = self.b.build_call(scalar, &margs, "guarded")?;
@@ -258,7 +266,10 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         // not `speculatable`, which keeps it under its branch.
         for attr in ["memory", "nounwind", "willreturn", "nosync"] {
             let kind = Attribute::get_named_enum_kind_id(attr);
-            f.add_attribute(AttributeLoc::Function, self.ctx.create_enum_attribute(kind, 0));
+            f.add_attribute(
+                AttributeLoc::Function,
+                self.ctx.create_enum_attribute(kind, 0),
+            );
         }
         f.add_attribute(
             AttributeLoc::Function,
@@ -344,6 +355,10 @@ pub(crate) fn inline_guards(module: &Module<'_>, machine: &TargetMachine) -> Res
         unsafe { pins.delete() };
     }
     module
-        .run_passes("always-inline,globaldce", machine, PassBuilderOptions::create())
+        .run_passes(
+            "always-inline,globaldce",
+            machine,
+            PassBuilderOptions::create(),
+        )
         .map_err(|e| e.to_string())
 }

@@ -171,11 +171,21 @@ fn build_kernel_on<'ctx>(
             None
         } else {
             let g_name = format!("{name}.fn{i}.guarded");
-            Some(build_kernel_on(ctx, module, c, &g_name, fastmath, target, true)?)
+            Some(build_kernel_on(
+                ctx, module, c, &g_name, fastmath, target, true,
+            )?)
         };
         let callee = match g {
             Some(g) if guarded => g,
-            _ => build_kernel_on(ctx, module, c, &format!("{name}.fn{i}"), fastmath, target, false)?,
+            _ => build_kernel_on(
+                ctx,
+                module,
+                c,
+                &format!("{name}.fn{i}"),
+                fastmath,
+                target,
+                false,
+            )?,
         };
         guarded_callees.push(g.unwrap_or(callee));
         let params = c.locals[..c.params as usize].iter().map(|d| d.ty).collect();
@@ -951,7 +961,11 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .cloned()
             .ok_or_else(|| CgError(format!("unknown callee {id}")))?;
         if self.guarded() {
-            f = self.guarded_callees.get(id.0 as usize).copied().unwrap_or(f);
+            f = self
+                .guarded_callees
+                .get(id.0 as usize)
+                .copied()
+                .unwrap_or(f);
         }
         let mut margs = Vec::with_capacity(args.len() + 1);
         for (a, ty) in args.iter().zip(params) {
