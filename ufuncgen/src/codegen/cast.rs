@@ -133,7 +133,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             s => return Err(CgError(format!("float -> {s} is not an integer cast"))),
         };
         if explicit {
-            self.call_if(self.b.build_not(ok, "bad")?, super::arith::RAISE_INVALID)?;
+            self.call_if(self.b.build_not(ok, "bad")?, super::loop_abi::RAISE_INVALID)?;
         }
         Ok(self.b.build_int_truncate_or_bit_cast(r, target, "cast")?)
     }

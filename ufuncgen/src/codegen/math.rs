@@ -221,7 +221,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             if c < 0.0 {
                 self.call_if(
                     self.ctx.bool_type().const_all_ones(),
-                    super::arith::RAISE_INVALID,
+                    super::loop_abi::RAISE_INVALID,
                 )?;
             }
         }
