@@ -113,17 +113,17 @@ def measure(repeats: int) -> dict[str, float]:
             f = vectorize([sig])(kernel)
             dt = np.float64 if sig.startswith("f8") else np.float32
             x = rng.random(N).astype(dt)
-            cases[f"{name} {sig[:2]}"] = (lambda f=f, x=x: f(x))
+            cases[f"{name} {sig[:2]}"] = lambda f=f, x=x: f(x)
             xs = rng.random(2 * N).astype(dt)[::2]
-            cases[f"{name} {sig[:2]} strided"] = (lambda f=f, x=xs: f(x))
+            cases[f"{name} {sig[:2]} strided"] = lambda f=f, x=xs: f(x)
     for to, kernel in CASTS.items():
         for src in ("f8", "f4"):
             f = vectorize([f"{to}({src})"])(kernel)
             x = (rng.random(N) * 100).astype(src)
             out = np.empty(N, to)
-            cases[f"cast {src}->{to}"] = (lambda f=f, x=x, out=out: f(x, out=out))
-            cases[f"cast {src}->{to} numpy astype"] = (
-                lambda x=x, out=out: np.copyto(out, x, casting="unsafe")
+            cases[f"cast {src}->{to}"] = lambda f=f, x=x, out=out: f(x, out=out)
+            cases[f"cast {src}->{to} numpy astype"] = lambda x=x, out=out: np.copyto(
+                out, x, casting="unsafe"
             )
     for fn in cases.values():
         fn()
