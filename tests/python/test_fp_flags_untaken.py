@@ -257,7 +257,8 @@ def test_a_path_not_taken_raises_nothing_at_any_length(name, dtype, target):
         c_none = np.full(n, -1.0, dtype)
         assert _flags(f, c_none, np.full(n, bad, dtype)) == set(), (n, "none taken")
         with np.errstate(all="ignore"):
-            want = np.array([kernel(float(a), float(b)) for a, b in zip(c, x, strict=True)], dtype=dtype)
+            pairs = zip(c, x, strict=True)
+            want = np.array([kernel(float(a), float(b)) for a, b in pairs], dtype=dtype)
         np.testing.assert_allclose(f(c, x), want, rtol=1e-6 if dtype == "f4" else 1e-15)
     # The same path taken on the bad value raises: the inputs do reach the operation.
     for n in (1, 16, 17):
