@@ -131,7 +131,9 @@ def measure(repeats: int) -> dict[str, float]:
     for _ in range(repeats):
         for k, fn in cases.items():
             samples[k].append(sample(fn, 5))
-    return {k: 1e3 * statistics.median(v) for k, v in samples.items()}
+    return {k: 1e3 * statistics.median(v) for k, v in samples.items()} | {
+        f"{k} (min)": 1e3 * min(v) for k, v in samples.items()
+    }
 
 
 def main() -> int:
@@ -157,8 +159,8 @@ def main() -> int:
             out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
             runs[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
     labels = list(builds)
-    keys = list(runs[labels[0]][0])
-    header = ["case (1e6 elements)"] + [f"{b} ms" for b in labels]
+    keys = [k for k in runs[labels[0]][0] if not k.endswith(" (min)")]
+    header = ["case (1e6 elements)"] + [f"{b} ms (median, min)" for b in labels]
     if len(labels) == 2:
         header.append("ratio")
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -166,7 +168,8 @@ def main() -> int:
     print("|" + "|".join("---" for _ in header) + "|")
     for k in keys:
         med = [statistics.median(r[k] for r in runs[b]) for b in labels]
-        row = [k] + [f"{m:.3f}" for m in med]
+        low = [min(r[f"{k} (min)"] for r in runs[b]) for b in labels]
+        row = [k] + [f"{m:.3f}, {lo:.3f}" for m, lo in zip(med, low, strict=True)]
         if len(med) == 2:
             row.append(f"{med[1] / med[0]:.2f}")
         print("| " + " | ".join(row) + " |")

@@ -226,9 +226,8 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             }
         }
         if let (Some(x), false) = (sqrt_arg, self.fastmath) {
-            if let Some(v) = self.call_guarded_intrinsic("llvm.sqrt", "sqrt", x)? {
-                return Ok(Val::Float(v));
-            }
+            let sqrt = super::guard::FlagOp::Intrinsic("llvm.sqrt");
+            return Ok(Val::Float(self.flag_op(sqrt, &[x])?));
         }
         if let Some(v) = self.guarded_whole_power(func, &floats)? {
             return Ok(Val::Float(v));
