@@ -61,15 +61,6 @@ def _res_kind(ev) -> str:
 KNOWN_DEFECTS = [
     # Not a defect: API.md lets the compiler drop the flags of a value nothing reads.
     Known("API unused results", frozenset({"flags"}), lambda ev: ev.kind == "unused"),
-    Known("9.7 flags of untaken branches", frozenset({"flags"}), lambda ev: ev.kind == "untaken"),
-    # Found by this fuzzer at the end of stop 8, not yet fixed: a math call whose argument is a
-    # compile-time constant raises underflow for a subnormal (np.expm1(np.float64(5e-324)));
-    # the same call on an array element raises none.
-    Known(
-        "NEW underflow of a math call on a constant subnormal argument",
-        frozenset({"flags"}),
-        lambda ev: ev.kind == "call" and ev.const,
-    ),
     # A documented gap (docs/vector-math.md): NumPy's own float32 exp/sin/cos raise underflow
     # for tiny arguments; the shim follows one rule (no underflow where the result is not tiny).
     Known(

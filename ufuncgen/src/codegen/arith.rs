@@ -5,6 +5,7 @@
 use inkwell::values::{FloatValue, IntValue};
 use inkwell::{FloatPredicate, IntPredicate};
 
+use super::guard::FlagOp;
 use super::kernel::Cg;
 use super::loop_abi::{RAISE_DIVBYZERO, RAISE_INVALID, RAISE_OVERFLOW};
 use super::value::{CgError, CgResult, Val};
@@ -267,12 +268,11 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         ) {
             self.raise_folded_flags(op, x, y)?;
         }
-        let b = &self.b;
         Ok(match op {
-            BinaryOp::Add => b.build_float_add(x, y, "add")?,
-            BinaryOp::Sub => b.build_float_sub(x, y, "sub")?,
-            BinaryOp::Mul => b.build_float_mul(x, y, "mul")?,
-            BinaryOp::Div => b.build_float_div(x, y, "div")?,
+            BinaryOp::Add => self.fop(FlagOp::Add, x, y)?,
+            BinaryOp::Sub => self.fop(FlagOp::Sub, x, y)?,
+            BinaryOp::Mul => self.fop(FlagOp::Mul, x, y)?,
+            BinaryOp::Div => self.fop(FlagOp::Div, x, y)?,
             BinaryOp::FloorDiv => self.float_divmod(x, y, true)?,
             BinaryOp::Mod => self.float_divmod(x, y, false)?,
             BinaryOp::Pow => self
@@ -328,8 +328,8 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         } else {
             (a, bv)
         };
-        let m = b.build_float_rem(fa, fb, "fmod")?;
-        let div = b.build_float_div(b.build_float_sub(fa, m, "")?, fb, "")?;
+        let m = self.fop(FlagOp::Rem, fa, fb)?;
+        let div = self.fop(FlagOp::Div, self.fop(FlagOp::Sub, fa, m)?, fb)?;
         let m_nz = b.build_float_compare(FloatPredicate::UNE, m, zero, "")?;
         let b_neg = self.fcmp(CmpOp::Lt, fb, zero)?;
         let m_neg = self.fcmp(CmpOp::Lt, m, zero)?;
@@ -337,7 +337,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let differ = b.build_xor(b_neg, m_neg, "")?;
         let adjust = b.build_and(m_nz, differ, "adjust")?;
         if !quotient {
-            let m1 = b.build_select(adjust, b.build_float_add(m, fb, "")?, m, "")?;
+            let m1 = b.build_select(adjust, self.fop(FlagOp::Add, m, fb)?, m, "")?;
             let signed_zero = self.copysign(zero, fb)?;
             return Ok(self
                 .b
@@ -345,14 +345,14 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 .into_float_value());
         }
         let div1 = b
-            .build_select(adjust, b.build_float_sub(div, one, "")?, div, "")?
+            .build_select(adjust, self.fop(FlagOp::Sub, div, one)?, div, "")?
             .into_float_value();
         let fl = self.intrinsic("llvm.floor", &[div1])?;
-        let frac = self.b.build_float_sub(div1, fl, "")?;
+        let frac = self.fop(FlagOp::Sub, div1, fl)?;
         let round_up = self.fcmp(CmpOp::Gt, frac, t.const_float(0.5))?;
         let b = &self.b;
         let fl2 = b
-            .build_select(round_up, b.build_float_add(fl, one, "")?, fl, "")?
+            .build_select(round_up, self.fop(FlagOp::Add, fl, one)?, fl, "")?
             .into_float_value();
         let div_nz = b.build_float_compare(FloatPredicate::UNE, div1, zero, "")?;
         // npy_divmod divides a / b only by zero (the result) and for a zero quotient (its
@@ -366,7 +366,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         );
         let pa = self.intrinsic("llvm.arithmetic.fence", &[pa])?;
         let pb = self.intrinsic("llvm.arithmetic.fence", &[pb])?;
-        let plain = self.b.build_float_div(pa, pb, "")?;
+        let plain = self.fop(FlagOp::Div, pa, pb)?;
         let signed_zero = self.copysign(zero, plain)?;
         let b = &self.b;
         let q = b
@@ -383,15 +383,14 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         (br, bi): (FloatValue<'ctx>, FloatValue<'ctx>),
         ty: Scalar,
     ) -> CgResult<Val<'ctx>> {
-        let b = &self.b;
         Ok(match op {
             BinaryOp::Add => Val::Complex(
-                b.build_float_add(ar, br, "")?,
-                b.build_float_add(ai, bi, "")?,
+                self.fop(FlagOp::Add, ar, br)?,
+                self.fop(FlagOp::Add, ai, bi)?,
             ),
             BinaryOp::Sub => Val::Complex(
-                b.build_float_sub(ar, br, "")?,
-                b.build_float_sub(ai, bi, "")?,
+                self.fop(FlagOp::Sub, ar, br)?,
+                self.fop(FlagOp::Sub, ai, bi)?,
             ),
             BinaryOp::Mul => {
                 let (r, i) = self.cmul((ar, ai), (br, bi))?;
@@ -416,17 +415,19 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         (ar, ai): (FloatValue<'ctx>, FloatValue<'ctx>),
         (br, bi): (FloatValue<'ctx>, FloatValue<'ctx>),
     ) -> CgResult<(FloatValue<'ctx>, FloatValue<'ctx>)> {
-        let b = &self.b;
-        let ii = b.build_float_mul(ai, bi, "")?;
-        let ir = b.build_float_mul(ai, br, "")?;
+        let ii = self.fop(FlagOp::Mul, ai, bi)?;
+        let ir = self.fop(FlagOp::Mul, ai, br)?;
         let target = self.kernel_target();
         if target.has_feature("fma") && target.has_feature("avx2") {
-            let r = self.intrinsic("llvm.fma", &[ar, br, self.b.build_float_neg(ii, "")?])?;
-            let i = self.intrinsic("llvm.fma", &[ar, bi, ir])?;
+            let r = self.flag_op(
+                FlagOp::Intrinsic("llvm.fma"),
+                &[ar, br, self.b.build_float_neg(ii, "")?],
+            )?;
+            let i = self.flag_op(FlagOp::Intrinsic("llvm.fma"), &[ar, bi, ir])?;
             return Ok((r, i));
         }
-        let r = b.build_float_sub(b.build_float_mul(ar, br, "")?, ii, "re")?;
-        let i = b.build_float_add(b.build_float_mul(ar, bi, "")?, ir, "im")?;
+        let r = self.fop(FlagOp::Sub, self.fop(FlagOp::Mul, ar, br)?, ii)?;
+        let i = self.fop(FlagOp::Add, self.fop(FlagOp::Mul, ar, bi)?, ir)?;
         Ok((r, i))
     }
 
@@ -466,23 +467,30 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let p_zero = b.build_float_compare(FloatPredicate::OEQ, p, zero, "pzero")?;
         let unit = self.unit_with_sign_of(p)?;
         let (p_s, q_s) = (self.signalling_if_nan(p)?, self.signalling_if_nan(q)?);
-        let b = &self.b;
         let p_s = sel(p_zero, unit, p_s)?;
         let xr = sel(p_zero, unit, ar)?;
         let xi = sel(p_zero, unit, ai)?;
-        let rat = b.build_float_div(q_s, p_s, "rat")?;
-        let den = b.build_float_add(p_s, b.build_float_mul(q, rat, "")?, "")?;
-        let scl = b.build_float_div(one, den, "scl")?;
-        let i_rat = b.build_float_mul(xi, rat, "")?;
-        let r_rat = b.build_float_mul(xr, rat, "")?;
+        let rat = self.fop(FlagOp::Div, q_s, p_s)?;
+        let den = self.fop(FlagOp::Add, p_s, self.fop(FlagOp::Mul, q, rat)?)?;
+        let scl = self.fop(FlagOp::Div, one, den)?;
+        let i_rat = self.fop(FlagOp::Mul, xi, rat)?;
+        let r_rat = self.fop(FlagOp::Mul, xr, rat)?;
         // real part big: (ar + ai*rat, ai - ar*rat); imaginary part big: (ar*rat + ai, ai*rat - ar).
-        let nr = b.build_float_add(sel(real_big, xr, r_rat)?, sel(real_big, i_rat, xi)?, "")?;
-        let ni = b.build_float_sub(sel(real_big, xi, i_rat)?, sel(real_big, r_rat, xr)?, "")?;
-        let nr = b.build_float_mul(nr, scl, "")?;
-        let ni = b.build_float_mul(ni, scl, "")?;
+        let nr = self.fop(
+            FlagOp::Add,
+            sel(real_big, xr, r_rat)?,
+            sel(real_big, i_rat, xi)?,
+        )?;
+        let ni = self.fop(
+            FlagOp::Sub,
+            sel(real_big, xi, i_rat)?,
+            sel(real_big, r_rat, xr)?,
+        )?;
+        let nr = self.fop(FlagOp::Mul, nr, scl)?;
+        let ni = self.fop(FlagOp::Mul, ni, scl)?;
         let zd = sel(p_zero, abs_r, unit)?;
-        let zr = b.build_float_div(ar, zd, "")?;
-        let zi = b.build_float_div(ai, zd, "")?;
+        let zr = self.fop(FlagOp::Div, ar, zd)?;
+        let zi = self.fop(FlagOp::Div, ai, zd)?;
         Ok((sel(by_zero, zr, nr)?, sel(by_zero, zi, ni)?))
     }
 

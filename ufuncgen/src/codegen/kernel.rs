@@ -75,6 +75,14 @@ pub(crate) struct Cg<'a, 'ctx> {
     callee_parts: Vec<Vec<Scalar>>,
     /// Sizes of emitted code, for the vectorization limit of loops (`size_limits`).
     sizes: SizeCounter<'ctx>,
+    /// The guarded build of each callee (its operations all on a conditional path, see
+    /// `guard`), called from conditional paths.
+    guarded_callees: Vec<FunctionValue<'ctx>>,
+    /// How many conditional constructs enclose the code being emitted (`guard`).
+    pub guard_depth: u32,
+    /// Set once a `return`, `raise`, `break` or `continue` has been emitted inside a branch or
+    /// loop: what follows runs only on some paths too.
+    pub diverged: bool,
 }
 
 /// Emits `func` as the internal function `name` and returns it.
@@ -85,6 +93,20 @@ pub(crate) fn build_kernel<'ctx>(
     name: &str,
     fastmath: bool,
     target: &Target,
+) -> CgResult<FunctionValue<'ctx>> {
+    build_kernel_on(ctx, module, func, name, fastmath, target, false)
+}
+
+/// `build_kernel`; with `guarded`, every operation is emitted as on a conditional path (the
+/// build of a helper called from one: inlined there, its operations would be speculated).
+fn build_kernel_on<'ctx>(
+    ctx: &'ctx Context,
+    module: &Module<'ctx>,
+    func: &ir::Function,
+    name: &str,
+    fastmath: bool,
+    target: &Target,
+    guarded: bool,
 ) -> CgResult<FunctionValue<'ctx>> {
     if func.locals.len() < func.params as usize {
         return Err(CgError(format!(
@@ -145,8 +167,30 @@ pub(crate) fn build_kernel<'ctx>(
         )?);
     }
     let mut callees = Vec::with_capacity(func.callees.len());
+    let mut guarded_callees = Vec::with_capacity(func.callees.len());
     for (i, c) in func.callees.iter().enumerate() {
-        let callee = build_kernel(ctx, module, c, &format!("{name}.fn{i}"), fastmath, target)?;
+        // Under fastmath nothing is guarded: one build serves both kinds of call site.
+        let g = if fastmath {
+            None
+        } else {
+            let g_name = format!("{name}.fn{i}.guarded");
+            Some(build_kernel_on(
+                ctx, module, c, &g_name, fastmath, target, true,
+            )?)
+        };
+        let callee = match g {
+            Some(g) if guarded => g,
+            _ => build_kernel_on(
+                ctx,
+                module,
+                c,
+                &format!("{name}.fn{i}"),
+                fastmath,
+                target,
+                false,
+            )?,
+        };
+        guarded_callees.push(g.unwrap_or(callee));
         let params = c.locals[..c.params as usize].iter().map(|d| d.ty).collect();
         callees.push((callee, c.ret, params));
     }
@@ -176,6 +220,9 @@ pub(crate) fn build_kernel<'ctx>(
         callees,
         callee_parts,
         sizes: SizeCounter::default(),
+        guarded_callees,
+        guard_depth: u32::from(guarded),
+        diverged: false,
     };
     cg.lower_body(func)?;
     if fastmath {
@@ -468,6 +515,14 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     }
 
     /// Continues emitting in a fresh unreachable block after a terminator.
+    /// Records a `return` or `raise`: inside a branch or loop, the code after it runs only on
+    /// some paths (`guard`).
+    fn note_exit(&mut self) {
+        if self.guard_depth > 0 || !self.loops.is_empty() {
+            self.diverged = true;
+        }
+    }
+
     fn dead_block(&self) {
         let bb = self.new_block("dead");
         self.b.position_at_end(bb);
@@ -571,10 +626,10 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 );
                 self.b.build_conditional_branch(c, then_bb, else_bb)?;
                 self.b.position_at_end(then_bb);
-                self.block(then_body)?;
+                self.conditionally(|cg| cg.block(then_body))?;
                 self.br(join)?;
                 self.b.position_at_end(else_bb);
-                self.block(else_body)?;
+                self.conditionally(|cg| cg.block(else_body))?;
                 self.br(join)?;
                 self.b.position_at_end(join);
             }
@@ -601,7 +656,8 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                     self.limit_vectorizing(latch, &[head, body_bb], exit)?;
                 }
                 self.b.position_at_end(else_bb);
-                self.block(orelse)?;
+                // Skipped by a `break`.
+                self.conditionally(|cg| cg.block(orelse))?;
                 self.br(exit)?;
                 self.b.position_at_end(exit);
             }
@@ -625,23 +681,27 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                         }
                     })
                     .ok_or_else(|| CgError("break or continue outside a loop".into()))?;
+                self.diverged = true;
                 self.br(target)?;
                 self.dead_block();
             }
             StmtKind::Return(e) => {
                 let v = self.expr(e)?;
+                self.note_exit();
                 if self.open() {
                     self.ret_value(v)?;
                 }
                 self.dead_block();
             }
             StmtKind::ReturnVoid => {
+                self.note_exit();
                 if self.open() {
                     self.ret_default()?;
                 }
                 self.dead_block();
             }
             StmtKind::ReturnTuple(parts) => {
+                self.note_exit();
                 let vals = parts
                     .iter()
                     .map(|e| self.expr(e))
@@ -697,6 +757,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 self.store_slice(array, value)?;
             }
             StmtKind::Raise { exception, message } => {
+                self.note_exit();
                 self.span = s.span;
                 let text = format!("{message}{}", self.location());
                 self.set_error(exception_kind(*exception), text.trim_start())?;
@@ -824,7 +885,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         self.limit_vectorizing(backedge, &[head, body_bb, latch], exit)?;
 
         self.b.position_at_end(else_bb);
-        self.block(orelse)?;
+        self.conditionally(|cg| cg.block(orelse))?;
         self.br(exit)?;
         self.b.position_at_end(exit);
         Ok(())
@@ -1017,11 +1078,18 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         args: &[ir::Expr],
         span: Span,
     ) -> CgResult<Option<inkwell::values::BasicValueEnum<'ctx>>> {
-        let (f, _, params) = self
+        let (mut f, _, params) = self
             .callees
             .get(id.0 as usize)
             .cloned()
             .ok_or_else(|| CgError(format!("unknown callee {id}")))?;
+        if self.guarded() {
+            f = self
+                .guarded_callees
+                .get(id.0 as usize)
+                .copied()
+                .unwrap_or(f);
+        }
         let mut margs = Vec::with_capacity(args.len() + 1);
         for (a, ty) in args.iter().zip(params) {
             if let ExprKind::Array(arr) = &a.kind {
@@ -1179,11 +1247,11 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         );
         self.b.build_conditional_branch(cond, tb, eb)?;
         self.b.position_at_end(tb);
-        let tv = then(self)?;
+        let tv = self.conditionally(then)?;
         let tb_end = self.current_block()?;
         self.b.build_unconditional_branch(join)?;
         self.b.position_at_end(eb);
-        let ev = otherwise(self)?;
+        let ev = self.conditionally(otherwise)?;
         let eb_end = self.current_block()?;
         self.b.build_unconditional_branch(join)?;
         self.b.position_at_end(join);

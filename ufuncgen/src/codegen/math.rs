@@ -156,6 +156,15 @@ pub(crate) const TABLE: &[MathRow] = &[
     vector(MathFn::Hypot, "hypot"),
 ];
 
+/// Whether LLVM float intrinsic `name` can raise an FP flag on a quiet input (rounding to an
+/// integer, `fabs` and `copysign` cannot), so that on a conditional path it is guarded.
+fn raises_flags(name: &str) -> bool {
+    !matches!(
+        name,
+        "llvm.floor" | "llvm.ceil" | "llvm.trunc" | "llvm.rint" | "llvm.fabs" | "llvm.copysign"
+    )
+}
+
 /// The lowering of `func` for `dtype` at `tier`, if the table has one.
 pub(crate) fn lookup(func: MathFn, dtype: Scalar, tier: Tier) -> Option<Lowering> {
     let row = TABLE.iter().find(|r| r.func == func && r.tier == tier)?;
@@ -207,10 +216,21 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             (MathFn::Pow, [x, y]) if y.get_constant().is_some_and(|(c, _)| c == 0.5) => Some(*x),
             _ => None,
         };
-        if let (Some(x), false) = (sqrt_arg, self.fastmath) {
-            if let Some(v) = self.call_guarded_intrinsic("llvm.sqrt", "sqrt", x)? {
-                return Ok(Val::Float(v));
+        if let Some((c, _)) = sqrt_arg.and_then(|x| x.get_constant()) {
+            // LLVM may fold the square root of a constant, flag and all: raise it where it runs.
+            if c < 0.0 {
+                self.call_if(
+                    self.ctx.bool_type().const_all_ones(),
+                    super::loop_abi::RAISE_INVALID,
+                )?;
             }
+        }
+        if let (Some(x), false) = (sqrt_arg, self.fastmath) {
+            let sqrt = super::guard::FlagOp::Intrinsic("llvm.sqrt");
+            return Ok(Val::Float(self.flag_op(sqrt, &[x])?));
+        }
+        if let Some(v) = self.guarded_whole_power(func, &floats)? {
+            return Ok(Val::Float(v));
         }
         if let Some(Lowering::VectorEntry(base)) = lookup(func, arg_ty, Tier::Vector) {
             if let Some(v) = self.call_vector_entry(func, base, &floats)? {
@@ -219,6 +239,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         }
         let t = float_type(self.ctx, arg_ty);
         Ok(Val::Float(match lowering {
+            Lowering::Intrinsic(name) if raises_flags(name) => {
+                self.flag_op(super::guard::FlagOp::Intrinsic(name), &floats)?
+            }
             Lowering::Intrinsic(name) => self.intrinsic(name, &floats)?,
             Lowering::Symbol(name) => {
                 let f = self.libm_function(name, t.into(), &vec![t.into(); floats.len()]);
@@ -231,6 +254,35 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         }))
     }
 
+    /// `x ** c` for a constant `c` in {0, 1, 2, -1} on a conditional path: what LLVM rewrites
+    /// `pow` into (`1`, `x`, `x * x`, `1 / x`, each exact), emitted as guarded operations.
+    /// Elsewhere LLVM's own rewrite applies (`vector_abi::keep_intrinsic`).
+    fn guarded_whole_power(
+        &self,
+        func: MathFn,
+        args: &[FloatValue<'ctx>],
+    ) -> CgResult<Option<FloatValue<'ctx>>> {
+        let (MathFn::Pow, [x, y], true) = (func, args, self.guarded()) else {
+            return Ok(None);
+        };
+        let Some((c, _)) = y.get_constant() else {
+            return Ok(None);
+        };
+        let one = x.get_type().const_float(1.0);
+        use super::guard::FlagOp;
+        Ok(Some(if c == 0.0 {
+            one
+        } else if c == 1.0 {
+            *x
+        } else if c == 2.0 {
+            self.fop(FlagOp::Mul, *x, *x)?
+        } else if c == -1.0 {
+            self.fop(FlagOp::Div, one, *x)?
+        } else {
+            return Ok(None);
+        }))
+    }
+
     /// Functions that are a few instructions (or need integer or complex handling).
     fn inline_math(
         &mut self,
@@ -239,7 +291,6 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         ty: Scalar,
     ) -> CgResult<Option<Val<'ctx>>> {
         use MathFn::*;
-        let b = &self.b;
         Ok(Some(match (func, args) {
             (Abs, [Val::Int(x)]) => Val::Int(self.int_abs(*x, ty)?),
             (Abs, [Val::Complex(r, i)]) => {
@@ -254,7 +305,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             (Sign, [Val::Int(x)]) => Val::Int(self.int_sign(*x, ty)?),
             (Sign, [Val::Float(x)]) => Val::Float(self.float_sign(*x)?),
             (Fmod, [Val::Float(x), Val::Float(y)]) => {
-                Val::Float(b.build_float_rem(*x, *y, "fmod")?)
+                Val::Float(self.fop(super::guard::FlagOp::Rem, *x, *y)?)
             }
             (IsNan, [Val::Float(x)]) => Val::Int(self.is_nan(*x)?),
             (IsInf, [Val::Float(x)]) => Val::Int(self.is_inf(*x)?),

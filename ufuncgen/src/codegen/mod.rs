@@ -11,6 +11,7 @@
 //! |---|---|
 //! | one IR statement or expression → LLVM (`for_range`, `stmt`, callees, run-time errors) | `kernel.rs` |
 //! | integer/float/complex operators and comparisons, NumPy's exact semantics and FP flags | `arith.rs` |
+//! | FP operations on conditional paths: no flags from branches not taken | `guard.rs` |
 //! | dtype conversions (`astype` semantics) | `cast.rs` |
 //! | math functions: intrinsic, libm or vector library per dtype and tier | `math.rs`, `vector_abi.rs` |
 //! | array element addresses, bounds checks, slicing, local arrays | `array.rs` |
@@ -24,6 +25,7 @@
 mod arith;
 mod array;
 mod cast;
+mod guard;
 mod gufunc_loop;
 mod kernel;
 mod loop_abi;
@@ -218,6 +220,8 @@ fn compile_with(
         .map_err(|e| CodegenError::llvm(LlvmStage::Verify, format!("{symbol}: {e}")))?;
     module
         .run_passes("default<O3>", &machine, PassBuilderOptions::create())
+        .map_err(|e| CodegenError::llvm(LlvmStage::Optimize, format!("{symbol}: {e}")))?;
+    guard::inline_guards(&module, &machine)
         .map_err(|e| CodegenError::llvm(LlvmStage::Optimize, format!("{symbol}: {e}")))?;
     let llvm_ir = module.print_to_string().to_string();
     let object = emit(&machine, &module, FileType::Object)?;

@@ -103,15 +103,15 @@ fn lane_counts(target: &Target, bits: u32) -> Vec<u32> {
 
 /// Functions whose constant operands LLVM rewrites well through its own intrinsic (`x**2.0` to
 /// `x*x`): an opaque entry would lose that. Only whole exponents: LLVM turns `x**0.5` into a
-/// square root it would then evaluate on untaken lanes too.
+/// square root it would then evaluate on untaken lanes too. A call on constants goes to the
+/// vector entry like any other: folded by LLVM it would lose its flags, and the C library's
+/// scalar routine raises flags the vector one does not (underflow of `expm1(5e-324)`).
 fn keep_intrinsic(func: MathFn, args: &[FloatValue<'_>]) -> bool {
-    let all_const = args.iter().all(|a| a.is_const());
-    let whole_exponent = func == MathFn::Pow
+    func == MathFn::Pow
         && args
             .get(1)
             .and_then(|y| y.get_constant())
-            .is_some_and(|(y, _)| y.fract() == 0.0 && y.abs() <= 16.0);
-    all_const || whole_exponent
+            .is_some_and(|(y, _)| y.fract() == 0.0 && y.abs() <= 16.0)
 }
 
 impl<'a, 'ctx> Cg<'a, 'ctx> {
@@ -195,85 +195,6 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 f.get_name().to_string_lossy()
             ))),
         }
-    }
-}
-
-impl<'a, 'ctx> Cg<'a, 'ctx> {
-    /// An LLVM intrinsic that can raise an FP flag (`llvm.sqrt` of a negative number) wrapped
-    /// as `ufg_<base>_f64` with vector variants and masked twins defined in this module, so the
-    /// vectorizer evaluates it only on the lanes that take the branch holding it. The scalar
-    /// wrapper is `noinline`: inlined, the bare intrinsic would be speculated again.
-    /// `None` when the CPU has no vector width for it.
-    pub(crate) fn call_guarded_intrinsic(
-        &mut self,
-        intrinsic: &str,
-        base: &str,
-        arg: FloatValue<'ctx>,
-    ) -> CgResult<Option<FloatValue<'ctx>>> {
-        let t = arg.get_type();
-        let bits = t.get_bit_width();
-        let lanes = lane_counts(&self.kernel_target(), bits);
-        if lanes.is_empty() || arg.is_const() {
-            return Ok(None);
-        }
-        let scalar = scalar_entry(base, bits);
-        let f = match self.module.get_function(&scalar) {
-            Some(f) => f,
-            None => {
-                let f = self.wrap_intrinsic(&scalar, intrinsic, t.into())?;
-                let noinline = inkwell::attributes::Attribute::get_named_enum_kind_id("noinline");
-                f.add_attribute(
-                    AttributeLoc::Function,
-                    self.ctx.create_enum_attribute(noinline, 0),
-                );
-                f
-            }
-        };
-        let mut mappings = Vec::with_capacity(2 * lanes.len());
-        for &n in &lanes {
-            let v = t.vec_type(n);
-            let name = vector_entry(&scalar, n);
-            let unmasked = match self.module.get_function(&name) {
-                Some(g) => g,
-                None => self.wrap_intrinsic(&name, intrinsic, v.into())?,
-            };
-            mappings.push(vfabi_mapping(&scalar, &scalar, n, 1));
-            self.masked_variant(&scalar, base, n, v, unmasked, 1)?;
-            mappings.push(vfabi_masked_mapping(&scalar, &scalar, n, 1));
-        }
-        self.call_with_variants(f, &[arg], &mappings).map(Some)
-    }
-
-    /// Defines internal `name(x) = intrinsic(x)` for a float or float-vector type.
-    fn wrap_intrinsic(
-        &self,
-        name: &str,
-        intrinsic: &str,
-        ty: inkwell::types::BasicTypeEnum<'ctx>,
-    ) -> CgResult<FunctionValue<'ctx>> {
-        let f = self.module.add_function(
-            name,
-            inkwell::types::BasicType::fn_type(&ty, &[ty.into()], false),
-            Some(Linkage::Internal),
-        );
-        self.kernel_target().apply_to(f);
-        let intr = inkwell::intrinsics::Intrinsic::find(intrinsic)
-            .ok_or_else(|| CgError(format!("LLVM has no intrinsic {intrinsic}")))?;
-        let decl = intr
-            .get_declaration(self.module, &[ty])
-            .ok_or_else(|| CgError(format!("cannot declare {intrinsic}")))?;
-        let b = self.ctx.create_builder();
-        b.position_at_end(self.ctx.append_basic_block(f, "entry"));
-        let x = f
-            .get_first_param()
-            .ok_or_else(|| CgError(format!("{name} lost its argument")))?;
-        let r = b.build_call(decl, &[x.into()], "r")?;
-        let value = r
-            .try_as_basic_value()
-            .basic()
-            .ok_or_else(|| CgError(format!("{intrinsic} returned nothing")))?;
-        b.build_return(Some(&value))?;
-        Ok(f)
     }
 
     /// Defines internal `ufg_<fn>_<t>_lane(args...)`: the widest vector entry `wide` on splats
@@ -472,7 +393,11 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
 pub(crate) fn pin_vector_variants(module: &Module<'_>) {
     let variants: Vec<FunctionValue<'_>> = module
         .get_functions()
-        .filter(|f| f.get_name().to_str().is_ok_and(is_vector_entry))
+        .filter(|f| {
+            f.get_name()
+                .to_str()
+                .is_ok_and(|n| is_vector_entry(n) || super::guard::is_guard_variant(n))
+        })
         .collect();
     if variants.is_empty() {
         return;
