@@ -25,12 +25,15 @@ mod gufunc;
 mod kernel;
 mod loops;
 pub(crate) mod math;
+mod polymath;
+mod polymath_coeffs;
 mod target;
 mod value;
 mod vector_abi;
 
 pub use gufunc::{CoreArg, CoreSize};
 pub use target::{host_info, HostInfo, Target};
+pub(crate) use polymath::fingerprint as polymath_fingerprint;
 
 use inkwell::context::Context;
 use inkwell::memory_buffer::MemoryBuffer;

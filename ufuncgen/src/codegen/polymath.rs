@@ -1,0 +1,577 @@
+//! Code-generated vector math: polynomial approximations with range reduction, emitted as
+//! LLVM IR in the kernel's module in place of svml-shim's library entry (`ufg_log_f32x16`),
+//! wherever they beat the library bound at run time (measured per function and tier,
+//! benchmarks/bench_vecmath.py; docs/vector-math.md).
+//!
+//! One description per function ([`TABLE`]: function, element width, algorithm, the tiers it
+//! replaces) drives one generic emitter for every vector width the codegen uses; the
+//! coefficients come from scripts/fit_polymath.py (polymath_coeffs.rs). The generated entry
+//! replaces only the widest vector entry: `vector_abi` builds the lane entry (scalar tails), the
+//! narrower variants and the masked twins on top of it, so a value's result does not depend on
+//! its position.
+//!
+//! FP flags as NumPy raises them, with no MXCSR access: every floating-point operation runs on
+//! arguments clamped with *integer* operations into a range where it can raise only inexact
+//! (LLVM assumes the default FP environment and may evaluate both arms of a select, so a float
+//! select before the arithmetic would not protect it). Special inputs get their results by
+//! select, and the flags NumPy raises for them (divide-by-zero for `log(0)`, invalid for
+//! `log(-1)`) are raised in a cold block by a division on volatile memory, which LLVM can
+//! neither fold nor drop. Comparisons are integer comparisons on the bits, which raise nothing
+//! (an ordered float compare of a NaN may raise invalid on x86).
+
+use inkwell::builder::Builder;
+use inkwell::context::Context;
+use inkwell::module::{Linkage, Module};
+use inkwell::types::{FloatType, IntType, VectorType};
+use inkwell::values::{FunctionValue, IntValue, VectorValue};
+use inkwell::IntPredicate;
+
+use super::polymath_coeffs::{EXP_E_F32, LOG_Q_F32, TANH_P_F32};
+use super::target::Target;
+use super::value::{CgError, CgResult};
+use crate::ir::MathFn;
+use crate::vecmath::Tier as VecLib;
+
+/// Which logarithm a log-family routine returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogBase {
+    E,
+    Two,
+    Ten,
+}
+
+/// The algorithm of a generated routine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Algo {
+    /// `x = m * 2^k`, m in [sqrt(1/2), sqrt(2)): `k log(2) + log1p(m - 1)` by polynomial.
+    Log(LogBase),
+    /// `u = 1 + x` rounded, `log(u)` as above plus the rounding error's first-order term.
+    Log1p,
+    /// `x + x^3 P(x^2)` below 0.625, `1 - 2 / (exp(2|x|) + 1)` above, `±1` past saturation.
+    Tanh,
+}
+
+/// One generated routine: function, element width, algorithm, and the library tiers it beats.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PolyRow {
+    pub func: MathFn,
+    pub bits: u32,
+    pub algo: Algo,
+    /// The tiers whose library routine is slower than this one (bench_vecmath.py).
+    pub beats: &'static [VecLib],
+}
+
+const ALL: &[VecLib] = &[VecLib::Scalar, VecLib::Libmvec, VecLib::Svml];
+
+/// The table: every function with a code-generated routine.
+pub(crate) const TABLE: &[PolyRow] = &[
+    PolyRow {
+        func: MathFn::Log,
+        bits: 32,
+        algo: Algo::Log(LogBase::E),
+        beats: ALL,
+    },
+    PolyRow {
+        func: MathFn::Log2,
+        bits: 32,
+        algo: Algo::Log(LogBase::Two),
+        beats: ALL,
+    },
+    PolyRow {
+        func: MathFn::Log10,
+        bits: 32,
+        algo: Algo::Log(LogBase::Ten),
+        beats: ALL,
+    },
+    PolyRow {
+        func: MathFn::Log1p,
+        bits: 32,
+        algo: Algo::Log1p,
+        beats: ALL,
+    },
+    PolyRow {
+        func: MathFn::Tanh,
+        bits: 32,
+        algo: Algo::Tanh,
+        beats: ALL,
+    },
+];
+
+/// The generated routine for `func` on `bits`-wide floats when the bound library `lib` is
+/// slower, unless `UFUNCGEN_DISABLE_POLYMATH` is set (to compare with the library).
+pub(crate) fn lookup(func: MathFn, bits: u32, lib: VecLib) -> Option<&'static PolyRow> {
+    if disabled() {
+        return None;
+    }
+    TABLE
+        .iter()
+        .find(|r| r.func == func && r.bits == bits && r.beats.contains(&lib))
+}
+
+/// `UFUNCGEN_DISABLE_POLYMATH=1`: library entries everywhere (read once per process).
+pub(crate) fn disabled() -> bool {
+    static DISABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DISABLED.get_or_init(|| {
+        std::env::var("UFUNCGEN_DISABLE_POLYMATH").is_ok_and(|v| !v.is_empty() && v != "0")
+    })
+}
+
+/// What the cache key must know: which routines are generated in this process.
+pub(crate) fn fingerprint() -> String {
+    if disabled() {
+        "polymath:off".into()
+    } else {
+        format!("polymath:{TABLE:?}")
+    }
+}
+
+/// x86 MXCSR flag bits, as svml-shim names them.
+const FLAG_INVALID: u64 = 0x01;
+const FLAG_DIVIDE: u64 = 0x04;
+
+/// Defines internal `name(<lanes x T>) -> <lanes x T>` computing `row` (T of `row.bits`).
+pub(crate) fn define<'ctx>(
+    ctx: &'ctx Context,
+    module: &Module<'ctx>,
+    target: &Target,
+    name: &str,
+    row: &PolyRow,
+    lanes: u32,
+) -> CgResult<FunctionValue<'ctx>> {
+    if row.bits != 32 {
+        return Err(CgError(format!(
+            "no float{} coefficients for {:?}",
+            row.bits, row.func
+        )));
+    }
+    let ft = ctx.f32_type();
+    let vt = ft.vec_type(lanes);
+    let f = module.add_function(name, vt.fn_type(&[vt.into()], false), Some(Linkage::Internal));
+    target.apply_to(f);
+    let b = ctx.create_builder();
+    let entry = ctx.append_basic_block(f, "entry");
+    b.position_at_end(entry);
+    let x = f
+        .get_first_param()
+        .ok_or_else(|| CgError(format!("{name} lost its argument")))?
+        .into_vector_value();
+    let e = Emit {
+        ctx,
+        module,
+        b: &b,
+        ft,
+        it: ctx.i32_type(),
+        lanes,
+    };
+    let (r, flags) = match row.algo {
+        Algo::Log(base) => e.log(x, base)?,
+        Algo::Log1p => e.log1p(x)?,
+        Algo::Tanh => (e.tanh(x)?, None),
+    };
+    if let Some(flags) = flags {
+        e.raise(f, flags)?;
+    }
+    b.build_return(Some(&r))?;
+    Ok(f)
+}
+
+/// The IR emitter of one routine: float32 lanes, their i32 bits.
+struct Emit<'a, 'ctx> {
+    ctx: &'ctx Context,
+    module: &'a Module<'ctx>,
+    b: &'a Builder<'ctx>,
+    ft: FloatType<'ctx>,
+    it: IntType<'ctx>,
+    lanes: u32,
+}
+
+type V<'ctx> = VectorValue<'ctx>;
+
+/// float32 format constants.
+const MANT_BITS: u64 = 23;
+const MANT_MASK: u64 = 0x007f_ffff;
+const ABS_MASK: u64 = 0x7fff_ffff;
+const SIGN_BIT: u64 = 0x8000_0000;
+const INF_BITS: u64 = 0x7f80_0000;
+const MIN_NORMAL_BITS: u64 = 0x0080_0000;
+/// The bits of sqrt(1/2) rounded down: reduced mantissas lie in [sqrt(1/2), sqrt(2)).
+const SQRT_HALF_BITS: u64 = 0x3f35_04f3;
+/// A float32 NaN as x86 produces it for an invalid operation (NumPy's result for `log(-1)`).
+const DEFAULT_NAN_BITS: u64 = 0xffc0_0000;
+
+/// `c = hi + lo` with `hi` holding the top 12 bits of `c` (so `k * hi` is exact for |k| < 2^12).
+fn split12(c: f64) -> (f64, f64) {
+    let hi = f32::from_bits((c as f32).to_bits() & 0xffff_f000);
+    (f64::from(hi), f64::from((c - f64::from(hi)) as f32))
+}
+
+/// `c = hi + lo`, both float32.
+fn split(c: f64) -> (f64, f64) {
+    let hi = c as f32;
+    (f64::from(hi), f64::from((c - f64::from(hi)) as f32))
+}
+
+impl<'a, 'ctx> Emit<'a, 'ctx> {
+    fn vt(&self) -> VectorType<'ctx> {
+        self.ft.vec_type(self.lanes)
+    }
+
+    fn ivt(&self) -> VectorType<'ctx> {
+        self.it.vec_type(self.lanes)
+    }
+
+    fn fc(&self, c: f64) -> V<'ctx> {
+        VectorType::const_vector(&vec![self.ft.const_float(c); self.lanes as usize])
+    }
+
+    fn ic(&self, c: u64) -> V<'ctx> {
+        VectorType::const_vector(&vec![self.it.const_int(c, false); self.lanes as usize])
+    }
+
+    fn bits(&self, x: V<'ctx>) -> CgResult<V<'ctx>> {
+        Ok(self.b.build_bit_cast(x, self.ivt(), "bits")?.into_vector_value())
+    }
+
+    fn float(&self, i: V<'ctx>) -> CgResult<V<'ctx>> {
+        Ok(self.b.build_bit_cast(i, self.vt(), "f")?.into_vector_value())
+    }
+
+    fn and(&self, a: V<'ctx>, c: u64) -> CgResult<V<'ctx>> {
+        Ok(self.b.build_and(a, self.ic(c), "")?)
+    }
+
+    fn icmp(&self, p: IntPredicate, a: V<'ctx>, c: u64) -> CgResult<V<'ctx>> {
+        Ok(self.b.build_int_compare(p, a, self.ic(c), "")?)
+    }
+
+    fn sel(&self, m: V<'ctx>, a: V<'ctx>, b: V<'ctx>) -> CgResult<V<'ctx>> {
+        Ok(self.b.build_select(m, a, b, "")?.into_vector_value())
+    }
+
+    fn intrinsic(&self, name: &str, args: &[V<'ctx>]) -> CgResult<V<'ctx>> {
+        let ty = args
+            .first()
+            .ok_or_else(|| CgError(format!("{name} needs arguments")))?
+            .get_type();
+        let intr = inkwell::intrinsics::Intrinsic::find(name)
+            .ok_or_else(|| CgError(format!("LLVM has no intrinsic {name}")))?;
+        let decl = intr
+            .get_declaration(self.module, &[ty.into()])
+            .ok_or_else(|| CgError(format!("cannot declare {name}")))?;
+        let margs: Vec<_> = args.iter().map(|&a| a.into()).collect();
+        self.b
+            .build_call(decl, &margs, "")?
+            .try_as_basic_value()
+            .basic()
+            .map(|v| v.into_vector_value())
+            .ok_or_else(|| CgError(format!("{name} returned nothing")))
+    }
+
+    fn fma(&self, a: V<'ctx>, b: V<'ctx>, c: V<'ctx>) -> CgResult<V<'ctx>> {
+        self.intrinsic("llvm.fma", &[a, b, c])
+    }
+
+    fn mul(&self, a: V<'ctx>, b: V<'ctx>) -> CgResult<V<'ctx>> {
+        Ok(self.b.build_float_mul(a, b, "")?)
+    }
+
+    fn add(&self, a: V<'ctx>, b: V<'ctx>) -> CgResult<V<'ctx>> {
+        Ok(self.b.build_float_add(a, b, "")?)
+    }
+
+    fn sub(&self, a: V<'ctx>, b: V<'ctx>) -> CgResult<V<'ctx>> {
+        Ok(self.b.build_float_sub(a, b, "")?)
+    }
+
+    /// `sum c_i t^i` by Horner's rule (no power of t is formed, so small t cannot underflow).
+    fn horner(&self, t: V<'ctx>, coeffs: &[f32]) -> CgResult<V<'ctx>> {
+        let (last, rest) = coeffs
+            .split_last()
+            .ok_or_else(|| CgError("empty polynomial".into()))?;
+        let mut acc = self.fc(f64::from(*last));
+        for &c in rest.iter().rev() {
+            acc = self.fma(acc, t, self.fc(f64::from(c)))?;
+        }
+        Ok(acc)
+    }
+
+    /// Whether any lane of an i1 vector is set.
+    fn any(&self, m: V<'ctx>) -> CgResult<IntValue<'ctx>> {
+        let lanes = std::num::NonZeroU32::new(self.lanes)
+            .ok_or_else(|| CgError("a vector of no lanes".into()))?;
+        let wide = self
+            .ctx
+            .custom_width_int_type(lanes)
+            .map_err(|e| CgError(format!("i{} type: {e}", self.lanes)))?;
+        let packed = self.b.build_bit_cast(m, wide, "")?.into_int_value();
+        Ok(self
+            .b
+            .build_int_compare(IntPredicate::NE, packed, wide.const_zero(), "any")?)
+    }
+
+    /// NumPy's flags for lanes `zero` (divide-by-zero) and `invalid`, as an i32 of MXCSR bits.
+    fn flags(&self, divide: V<'ctx>, invalid: V<'ctx>) -> CgResult<IntValue<'ctx>> {
+        let i32t = self.ctx.i32_type();
+        let d = self.b.build_select(
+            self.any(divide)?,
+            i32t.const_int(FLAG_DIVIDE, false),
+            i32t.const_zero(),
+            "",
+        )?;
+        let i = self.b.build_select(
+            self.any(invalid)?,
+            i32t.const_int(FLAG_INVALID, false),
+            i32t.const_zero(),
+            "",
+        )?;
+        Ok(self
+            .b
+            .build_or(d.into_int_value(), i.into_int_value(), "flags")?)
+    }
+
+    /// Raises `flags` (MXCSR bits) in cold blocks: `1 / z` and `z / z` with `z = 0` read
+    /// through volatile memory, stored back volatile, so LLVM cannot fold or drop them.
+    fn raise(&self, f: FunctionValue<'ctx>, flags: IntValue<'ctx>) -> CgResult<()> {
+        let b = self.b;
+        let i32t = self.ctx.i32_type();
+        let slot = b.build_alloca(self.ft, "fpraise")?;
+        let done = self.ctx.append_basic_block(f, "done");
+        let for_divide = self.ctx.append_basic_block(f, "raise_divide");
+        let test_invalid = self.ctx.append_basic_block(f, "test_invalid");
+        let for_invalid = self.ctx.append_basic_block(f, "raise_invalid");
+        let bit = |mask: u64| -> CgResult<IntValue<'ctx>> {
+            let m = b.build_and(flags, i32t.const_int(mask, false), "")?;
+            Ok(b.build_int_compare(IntPredicate::NE, m, i32t.const_zero(), "")?)
+        };
+        // The common case (no special lane) falls through to `done` after one test.
+        let none = b.build_int_compare(IntPredicate::EQ, flags, i32t.const_zero(), "")?;
+        let start = self.ctx.append_basic_block(f, "raise");
+        b.build_conditional_branch(none, done, start)?;
+        b.position_at_end(start);
+        b.build_conditional_branch(bit(FLAG_DIVIDE)?, for_divide, test_invalid)?;
+        let zero_div = |num_is_zero: bool| -> CgResult<()> {
+            let st = b.build_store(slot, self.ft.const_zero())?;
+            st.set_volatile(true)
+                .map_err(|e| CgError(format!("volatile store: {e}")))?;
+            let z = b.build_load(self.ft, slot, "z")?.into_float_value();
+            z.as_instruction()
+                .ok_or_else(|| CgError("volatile load".into()))?
+                .set_volatile(true)
+                .map_err(|e| CgError(format!("volatile load: {e}")))?;
+            let num = if num_is_zero {
+                z
+            } else {
+                self.ft.const_float(1.0)
+            };
+            let q = b.build_float_div(num, z, "raise")?;
+            let st = b.build_store(slot, q)?;
+            st.set_volatile(true)
+                .map_err(|e| CgError(format!("volatile store: {e}")))?;
+            Ok(())
+        };
+        b.position_at_end(for_divide);
+        zero_div(false)?;
+        b.build_unconditional_branch(test_invalid)?;
+        b.position_at_end(test_invalid);
+        b.build_conditional_branch(bit(FLAG_INVALID)?, for_invalid, done)?;
+        b.position_at_end(for_invalid);
+        zero_div(true)?;
+        b.build_unconditional_branch(done)?;
+        b.position_at_end(done);
+        Ok(())
+    }
+
+    /// `log1p(f) ~ f + f^2 Q(f)` for f in [sqrt(1/2) - 1, sqrt(2) - 1].
+    fn log1p_reduced(&self, f: V<'ctx>) -> CgResult<V<'ctx>> {
+        let f2 = self.mul(f, f)?;
+        self.fma(f2, self.horner(f, &LOG_Q_F32)?, f)
+    }
+
+    /// `(k, f)` with `bits = (1 + f) 2^k`, 1 + f in [sqrt(1/2), sqrt(2)), for the bits of a
+    /// positive normal float (any other bits give some finite `k` and `f`: no flag).
+    fn reduce(&self, bits: V<'ctx>) -> CgResult<(V<'ctx>, V<'ctx>)> {
+        let b = self.b;
+        let off = b.build_int_sub(bits, self.ic(SQRT_HALF_BITS), "")?;
+        let k = b.build_right_shift(off, self.ic(MANT_BITS), true, "k")?;
+        let m = b.build_int_add(self.and(off, MANT_MASK)?, self.ic(SQRT_HALF_BITS), "")?;
+        let f = self.sub(self.float(m)?, self.fc(1.0))?;
+        let kf = b.build_signed_int_to_float(k, self.vt(), "kf")?;
+        Ok((kf, f))
+    }
+
+    /// `k log_b(2) + log_b(1 + f)` from `log1p(f)` = `r`.
+    fn combine(&self, kf: V<'ctx>, r: V<'ctx>, base: LogBase) -> CgResult<V<'ctx>> {
+        match base {
+            LogBase::E => {
+                let (hi, lo) = split12(std::f64::consts::LN_2);
+                let t = self.fma(kf, self.fc(lo), r)?;
+                self.fma(kf, self.fc(hi), t)
+            }
+            LogBase::Two => {
+                let (hi, lo) = split(std::f64::consts::LOG2_E);
+                let t = self.fma(r, self.fc(lo), kf)?;
+                self.fma(r, self.fc(hi), t)
+            }
+            LogBase::Ten => {
+                let (ehi, elo) = split(std::f64::consts::LOG10_E);
+                let (hi, lo) = split12(std::f64::consts::LOG10_2);
+                let y = self.fma(r, self.fc(ehi), self.mul(r, self.fc(elo))?)?;
+                let t = self.fma(kf, self.fc(lo), y)?;
+                self.fma(kf, self.fc(hi), t)
+            }
+        }
+    }
+
+    /// log, log2, log10: NaN for NaN, +inf for +inf, -inf for ±0 (divide-by-zero), NaN for
+    /// negative numbers (invalid). Subnormals are normalized exactly by an integer-to-float
+    /// conversion of their bits (`x * 2^149`).
+    fn log(&self, x: V<'ctx>, base: LogBase) -> CgResult<(V<'ctx>, Option<IntValue<'ctx>>)> {
+        let b = self.b;
+        let bits = self.bits(x)?;
+        let abs = self.and(bits, ABS_MASK)?;
+        let sub = self.icmp(IntPredicate::ULT, bits, MIN_NORMAL_BITS)?;
+        let scaled = self.bits(b.build_signed_int_to_float(bits, self.vt(), "")?)?;
+        let nb = self.sel(sub, scaled, bits)?;
+        let (kf, f) = self.reduce(nb)?;
+        let kf = self.sub(kf, self.sel(sub, self.fc(149.0), self.fc(0.0))?)?;
+        let r = self.combine(kf, self.log1p_reduced(f)?, base)?;
+        let nan = self.icmp(IntPredicate::UGT, abs, INF_BITS)?;
+        let zero = self.icmp(IntPredicate::EQ, abs, 0)?;
+        let neg = b.build_and(
+            self.icmp(IntPredicate::NE, self.and(bits, SIGN_BIT)?, 0)?,
+            b.build_not(b.build_or(zero, nan, "")?, "")?,
+            "neg",
+        )?;
+        let inf = self.icmp(IntPredicate::EQ, bits, INF_BITS)?;
+        let r = self.sel(inf, self.fc(f64::INFINITY), r)?;
+        let r = self.sel(zero, self.fc(f64::NEG_INFINITY), r)?;
+        let r = self.sel(neg, self.float(self.ic(DEFAULT_NAN_BITS))?, r)?;
+        let r = self.sel(nan, x, r)?;
+        Ok((r, Some(self.flags(zero, neg)?)))
+    }
+
+    /// log1p: `u = 1 + x` on x clamped into (-1, FLT_MAX] by integer min (so `u` is finite
+    /// and positive), `log(u) + (x - (u - 1)) / u`. `x` itself below 2^-24 in magnitude
+    /// (exact to rounding, and no operation on it, so a subnormal raises no underflow).
+    fn log1p(&self, x: V<'ctx>) -> CgResult<(V<'ctx>, Option<IntValue<'ctx>>)> {
+        let b = self.b;
+        let bits = self.bits(x)?;
+        let abs = self.and(bits, ABS_MASK)?;
+        let negative = self.icmp(IntPredicate::NE, self.and(bits, SIGN_BIT)?, 0)?;
+        let umin = |a: V<'ctx>, c: u64| self.intrinsic("llvm.umin", &[a, self.ic(c)]);
+        // -0.99999994 and FLT_MAX.
+        let clamped = self.sel(negative, umin(bits, 0xbf7f_ffff)?, umin(bits, 0x7f7f_ffff)?)?;
+        let xs = self.float(clamped)?;
+        let u = self.add(xs, self.fc(1.0))?;
+        let c = b.build_float_div(self.sub(xs, self.sub(u, self.fc(1.0))?)?, u, "")?;
+        let (kf, f) = self.reduce(self.bits(u)?)?;
+        let r = self.combine(kf, self.log1p_reduced(f)?, LogBase::E)?;
+        let r = self.add(r, c)?;
+        let tiny = self.icmp(IntPredicate::ULT, abs, 0x3380_0000)?; // 2^-24
+        let nan = self.icmp(IntPredicate::UGT, abs, INF_BITS)?;
+        let minus_one = self.icmp(IntPredicate::EQ, bits, 0xbf80_0000)?;
+        let below = b.build_and(
+            self.icmp(IntPredicate::UGT, bits, 0xbf80_0000)?,
+            b.build_not(nan, "")?,
+            "below",
+        )?;
+        let inf = self.icmp(IntPredicate::EQ, bits, INF_BITS)?;
+        let r = self.sel(tiny, x, r)?;
+        let r = self.sel(inf, self.fc(f64::INFINITY), r)?;
+        let r = self.sel(minus_one, self.fc(f64::NEG_INFINITY), r)?;
+        let r = self.sel(below, self.float(self.ic(DEFAULT_NAN_BITS))?, r)?;
+        let r = self.sel(nan, x, r)?;
+        Ok((r, Some(self.flags(minus_one, below)?)))
+    }
+
+    /// tanh on |x| clamped by integer min/max into each branch's range (no flag from either),
+    /// the sign copied back from x. `x` itself below 2^-12 (and for ±0, subnormals, NaN);
+    /// `±1` from 9.1 up, where float32 tanh rounds to 1.
+    fn tanh(&self, x: V<'ctx>) -> CgResult<V<'ctx>> {
+        let b = self.b;
+        let bits = self.bits(x)?;
+        let abs = self.and(bits, ABS_MASK)?;
+        let umin = |a: V<'ctx>, c: u64| self.intrinsic("llvm.umin", &[a, self.ic(c)]);
+        let umax = |a: V<'ctx>, c: u64| self.intrinsic("llvm.umax", &[a, self.ic(c)]);
+        const SMALL: u64 = 0x3f20_0000; // 0.625
+        const TINY: u64 = 0x3980_0000; // 2^-12
+        const SAT: u64 = 0x4111_999a; // 9.1
+        // Small branch: a + a^3 P(a^2) for a in [2^-12, 0.625].
+        let a = self.float(umax(umin(abs, SMALL)?, TINY)?)?;
+        let z = self.mul(a, a)?;
+        let small = self.fma(self.mul(a, z)?, self.horner(z, &TANH_P_F32)?, a)?;
+        // Large branch: 1 - 2 / (exp(2a) + 1) for a in [0.625, 9.1].
+        let a = self.float(umax(umin(abs, SAT)?, SMALL)?)?;
+        let t = self.add(a, a)?;
+        let e = self.exp_reduced(t)?;
+        let q = b.build_float_div(self.fc(2.0), self.add(e, self.fc(1.0))?, "")?;
+        let large = self.sub(self.fc(1.0), q)?;
+        let is_small = self.icmp(IntPredicate::ULT, abs, SMALL)?;
+        let r = self.sel(is_small, small, large)?;
+        let r = self.sel(
+            self.icmp(IntPredicate::UGE, abs, SAT)?,
+            self.fc(1.0),
+            r,
+        )?;
+        let r = self.float(b.build_or(self.bits(r)?, self.and(bits, SIGN_BIT)?, "")?)?;
+        let keep = b.build_or(
+            self.icmp(IntPredicate::ULT, abs, TINY)?,
+            self.icmp(IntPredicate::UGT, abs, INF_BITS)?,
+            "",
+        )?;
+        self.sel(keep, x, r)
+    }
+
+    /// `exp(t)` for t in [1.25, 18.2] (no overflow, no underflow): `t = n ln2 + r`,
+    /// `exp(r) = 1 + r + r^2 E(r)`, scaled by adding n to the exponent bits.
+    fn exp_reduced(&self, t: V<'ctx>) -> CgResult<V<'ctx>> {
+        let b = self.b;
+        // Round to nearest by the 1.5 * 2^23 trick: the sum's low bits hold n.
+        let shifter = self.fc(12_582_912.0);
+        let nf = self.sub(
+            self.fma(t, self.fc(std::f64::consts::LOG2_E), shifter)?,
+            shifter,
+        )?;
+        let (hi, lo) = split12(std::f64::consts::LN_2);
+        let r = self.fma(nf, self.fc(-hi), t)?;
+        let r = self.fma(nf, self.fc(-lo), r)?;
+        let p = self.fma(self.mul(r, r)?, self.horner(r, &EXP_E_F32)?, r)?;
+        let p = self.add(p, self.fc(1.0))?;
+        let n = b.build_float_to_signed_int(nf, self.ivt(), "n")?;
+        let scaled = b.build_int_add(
+            self.bits(p)?,
+            b.build_left_shift(n, self.ic(MANT_BITS), "")?,
+            "",
+        )?;
+        self.float(scaled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_are_exact_sums() {
+        for c in [std::f64::consts::LN_2, std::f64::consts::LOG10_2] {
+            let (hi, lo) = split12(c);
+            assert_eq!((hi as f32).to_bits() & 0xfff, 0);
+            assert!((hi + lo - c).abs() < 1e-14);
+        }
+        let (hi, lo) = split(std::f64::consts::LOG2_E);
+        assert!((hi + lo - std::f64::consts::LOG2_E).abs() < 1e-14);
+    }
+
+    #[test]
+    fn rows_are_unique() {
+        for (i, r) in TABLE.iter().enumerate() {
+            assert!(
+                TABLE[i + 1..]
+                    .iter()
+                    .all(|o| o.func != r.func || o.bits != r.bits),
+                "{:?} twice",
+                r.func
+            );
+        }
+    }
+}
