@@ -51,7 +51,9 @@ fn loops_define_the_generated_routine() {
             let def = format!("define internal <{lanes} x float> @ufg_{name}_f32x{lanes}(");
             assert!(ir.contains(&def), "{cpu}: {def} missing in {ir}");
             assert!(
-                !ir.contains(&format!("declare <{lanes} x float> @ufg_{name}_f32x{lanes}(")),
+                !ir.contains(&format!(
+                    "declare <{lanes} x float> @ufg_{name}_f32x{lanes}("
+                )),
                 "{cpu}: the library entry is still declared"
             );
         }
@@ -61,11 +63,20 @@ fn loops_define_the_generated_routine() {
         &[Scalar::F64],
         &[],
         Scalar::F64,
-        vec![ret(call(MathFn::Log, vec![var(0, Scalar::F64)], Scalar::F64))],
+        vec![ret(call(
+            MathFn::Log,
+            vec![var(0, Scalar::F64)],
+            Scalar::F64,
+        ))],
     );
-    let ir = compile_loop(&k, "t.loop", Options::default(), &Target::named("x86-64-v4"))
-        .expect("compiles")
-        .llvm_ir;
+    let ir = compile_loop(
+        &k,
+        "t.loop",
+        Options::default(),
+        &Target::named("x86-64-v4"),
+    )
+    .expect("compiles")
+    .llvm_ir;
     assert!(ir.contains("declare <8 x double> @ufg_log_f64x8("), "{ir}");
 }
 
@@ -83,8 +94,16 @@ fn generated_float32_routines_are_within_2_ulp() {
         if m.max_ulp > 2 {
             problems.push(format!("{} f32: {} ULP at {}", f.name, m.max_ulp, m.worst));
         }
-        problems.extend(m.failures.iter().take(5).map(|e| format!("{} f32: {e}", f.name)));
-        eprintln!("{} f32: max {} ULP over {} values", f.name, m.max_ulp, m.count);
+        problems.extend(
+            m.failures
+                .iter()
+                .take(5)
+                .map(|e| format!("{} f32: {e}", f.name)),
+        );
+        eprintln!(
+            "{} f32: max {} ULP over {} values",
+            f.name, m.max_ulp, m.count
+        );
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

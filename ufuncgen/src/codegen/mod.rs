@@ -32,8 +32,8 @@ mod value;
 mod vector_abi;
 
 pub use gufunc::{CoreArg, CoreSize};
-pub use target::{host_info, HostInfo, Target};
 pub(crate) use polymath::fingerprint as polymath_fingerprint;
+pub use target::{host_info, HostInfo, Target};
 
 use inkwell::context::Context;
 use inkwell::memory_buffer::MemoryBuffer;
@@ -211,6 +211,11 @@ fn compile_with(
         .map_err(|e| CodegenError::llvm(LlvmStage::Verify, format!("{symbol}: {e}")))?;
     module
         .run_passes("default<O3>", &machine, PassBuilderOptions::create())
+        .map_err(|e| CodegenError::llvm(LlvmStage::Optimize, format!("{symbol}: {e}")))?;
+    // The vectorizer's calls of code-generated math routines (polymath) appear after the
+    // pipeline's inliner has run: inline them now, or each call spills the loop's vectors.
+    module
+        .run_passes("always-inline", &machine, PassBuilderOptions::create())
         .map_err(|e| CodegenError::llvm(LlvmStage::Optimize, format!("{symbol}: {e}")))?;
     let llvm_ir = module.print_to_string().to_string();
     let object = emit(&machine, &module, FileType::Object)?;

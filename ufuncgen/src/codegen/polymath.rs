@@ -146,8 +146,18 @@ pub(crate) fn define<'ctx>(
     }
     let ft = ctx.f32_type();
     let vt = ft.vec_type(lanes);
-    let f = module.add_function(name, vt.fn_type(&[vt.into()], false), Some(Linkage::Internal));
+    let f = module.add_function(
+        name,
+        vt.fn_type(&[vt.into()], false),
+        Some(Linkage::Internal),
+    );
     target.apply_to(f);
+    // Inlined into the vectorized loop after the optimizer ran (codegen::compile_with).
+    let inline = inkwell::attributes::Attribute::get_named_enum_kind_id("alwaysinline");
+    f.add_attribute(
+        inkwell::attributes::AttributeLoc::Function,
+        ctx.create_enum_attribute(inline, 0),
+    );
     let b = ctx.create_builder();
     let entry = ctx.append_basic_block(f, "entry");
     b.position_at_end(entry);
@@ -163,14 +173,31 @@ pub(crate) fn define<'ctx>(
         it: ctx.i32_type(),
         lanes,
     };
-    let (r, flags) = match row.algo {
-        Algo::Log(base) => e.log(x, base)?,
-        Algo::Log1p => e.log1p(x)?,
-        Algo::Tanh => (e.tanh(x)?, None),
+    let r = match row.algo {
+        Algo::Log(base) => {
+            let bits = e.bits(x)?;
+            let (kf, fr) = e.reduce(bits)?;
+            let fast = e.combine(kf, e.log1p_reduced(fr)?, base)?;
+            // Zeros, subnormals, negatives, infinities and NaNs: one unsigned compare.
+            let off = b.build_int_sub(bits, e.ic(MIN_NORMAL_BITS), "")?;
+            let special = e.icmp(IntPredicate::UGE, off, INF_BITS - MIN_NORMAL_BITS)?;
+            e.cold_path(f, special, fast, |e| e.log(x, base))?
+        }
+        Algo::Log1p => {
+            let (xs, bits) = e.log1p_clamp(x)?;
+            // Below 2^-24 in magnitude x itself, the correctly rounded result (here, not in the
+            // special path: a wide domain has such a lane in nearly every vector).
+            let abs = e.and(bits, ABS_MASK)?;
+            let tiny = e.icmp(IntPredicate::ULT, abs, TINY_LOG1P_BITS)?;
+            let fast = e.sel(tiny, x, e.log1p_core(xs)?)?;
+            // x <= -1, infinities and NaNs.
+            let outside = e.icmp(IntPredicate::UGE, abs, INF_BITS)?;
+            let low = e.icmp(IntPredicate::UGE, bits, MINUS_ONE_BITS)?;
+            let special = b.build_or(outside, low, "special")?;
+            e.cold_path(f, special, fast, |e| e.log1p(x))?
+        }
+        Algo::Tanh => e.tanh(x)?,
     };
-    if let Some(flags) = flags {
-        e.raise(f, flags)?;
-    }
     b.build_return(Some(&r))?;
     Ok(f)
 }
@@ -198,6 +225,9 @@ const MIN_NORMAL_BITS: u64 = 0x0080_0000;
 const SQRT_HALF_BITS: u64 = 0x3f35_04f3;
 /// A float32 NaN as x86 produces it for an invalid operation (NumPy's result for `log(-1)`).
 const DEFAULT_NAN_BITS: u64 = 0xffc0_0000;
+/// 2^-24: below it, log1p(x) rounds to x.
+const TINY_LOG1P_BITS: u64 = 0x3380_0000;
+const MINUS_ONE_BITS: u64 = 0xbf80_0000;
 
 /// `c = hi + lo` with `hi` holding the top 12 bits of `c` (so `k * hi` is exact for |k| < 2^12).
 fn split12(c: f64) -> (f64, f64) {
@@ -229,11 +259,17 @@ impl<'a, 'ctx> Emit<'a, 'ctx> {
     }
 
     fn bits(&self, x: V<'ctx>) -> CgResult<V<'ctx>> {
-        Ok(self.b.build_bit_cast(x, self.ivt(), "bits")?.into_vector_value())
+        Ok(self
+            .b
+            .build_bit_cast(x, self.ivt(), "bits")?
+            .into_vector_value())
     }
 
     fn float(&self, i: V<'ctx>) -> CgResult<V<'ctx>> {
-        Ok(self.b.build_bit_cast(i, self.vt(), "f")?.into_vector_value())
+        Ok(self
+            .b
+            .build_bit_cast(i, self.vt(), "f")?
+            .into_vector_value())
     }
 
     fn and(&self, a: V<'ctx>, c: u64) -> CgResult<V<'ctx>> {
@@ -309,6 +345,36 @@ impl<'a, 'ctx> Emit<'a, 'ctx> {
             .build_int_compare(IntPredicate::NE, packed, wide.const_zero(), "any")?)
     }
 
+    /// `fast` where no lane is `special`, else the full computation `full` (results of the
+    /// special lanes by select, NumPy's flags raised) in a cold block: ordinary data pays one
+    /// compare and one branch for the special values. `fast` must raise no flag on any input.
+    fn cold_path(
+        &self,
+        f: FunctionValue<'ctx>,
+        special: V<'ctx>,
+        fast: V<'ctx>,
+        full: impl FnOnce(&Self) -> CgResult<(V<'ctx>, IntValue<'ctx>)>,
+    ) -> CgResult<V<'ctx>> {
+        let b = self.b;
+        let from_fast = b
+            .get_insert_block()
+            .ok_or_else(|| CgError("no insertion block".into()))?;
+        let cold = self.ctx.append_basic_block(f, "special");
+        let join = self.ctx.append_basic_block(f, "join");
+        b.build_conditional_branch(self.any(special)?, cold, join)?;
+        b.position_at_end(cold);
+        let (r, flags) = full(self)?;
+        self.raise(f, flags)?;
+        let from_cold = b
+            .get_insert_block()
+            .ok_or_else(|| CgError("no insertion block".into()))?;
+        b.build_unconditional_branch(join)?;
+        b.position_at_end(join);
+        let phi = b.build_phi(self.vt(), "r")?;
+        phi.add_incoming(&[(&fast, from_fast), (&r, from_cold)]);
+        Ok(phi.as_basic_value().into_vector_value())
+    }
+
     /// NumPy's flags for lanes `zero` (divide-by-zero) and `invalid`, as an i32 of MXCSR bits.
     fn flags(&self, divide: V<'ctx>, invalid: V<'ctx>) -> CgResult<IntValue<'ctx>> {
         let i32t = self.ctx.i32_type();
@@ -334,7 +400,17 @@ impl<'a, 'ctx> Emit<'a, 'ctx> {
     fn raise(&self, f: FunctionValue<'ctx>, flags: IntValue<'ctx>) -> CgResult<()> {
         let b = self.b;
         let i32t = self.ctx.i32_type();
-        let slot = b.build_alloca(self.ft, "fpraise")?;
+        // In the entry block, so inlining makes it a static slot of the caller's frame (an
+        // alloca elsewhere becomes a stack save and restore on every call).
+        let entry = f
+            .get_first_basic_block()
+            .ok_or_else(|| CgError("routine without entry".into()))?;
+        let at_entry = self.ctx.create_builder();
+        match entry.get_first_instruction() {
+            Some(i) => at_entry.position_before(&i),
+            None => at_entry.position_at_end(entry),
+        }
+        let slot = at_entry.build_alloca(self.ft, "fpraise")?;
         let done = self.ctx.append_basic_block(f, "done");
         let for_divide = self.ctx.append_basic_block(f, "raise_divide");
         let test_invalid = self.ctx.append_basic_block(f, "test_invalid");
@@ -413,11 +489,14 @@ impl<'a, 'ctx> Emit<'a, 'ctx> {
                 self.fma(r, self.fc(hi), t)
             }
             LogBase::Ten => {
-                let (ehi, elo) = split(std::f64::consts::LOG10_E);
+                // log10(e) in one float32 (its rounding costs < 0.1 ULP here); log10(2) split.
                 let (hi, lo) = split12(std::f64::consts::LOG10_2);
-                let y = self.fma(r, self.fc(ehi), self.mul(r, self.fc(elo))?)?;
-                let t = self.fma(kf, self.fc(lo), y)?;
-                self.fma(kf, self.fc(hi), t)
+                let y = self.fma(
+                    r,
+                    self.fc(std::f64::consts::LOG10_E),
+                    self.mul(kf, self.fc(lo))?,
+                )?;
+                self.fma(kf, self.fc(hi), y)
             }
         }
     }
@@ -425,7 +504,7 @@ impl<'a, 'ctx> Emit<'a, 'ctx> {
     /// log, log2, log10: NaN for NaN, +inf for +inf, -inf for ±0 (divide-by-zero), NaN for
     /// negative numbers (invalid). Subnormals are normalized exactly by an integer-to-float
     /// conversion of their bits (`x * 2^149`).
-    fn log(&self, x: V<'ctx>, base: LogBase) -> CgResult<(V<'ctx>, Option<IntValue<'ctx>>)> {
+    fn log(&self, x: V<'ctx>, base: LogBase) -> CgResult<(V<'ctx>, IntValue<'ctx>)> {
         let b = self.b;
         let bits = self.bits(x)?;
         let abs = self.and(bits, ABS_MASK)?;
@@ -447,31 +526,44 @@ impl<'a, 'ctx> Emit<'a, 'ctx> {
         let r = self.sel(zero, self.fc(f64::NEG_INFINITY), r)?;
         let r = self.sel(neg, self.float(self.ic(DEFAULT_NAN_BITS))?, r)?;
         let r = self.sel(nan, x, r)?;
-        Ok((r, Some(self.flags(zero, neg)?)))
+        Ok((r, self.flags(zero, neg)?))
     }
 
-    /// log1p: `u = 1 + x` on x clamped into (-1, FLT_MAX] by integer min (so `u` is finite
-    /// and positive), `log(u) + (x - (u - 1)) / u`. `x` itself below 2^-24 in magnitude
-    /// (exact to rounding, and no operation on it, so a subnormal raises no underflow).
-    fn log1p(&self, x: V<'ctx>) -> CgResult<(V<'ctx>, Option<IntValue<'ctx>>)> {
-        let b = self.b;
+    /// `x` clamped into (-1, FLT_MAX] by integer min (so `1 + x` is finite and positive, and
+    /// nothing computed from it raises a flag), and the bits of `x`.
+    fn log1p_clamp(&self, x: V<'ctx>) -> CgResult<(V<'ctx>, V<'ctx>)> {
         let bits = self.bits(x)?;
-        let abs = self.and(bits, ABS_MASK)?;
         let negative = self.icmp(IntPredicate::NE, self.and(bits, SIGN_BIT)?, 0)?;
         let umin = |a: V<'ctx>, c: u64| self.intrinsic("llvm.umin", &[a, self.ic(c)]);
         // -0.99999994 and FLT_MAX.
         let clamped = self.sel(negative, umin(bits, 0xbf7f_ffff)?, umin(bits, 0x7f7f_ffff)?)?;
-        let xs = self.float(clamped)?;
+        Ok((self.float(clamped)?, bits))
+    }
+
+    /// `log(u) + (x - (u - 1)) / u` with `u = 1 + x` rounded, for x in (-1, FLT_MAX].
+    fn log1p_core(&self, xs: V<'ctx>) -> CgResult<V<'ctx>> {
         let u = self.add(xs, self.fc(1.0))?;
-        let c = b.build_float_div(self.sub(xs, self.sub(u, self.fc(1.0))?)?, u, "")?;
+        let c = self
+            .b
+            .build_float_div(self.sub(xs, self.sub(u, self.fc(1.0))?)?, u, "")?;
         let (kf, f) = self.reduce(self.bits(u)?)?;
         let r = self.combine(kf, self.log1p_reduced(f)?, LogBase::E)?;
-        let r = self.add(r, c)?;
-        let tiny = self.icmp(IntPredicate::ULT, abs, 0x3380_0000)?; // 2^-24
+        self.add(r, c)
+    }
+
+    /// log1p with every special lane: `x` itself below 2^-24 in magnitude (exact to rounding,
+    /// and no operation on it, so a subnormal raises no underflow), -inf at -1
+    /// (divide-by-zero), NaN below (invalid), +inf at +inf, NaN for NaN.
+    fn log1p(&self, x: V<'ctx>) -> CgResult<(V<'ctx>, IntValue<'ctx>)> {
+        let b = self.b;
+        let (xs, bits) = self.log1p_clamp(x)?;
+        let r = self.log1p_core(xs)?;
+        let abs = self.and(bits, ABS_MASK)?;
+        let tiny = self.icmp(IntPredicate::ULT, abs, TINY_LOG1P_BITS)?;
         let nan = self.icmp(IntPredicate::UGT, abs, INF_BITS)?;
-        let minus_one = self.icmp(IntPredicate::EQ, bits, 0xbf80_0000)?;
+        let minus_one = self.icmp(IntPredicate::EQ, bits, MINUS_ONE_BITS)?;
         let below = b.build_and(
-            self.icmp(IntPredicate::UGT, bits, 0xbf80_0000)?,
+            self.icmp(IntPredicate::UGT, bits, MINUS_ONE_BITS)?,
             b.build_not(nan, "")?,
             "below",
         )?;
@@ -481,7 +573,7 @@ impl<'a, 'ctx> Emit<'a, 'ctx> {
         let r = self.sel(minus_one, self.fc(f64::NEG_INFINITY), r)?;
         let r = self.sel(below, self.float(self.ic(DEFAULT_NAN_BITS))?, r)?;
         let r = self.sel(nan, x, r)?;
-        Ok((r, Some(self.flags(minus_one, below)?)))
+        Ok((r, self.flags(minus_one, below)?))
     }
 
     /// tanh on |x| clamped by integer min/max into each branch's range (no flag from either),
@@ -496,7 +588,7 @@ impl<'a, 'ctx> Emit<'a, 'ctx> {
         const SMALL: u64 = 0x3f20_0000; // 0.625
         const TINY: u64 = 0x3980_0000; // 2^-12
         const SAT: u64 = 0x4111_999a; // 9.1
-        // Small branch: a + a^3 P(a^2) for a in [2^-12, 0.625].
+                                      // Small branch: a + a^3 P(a^2) for a in [2^-12, 0.625].
         let a = self.float(umax(umin(abs, SMALL)?, TINY)?)?;
         let z = self.mul(a, a)?;
         let small = self.fma(self.mul(a, z)?, self.horner(z, &TANH_P_F32)?, a)?;
@@ -508,11 +600,7 @@ impl<'a, 'ctx> Emit<'a, 'ctx> {
         let large = self.sub(self.fc(1.0), q)?;
         let is_small = self.icmp(IntPredicate::ULT, abs, SMALL)?;
         let r = self.sel(is_small, small, large)?;
-        let r = self.sel(
-            self.icmp(IntPredicate::UGE, abs, SAT)?,
-            self.fc(1.0),
-            r,
-        )?;
+        let r = self.sel(self.icmp(IntPredicate::UGE, abs, SAT)?, self.fc(1.0), r)?;
         let r = self.float(b.build_or(self.bits(r)?, self.and(bits, SIGN_BIT)?, "")?)?;
         let keep = b.build_or(
             self.icmp(IntPredicate::ULT, abs, TINY)?,
