@@ -47,16 +47,8 @@ def _log_q(f):
     return (mpmath.log1p(f) - f) / f**2
 
 
-def _tanh_p(z):
-    # tanh(x) = x + x^3 P(x^2), z = x^2.
-    if z < mpmath.mpf("1e-20"):
-        return -mpmath.mpf(1) / 3 + 2 * z / 15
-    x = mpmath.sqrt(z)
-    return (mpmath.tanh(x) - x) / (x * z)
-
-
 def _exp_e(r):
-    # exp(r) = 1 + r + r^2 E(r).
+    # expm1(r) = r + r^2 E(r).
     if abs(r) < mpmath.mpf("1e-12"):
         return mpmath.mpf(1) / 2 + r / 6 + r**2 / 24
     return (mpmath.exp(r) - 1 - r) / r**2
@@ -73,27 +65,17 @@ FITS = (
         float(SQRT_HALF - 1),
         float(2 * SQRT_HALF - 1),
         _log_q,
-        lambda f: f**2 / mpmath.log1p(f) if f != 0 else mpmath.mpf(0) + abs(f) + mpmath.mpf(1e-30),
-    ),
-    Fit(
-        "TANH_P_F32",
-        "tanh(x) = x + x^3 P(x^2), x^2 in [0, 0.625^2] (float32 tanh, small arguments)",
-        32,
-        5,
-        0.0,
-        0.625**2,
-        _tanh_p,
-        lambda z: mpmath.sqrt(z) * z / mpmath.tanh(mpmath.sqrt(z)) if z != 0 else mpmath.mpf(0),
+        lambda f: f**2 / mpmath.log1p(f) if f != 0 else mpmath.mpf(0),
     ),
     Fit(
         "EXP_E_F32",
-        "exp(r) = 1 + r + r^2 E(r), r in [-ln2/2, ln2/2] (float32 tanh, large arguments)",
+        "expm1(r) = r + r^2 E(r), r in [-ln2/2, ln2/2] (float32 tanh)",
         32,
         4,
         float(-LN2 / 2),
         float(LN2 / 2),
         _exp_e,
-        lambda r: r**2 / mpmath.exp(r),
+        lambda r: r**2 / mpmath.expm1(r) if r != 0 else mpmath.mpf(0),
     ),
 )
 

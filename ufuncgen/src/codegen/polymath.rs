@@ -26,7 +26,7 @@ use inkwell::types::{FloatType, IntType, VectorType};
 use inkwell::values::{FunctionValue, IntValue, VectorValue};
 use inkwell::IntPredicate;
 
-use super::polymath_coeffs::{EXP_E_F32, LOG_Q_F32, TANH_P_F32};
+use super::polymath_coeffs::{EXP_E_F32, LOG_Q_F32};
 use super::target::Target;
 use super::value::{CgError, CgResult};
 use crate::ir::MathFn;
@@ -47,7 +47,7 @@ pub(crate) enum Algo {
     Log(LogBase),
     /// `u = 1 + x` rounded, `log(u)` as above plus the rounding error's first-order term.
     Log1p,
-    /// `x + x^3 P(x^2)` below 0.625, `1 - 2 / (exp(2|x|) + 1)` above, `±1` past saturation.
+    /// `expm1(2|x|) / (expm1(2|x|) + 2)` with the sign of x, `±1` past saturation.
     Tanh,
 }
 
@@ -576,43 +576,32 @@ impl<'a, 'ctx> Emit<'a, 'ctx> {
         Ok((r, self.flags(minus_one, below)?))
     }
 
-    /// tanh on |x| clamped by integer min/max into each branch's range (no flag from either),
-    /// the sign copied back from x. `x` itself below 2^-12 (and for ±0, subnormals, NaN);
-    /// `±1` from 9.1 up, where float32 tanh rounds to 1.
+    /// tanh(a) = expm1(2a) / (expm1(2a) + 2) on a = |x| clamped by integer min/max into
+    /// [2^-12, 9.1] (no flag from any step), the sign copied back from x; `x` itself below
+    /// 2^-12 (±0, subnormals: no operation, so no underflow) and for NaN; `±1` from 9.1 up,
+    /// where float32 tanh rounds to 1.
     fn tanh(&self, x: V<'ctx>) -> CgResult<V<'ctx>> {
         let b = self.b;
         let bits = self.bits(x)?;
         let abs = self.and(bits, ABS_MASK)?;
-        let umin = |a: V<'ctx>, c: u64| self.intrinsic("llvm.umin", &[a, self.ic(c)]);
-        let umax = |a: V<'ctx>, c: u64| self.intrinsic("llvm.umax", &[a, self.ic(c)]);
-        const SMALL: u64 = 0x3f20_0000; // 0.625
         const TINY: u64 = 0x3980_0000; // 2^-12
         const SAT: u64 = 0x4111_999a; // 9.1
-                                      // Small branch: a + a^3 P(a^2) for a in [2^-12, 0.625].
-        let a = self.float(umax(umin(abs, SMALL)?, TINY)?)?;
-        let z = self.mul(a, a)?;
-        let small = self.fma(self.mul(a, z)?, self.horner(z, &TANH_P_F32)?, a)?;
-        // Large branch: 1 - 2 / (exp(2a) + 1) for a in [0.625, 9.1].
-        let a = self.float(umax(umin(abs, SAT)?, SMALL)?)?;
-        let t = self.add(a, a)?;
-        let e = self.exp_reduced(t)?;
-        let q = b.build_float_div(self.fc(2.0), self.add(e, self.fc(1.0))?, "")?;
-        let large = self.sub(self.fc(1.0), q)?;
-        let is_small = self.icmp(IntPredicate::ULT, abs, SMALL)?;
-        let r = self.sel(is_small, small, large)?;
-        let r = self.sel(self.icmp(IntPredicate::UGE, abs, SAT)?, self.fc(1.0), r)?;
-        let r = self.float(b.build_or(self.bits(r)?, self.and(bits, SIGN_BIT)?, "")?)?;
-        let keep = b.build_or(
-            self.icmp(IntPredicate::ULT, abs, TINY)?,
-            self.icmp(IntPredicate::UGT, abs, INF_BITS)?,
-            "",
-        )?;
+        let umin = self.intrinsic("llvm.umin", &[abs, self.ic(SAT)])?;
+        let a = self.float(self.intrinsic("llvm.umax", &[umin, self.ic(TINY)])?)?;
+        let em = self.expm1_reduced(self.add(a, a)?)?;
+        let t = b.build_float_div(em, self.add(em, self.fc(2.0))?, "")?;
+        let t = self.sel(self.icmp(IntPredicate::UGE, abs, SAT)?, self.fc(1.0), t)?;
+        let r = self.float(b.build_or(self.bits(t)?, self.and(bits, SIGN_BIT)?, "")?)?;
+        // Below 2^-12 or NaN: one unsigned compare (below wraps around).
+        let off = b.build_int_sub(abs, self.ic(TINY), "")?;
+        let keep = self.icmp(IntPredicate::UGT, off, INF_BITS - TINY)?;
         self.sel(keep, x, r)
     }
 
-    /// `exp(t)` for t in [1.25, 18.2] (no overflow, no underflow): `t = n ln2 + r`,
-    /// `exp(r) = 1 + r + r^2 E(r)`, scaled by adding n to the exponent bits.
-    fn exp_reduced(&self, t: V<'ctx>) -> CgResult<V<'ctx>> {
+    /// `expm1(t)` for t in [2^-11, 18.2] (no overflow, no underflow): `t = n ln2 + r`,
+    /// `expm1(r) = r + r^2 E(r)`, `expm1(t) = 2^n expm1(r) + (2^n - 1)` with 2^n made by
+    /// adding n to the exponent bits of 1.
+    fn expm1_reduced(&self, t: V<'ctx>) -> CgResult<V<'ctx>> {
         let b = self.b;
         // Round to nearest by the 1.5 * 2^23 trick: the sum's low bits hold n.
         let shifter = self.fc(12_582_912.0);
@@ -624,14 +613,13 @@ impl<'a, 'ctx> Emit<'a, 'ctx> {
         let r = self.fma(nf, self.fc(-hi), t)?;
         let r = self.fma(nf, self.fc(-lo), r)?;
         let p = self.fma(self.mul(r, r)?, self.horner(r, &EXP_E_F32)?, r)?;
-        let p = self.add(p, self.fc(1.0))?;
         let n = b.build_float_to_signed_int(nf, self.ivt(), "n")?;
-        let scaled = b.build_int_add(
-            self.bits(p)?,
+        let scale = self.float(b.build_int_add(
+            self.ic(0x3f80_0000),
             b.build_left_shift(n, self.ic(MANT_BITS), "")?,
             "",
-        )?;
-        self.float(scaled)
+        )?)?;
+        self.fma(scale, p, self.sub(scale, self.fc(1.0))?)
     }
 }
 

@@ -14,21 +14,11 @@ pub(crate) const LOG_Q_F32: [f32; 8] = [
     0.08734644204378128,
 ];
 
-/// tanh(x) = x + x^3 P(x^2), x^2 in [0, 0.625^2] (float32 tanh, small arguments); max relative error of the approximation 2.71e-09.
-pub(crate) const TANH_P_F32: [f32; 6] = [
-    -0.3333333134651184,
-    0.1333320587873459,
-    -0.05394676327705383,
-    0.021700698882341385,
-    -0.008177390322089195,
-    0.002142955083400011,
-];
-
-/// exp(r) = 1 + r + r^2 E(r), r in [-ln2/2, ln2/2] (float32 tanh, large arguments); max relative error of the approximation 3.83e-09.
+/// expm1(r) = r + r^2 E(r), r in [-ln2/2, ln2/2] (float32 tanh); max relative error of the approximation 1.69e-08.
 pub(crate) const EXP_E_F32: [f32; 5] = [
-    0.4999999403953552,
-    0.1666652113199234,
-    0.04166838899254799,
-    0.008368710055947304,
-    0.0013814608100801706,
+    0.4999999701976776,
+    0.1666654348373413,
+    0.04166720062494278,
+    0.00836651399731636,
+    0.001388251781463623,
 ];
