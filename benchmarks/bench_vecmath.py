@@ -230,7 +230,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--no-polymath",
         action="store_true",
-        help="library routines only (UFUNCGEN_DISABLE_POLYMATH=1): the code-generated ones' baseline",
+        help="library routines only (UFUNCGEN_DISABLE_POLYMATH=1): the generated ones' baseline",
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=0, help=argparse.SUPPRESS)

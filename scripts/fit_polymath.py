@@ -90,7 +90,7 @@ def _solve(fit: Fit, nodes, w):
     n = fit.degree + 1
     a = mpmath.matrix(n, n)
     b = mpmath.matrix(n, 1)
-    for t, wt in zip(nodes, w):
+    for t, wt in zip(nodes, w, strict=True):
         tw = fit.weight(t)
         s = wt * tw * tw
         y = fit.target(t)
@@ -112,16 +112,16 @@ def fit_coefficients(fit: Fit) -> tuple[list[float], float]:
     w = [mpmath.mpf(1)] * NODES
     coeffs = _solve(fit, nodes, w)
     for _ in range(LAWSON_STEPS):
-        errs = [abs(fit.weight(t) * (mpmath.polyval(coeffs[::-1], t) - fit.target(t))) for t in nodes]
-        total = sum(wi * e for wi, e in zip(w, errs))
-        w = [wi * e / total for wi, e in zip(w, errs)]
+        errs = [
+            abs(fit.weight(t) * (mpmath.polyval(coeffs[::-1], t) - fit.target(t))) for t in nodes
+        ]
+        total = sum(wi * e for wi, e in zip(w, errs, strict=True))
+        w = [wi * e / total for wi, e in zip(w, errs, strict=True)]
         coeffs = _solve(fit, nodes, w)
     rounded = [_round(c, fit.bits) for c in coeffs]
     grid = [lo + (hi - lo) * k / 4000 for k in range(4001)]
-    err = max(
-        abs(fit.weight(t) * (mpmath.polyval([mpmath.mpf(c) for c in rounded[::-1]], t) - fit.target(t)))
-        for t in grid
-    )
+    poly = [mpmath.mpf(c) for c in rounded[::-1]]
+    err = max(abs(fit.weight(t) * (mpmath.polyval(poly, t) - fit.target(t))) for t in grid)
     return rounded, float(err)
 
 
@@ -138,7 +138,8 @@ def render() -> str:
         lines.append(f"/// {fit.doc}; max relative error of the approximation {err:.2e}.")
         lines.append(f"pub(crate) const {fit.name}: [{ty}; {len(coeffs)}] = [")
         for c in coeffs:
-            text = repr(float(np.float32(c))) if fit.bits == 32 else repr(c)
+            # The shortest decimal that reads back as the same float (clippy: no excess digits).
+            text = str(np.float32(c)) if fit.bits == 32 else repr(c)
             lines.append(f"    {text},")
         lines.append("];")
         lines.append("")
