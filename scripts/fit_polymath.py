@@ -136,6 +136,7 @@ def render() -> str:
         coeffs, err = fit_coefficients(fit)
         ty = "f32" if fit.bits == 32 else "f64"
         lines.append(f"/// {fit.doc}; max relative error of the approximation {err:.2e}.")
+        lines.append("#[rustfmt::skip]")
         lines.append(f"pub(crate) const {fit.name}: [{ty}; {len(coeffs)}] = [")
         for c in coeffs:
             # The shortest decimal that reads back as the same float (clippy: no excess digits).

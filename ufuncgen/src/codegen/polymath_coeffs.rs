@@ -3,6 +3,7 @@
 //! mpmath); do not edit: change the script and run it again.
 
 /// log1p(f) = f + f^2 Q(f), f in [sqrt(1/2) - 1, sqrt(2) - 1] (float32 log family); max relative error of the approximation 3.44e-08.
+#[rustfmt::skip]
 pub(crate) const LOG_Q_F32: [f32; 8] = [
     -0.4999999,
     0.3333395,
@@ -15,6 +16,7 @@ pub(crate) const LOG_Q_F32: [f32; 8] = [
 ];
 
 /// expm1(r) = r + r^2 E(r), r in [-ln2/2, ln2/2] (float32 tanh); max relative error of the approximation 1.69e-08.
+#[rustfmt::skip]
 pub(crate) const EXP_E_F32: [f32; 5] = [
     0.49999997,
     0.16666543,
