@@ -8,7 +8,10 @@
 //! coefficients come from scripts/fit_polymath.py (polymath_coeffs.rs). The generated entry
 //! replaces only the widest vector entry: `vector_abi` builds the lane entry (scalar tails), the
 //! narrower variants and the masked twins on top of it, so a value's result does not depend on
-//! its position.
+//! its position. Only float32 rows exist so far (the emitter's format constants are float32's).
+//!
+//! Ordinary lanes take a fast path: one unsigned compare on the bits finds a special lane and
+//! one branch skips the full routine, which runs in a cold block only for vectors holding one.
 //!
 //! FP flags as NumPy raises them, with no MXCSR access: every floating-point operation runs on
 //! arguments clamped with *integer* operations into a range where it can raise only inexact
