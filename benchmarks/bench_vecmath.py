@@ -199,6 +199,8 @@ def table_main(args, repeats: int, target_s: float) -> list[str]:
     for tier, env in tiers(svml_location(args.svml)).items():
         if args.tiers and tier not in args.tiers.split(","):
             continue
+        if args.no_polymath:
+            env = {**env, "UFUNCGEN_DISABLE_POLYMATH": "1"}
         before = os.getloadavg()[0]
         result = run_tier(env, repeats, target_s, extra)
         got = result["config"]["vector_library"]
@@ -225,6 +227,11 @@ def main(argv=None) -> int:
     parser.add_argument("--functions", help="comma-separated functions for --table")
     parser.add_argument("--sizes", help="comma-separated sizes for --table (default 1e4,1e6,1e7)")
     parser.add_argument("--tiers", help="comma-separated tiers (svml, libmvec, scalar)")
+    parser.add_argument(
+        "--no-polymath",
+        action="store_true",
+        help="library routines only (UFUNCGEN_DISABLE_POLYMATH=1): the generated ones' baseline",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--target", type=float, default=0.0, help=argparse.SUPPRESS)

@@ -89,8 +89,12 @@ def test_contiguous_loop_calls_vector_entry(name, call):
     asm = ufuncgen.inspect_asm(kernel)
     for dt, sig in zip(DTYPES, signatures(BY_NAME[name].arity), strict=True):
         called = set(re.findall(r"\bcall\w*\s+\*?(ufg_\w+)", asm[sig]))
+        # A code-generated routine (codegen/polymath.rs) is defined in the module and inlined
+        # into the vector loop; a library entry is called.
+        defined = set(re.findall(r"^(ufg_\w+):", asm[sig], re.MULTILINE))
         for sfx in widest_entries(dt):
-            assert f"ufg_{name}_{sfx}" in called, f"{call} {dt}: calls {sorted(called)}"
+            entry = f"ufg_{name}_{sfx}"
+            assert entry in called | defined, f"{call} {dt}: calls {sorted(called)}"
 
 
 def test_power_operator_calls_vector_entry():

@@ -159,6 +159,7 @@ impl Cache {
         field(host.cpu_name.as_bytes());
         field(host.cpu_features.join(",").as_bytes());
         field(crate::vecmath::state().tier.name().as_bytes());
+        field(crate::codegen::polymath_fingerprint().as_bytes());
         match kind {
             LoopKind::Vectorize => field(b"vectorize"),
             LoopKind::Gufunc {

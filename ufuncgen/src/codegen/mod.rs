@@ -31,12 +31,15 @@ mod kernel;
 mod loop_abi;
 mod loops;
 pub(crate) mod math;
+mod polymath;
+mod polymath_coeffs;
 mod size_limits;
 mod target;
 mod value;
 mod vector_abi;
 
 pub use gufunc_loop::{CoreArg, CoreSize};
+pub(crate) use polymath::fingerprint as polymath_fingerprint;
 pub use target::{host_info, HostInfo, Target};
 
 use inkwell::context::Context;
@@ -222,6 +225,11 @@ fn compile_with(
         .run_passes("default<O3>", &machine, PassBuilderOptions::create())
         .map_err(|e| CodegenError::llvm(LlvmStage::Optimize, format!("{symbol}: {e}")))?;
     guard::inline_guards(&module, &machine)
+        .map_err(|e| CodegenError::llvm(LlvmStage::Optimize, format!("{symbol}: {e}")))?;
+    // The vectorizer's calls of code-generated math routines (polymath) appear after the
+    // pipeline's inliner has run: inline them now, or each call spills the loop's vectors.
+    module
+        .run_passes("always-inline", &machine, PassBuilderOptions::create())
         .map_err(|e| CodegenError::llvm(LlvmStage::Optimize, format!("{symbol}: {e}")))?;
     let llvm_ir = module.print_to_string().to_string();
     let object = emit(&machine, &module, FileType::Object)?;

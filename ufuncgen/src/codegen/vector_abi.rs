@@ -151,12 +151,22 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let arity = args.len();
         let widest = lanes[0];
         let wv = t.vec_type(widest);
-        // Declared pure like a libm function, so the widened call stays as movable.
-        let wide = self.libm_function(
-            &vector_entry(&scalar, widest),
-            wv.into(),
-            &vec![wv.into(); arity],
-        );
+        let wide_name = vector_entry(&scalar, widest);
+        let wide = match self.module.get_function(&wide_name) {
+            Some(f) => f,
+            None => match self.generated_routine(func, bits, &wide_name) {
+                Some(row) => super::polymath::define(
+                    self.ctx,
+                    self.module,
+                    &self.kernel_target(),
+                    &wide_name,
+                    row,
+                    widest,
+                )?,
+                // Declared pure like a libm function, so the widened call stays as movable.
+                None => self.libm_function(&wide_name, wv.into(), &vec![wv.into(); arity]),
+            },
+        };
         let f = self.lane_wrapper(&scalar, base, wide, widest, arity)?;
         let callee = lane_entry(&scalar);
         let mut mappings = Vec::with_capacity(2 * lanes.len());
@@ -172,6 +182,23 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             mappings.push(vfabi_masked_mapping(&callee, &scalar, n, arity));
         }
         self.call_with_variants(f, args, &mappings).map(Some)
+    }
+
+    /// The code-generated routine replacing the library's `entry` for `func`, where one beats
+    /// the library that entry is bound to (`polymath`); never under fast math, whose flags would
+    /// let LLVM rewrite the routine's careful arithmetic.
+    fn generated_routine(
+        &self,
+        func: MathFn,
+        bits: u32,
+        entry: &str,
+    ) -> Option<&'static super::polymath::PolyRow> {
+        if self.fastmath {
+            return None;
+        }
+        crate::vecmath::state();
+        let lib = crate::vecmath::resolve(entry).map_or(crate::vecmath::Tier::Scalar, |(_, t)| t);
+        super::polymath::lookup(func, bits, lib)
     }
 
     /// Calls the scalar entry `f` carrying its vector variants (the VFABI mappings).
