@@ -217,6 +217,9 @@ def _known_callables() -> dict[int, tuple[object, str]]:
             add(obj, f"{prefix}.{attr}")
     for attr in (*_BUILTIN_CALLABLES, *_BUILTIN_EXCEPTIONS):
         add(getattr(builtins, attr), f"builtins.{attr}")
+    linalg = sys.modules.get("numpy.linalg")
+    if linalg is not None:
+        add(linalg.norm, "numpy.linalg.norm")
     return table
 
 
@@ -277,6 +280,13 @@ def _foreign_callable(value: Any, stack: tuple[types.CodeType, ...]) -> tuple | 
         return None
     if value is getattr(numba, "prange", None):
         return ("callable", "builtins.range", None)
+    if value is getattr(numba, "stencil", None) or type(value).__name__ == "StencilFunc":
+        return (
+            "other",
+            "a numba.stencil function (stencils are not supported by ufuncgen: write the "
+            "neighbourhood loop in a guvectorize kernel over the core dimensions)",
+            None,
+        )
     if not type(value).__module__.startswith("numba"):
         return None
     py_func = getattr(value, "py_func", None)

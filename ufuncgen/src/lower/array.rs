@@ -343,6 +343,9 @@ impl Lowerer<'_> {
         if let Some(v) = self.reduction(c)? {
             return Ok(Some(v));
         }
+        if let Some(v) = self.array_function(c)? {
+            return Ok(Some(v));
+        }
         let Expr::Name(f) = &*c.func else {
             return Ok(None);
         };
@@ -471,7 +474,11 @@ impl Lowerer<'_> {
 
     /// Every array but a frozen module-level table may be stored into (gufunc inputs too:
     /// NumPy then passes them read-write, see `crate::writes`).
-    fn check_writable(&self, a: &ArrayVal, range: TextRange) -> Result<(), CompileError> {
+    pub(super) fn check_writable(
+        &self,
+        a: &ArrayVal,
+        range: TextRange,
+    ) -> Result<(), CompileError> {
         if a.writable {
             return Ok(());
         }
@@ -709,6 +716,11 @@ impl Lowerer<'_> {
         let [target] = &a.targets[..] else {
             return Ok(None);
         };
+        if let Expr::Name(n) = target {
+            if let Some(()) = self.array_function_assign(n.id.as_str(), &a.value, a.range, out)? {
+                return Ok(Some(()));
+            }
+        }
         if let Some((maker, call)) = self.array_maker(&a.value) {
             let Expr::Name(n) = target else {
                 return Err(self.unsupported(
@@ -783,7 +795,13 @@ impl Lowerer<'_> {
 
     /// The array variable `name` gets for values like `v` (the one it has when the type
     /// matches, else a new one: a rebinding to another type is a new variable).
-    fn array_var(&mut self, name: &str, dtype: Scalar, ndim: u32, writable: bool) -> ArrayId {
+    pub(super) fn array_var(
+        &mut self,
+        name: &str,
+        dtype: Scalar,
+        ndim: u32,
+        writable: bool,
+    ) -> ArrayId {
         if let Some(id) = self.array_param(name) {
             let d = &self.arrays[id.0 as usize];
             if d.dtype == dtype && d.ndim == ndim && d.writable == writable {
@@ -825,7 +843,7 @@ impl Lowerer<'_> {
     }
 
     /// The qualified name (`numpy.zeros`) of a module attribute or imported callable.
-    fn qualified(&self, f: &Expr) -> Option<String> {
+    pub(super) fn qualified(&self, f: &Expr) -> Option<String> {
         match f {
             Expr::Attribute(a) => {
                 let m = self.module_of(&a.value)?;

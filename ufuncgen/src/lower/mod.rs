@@ -24,6 +24,8 @@
 //! A new IR node also needs `ir::verify` (its invariants) and the printer in `ir.rs`.
 
 mod array;
+mod array_fns;
+mod array_src;
 mod builtins;
 mod calls;
 mod complex;
