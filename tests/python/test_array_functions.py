@@ -506,3 +506,90 @@ def test_lookup_tables_in_vectorize_kernels():
         g = vectorize(["int64(float64)"], target=target)(bucket)
         np.testing.assert_array_equal(f(x), np.interp(x, XP, FP))
         np.testing.assert_array_equal(g(x), np.searchsorted(XP, x, side="right"))
+
+
+# ---- whole-array expressions, boolean masks ----
+
+
+def detrend_and_decay(x, k, centred, decay, ramp):
+    centred[:] = x - x.mean()
+    e = np.exp(-x * k) + 1.0
+    d = np.exp(np.arange(len(x)) * k)
+    for i in range(len(x)):
+        decay[i] = e[i]
+        ramp[i] = d[i]
+
+
+def test_whole_array_expressions_bind_and_store(rng):
+    x = rng.standard_normal((5, 33))
+    sig = ["void(f8[:], f8, f8[:], f8[:], f8[:])"]
+    for k in both(sig, "(n),()->(n),(n),(n)", detrend_and_decay):
+        centred, decay, ramp = k(x, 0.25)
+        np.testing.assert_allclose(centred, x - x.mean(axis=-1, keepdims=True), rtol=1e-12)
+        np.testing.assert_array_equal(decay, np.exp(-x * 0.25) + 1.0)
+        np.testing.assert_array_equal(ramp, np.broadcast_to(np.exp(np.arange(33) * 0.25), x.shape))
+
+
+def scaled32(a, out):
+    t = a * 2.5 + 1
+    out[:] = np.sqrt(t) - a / 3
+
+
+def test_whole_array_expressions_keep_numpys_dtypes(rng):
+    a = rng.uniform(0, 10, (4, 9)).astype(np.float32)
+    for k in both(["void(f4[:], f4[:])"], "(n)->(n)", scaled32):
+        np.testing.assert_array_equal(k(a), np.sqrt(a * 2.5 + 1) - a / 3)
+
+
+def valid_mean(a, mean, count):
+    v = a[~np.isnan(a)]
+    count[0] = len(v)
+    mean[0] = v.mean() if len(v) > 0 else np.nan
+
+
+def test_boolean_mask_selects_into_a_view(rng):
+    a = rows_with_nans(rng, 20, 15)
+    a[0] = np.nan
+    for k in both(["void(f8[:], f8[:], i8[:])"], "(n)->(),()", valid_mean):
+        mean, count = k(a)
+        np.testing.assert_array_equal(count, (~np.isnan(a)).sum(axis=-1))
+        with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning):
+            np.testing.assert_allclose(mean, np.nanmean(a, axis=-1), rtol=1e-12)
+
+
+def clip_and_fill(a, out):
+    out[:] = a
+    out[out < 0] = 0.0
+    out[np.isnan(out)] = -1
+
+
+def test_masked_stores(rng):
+    a = rows_with_nans(rng, 10, 12)
+    expected = np.where(a < 0, 0.0, a)
+    expected[np.isnan(a)] = -1
+    for k in both(["void(f8[:], f8[:])"], "(n)->(n)", clip_and_fill):
+        np.testing.assert_array_equal(k(a), expected)
+
+
+def test_whole_array_errors_name_the_line():
+    def mismatch(a, b, out):
+        c = a + b
+        out[0] = c[0]
+
+    k = guvectorize(["void(f8[:], f8[:], f8[:])"], "(n),(m)->()")(mismatch)
+    with pytest.raises(ValueError, match="could not be broadcast.* in 'mismatch'"):
+        k(np.ones(3), np.ones(4))
+
+    def fancy(a, idx, out):
+        v = a[idx]
+        out[0] = v[0]
+
+    with pytest.raises(UnsupportedError, match="fancy indexing"):
+        guvectorize(["void(f8[:], i8[:], f8[:])"], "(n),(m)->()")(fancy)
+
+    def two_d(g, out):
+        h = g * 2.0
+        out[0] = h[0, 0]
+
+    with pytest.raises(UnsupportedError, match="2-d arrays are not supported.*loop over the rows"):
+        guvectorize(["void(f8[:,:], f8[:])"], "(n,m)->()")(two_d)

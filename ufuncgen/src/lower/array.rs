@@ -496,7 +496,7 @@ impl Lowerer<'_> {
     /// float stored into an int array truncates); only complex into a real array is refused,
     /// and a Python int literal out of the dtype's range stays an error (NumPy 2 raises
     /// OverflowError).
-    fn stored(
+    pub(super) fn stored(
         &mut self,
         a: &ArrayVal,
         value: Val,
@@ -720,6 +720,24 @@ impl Lowerer<'_> {
             if let Some(()) = self.array_function_assign(n.id.as_str(), &a.value, a.range, out)? {
                 return Ok(Some(()));
             }
+            if let Some(()) = self.whole_array_assign(n.id.as_str(), &a.value, a.range, out)? {
+                return Ok(Some(()));
+            }
+        }
+        if let Expr::Subscript(s) = target {
+            if let Some(()) = self.mask_store(s, &a.value, a.range, out)? {
+                return Ok(Some(()));
+            }
+            if self.array_of(&a.value)?.is_none() && self.is_whole_array(&a.value)? {
+                let base = self.indexed_array(s)?;
+                if let Access::View(dims) = self.access(&base, &s.slice)? {
+                    let dst = view(base, dims, s.range);
+                    self.check_writable(&dst, s.range)?;
+                    if let Some(()) = self.whole_array_store(dst, &a.value, a.range, out)? {
+                        return Ok(Some(()));
+                    }
+                }
+            }
         }
         if let Some((maker, call)) = self.array_maker(&a.value) {
             let Expr::Name(n) = target else {
@@ -821,7 +839,7 @@ impl Lowerer<'_> {
     }
 
     /// `name = view`.
-    fn bind(&mut self, name: &str, v: ArrayVal, range: TextRange) -> ir::Stmt {
+    pub(super) fn bind(&mut self, name: &str, v: ArrayVal, range: TextRange) -> ir::Stmt {
         let dst = self.array_var(name, v.dtype, v.ndim, v.writable);
         self.array_vars.insert(name.to_string(), dst);
         self.flow.assign(name);

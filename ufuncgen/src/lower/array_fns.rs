@@ -633,46 +633,7 @@ impl Lowerer<'_> {
                 (Scalar::I64, len, spec, vec![CallArg::Array(a)], 1)
             }
             "numpy.arange" => {
-                let p = self.array_fn_args(&shown, &["start", "stop", "step"], 1, positional, c)?;
-                let mut parts = Vec::new();
-                for e in [p.get(0), p.get(1), p.get(2)].into_iter().flatten() {
-                    let v = self.expr(e)?;
-                    if v.kind() == Kind::Complex {
-                        return Err(self.unsupported(
-                            "np.arange() of complex numbers is not supported in kernels",
-                            e.range(),
-                        ));
-                    }
-                    parts.push(v);
-                }
-                let float = parts.iter().any(|v| v.kind() == Kind::Float);
-                let t = if float { Scalar::F64 } else { Scalar::I64 };
-                let mut exprs = parts
-                    .into_iter()
-                    .map(|v| self.coerce(v, t))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let one = mk(
-                    ExprKind::Const(if float {
-                        Const::Float(1.0)
-                    } else {
-                        Const::Int(1)
-                    }),
-                    t,
-                    cr,
-                );
-                let zero = mk(ExprKind::Const(super::val::zero(t)), t, cr);
-                let (start, stop, step) = match exprs.len() {
-                    1 => (zero, exprs.remove(0), one),
-                    2 => {
-                        let stop = exprs.remove(1);
-                        (exprs.remove(0), stop, one)
-                    }
-                    _ => {
-                        let step = exprs.remove(2);
-                        let stop = exprs.remove(1);
-                        (exprs.remove(0), stop, step)
-                    }
-                };
+                let (t, start, stop, step) = self.arange_bounds(c)?;
                 let len = self.arange_len(start.clone(), stop, step.clone(), t, cr);
                 let spec = helper("arange", ARANGE, &[]);
                 let args = vec![
@@ -786,9 +747,59 @@ impl Lowerer<'_> {
         Ok(Some(()))
     }
 
+    /// `np.arange(stop)`, `(start, stop)`, `(start, stop, step)`: the type (int64, or
+    /// float64 when any is a float) and the three bounds in it.
+    pub(super) fn arange_bounds(
+        &mut self,
+        c: &ast::ExprCall,
+    ) -> Result<(Scalar, ir::Expr, ir::Expr, ir::Expr), CompileError> {
+        let cr = c.range();
+        let positional: Vec<&Expr> = c.arguments.args.iter().collect();
+        let p = self.array_fn_args("np.arange", &["start", "stop", "step"], 1, positional, c)?;
+        let mut parts = Vec::new();
+        for e in [p.get(0), p.get(1), p.get(2)].into_iter().flatten() {
+            let v = self.expr(e)?;
+            if v.kind() == Kind::Complex {
+                return Err(self.unsupported(
+                    "np.arange() of complex numbers is not supported in kernels",
+                    e.range(),
+                ));
+            }
+            parts.push(v);
+        }
+        let float = parts.iter().any(|v| v.kind() == Kind::Float);
+        let t = if float { Scalar::F64 } else { Scalar::I64 };
+        let mut exprs = parts
+            .into_iter()
+            .map(|v| self.coerce(v, t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let one = mk(
+            ExprKind::Const(if float {
+                Const::Float(1.0)
+            } else {
+                Const::Int(1)
+            }),
+            t,
+            cr,
+        );
+        let zero = mk(ExprKind::Const(super::val::zero(t)), t, cr);
+        Ok(match exprs.len() {
+            1 => (t, zero, exprs.remove(0), one),
+            2 => {
+                let stop = exprs.remove(1);
+                (t, exprs.remove(0), stop, one)
+            }
+            _ => {
+                let step = exprs.remove(2);
+                let stop = exprs.remove(1);
+                (t, exprs.remove(0), stop, step)
+            }
+        })
+    }
+
     /// `ceil((stop - start) / step)` elements, at least 0, as NumPy's `arange` counts them (in
     /// float64); a zero step raises ZeroDivisionError.
-    fn arange_len(
+    pub(super) fn arange_len(
         &self,
         start: ir::Expr,
         stop: ir::Expr,
@@ -937,7 +948,7 @@ impl Lowerer<'_> {
     }
 
     /// A new local 1-d (or n-d) array `name` of `shape`, bound to the name.
-    fn local_array(
+    pub(super) fn local_array(
         &mut self,
         name: &str,
         dtype: Scalar,

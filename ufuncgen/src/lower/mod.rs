@@ -29,6 +29,7 @@ mod array_src;
 mod builtins;
 mod calls;
 mod complex;
+mod elementwise;
 mod exceptions;
 mod expr;
 mod flow;
@@ -269,6 +270,8 @@ pub(super) struct Lowerer<'a> {
     loop_bound: Vec<String>,
     /// Statements run at function entry (the guards' flags start false).
     entry_inits: ir::Block,
+    /// Set while a whole-array expression is lowered for one element (see `elementwise`).
+    elementwise: Option<elementwise::Elementwise>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -307,6 +310,7 @@ impl<'a> Lowerer<'a> {
             guards: Vec::new(),
             loop_bound: Vec::new(),
             entry_inits: Vec::new(),
+            elementwise: None,
         }
     }
 
