@@ -274,7 +274,8 @@ def _foreign_callable(value: Any, stack: tuple[types.CodeType, ...]) -> tuple | 
                 "one output can be called in kernels)",
                 None,
             )
-        return _function(kernel, stack, _ufunc_signatures(value))
+        signatures = [] if _njit.is_lazy(value) else _ufunc_signatures(value)
+        return _function(kernel, stack, signatures)
     numba = sys.modules.get("numba")
     if numba is None:
         return None

@@ -593,3 +593,28 @@ def test_whole_array_errors_name_the_line():
 
     with pytest.raises(UnsupportedError, match="2-d arrays are not supported.*loop over the rows"):
         guvectorize(["void(f8[:,:], f8[:])"], "(n,m)->()")(two_d)
+
+
+# ---- ufuncgen ufuncs inside kernels ----
+
+
+def test_ufuncs_apply_to_arrays_and_lazy_ufuncs_to_scalars(rng):
+    from ufuncgen import vectorize
+
+    @vectorize(["float64(float64)", "float32(float32)"])
+    def soft(x):
+        return x / (1.0 + abs(x))
+
+    @vectorize
+    def cube(x):
+        return x * x * x
+
+    def apply(a, out, s):
+        out[:] = soft(a) * 2.0
+        s[0] = cube(a[0]) + cube(np.float32(2.0))
+
+    a = rng.standard_normal((3, 8))
+    for k in both(["void(f8[:], f8[:], f8[:])"], "(n)->(n),()", apply):
+        out, s = k(a)
+        np.testing.assert_array_equal(out, soft(a) * 2.0)
+        np.testing.assert_array_equal(s, a[:, 0] ** 3 + 8.0)

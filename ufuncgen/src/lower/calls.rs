@@ -263,6 +263,12 @@ impl Lowerer<'_> {
 
     /// An argument of a call of a kernel-language function.
     pub(super) fn call_arg(&mut self, e: &Expr) -> Result<CallArg, CompileError> {
+        if self.elementwise.is_some() {
+            // An array operand of a ufunc applied element by element: its element.
+            if let Some(v) = self.elementwise_leaf(e)? {
+                return Ok(CallArg::Scalar(v));
+            }
+        }
         Ok(match self.array_of(e)? {
             Some(a) => CallArg::Array(a),
             None => CallArg::Scalar(self.expr(e)?),

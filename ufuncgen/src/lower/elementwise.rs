@@ -163,6 +163,15 @@ impl Lowerer<'_> {
             let name = q.rsplit('.').next().unwrap_or("");
             return super::builtins::lookup(&q).is_some() && !ARRAY_FUNCTIONS.contains(&name);
         }
+        if let Some(func) = self.user_function(f) {
+            // A ufunc built by ufuncgen (or an `njit` helper with scalar signatures).
+            return !func.signatures.is_empty()
+                && func.signatures.iter().all(|s| {
+                    s.args
+                        .iter()
+                        .all(|a| matches!(a, crate::spec::ArgType::Scalar(_)))
+                });
+        }
         match f {
             Expr::Name(n) => {
                 !self.scope.is_local(n.id.as_str())
