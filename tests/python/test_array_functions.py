@@ -618,3 +618,68 @@ def test_ufuncs_apply_to_arrays_and_lazy_ufuncs_to_scalars(rng):
         out, s = k(a)
         np.testing.assert_array_equal(out, soft(a) * 2.0)
         np.testing.assert_array_equal(s, a[:, 0] ** 3 + 8.0)
+
+
+# ---- histograms ----
+
+
+def histogram_range(a, lo, hi, counts, edges):
+    c, e = np.histogram(a, bins=len(counts), range=(lo, hi))
+    counts[:] = c
+    edges[:] = e
+
+
+@pytest.mark.parametrize("bins", [1, 7, 13, 100])
+def test_histogram_with_a_range_is_numpys(bins, rng):
+    a = rng.normal(size=(3, 2000))
+    a[:, ::7] = np.nan
+    a[1] = np.linspace(-2, 2.5, 2000)  # values on and next to the edges
+    a[2, :50] = [-2.0, 2.5] * 25
+    k = guvectorize(["void(f8[:], f8, f8, i8[:], f8[:])"], "(n),(),()->(k),(j)")(histogram_range)
+    for row in a:
+        counts, edges = np.zeros(bins, np.int64), np.zeros(bins + 1)
+        k(row, -2.0, 2.5, out=(counts, edges))
+        want_counts, want_edges = np.histogram(row, bins=bins, range=(-2.0, 2.5))
+        np.testing.assert_array_equal(counts, want_counts)
+        np.testing.assert_array_equal(edges, want_edges)
+
+
+def histogram_auto(a, counts, edges):
+    c = np.histogram(a, len(counts))[0]
+    counts[:] = c
+    e = np.histogram(a, len(counts))[1]
+    edges[:] = e
+
+
+def test_histogram_of_the_data_range_and_its_errors(rng):
+    k = guvectorize(["void(i8[:], i8[:], f8[:])"], "(n)->(k),(j)")(histogram_auto)
+    for a in (rng.integers(-40, 90, 700), np.full(5, 3), np.zeros(0, np.int64)):
+        counts, edges = np.zeros(9, np.int64), np.zeros(10)
+        k(a, out=(counts, edges))
+        want_counts, want_edges = np.histogram(a, 9)
+        np.testing.assert_array_equal(counts, want_counts)
+        np.testing.assert_array_equal(edges, want_edges)
+    f = guvectorize(["void(f8[:], i8[:], f8[:])"], "(n)->(k),(j)")(histogram_auto)
+    with pytest.raises(ValueError, match="autodetected range of the histogram is not finite"):
+        f(np.array([1.0, np.nan]), out=(np.zeros(3, np.int64), np.zeros(4)))
+    g = guvectorize(["void(f8[:], f8, f8, i8[:], f8[:])"], "(n),(),()->(k),(j)")(histogram_range)
+    with pytest.raises(ValueError, match="max must be larger than min in range parameter"):
+        g(np.ones(3), 2.0, 1.0, out=(np.zeros(3, np.int64), np.zeros(4)))
+    with pytest.raises(ValueError, match="bins. must be positive"):
+        g(np.ones(3), 0.0, 1.0, out=(np.zeros(0, np.int64), np.zeros(1)))
+
+
+def histogram_edges(a, bins, counts):
+    c, e = np.histogram(a, bins)
+    counts[:] = c
+
+
+def test_histogram_with_bin_edges(rng):
+    a = np.concatenate([rng.normal(size=500), [2.0, 2.0, -3.0, np.nan, 7.0]])
+    bins = np.array([-3, -1, 0, 0.5, 2, 2])
+    k = guvectorize(["void(f8[:], f8[:], i8[:])"], "(n),(k)->(j)")(histogram_edges)
+    counts = np.zeros(5, np.int64)
+    k(a, bins, out=(counts,))
+    np.testing.assert_array_equal(counts, np.histogram(a, bins)[0])
+    with pytest.raises(ValueError, match="must increase monotonically"):
+        k(a, np.array([0.0, 1.0, 0.5]), out=(np.zeros(2, np.int64),))

@@ -724,6 +724,24 @@ impl Lowerer<'_> {
                 return Ok(Some(()));
             }
         }
+        if let (Expr::Tuple(t), Some(c)) = (target, self.histogram_call(&a.value)) {
+            let names: Vec<Option<&str>> = t
+                .elts
+                .iter()
+                .map(|e| match e {
+                    Expr::Name(n) => Some(n.id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let [Some(counts), Some(edges)] = names[..] else {
+                return Err(self.unsupported(
+                    "np.histogram(...) gives (counts, edges): unpack them into two names",
+                    target.range(),
+                ));
+            };
+            self.histogram(c, [Some(counts), Some(edges)], a.range, out)?;
+            return Ok(Some(()));
+        }
         if let Expr::Subscript(s) = target {
             if let Some(()) = self.mask_store(s, &a.value, a.range, out)? {
                 return Ok(Some(()));

@@ -583,6 +583,27 @@ impl Lowerer<'_> {
         range: TextRange,
         out: &mut ir::Block,
     ) -> Result<Option<()>, CompileError> {
+        if let Expr::Subscript(sub) = value {
+            if let Some(c) = self.histogram_call(&sub.value) {
+                let which = match self.expr(&sub.slice)?.as_const() {
+                    Some(Const::Int(k @ (0 | 1 | -1 | -2))) => k.rem_euclid(2),
+                    _ => {
+                        return Err(self.unsupported(
+                            "np.histogram(...) gives (counts, edges): take [0] or [1], or \
+                             unpack both",
+                            sub.slice.range(),
+                        ))
+                    }
+                };
+                let names = if which == 0 {
+                    [Some(name), None]
+                } else {
+                    [None, Some(name)]
+                };
+                self.histogram(c, names, range, out)?;
+                return Ok(Some(()));
+            }
+        }
         let Expr::Call(c) = value else {
             return Ok(None);
         };
@@ -997,6 +1018,225 @@ impl Lowerer<'_> {
             span: parse::span(range),
         });
         Ok(())
+    }
+
+    /// `counts, edges = np.histogram(a, bins, range)` (`names`: the two names bound; `None`
+    /// for one taken by `[0]`/`[1]` and not kept).
+    pub(super) fn histogram(
+        &mut self,
+        c: &ast::ExprCall,
+        names: [Option<&str>; 2],
+        range: TextRange,
+        out: &mut ir::Block,
+    ) -> Result<(), CompileError> {
+        let shown = "np.histogram";
+        let positional: Vec<&Expr> = c.arguments.args.iter().collect();
+        let p = self.array_fn_args(shown, &["a", "bins", "range"], 1, positional, c)?;
+        let cr = c.range();
+        let a = self.vector_arg(shown, p.get(0).unwrap_or(&c.func), "a")?;
+        if a.dtype.kind() == Kind::Complex || a.dtype == Scalar::Bool || a.dtype == Scalar::F32 {
+            return Err(self.unsupported(
+                format!(
+                    "np.histogram() of {} data is not supported in kernels (float64 and \
+                     integer data are)",
+                    a.dtype
+                ),
+                cr,
+            ));
+        }
+        let counts_name = names[0].map_or("$histogram.counts".to_string(), str::to_string);
+        let edges_name = names[1].map_or("$histogram.edges".to_string(), str::to_string);
+        let bins = p.get(1);
+        if let Some(b) = bins {
+            if self.array_of(b)?.is_some() {
+                if p.get(2).is_some() {
+                    return Err(self.unsupported(
+                        "np.histogram() with both an array of bins and range= is not supported \
+                         in kernels",
+                        cr,
+                    ));
+                }
+                let e = self.vector_arg(shown, b, "bins")?;
+                if e.dtype.kind() == Kind::Complex {
+                    return Err(self.typing("np.histogram(): complex bins", b.range()));
+                }
+                let n = self.len_of(&e, cr);
+                let monotonic = self.call_function(
+                    &helper("increasing", INCREASING, &[]),
+                    vec![CallArg::Array(e.clone())],
+                    cr,
+                )?;
+                let n = guarded(
+                    monotonic.expr,
+                    Exception::ValueError,
+                    "`bins` must increase monotonically, when an array",
+                    n,
+                );
+                let n = guarded(
+                    cmp(CmpOp::Gt, self.len_of(&e, cr), int(0, cr), cr),
+                    Exception::ValueError,
+                    "`bins` must have at least one edge",
+                    n,
+                );
+                let nb = self.scope.temp("edges", Scalar::I64);
+                out.push(ir::Stmt {
+                    kind: StmtKind::Assign { dst: nb, value: n },
+                    span: parse::span(cr),
+                });
+                let nb = mk(ExprKind::Local(nb), Scalar::I64, cr);
+                let counts_len = mk(
+                    ExprKind::Binary(BinaryOp::Sub, Box::new(nb.clone()), Box::new(int(1, cr))),
+                    Scalar::I64,
+                    cr,
+                );
+                let counts =
+                    self.local_array(&counts_name, Scalar::I64, vec![counts_len], range, out)?;
+                let edges = self.local_array(&edges_name, e.dtype, vec![nb], range, out)?;
+                let spec = helper("histogram_edges", HISTOGRAM_EDGES, &[]);
+                let args = vec![
+                    CallArg::Array(a),
+                    CallArg::Array(e),
+                    CallArg::Array(counts),
+                    CallArg::Array(edges),
+                ];
+                return self.helper_stmt(&spec, args, range, out);
+            }
+        }
+        let nbins = match bins {
+            Some(b) => self.int_arg(shown, b)?,
+            None => int(10, cr),
+        };
+        let nbins = guarded(
+            cmp(CmpOp::Gt, nbins.clone(), int(0, cr), cr),
+            Exception::ValueError,
+            "`bins` must be positive, when an integer",
+            nbins,
+        );
+        let f64c = |v: f64| mk(ExprKind::Const(Const::Float(v)), Scalar::F64, cr);
+        let (first, last, message) = match p.get(2) {
+            Some(Expr::Tuple(t)) if t.elts.len() == 2 => {
+                let mut ends = Vec::new();
+                for e in t.elts.iter() {
+                    let v = self.expr(e)?;
+                    if v.kind() == Kind::Complex {
+                        return Err(self.typing("np.histogram(): complex range", e.range()));
+                    }
+                    ends.push(self.coerce(v, Scalar::F64)?);
+                }
+                let last = ends.remove(1);
+                (
+                    ends.remove(0),
+                    last,
+                    "supplied range of the histogram is not finite",
+                )
+            }
+            Some(Expr::NoneLiteral(_)) | None => {
+                let nonempty = cmp(CmpOp::Gt, self.len_of(&a, cr), int(0, cr), cr);
+                let reduce = |r, a: &ArrayVal| {
+                    super::val::cast(
+                        mk(ExprKind::Reduce(r, a.expr.clone()), a.dtype, cr),
+                        Scalar::F64,
+                    )
+                };
+                let pick = |then, otherwise| {
+                    mk(
+                        ExprKind::Select {
+                            cond: Box::new(nonempty.clone()),
+                            then: Box::new(then),
+                            otherwise: Box::new(otherwise),
+                        },
+                        Scalar::F64,
+                        cr,
+                    )
+                };
+                (
+                    pick(reduce(ir::Reduction::Min, &a), f64c(0.0)),
+                    pick(reduce(ir::Reduction::Max, &a), f64c(1.0)),
+                    "autodetected range of the histogram is not finite",
+                )
+            }
+            Some(other) => {
+                return Err(self.unsupported(
+                    "np.histogram() needs range=(low, high) as a tuple in kernels",
+                    other.range(),
+                ))
+            }
+        };
+        let mut ends = Vec::new();
+        for v in [first, last] {
+            let l = self.scope.temp("histogram_edge", Scalar::F64);
+            out.push(ir::Stmt {
+                kind: StmtKind::Assign { dst: l, value: v },
+                span: parse::span(cr),
+            });
+            ends.push(mk(ExprKind::Local(l), Scalar::F64, cr));
+        }
+        let finite = |e: &ir::Expr| {
+            mk(
+                ExprKind::Call(ir::MathFn::IsFinite, vec![e.clone()]),
+                Scalar::Bool,
+                cr,
+            )
+        };
+        let ok = mk(
+            ExprKind::Logical(
+                ir::LogicalOp::And,
+                Box::new(finite(&ends[0])),
+                Box::new(finite(&ends[1])),
+            ),
+            Scalar::Bool,
+            cr,
+        );
+        // NumPy checks a supplied range's order first (NaN passes `>`), then finiteness.
+        let reversed = cmp(CmpOp::Gt, ends[0].clone(), ends[1].clone(), cr);
+        let ordered = self.not(Val::strong(reversed))?;
+        let nbins = guarded(
+            ordered,
+            Exception::ValueError,
+            "max must be larger than min in range parameter.",
+            guarded(ok, Exception::ValueError, message, nbins),
+        );
+        let n = self.scope.temp("bins", Scalar::I64);
+        out.push(ir::Stmt {
+            kind: StmtKind::Assign {
+                dst: n,
+                value: nbins,
+            },
+            span: parse::span(cr),
+        });
+        let n = mk(ExprKind::Local(n), Scalar::I64, cr);
+        let edges_len = mk(
+            ExprKind::Binary(BinaryOp::Add, Box::new(n.clone()), Box::new(int(1, cr))),
+            Scalar::I64,
+            cr,
+        );
+        let counts = self.local_array(&counts_name, Scalar::I64, vec![n.clone()], range, out)?;
+        let edges = self.local_array(&edges_name, Scalar::F64, vec![edges_len], range, out)?;
+        let spec = helper(
+            "histogram_uniform",
+            HISTOGRAM_UNIFORM,
+            &[("linspace", LINSPACE)],
+        );
+        let mut ends = ends.into_iter().map(|e| CallArg::Scalar(Val::strong(e)));
+        let (Some(first), Some(last)) = (ends.next(), ends.next()) else {
+            return Err(self.typing("np.histogram(): no range", cr));
+        };
+        let args = vec![
+            CallArg::Array(a),
+            first,
+            last,
+            CallArg::Scalar(Val::strong(super::val::cast(n, Scalar::F64))),
+            self.zero_of(Scalar::F64, cr),
+            CallArg::Array(counts),
+            CallArg::Array(edges),
+        ];
+        self.helper_stmt(&spec, args, range, out)
+    }
+
+    /// The `np.histogram(...)` call `e` is, if it is one.
+    pub(super) fn histogram_call<'e>(&self, e: &'e Expr) -> Option<&'e ast::ExprCall> {
+        let Expr::Call(c) = e else { return None };
+        (self.qualified(&c.func).as_deref() == Some("numpy.histogram")).then_some(c)
     }
 
     /// `a.sort()` as a statement: sorts the array in place (`None`: something else).

@@ -467,3 +467,69 @@ def convolve(a, v, first, zero, out):
             s += a[j] * v[k - j]
         out[i] = s
 ";
+
+/// `np.histogram(a, bins=len(counts), range=(first, last))` as NumPy computes equal bins:
+/// edges by `linspace`; each value's bin from `(x - first) / (last - first) * bins`, then
+/// moved by one where that lands across an edge; values outside the range (and NaN) left out.
+/// `nbins` is the bin count in the edges' type, `zero` a zero of it (integers count in float64).
+pub(super) const HISTOGRAM_UNIFORM: &str = "\
+def histogram_uniform(a, first, last, nbins, zero, counts, edges):
+    nb = len(counts)
+    if first == last:
+        first = first - 0.5
+        last = last + 0.5
+    linspace(first, last, True, edges)
+    for k in range(nb):
+        counts[k] = 0
+    denom = last - first
+    for i in range(len(a)):
+        x = zero + a[i]
+        if x >= first and x <= last:
+            j = int((x - first) / denom * nbins)
+            if j == nb:
+                j -= 1
+            if x < edges[j]:
+                j -= 1
+            elif x >= edges[j + 1] and j != nb - 1:
+                j += 1
+            counts[j] += 1
+";
+
+/// `np.histogram(a, bins=edges)` for increasing `edges`: `edges[k] <= x < edges[k + 1]`, the
+/// last bin closed on the right; values outside (and NaN) left out.
+pub(super) const HISTOGRAM_EDGES: &str = "\
+def histogram_edges(a, edges, counts, edges_out):
+    nb = len(counts)
+    for k in range(nb):
+        counts[k] = 0
+    for k in range(nb + 1):
+        edges_out[k] = edges[k]
+    if nb == 0:
+        return
+    lo = edges[0]
+    hi = edges[nb]
+    for i in range(len(a)):
+        x = a[i]
+        if x >= lo and x <= hi:
+            if x == hi:
+                counts[nb - 1] += 1
+            else:
+                l = 0
+                h = nb + 1
+                while l < h:
+                    mid = (l + h) >> 1
+                    if x < edges[mid]:
+                        h = mid
+                    else:
+                        l = mid + 1
+                counts[l - 1] += 1
+";
+
+/// True when `edges` never decreases.
+pub(super) const INCREASING: &str = "\
+def increasing(edges):
+    for k in range(1, len(edges)):
+        if edges[k - 1] > edges[k]:
+            return False
+    return True
+";
