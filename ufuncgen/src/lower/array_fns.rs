@@ -586,7 +586,7 @@ impl Lowerer<'_> {
         if let Expr::Subscript(sub) = value {
             if let Some(c) = self.histogram_call(&sub.value) {
                 let which = match self.expr(&sub.slice)?.as_const() {
-                    Some(Const::Int(k @ (0 | 1 | -1 | -2))) => k.rem_euclid(2),
+                    Some(Const::Int(k @ -2..=1)) => k.rem_euclid(2),
                     _ => {
                         return Err(self.unsupported(
                             "np.histogram(...) gives (counts, edges): take [0] or [1], or \
