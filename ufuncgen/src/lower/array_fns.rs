@@ -55,7 +55,12 @@ fn cmp(op: CmpOp, a: ir::Expr, b: ir::Expr, range: TextRange) -> ir::Expr {
 }
 
 /// `value`, after raising `exception(message)` unless `ok`.
-fn guarded(ok: ir::Expr, exception: Exception, message: &str, value: ir::Expr) -> ir::Expr {
+pub(super) fn guarded(
+    ok: ir::Expr,
+    exception: Exception,
+    message: &str,
+    value: ir::Expr,
+) -> ir::Expr {
     let (ty, span) = (value.ty, value.span);
     ir::Expr {
         kind: ExprKind::Guarded {
@@ -709,13 +714,33 @@ impl Lowerer<'_> {
                     Scalar::I64,
                     cr,
                 );
-                let text = match short.as_str() {
-                    "hanning" => HANNING,
-                    "hamming" => HAMMING,
-                    "blackman" => BLACKMAN,
-                    _ => BARTLETT,
-                };
-                (Scalar::F64, len, helper(&short, text, &[]), Vec::new(), 0)
+                let f = |v: f64| CallArg::Scalar(Val::literal(Const::Float(v), cr));
+                match short.as_str() {
+                    // NumPy's 0.5 + 0.5 cos and 0.54 + 0.46 cos.
+                    "hanning" | "hamming" => {
+                        let (a0, a1) = if short == "hanning" {
+                            (0.5, 0.5)
+                        } else {
+                            (0.54, 0.46)
+                        };
+                        let spec = helper("cosine_window", COSINE_WINDOW, &[]);
+                        (Scalar::F64, len, spec, vec![f(a0), f(a1)], 0)
+                    }
+                    "blackman" => (
+                        Scalar::F64,
+                        len,
+                        helper("blackman", BLACKMAN, &[]),
+                        vec![],
+                        0,
+                    ),
+                    _ => (
+                        Scalar::F64,
+                        len,
+                        helper("bartlett", BARTLETT, &[]),
+                        vec![],
+                        0,
+                    ),
+                }
             }
             "numpy.convolve" => {
                 let p = self.array_fn_args(&shown, &["a", "v", "mode"], 2, positional, c)?;
@@ -1006,18 +1031,7 @@ impl Lowerer<'_> {
         range: TextRange,
         out: &mut ir::Block,
     ) -> Result<(), CompileError> {
-        self.void_call_ok = true;
-        let v = self.call_function(spec, args, range);
-        self.void_call_ok = false;
-        let v = v?;
-        let t = v.ty.concrete();
-        let tmp = self.scope.temp("call", t);
-        let value = self.coerce(v, t)?;
-        out.push(ir::Stmt {
-            kind: StmtKind::Assign { dst: tmp, value },
-            span: parse::span(range),
-        });
-        Ok(())
+        self.void_call_stmt(|this| this.call_function(spec, args, range), range, out)
     }
 
     /// `counts, edges = np.histogram(a, bins, range)` (`names`: the two names bound; `None`

@@ -403,26 +403,16 @@ def linspace(start, stop, endpoint, out):
         out[num - 1] = stop
 ";
 
-/// The window functions on `n = 1 - M, 3 - M, ..., M - 1` as NumPy writes them.
-pub(super) const HANNING: &str = "\
-def hanning(out):
+/// `np.hanning(M)` (`a0 = a1 = 0.5`) and `np.hamming(M)` (0.54, 0.46): `a0 + a1 cos(pi n /
+/// (M - 1))` on `n = 1 - M, 3 - M, ..., M - 1` as NumPy writes them.
+pub(super) const COSINE_WINDOW: &str = "\
+def cosine_window(a0, a1, out):
     m = len(out)
     if m == 1:
         out[0] = 1.0
     else:
         for i in range(m):
-            out[i] = 0.5 + 0.5 * np.cos(np.pi * (1 - m + 2 * i) / (m - 1))
-";
-
-/// `np.hamming(M)`.
-pub(super) const HAMMING: &str = "\
-def hamming(out):
-    m = len(out)
-    if m == 1:
-        out[0] = 1.0
-    else:
-        for i in range(m):
-            out[i] = 0.54 + 0.46 * np.cos(np.pi * (1 - m + 2 * i) / (m - 1))
+            out[i] = a0 + a1 * np.cos(np.pi * (1 - m + 2 * i) / (m - 1))
 ";
 
 /// `np.blackman(M)`.

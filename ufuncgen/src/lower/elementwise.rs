@@ -6,6 +6,7 @@
 //! that hold no array (`x.mean()`, `np.sqrt(s)`) are computed once, before the loop.
 
 use super::array::ArrayVal;
+use super::array_fns::guarded;
 use super::val::{mk, Val};
 use super::Lowerer;
 use crate::diag::CompileError;
@@ -422,18 +423,13 @@ impl Lowerer<'_> {
                 Scalar::Bool,
                 range,
             );
-            let check = ir::Expr {
-                kind: ExprKind::Guarded {
-                    ok: Box::new(same),
-                    exception: Exception::ValueError,
-                    message: "operands could not be broadcast together: the arrays have \
-                              different lengths"
-                        .to_string(),
-                    value: Box::new(read.clone()),
-                },
-                ty: Scalar::I64,
-                span: parse::span(range),
-            };
+            let check = guarded(
+                same,
+                Exception::ValueError,
+                "operands could not be broadcast together: the arrays have \
+                              different lengths",
+                read.clone(),
+            );
             let t = self.scope.temp("len", Scalar::I64);
             out.push(stmt(
                 StmtKind::Assign {
@@ -469,6 +465,26 @@ impl Lowerer<'_> {
         )
     }
 
+    /// `for index in range(len): array[index] = value`.
+    fn store_each(
+        array: ArrayExpr,
+        index: Local,
+        len: ir::Expr,
+        value: ir::Expr,
+        range: TextRange,
+    ) -> ir::Stmt {
+        let i = mk(ExprKind::Local(index), Scalar::I64, range);
+        let store = stmt(
+            StmtKind::Store {
+                array,
+                index: vec![i],
+                value,
+            },
+            range,
+        );
+        Self::element_loop(index, len, vec![store], range)
+    }
+
     /// `name = <whole-array expression>`: a new local array (`None`: something else).
     pub(super) fn whole_array_assign(
         &mut self,
@@ -493,16 +509,7 @@ impl Lowerer<'_> {
         let t = v.ty.concrete();
         let dst = self.local_array(name, t, vec![len.clone()], range, out)?;
         let value = self.coerce(v, t)?;
-        let i = mk(ExprKind::Local(index), Scalar::I64, range);
-        let store = stmt(
-            StmtKind::Store {
-                array: dst.expr,
-                index: vec![i],
-                value,
-            },
-            range,
-        );
-        out.push(Self::element_loop(index, len, vec![store], range));
+        out.push(Self::store_each(dst.expr, index, len, value, range));
         Ok(Some(()))
     }
 
@@ -535,28 +542,14 @@ impl Lowerer<'_> {
             Scalar::Bool,
             range,
         );
-        let check = ir::Expr {
-            kind: ExprKind::Guarded {
-                ok: Box::new(same),
-                exception: Exception::ValueError,
-                message: "could not broadcast the expression into the view: their lengths \
-                          differ"
-                    .to_string(),
-                value: Box::new(len),
-            },
-            ty: Scalar::I64,
-            span: parse::span(range),
-        };
-        let i = mk(ExprKind::Local(index), Scalar::I64, range);
-        let store = stmt(
-            StmtKind::Store {
-                array: dst.expr,
-                index: vec![i],
-                value,
-            },
-            range,
+        let check = guarded(
+            same,
+            Exception::ValueError,
+            "could not broadcast the expression into the view: their lengths \
+                          differ",
+            len,
         );
-        out.push(Self::element_loop(index, check, vec![store], range));
+        out.push(Self::store_each(dst.expr, index, check, value, range));
         Ok(Some(()))
     }
 
@@ -588,16 +581,12 @@ impl Lowerer<'_> {
             Scalar::Bool,
             range,
         );
-        let len = ir::Expr {
-            kind: ExprKind::Guarded {
-                ok: Box::new(same),
-                exception: Exception::IndexError,
-                message: "boolean index did not match the indexed array's length".to_string(),
-                value: Box::new(len),
-            },
-            ty: Scalar::I64,
-            span: parse::span(range),
-        };
+        let len = guarded(
+            same,
+            Exception::IndexError,
+            "boolean index did not match the indexed array's length",
+            len,
+        );
         Ok((index, len, m.expr))
     }
 
