@@ -301,6 +301,8 @@ def _classify(value: Any, stack: tuple[types.CodeType, ...] = ()) -> tuple[str, 
     for module, name in _MODULES.items():
         if value is module:
             return ("module", name, None)
+    if value is sys.modules.get("numba"):
+        return ("module", "numba", None)  # for `numba.prange`
     if isinstance(value, np.generic):
         # Checked before Python numbers: np.float64 is a subclass of float.
         if value.dtype.kind in "biufc":

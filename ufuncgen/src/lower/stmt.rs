@@ -404,7 +404,7 @@ impl Lowerer<'_> {
                     Some(_) => false,
                 }
             }
-            _ => false,
+            f => self.qualified(f).as_deref() == Some("numba.prange"),
         };
         if !is_range {
             return Err(not_range());
