@@ -42,14 +42,16 @@ def g{i}(x, out):
     out[0] = acc
 """
 
+# Wall and CPU time of each step: on a loaded machine the wall clock mostly measures waiting
+# for a core, so the CPU time of the process is printed beside it.
 PROBE = """
 import time, sys
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 import numpy, ufuncgen
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 import cached_kernels
-t2 = time.perf_counter()
-print((t1 - t0) * 1e3, (t2 - t1) * 1e3)
+t2, c2 = time.perf_counter(), time.process_time()
+print((t1 - t0) * 1e3, (t2 - t1) * 1e3, (c1 - c0) * 1e3, (c2 - c1) * 1e3)
 """
 
 
@@ -60,7 +62,7 @@ def write_module(directory: Path) -> None:
     (directory / "cached_kernels.py").write_text(textwrap.dedent("\n".join(parts)))
 
 
-def run(directory: Path, cache: Path) -> tuple[float, float]:
+def run(directory: Path, cache: Path) -> tuple[float, float, float, float]:
     env = {**os.environ, "UFUNCGEN_CACHE_DIR": str(cache), "PYTHONDONTWRITEBYTECODE": "1"}
     out = subprocess.run(
         [sys.executable, "-c", PROBE],
@@ -70,7 +72,7 @@ def run(directory: Path, cache: Path) -> tuple[float, float]:
         text=True,
         check=True,
     ).stdout.split()
-    return float(out[0]), float(out[1])
+    return float(out[0]), float(out[1]), float(out[2]), float(out[3])
 
 
 def main(argv=None) -> int:
@@ -83,18 +85,29 @@ def main(argv=None) -> int:
         directory = Path(tmp)
         write_module(directory)
         cold, warm, base = [], [], []
+        cold_cpu, warm_cpu, base_cpu = [], [], []
+        load = os.getloadavg()[0]
         for r in range(repeats):
             cache = directory / f"cache{r}"
-            b, c = run(directory, cache)  # empty cache: compiles and fills it
+            b, c, b_cpu, c_cpu = run(directory, cache)  # empty cache: compiles and fills it
             cold.append(c)
             base.append(b)
-            warm.append(run(directory, cache)[1])
+            cold_cpu.append(c_cpu)
+            base_cpu.append(b_cpu)
+            _, w, _, w_cpu = run(directory, cache)
+            warm.append(w)
+            warm_cpu.append(w_cpu)
+        load = max(load, os.getloadavg()[0])
+    med = statistics.median
     print(f"import of a module with {KERNELS} kernels (8 vectorize x 2 loops, 2 guvectorize)")
-    print(f"  import numpy + ufuncgen : {statistics.median(base):7.1f} ms")
-    print(f"  cache empty (compile)   : {statistics.median(cold):7.1f} ms")
-    warm_ms = statistics.median(warm)
-    print(f"  cache filled (load)     : {warm_ms:7.1f} ms = {warm_ms / KERNELS:.2f} ms per kernel")
-    print(f"medians of {repeats} fresh interpreters each")
+    print("                            wall ms    cpu ms")
+    print(f"  import numpy + ufuncgen : {med(base):7.1f}   {med(base_cpu):7.1f}")
+    print(f"  cache empty (compile)   : {med(cold):7.1f}   {med(cold_cpu):7.1f}")
+    print(
+        f"  cache filled (load)     : {med(warm):7.1f}   {med(warm_cpu):7.1f}"
+        f"   = {med(warm) / KERNELS:.2f} / {med(warm_cpu) / KERNELS:.2f} ms per kernel"
+    )
+    print(f"medians of {repeats} fresh interpreters each; load average up to {load:.1f}")
     return 0
 
 

@@ -13,8 +13,17 @@ use crate::spec_args::{self, GlobalArg, SourceArg};
 use crate::OptionsArg;
 
 /// One loop of an AOT module: signature text, symbol, input and output dtype characters, ELF
-/// object.
-type AotLoop<'py> = (String, String, String, String, Bound<'py, PyBytes>);
+/// object, the inputs NumPy must pass read-write, and whether any split of its outer range
+/// gives the same bits (the parallel target's grain).
+type AotLoop<'py> = (
+    String,
+    String,
+    String,
+    String,
+    Bound<'py, PyBytes>,
+    Vec<usize>,
+    bool,
+);
 
 fn level(index: usize) -> PyResult<(&'static str, Target)> {
     aot::level_target(index).ok_or_else(|| PyValueError::new_err(format!("no CPU level {index}")))
@@ -31,6 +40,8 @@ fn to_python(py: Python<'_>, loops: Vec<CachedLoop>) -> Vec<AotLoop<'_>> {
                 chars(&l.inputs),
                 chars(&l.outputs),
                 PyBytes::new(py, &l.object),
+                l.read_write_inputs,
+                l.split_anywhere,
             )
         })
         .collect()
@@ -103,4 +114,25 @@ pub fn aot_object_from_ir<'py>(py: Python<'py>, llvm_ir: &str) -> PyResult<Bound
 #[pyfunction]
 pub fn aot_runtime_archive(py: Python<'_>) -> Bound<'_, PyBytes> {
     PyBytes::new(py, aot::RUNTIME_ARCHIVE)
+}
+
+/// Per operand of a gufunc layout, its core axes' indices into the loop's `dimensions` (what
+/// a parallel loop splits around).
+#[pyfunction]
+pub fn aot_core_axes(layout: &str) -> PyResult<Vec<Vec<usize>>> {
+    ufuncgen::layout_core_axes(layout).map_err(PyValueError::new_err)
+}
+
+/// The contiguity promises (`[::1]`) of one gufunc signature, as data for a module's runtime
+/// (see `contiguity::ContiguityCheck`): checked on every call, as the JIT checks them.
+#[pyfunction]
+pub fn aot_contiguity_checks(
+    function: &str,
+    signature: &str,
+    layout: &str,
+) -> Vec<crate::contiguity::CheckParts> {
+    crate::contiguity::signature_checks(function, signature, layout)
+        .iter()
+        .map(|c| c.parts())
+        .collect()
 }

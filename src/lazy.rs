@@ -105,6 +105,9 @@ pub struct LazyOwner {
     tables: Mutex<Vec<LegacyColumns>>,
     /// Compilations started, failed ones included (tests check that threads share one).
     compilations: AtomicUsize,
+    /// Input dtypes that have a promoter (see `lazy_promote`): those of loops whose outputs a
+    /// signature fixed.
+    promoted: Mutex<Vec<Vec<Scalar>>>,
     /// `cache=True`: where loops are looked up and stored.
     cache: Option<ufuncgen::cache::Cache>,
 }
@@ -230,6 +233,7 @@ pub fn create_lazy_ufunc<'py>(
             loops: RwLock::new(Vec::new()),
             tables: Mutex::new(Vec::new()),
             compilations: AtomicUsize::new(0),
+            promoted: Mutex::new(Vec::new()),
             cache,
         },
     )?;
@@ -400,6 +404,83 @@ unsafe fn resolve(
         unsafe { *out_dtypes.add(k) = descr };
     }
     Ok(())
+}
+
+/// NumPy's promoter for a lazy ufunc's input DTypes (registered by `ensure_promoter`, see
+/// `lazy_promote`): the DTypes of the loop the type resolver would pick for these input DTypes
+/// and this signature, compiled and registered if need be.
+///
+/// # Safety
+/// Called by NumPy's dispatcher with the GIL held, a live ufunc and `nargs` entries in each
+/// array (`op_dtypes`' outputs and unfixed `signature` entries may be null).
+unsafe extern "C" fn promote(
+    ufunc: *mut ffi::PyObject,
+    op_dtypes: *const *mut ffi::PyObject,
+    signature: *const *mut ffi::PyObject,
+    new_op_dtypes: *mut *mut ffi::PyObject,
+) -> c_int {
+    array_method::guarded(|| {
+        // SAFETY: NumPy promotes with the GIL held.
+        let py = unsafe { Python::assume_attached() };
+        // SAFETY: per this function's contract.
+        match unsafe { promoted_dtypes(py, ufunc, op_dtypes, signature) } {
+            Ok(classes) => {
+                for (k, class) in classes.into_iter().enumerate() {
+                    // SAFETY: NumPy passes `nargs` slots and takes over the new references.
+                    unsafe { *new_op_dtypes.add(k) = class.into_ptr() };
+                }
+                0
+            }
+            Err(e) => {
+                e.restore(py);
+                -1
+            }
+        }
+    })
+}
+
+/// # Safety
+/// As for `promote`.
+unsafe fn promoted_dtypes<'py>(
+    py: Python<'py>,
+    ufunc: *mut ffi::PyObject,
+    op_dtypes: *const *mut ffi::PyObject,
+    signature: *const *mut ffi::PyObject,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    // SAFETY: NumPy holds a reference to the ufunc for the call.
+    let ufunc = unsafe { Bound::from_borrowed_ptr(py, ufunc) };
+    let owner = owner_of(&ufunc)?
+        .ok_or_else(|| PyRuntimeError::new_err("ufuncgen's promoter ran for a foreign ufunc"))?;
+    let o = owner.get();
+    let (nin, nargs) = (o.nin, o.nin + o.nout);
+    // The scalar type of a DType class, read off its default descriptor.
+    let scalar_of = |class: *mut ffi::PyObject| -> PyResult<Option<Scalar>> {
+        if class.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: NumPy holds references to the DTypes it passes for the call.
+        let class = unsafe { Bound::from_borrowed_ptr(py, class) };
+        scalar_of_descr(&class.call0()?).map(Some)
+    };
+    let mut inputs = Vec::with_capacity(nin);
+    let mut outputs = Vec::with_capacity(nargs - nin);
+    for k in 0..nargs {
+        // SAFETY: NumPy passes `nargs` entries in both arrays.
+        let (fixed, given) = unsafe { (*signature.add(k), *op_dtypes.add(k)) };
+        if k < nin {
+            let chosen = if fixed.is_null() { given } else { fixed };
+            inputs.push(scalar_of(chosen)?.ok_or_else(|| {
+                PyTypeError::new_err(format!("ufunc '{}': input {k} has no dtype", o.kernel_name))
+            })?);
+        } else {
+            outputs.push(scalar_of(fixed)?);
+        }
+    }
+    let dtypes = o.loop_for(py, &ufunc, &Request { inputs, outputs })?;
+    dtypes
+        .into_iter()
+        .map(|s| crate::lazy_promote::dtype_class(py, s))
+        .collect()
 }
 
 /// The dtypes `dtype=`/`signature=` fix, per operand (NumPy passes a tuple of descriptors and
@@ -704,7 +785,9 @@ impl LazyOwner {
             .detach(|| self.compile(spec, request))
             .map_err(Failure::Compile)?;
         disk_cache::warn(py, &warnings).map_err(Failure::Python)?;
-        self.register(py, ufunc, compiled).map_err(Failure::Python)
+        let fixed_outputs = request.outputs.iter().any(Option::is_some);
+        self.register(py, ufunc, compiled, fixed_outputs)
+            .map_err(Failure::Python)
     }
 
     /// Compiles the one loop `request` asks for (no GIL needed).
@@ -736,12 +819,15 @@ impl LazyOwner {
     }
 
     /// Registers a compiled loop with NumPy (under the GIL) unless an equal one exists, and
-    /// installs `f.types`' tables; returns the loop's dtypes.
+    /// installs `f.types`' tables; returns the loop's dtypes. A loop whose outputs a signature
+    /// fixed (`fixed_outputs`) gets a promoter for its inputs first, so that calls without a
+    /// signature keep the kernel's output types (see `lazy_promote`).
     fn register(
         &self,
         py: Python<'_>,
         ufunc: &Bound<'_, PyAny>,
         compiled: CompiledUfunc,
+        fixed_outputs: bool,
     ) -> PyResult<Vec<Scalar>> {
         let Some(first) = compiled.loops.first() else {
             return Err(PyRuntimeError::new_err("the compiler returned no loop"));
@@ -776,6 +862,9 @@ impl LazyOwner {
                     first.split_anywhere,
                 )?,
             };
+        }
+        if fixed_outputs {
+            self.ensure_promoter(ufunc, &dtypes[..self.nin])?;
         }
         let spec_loop = SpecLoop::new(
             py,
@@ -815,6 +904,17 @@ impl LazyOwner {
         }
         self.install_tables(ufunc)?;
         Ok(dtypes)
+    }
+
+    /// Registers the promoter for these input dtypes unless they have one.
+    fn ensure_promoter(&self, ufunc: &Bound<'_, PyAny>, inputs: &[Scalar]) -> PyResult<()> {
+        let mut promoted = lock(&self.promoted);
+        if promoted.iter().any(|p| p.as_slice() == inputs) {
+            return Ok(());
+        }
+        crate::lazy_promote::add_promoter(ufunc, inputs, self.nout, promote)?;
+        promoted.push(inputs.to_vec());
+        Ok(())
     }
 
     /// Gives `f.types` and `f.ntypes` a table of every registered loop.

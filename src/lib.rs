@@ -15,7 +15,9 @@
 //!
 //! Beside them: `errors.rs` (`CompileError` → `ufuncgen.errors`), `disk_cache.rs`
 //! (`cache=True`), `parallel.rs` (`target="parallel"`), `core_dims.rs` (output-only core
-//! dimensions need `out=`), `testing.rs` (hand-written loops for the tests).
+//! dimensions need `out=`), `lazy_promote.rs` (the promoters that keep a lazy ufunc's
+//! signature loops from answering calls without one), `testing.rs` (hand-written loops for the
+//! tests).
 
 mod aot;
 mod array_method;
@@ -25,6 +27,7 @@ mod disk_cache;
 mod errors;
 mod guvectorize;
 mod lazy;
+mod lazy_promote;
 mod numpy_api;
 mod owner;
 mod parallel;
@@ -274,6 +277,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(aot::aot_guvectorize, m)?)?;
     m.add_function(wrap_pyfunction!(aot::aot_object_from_ir, m)?)?;
     m.add_function(wrap_pyfunction!(aot::aot_runtime_archive, m)?)?;
+    m.add_function(wrap_pyfunction!(aot::aot_core_axes, m)?)?;
+    m.add_function(wrap_pyfunction!(aot::aot_contiguity_checks, m)?)?;
     m.add_class::<UfuncOwner>()?;
     m.add_class::<lazy::LazyOwner>()?;
     Ok(())

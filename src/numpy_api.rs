@@ -38,6 +38,28 @@ pub type AddLoopFromSpec =
 
 const SLOT_ADD_LOOP_FROM_SPEC: usize = 43;
 
+/// Slot 44 (NumPy >= 2.0): `PyUFunc_AddPromoter(ufunc, DType_tuple, promoter_capsule)`, 0 or
+/// -1 with an exception.
+pub type AddPromoter = unsafe extern "C" fn(
+    ufunc: *mut ffi::PyObject,
+    dtypes: *mut ffi::PyObject,
+    promoter: *mut ffi::PyObject,
+) -> c_int;
+
+const SLOT_ADD_PROMOTER: usize = 44;
+
+/// `PyArrayMethod_PromoterFunction`: fills `new_op_dtypes` with new references to the DTypes
+/// to dispatch on instead; 0, or -1 with an exception.
+pub type PromoterFunction = unsafe extern "C" fn(
+    ufunc: *mut ffi::PyObject,
+    op_dtypes: *const *mut ffi::PyObject,
+    signature: *const *mut ffi::PyObject,
+    new_op_dtypes: *mut *mut ffi::PyObject,
+) -> c_int;
+
+/// The capsule name NumPy requires of a promoter.
+pub const PROMOTER_CAPSULE: &std::ffi::CStr = c"numpy._ufunc_promoter";
+
 /// NumPy's `NpyAuxData` header: what a `get_loop` hands to its strided loop.
 #[repr(C)]
 pub struct NpyAuxData {
@@ -304,6 +326,7 @@ pub const NPY_ITER_UPDATEIFCOPY: u32 = 0x0080_0000;
 pub struct UfuncApi {
     pub from_func_and_data_and_signature_and_identity: FromFuncAndDataAndSignatureAndIdentity,
     pub add_loop_from_spec: AddLoopFromSpec,
+    pub add_promoter: AddPromoter,
 }
 
 static API: PyOnceLock<UfuncApi> = PyOnceLock::new();
@@ -318,8 +341,9 @@ pub fn ufunc_api(py: Python<'_>) -> PyResult<&'static UfuncApi> {
             "PyUFunc_FromFuncAndDataAndSignatureAndIdentity",
         )?;
         let add_loop = slot(SLOT_ADD_LOOP_FROM_SPEC, "PyUFunc_AddLoopFromSpec")?;
-        // SAFETY: slots 42 and 43 have exactly these C signatures in NumPy's `__ufunc_api.h`
-        // (2.0 to 2.4).
+        let add_promoter = slot(SLOT_ADD_PROMOTER, "PyUFunc_AddPromoter")?;
+        // SAFETY: slots 42, 43 and 44 have exactly these C signatures in NumPy's
+        // `__ufunc_api.h` (2.0 to 2.5).
         unsafe {
             Ok(UfuncApi {
                 from_func_and_data_and_signature_and_identity: std::mem::transmute::<
@@ -327,6 +351,7 @@ pub fn ufunc_api(py: Python<'_>) -> PyResult<&'static UfuncApi> {
                     FromFuncAndDataAndSignatureAndIdentity,
                 >(from_func),
                 add_loop_from_spec: std::mem::transmute::<*const c_void, AddLoopFromSpec>(add_loop),
+                add_promoter: std::mem::transmute::<*const c_void, AddPromoter>(add_promoter),
             })
         }
     })

@@ -30,6 +30,8 @@ __all__ = [
     "aot_guvectorize",
     "aot_object_from_ir",
     "aot_runtime_archive",
+    "aot_core_axes",
+    "aot_contiguity_checks",
     "create_lazy_ufunc",
     "_lazy_compilations",
     "_LazyUfuncOwner",
@@ -92,7 +94,7 @@ def aot_vectorize(
     globals: list[tuple[str, str, Any, str | None]],
     options: dict[str, Any],
     level_index: int,
-) -> list[tuple[str, str, str, str, bytes]]: ...
+) -> list[tuple[str, str, str, str, bytes, list[int], bool]]: ...
 def aot_guvectorize(
     name: str,
     _doc: str | None,
@@ -104,9 +106,13 @@ def aot_guvectorize(
     writable_args: list[int],
     boundscheck: bool,
     level_index: int,
-) -> list[tuple[str, str, str, str, bytes]]: ...
+) -> list[tuple[str, str, str, str, bytes, list[int], bool]]: ...
 def aot_object_from_ir(llvm_ir: str) -> bytes: ...
 def aot_runtime_archive() -> bytes: ...
+def aot_core_axes(layout: str) -> list[list[int]]: ...
+def aot_contiguity_checks(
+    function: str, signature: str, layout: str
+) -> list[tuple[list[int], list[int], int, bool, str]]: ...
 
 @final
 class _UfuncOwner:

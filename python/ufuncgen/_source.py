@@ -78,6 +78,11 @@ def _parse_file(text: str) -> ast.Module | None:
         return None
 
 
+# The fields of statements that hold statements: a `def` is a statement, so walking these alone
+# finds every one without visiting the expressions that make up most of a file's tree.
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
 @functools.lru_cache(maxsize=16)
 def _def_ends(text: str) -> dict[tuple[str, int], int]:
     """(name, first line with decorators) -> last line, for every `def` of a file: parsed once
@@ -86,10 +91,31 @@ def _def_ends(text: str) -> dict[tuple[str, int], int]:
     if tree is None:
         return {}
     ends = {}
-    for node in ast.walk(tree):
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno:
             first = min([d.lineno for d in node.decorator_list] + [node.lineno])
             ends[(node.name, first)] = node.end_lineno
+        for field in _BLOCK_FIELDS:
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                todo.extend(block)
+    return ends
+
+
+# filename -> (the line list linecache returned, its `_def_ends`): linecache hands out the same
+# list while the file is unchanged, so the kernels of one file neither join nor hash its text
+# again (that grew with the file times its kernel count).
+_FILE_DEF_ENDS: dict[str, tuple[list[str], dict[tuple[str, int], int]]] = {}
+
+
+def _file_def_ends(filename: str, file_lines: list[str]) -> dict[tuple[str, int], int]:
+    known = _FILE_DEF_ENDS.get(filename)
+    if known is not None and known[0] is file_lines:
+        return known[1]
+    ends = _def_ends("".join(file_lines))
+    _FILE_DEF_ENDS[filename] = (file_lines, ends)
     return ends
 
 
@@ -101,7 +127,7 @@ def _def_lines(func: types.FunctionType) -> tuple[list[str], int] | None:
     if not file_lines:
         return None
     first = code.co_firstlineno
-    last = _def_ends("".join(file_lines)).get((func.__name__, first))
+    last = _file_def_ends(code.co_filename, file_lines).get((func.__name__, first))
     if last is None:
         return None
     return file_lines[first - 1 : last], first
@@ -192,6 +218,18 @@ _BUILTIN_EXCEPTIONS = (
 )
 
 _MODULES = {math: "math", cmath: "cmath", np: "numpy"}
+
+
+@functools.cache
+def _builtin_callables() -> dict[int, tuple[object, str]]:
+    """The builtins of `_known_callables` alone (`range`, `len`, `ValueError`, ...): most kernels
+    read no other callable, and this table is cheap where the full one walks NumPy's namespace.
+    Each spelling equals its object's `__name__`, so the full table names them alike."""
+    return {
+        id(obj): (obj, f"builtins.{attr}")
+        for attr in (*_BUILTIN_CALLABLES, *_BUILTIN_EXCEPTIONS)
+        for obj in (getattr(builtins, attr),)
+    }
 
 
 @functools.cache
@@ -310,7 +348,7 @@ def _classify(value: Any, stack: tuple[types.CodeType, ...] = ()) -> tuple[str, 
         return ("other", f"numpy.{type(value).__name__}", None)
     if isinstance(value, bool | int | float | complex):
         return ("const", value, None)
-    known = _known_callables().get(id(value))
+    known = _builtin_callables().get(id(value)) or _known_callables().get(id(value))
     if known is not None and known[0] is value:
         return ("callable", known[1], None)
     if isinstance(value, types.ModuleType):

@@ -168,6 +168,29 @@ def test_signature_fixes_operands():
     assert f.types == ["fd->d", "ff->f"]
 
 
+def test_a_signature_call_does_not_decide_later_calls_output():
+    # NumPy dispatches on the inputs when no signature fixes the output: the `bb->d` loop the
+    # first call registers must not serve a plain int8 call, whose kernel type is int8.
+    f = fresh_add()
+    x = np.arange(3, dtype=np.int8)
+    assert f(x, x, signature=("i1", None, "f8")).dtype == np.float64
+    r = f(x, x)
+    assert r.dtype == np.int8
+    np.testing.assert_array_equal(r, x + x)
+    assert f(x, x, signature=("i1", "i1", "f4")).dtype == np.float32
+    assert f(x, x, signature=("i1", None, "f8")).dtype == np.float64
+    assert f(x, x).dtype == np.int8
+    assert f.reduce(x).dtype == np.int8
+    assert f.accumulate(x).dtype == np.int8  # was "resolved dtypes are not compatible"
+    assert f.reduceat(x, [0, 2]).dtype == np.int8
+    assert f.outer(x, x).dtype == np.int8
+    a = x.copy()
+    f.at(a, [0, 1], x[:2])
+    np.testing.assert_array_equal(a, [0, 2, 2])
+    assert f.resolve_dtypes((x.dtype, x.dtype, None))[2] == np.int8
+    assert f.types == ["bb->d", "bb->b", "bb->f"]
+
+
 # --- ufunc methods ----------------------------------------------------------------------------
 
 
@@ -478,6 +501,82 @@ def test_lazy_gufunc_boolean_output_and_numba_style_scalar_core():
     r = any_above(np.array([[1, 5], [2, 3]]), 4)
     assert r.dtype == np.bool_
     assert r.tolist() == [True, False]
+
+
+def half_sum(x, out):
+    """Each test wraps it in a fresh lazy gufunc, so `types` starts empty."""
+    out[0] = 0
+    for i in range(x.shape[0]):
+        out[0] += x[i] / 2
+
+
+def test_lazy_gufunc_output_dtype_with_out_and_signature():
+    # The kernel types its output float64 (it stores `... / 2`), whatever `out=` is: NumPy's
+    # dispatch never sees `out` (see docs/lazy.md), so the result is cast into it under the
+    # call's casting rule, and float64 -> int64 is refused under the default `same_kind`.
+    g = guvectorize("(n)->()")(half_sum)
+    x = np.ones((2, 3), dtype=np.int64)
+    for dtype in (np.float64, np.float32, np.complex128, np.float64):  # several outs in a row
+        out = np.zeros(2, dtype)
+        assert g(x, out=out) is out
+        np.testing.assert_array_equal(out, [1.5, 1.5])
+    with pytest.raises(TypeError, match="Cannot cast ufunc .* output from dtype\\('float64'\\)"):
+        g(x, out=np.zeros(2, np.int64))
+    out = np.zeros(2, np.int64)
+    g(x, out=out, casting="unsafe")  # computed in float64, then cast: 1.5 -> 1
+    np.testing.assert_array_equal(out, [1, 1])
+    # Numba's spelling (the output array's type inside the kernel) is a signature: every store
+    # truncates, 0 + 0.5 -> 0 three times.
+    out = np.zeros(2, np.int64)
+    g(x, out=out, signature=(None, "int64"))
+    np.testing.assert_array_equal(out, [0, 0])
+    # ... and it does not decide the output of later calls without one.
+    r = g(x)
+    assert r.dtype == np.float64
+    np.testing.assert_array_equal(r, [1.5, 1.5])
+    assert g(x, signature=(None, "int64")).dtype == np.int64
+    assert g(x).dtype == np.float64
+    assert g.types == ["l->d", "l->l"]
+
+
+def test_lazy_gufunc_signature_first_then_plain_calls():
+    g = guvectorize("(n)->()")(half_sum)
+    x = np.ones((2, 3), dtype=np.int16)
+    assert g(x, signature=(None, "int16")).dtype == np.int16
+    r = g(x)
+    assert r.dtype == np.float64
+    np.testing.assert_array_equal(r, [1.5, 1.5])
+    assert g.types == ["h->h", "h->d"]
+
+
+def test_lazy_gufunc_threads_mixing_signatures_and_plain_calls():
+    g = guvectorize("(n)->()")(half_sum)
+    barrier = threading.Barrier(6)
+    results: dict = {}
+
+    def work(k):
+        x = np.ones((2, 3), dtype=np.int32)
+        barrier.wait()
+        if k % 2:
+            results[k] = g(x, signature=(None, "int32"))
+        else:
+            results[k] = g(x)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(results) == 6
+    for k, r in results.items():
+        if k % 2:
+            assert r.dtype == np.int32
+            np.testing.assert_array_equal(r, [0, 0])
+        else:
+            assert r.dtype == np.float64
+            np.testing.assert_array_equal(r, [1.5, 1.5])
+    assert sorted(g.types) == ["i->d", "i->i"]
+    assert compilations(g) == 2
 
 
 def test_lazy_gufunc_output_only_dimension_needs_out():

@@ -19,6 +19,7 @@
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
@@ -119,12 +120,23 @@ impl Cache {
     /// A cache in `dir` (created if missing) holding at most `max_bytes`. Fails with a message
     /// when the directory cannot be created or written.
     pub fn open(dir: impl Into<PathBuf>, max_bytes: u64) -> Result<Cache, String> {
+        // Every `cache=True` kernel opens its cache: probing with a file each time was a
+        // tenth of a cached kernel's load. One probe per directory and process, then a check
+        // that the directory is still there (a later refused write is a warning anyway).
+        static WRITABLE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
         let dir = dir.into();
+        let mut writable = WRITABLE.lock().unwrap_or_else(|p| p.into_inner());
+        if writable.contains(&dir) && dir.is_dir() {
+            return Ok(Cache { dir, max_bytes });
+        }
         fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let probe = dir.join(format!(".probe-{}", std::process::id()));
         fs::write(&probe, b"")
             .and_then(|()| fs::remove_file(&probe))
             .map_err(|e| format!("cannot write to {}: {e}", dir.display()))?;
+        if !writable.contains(&dir) {
+            writable.push(dir.clone());
+        }
         Ok(Cache { dir, max_bytes })
     }
 

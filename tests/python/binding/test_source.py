@@ -153,3 +153,70 @@ def test_numpy_scalars_keep_their_dtype(value):
 def test_unsupported_numpy_scalars_and_containers_are_other():
     assert _classify(np.datetime64("2020-01-01"))[0] == "other"
     assert _classify([1, 2]) == ("other", "list", None)
+
+
+def test_def_ends_finds_every_def_in_every_kind_of_block():
+    # `_def_ends` walks statement blocks only; every `def` below sits in a different one.
+    text = textwrap.dedent(
+        """
+        import functools
+
+        @functools.cache
+        def top(x):
+            def inner(y):
+                return y
+            return inner(x)
+
+        class C:
+            def method(self):
+                pass
+
+        if True:
+            def in_if():
+                pass
+        else:
+            def in_else():
+                pass
+
+        try:
+            def in_try():
+                pass
+        except ValueError:
+            def in_except():
+                pass
+        finally:
+            def in_finally():
+                pass
+
+        for _ in ():
+            def in_for():
+                pass
+        while False:
+            def in_while():
+                pass
+        with open(__file__):
+            def in_with():
+                pass
+
+        match 1:
+            case 1:
+                def in_case():
+                    pass
+
+        async def coroutine():
+            def in_async():
+                pass
+
+        f = lambda: None  # a lambda is no `def`
+        """
+    )
+    ends = _source._def_ends(text)
+    names = sorted(name for name, _ in ends)
+    assert names == sorted(
+        "top inner method in_if in_else in_try in_except in_finally in_for in_while in_with "
+        "in_case coroutine in_async".split()
+    )
+    lines = text.splitlines()
+    first, last = next((k, v) for k, v in ends.items() if k[0] == "top")
+    assert lines[first[1] - 1].startswith("@functools.cache")
+    assert lines[last - 1].strip() == "return inner(x)"
