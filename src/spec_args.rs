@@ -74,6 +74,7 @@ fn global_value(
         "module" => GlobalValue::Module(match payload.extract::<String>()?.as_str() {
             "math" => ModuleKind::Math,
             "cmath" => ModuleKind::Cmath,
+            "numba" => ModuleKind::Numba,
             "numpy" => ModuleKind::Numpy,
             other => {
                 return Err(PyValueError::new_err(format!(

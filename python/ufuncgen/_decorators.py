@@ -150,6 +150,8 @@ def _lazy_ufunc(
     )
     ufunc = _native.create_lazy_ufunc(*args)
     _set_module(ufunc, func)
+    if layout is None:
+        _njit.remember_ufunc(ufunc, func, lazy=True)
     _pickle.attach(ufunc, _pickle.Recipe("create_lazy_ufunc", args, func.__module__))
     return ufunc
 

@@ -34,12 +34,24 @@ MARK = "__ufuncgen_njit__"
 _KERNEL_ATTR = "__ufuncgen_kernel__"
 
 
-def remember_ufunc(ufunc: Any, func: types.FunctionType) -> None:
+# Set on lazy ufuncs: a kernel calling one types it by its own arguments (a new loop), not by
+# the loops compiled so far.
+_LAZY_ATTR = "__ufuncgen_lazy__"
+
+
+def remember_ufunc(ufunc: Any, func: types.FunctionType, lazy: bool = False) -> None:
     """Records that `ufunc` was compiled from `func` (kernels may call it on scalars)."""
     try:
         setattr(ufunc, _KERNEL_ATTR, func)
+        if lazy:
+            setattr(ufunc, _LAZY_ATTR, True)
     except (AttributeError, TypeError):
         pass  # a NumPy without ufunc attributes: the ufunc cannot be called from kernels
+
+
+def is_lazy(ufunc: Any) -> bool:
+    """True for a lazy (signature-less) ufunc built here."""
+    return getattr(ufunc, _LAZY_ATTR, False) is True
 
 
 def ufunc_kernel(value: Any) -> types.FunctionType | None:

@@ -255,6 +255,9 @@ def _known_callables() -> dict[int, tuple[object, str]]:
             add(obj, f"{prefix}.{attr}")
     for attr in (*_BUILTIN_CALLABLES, *_BUILTIN_EXCEPTIONS):
         add(getattr(builtins, attr), f"builtins.{attr}")
+    linalg = sys.modules.get("numpy.linalg")
+    if linalg is not None:
+        add(linalg.norm, "numpy.linalg.norm")
     return table
 
 
@@ -309,12 +312,20 @@ def _foreign_callable(value: Any, stack: tuple[types.CodeType, ...]) -> tuple | 
                 "one output can be called in kernels)",
                 None,
             )
-        return _function(kernel, stack, _ufunc_signatures(value))
+        signatures = [] if _njit.is_lazy(value) else _ufunc_signatures(value)
+        return _function(kernel, stack, signatures)
     numba = sys.modules.get("numba")
     if numba is None:
         return None
     if value is getattr(numba, "prange", None):
         return ("callable", "builtins.range", None)
+    if value is getattr(numba, "stencil", None) or type(value).__name__ == "StencilFunc":
+        return (
+            "other",
+            "a numba.stencil function (stencils are not supported by ufuncgen: write the "
+            "neighbourhood loop in a guvectorize kernel over the core dimensions)",
+            None,
+        )
     if not type(value).__module__.startswith("numba"):
         return None
     py_func = getattr(value, "py_func", None)
@@ -328,6 +339,8 @@ def _classify(value: Any, stack: tuple[types.CodeType, ...] = ()) -> tuple[str, 
     for module, name in _MODULES.items():
         if value is module:
             return ("module", name, None)
+    if value is sys.modules.get("numba"):
+        return ("module", "numba", None)  # for `numba.prange`
     if isinstance(value, np.generic):
         # Checked before Python numbers: np.float64 is a subclass of float.
         if value.dtype.kind in "biufc":

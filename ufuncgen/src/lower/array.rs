@@ -343,6 +343,9 @@ impl Lowerer<'_> {
         if let Some(v) = self.reduction(c)? {
             return Ok(Some(v));
         }
+        if let Some(v) = self.array_function(c)? {
+            return Ok(Some(v));
+        }
         let Expr::Name(f) = &*c.func else {
             return Ok(None);
         };
@@ -471,7 +474,11 @@ impl Lowerer<'_> {
 
     /// Every array but a frozen module-level table may be stored into (gufunc inputs too:
     /// NumPy then passes them read-write, see `crate::writes`).
-    fn check_writable(&self, a: &ArrayVal, range: TextRange) -> Result<(), CompileError> {
+    pub(super) fn check_writable(
+        &self,
+        a: &ArrayVal,
+        range: TextRange,
+    ) -> Result<(), CompileError> {
         if a.writable {
             return Ok(());
         }
@@ -489,7 +496,7 @@ impl Lowerer<'_> {
     /// float stored into an int array truncates); only complex into a real array is refused,
     /// and a Python int literal out of the dtype's range stays an error (NumPy 2 raises
     /// OverflowError).
-    fn stored(
+    pub(super) fn stored(
         &mut self,
         a: &ArrayVal,
         value: Val,
@@ -709,6 +716,47 @@ impl Lowerer<'_> {
         let [target] = &a.targets[..] else {
             return Ok(None);
         };
+        if let Expr::Name(n) = target {
+            if let Some(()) = self.array_function_assign(n.id.as_str(), &a.value, a.range, out)? {
+                return Ok(Some(()));
+            }
+            if let Some(()) = self.whole_array_assign(n.id.as_str(), &a.value, a.range, out)? {
+                return Ok(Some(()));
+            }
+        }
+        if let (Expr::Tuple(t), Some(c)) = (target, self.histogram_call(&a.value)) {
+            let names: Vec<Option<&str>> = t
+                .elts
+                .iter()
+                .map(|e| match e {
+                    Expr::Name(n) => Some(n.id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let [Some(counts), Some(edges)] = names[..] else {
+                return Err(self.unsupported(
+                    "np.histogram(...) gives (counts, edges): unpack them into two names",
+                    target.range(),
+                ));
+            };
+            self.histogram(c, [Some(counts), Some(edges)], a.range, out)?;
+            return Ok(Some(()));
+        }
+        if let Expr::Subscript(s) = target {
+            if let Some(()) = self.mask_store(s, &a.value, a.range, out)? {
+                return Ok(Some(()));
+            }
+            if self.array_of(&a.value)?.is_none() && self.is_whole_array(&a.value)? {
+                let base = self.indexed_array(s)?;
+                if let Access::View(dims) = self.access(&base, &s.slice)? {
+                    let dst = view(base, dims, s.range);
+                    self.check_writable(&dst, s.range)?;
+                    if let Some(()) = self.whole_array_store(dst, &a.value, a.range, out)? {
+                        return Ok(Some(()));
+                    }
+                }
+            }
+        }
         if let Some((maker, call)) = self.array_maker(&a.value) {
             let Expr::Name(n) = target else {
                 return Err(self.unsupported(
@@ -783,7 +831,13 @@ impl Lowerer<'_> {
 
     /// The array variable `name` gets for values like `v` (the one it has when the type
     /// matches, else a new one: a rebinding to another type is a new variable).
-    fn array_var(&mut self, name: &str, dtype: Scalar, ndim: u32, writable: bool) -> ArrayId {
+    pub(super) fn array_var(
+        &mut self,
+        name: &str,
+        dtype: Scalar,
+        ndim: u32,
+        writable: bool,
+    ) -> ArrayId {
         if let Some(id) = self.array_param(name) {
             let d = &self.arrays[id.0 as usize];
             if d.dtype == dtype && d.ndim == ndim && d.writable == writable {
@@ -803,7 +857,7 @@ impl Lowerer<'_> {
     }
 
     /// `name = view`.
-    fn bind(&mut self, name: &str, v: ArrayVal, range: TextRange) -> ir::Stmt {
+    pub(super) fn bind(&mut self, name: &str, v: ArrayVal, range: TextRange) -> ir::Stmt {
         let dst = self.array_var(name, v.dtype, v.ndim, v.writable);
         self.array_vars.insert(name.to_string(), dst);
         self.flow.assign(name);
@@ -825,7 +879,7 @@ impl Lowerer<'_> {
     }
 
     /// The qualified name (`numpy.zeros`) of a module attribute or imported callable.
-    fn qualified(&self, f: &Expr) -> Option<String> {
+    pub(super) fn qualified(&self, f: &Expr) -> Option<String> {
         match f {
             Expr::Attribute(a) => {
                 let m = self.module_of(&a.value)?;

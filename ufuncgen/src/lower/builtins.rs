@@ -118,6 +118,7 @@ pub(super) fn module_name(m: ModuleKind) -> &'static str {
         ModuleKind::Math => "math",
         ModuleKind::Numpy => "numpy",
         ModuleKind::Cmath => "cmath",
+        ModuleKind::Numba => "numba",
     }
 }
 

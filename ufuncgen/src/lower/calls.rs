@@ -263,6 +263,12 @@ impl Lowerer<'_> {
 
     /// An argument of a call of a kernel-language function.
     pub(super) fn call_arg(&mut self, e: &Expr) -> Result<CallArg, CompileError> {
+        if self.elementwise.is_some() {
+            // An array operand of a ufunc applied element by element: its element.
+            if let Some(v) = self.elementwise_leaf(e)? {
+                return Ok(CallArg::Scalar(v));
+            }
+        }
         Ok(match self.array_of(e)? {
             Some(a) => CallArg::Array(a),
             None => CallArg::Scalar(self.expr(e)?),
@@ -280,8 +286,20 @@ impl Lowerer<'_> {
         c: &ast::ExprCall,
         out: &mut ir::Block,
     ) -> Result<(), CompileError> {
+        let range = ruff_text_size::Ranged::range(c);
+        self.void_call_stmt(|this| this.expr(&Expr::Call(c.clone())), range, out)
+    }
+
+    /// A call (lowered by `call`, which may return nothing) as a statement: its value goes to
+    /// a temporary nobody reads, so the call stays for what it stores.
+    pub(super) fn void_call_stmt(
+        &mut self,
+        call: impl FnOnce(&mut Self) -> Result<Val, CompileError>,
+        range: TextRange,
+        out: &mut ir::Block,
+    ) -> Result<(), CompileError> {
         self.void_call_ok = true;
-        let v = self.expr(&Expr::Call(c.clone()));
+        let v = call(self);
         self.void_call_ok = false;
         let v = v?;
         let t = v.ty.concrete();
@@ -289,7 +307,7 @@ impl Lowerer<'_> {
         let value = self.coerce(v, t)?;
         out.push(ir::Stmt {
             kind: ir::StmtKind::Assign { dst: tmp, value },
-            span: parse::span(ruff_text_size::Ranged::range(c)),
+            span: parse::span(range),
         });
         Ok(())
     }

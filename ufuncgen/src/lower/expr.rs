@@ -12,6 +12,11 @@ use ruff_text_size::{Ranged, TextRange};
 impl Lowerer<'_> {
     /// Lowers and types one expression.
     pub(super) fn expr(&mut self, e: &Expr) -> Result<Val, CompileError> {
+        if self.elementwise.is_some() {
+            if let Some(v) = self.elementwise_leaf(e)? {
+                return Ok(v);
+            }
+        }
         match e {
             Expr::NumberLiteral(n) => self.number(&n.value, n.range),
             Expr::BooleanLiteral(b) => Ok(Val::literal(Const::Bool(b.value), b.range)),

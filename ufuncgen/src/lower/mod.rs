@@ -26,9 +26,12 @@
 //! A new IR node also needs `ir::verify` (its invariants) and the printer in `ir.rs`.
 
 mod array;
+mod array_fns;
+mod array_src;
 mod builtins;
 mod calls;
 mod complex;
+mod elementwise;
 mod exceptions;
 mod expr;
 mod flow;
@@ -269,6 +272,8 @@ pub(super) struct Lowerer<'a> {
     loop_bound: Vec<String>,
     /// Statements run at function entry (the guards' flags start false).
     entry_inits: ir::Block,
+    /// Set while a whole-array expression is lowered for one element (see `elementwise`).
+    elementwise: Option<elementwise::Elementwise>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -307,6 +312,7 @@ impl<'a> Lowerer<'a> {
             guards: Vec::new(),
             loop_bound: Vec::new(),
             entry_inits: Vec::new(),
+            elementwise: None,
         }
     }
 

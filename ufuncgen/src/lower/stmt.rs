@@ -121,6 +121,7 @@ impl Lowerer<'_> {
                 Expr::StringLiteral(_) | Expr::EllipsisLiteral(_) => Ok(()),
                 // A helper may store into arrays it is given: the call stays.
                 Expr::Call(c) if self.is_user_call(c) => self.call_stmt(c, out),
+                Expr::Call(c) if self.sort_in_place(c, out)?.is_some() => Ok(()),
                 // No other expression has side effects: type-check it and drop it.
                 other => self.expr(other).map(drop),
             },
@@ -403,7 +404,7 @@ impl Lowerer<'_> {
                     Some(_) => false,
                 }
             }
-            _ => false,
+            f => self.qualified(f).as_deref() == Some("numba.prange"),
         };
         if !is_range {
             return Err(not_range());

@@ -17,6 +17,8 @@ pub enum ModuleKind {
     Math,
     Cmath,
     Numpy,
+    /// Numba, when a kernel written for it reads `numba.prange`.
+    Numba,
 }
 
 /// The value of a global or closure variable a kernel reads, frozen at compile time.
