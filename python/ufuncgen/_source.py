@@ -52,12 +52,43 @@ def kernel_source(func: types.FunctionType) -> KernelSource:
             raise _no_source(func, str(exc)) from None
     lines, first_line = found
     indent = _indent_of(lines[0])
+    if func.__code__.co_filename.startswith("<") and not _same_function(func, lines, indent):
+        # Code made by exec/eval names a pseudo-file such as "<string>" whose text in
+        # linecache may be another program's (CPython 3.13 keeps `python -c`'s there).
+        raise _no_source(
+            func, f"the text {func.__code__.co_filename} holds is another function's"
+        )
     return KernelSource(
         "".join(_strip_prefix(line, indent) for line in lines),
         func.__code__.co_filename,
         max(first_line, 1),
         len(indent),
     )
+
+
+def _same_function(func: types.FunctionType, lines: list[str], indent: str) -> bool:
+    """Whether `lines` compile to `func`'s code: same parameters, constants and names (a
+    closure's free variables count as names, since the text is compiled at top level)."""
+    text = "".join(_strip_prefix(line, indent) for line in lines)
+    try:
+        module = compile(text, func.__code__.co_filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    found = [
+        c
+        for c in module.co_consts
+        if isinstance(c, types.CodeType) and c.co_name == func.__code__.co_name
+    ]
+    if len(found) != 1:
+        return False
+    ours, theirs = func.__code__, found[0]
+
+    def shape(c: types.CodeType) -> tuple:
+        n = c.co_argcount + c.co_kwonlyargcount
+        consts = tuple(repr(k) for k in c.co_consts if not isinstance(k, types.CodeType))
+        return (c.co_varnames[:n], consts, frozenset(c.co_names) | frozenset(c.co_freevars))
+
+    return shape(ours) == shape(theirs)
 
 
 def _indent_of(line: str) -> str:

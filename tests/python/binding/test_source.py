@@ -220,3 +220,26 @@ def test_def_ends_finds_every_def_in_every_kind_of_block():
     first, last = next((k, v) for k, v in ends.items() if k[0] == "top")
     assert lines[first[1] - 1].startswith("@functools.cache")
     assert lines[last - 1].strip() == "return inner(x)"
+
+
+def test_exec_code_never_takes_another_programs_text_from_linecache():
+    # CPython 3.13 keeps `python -c`'s text in linecache under "<string>", the file name of
+    # code made by exec: a kernel exec'd from a string must not compile that text instead.
+    import linecache
+
+    other = "def k(a):\n    return a + 100\n"
+    saved = linecache.cache.get("<string>")
+    linecache.cache["<string>"] = (len(other), None, other.splitlines(True), "<string>")
+    try:
+        ns: dict = {}
+        exec("def k(a):\n    return a\n", ns)
+        with pytest.raises(CompileError, match="source code is not available"):
+            kernel_source(ns["k"])
+        # The same text the function was made from is still accepted.
+        exec(other, ns)
+        assert "a + 100" in kernel_source(ns["k"]).text
+    finally:
+        if saved is None:
+            linecache.cache.pop("<string>", None)
+        else:
+            linecache.cache["<string>"] = saved
