@@ -17,6 +17,7 @@ pub mod ir;
 pub mod jit;
 pub mod lazy;
 pub mod lower;
+pub mod math_functions;
 pub mod parse;
 pub mod runtime;
 pub mod spec;

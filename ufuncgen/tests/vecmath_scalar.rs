@@ -4,7 +4,7 @@
 mod codegen_util;
 mod vecmath_util;
 
-use ufuncgen::vecmath::{init, Settings, Tier};
+use ufuncgen::vecmath::{init, Settings, VecLib};
 
 #[test]
 fn per_lane_tier_is_bitwise_glibc() {
@@ -13,7 +13,7 @@ fn per_lane_tier_is_bitwise_glibc() {
         disable_libmvec: true,
         svml_candidates: vec![],
     });
-    assert_eq!(vm.tier, Tier::Scalar);
+    assert_eq!(vm.tier, VecLib::Scalar);
     assert!(vm.svml_path.is_none());
-    assert_eq!(vecmath_util::check_tier(Tier::Scalar, 0), 0);
+    assert_eq!(vecmath_util::check_tier(VecLib::Scalar, 0), 0);
 }
