@@ -11,6 +11,7 @@ mod gufunc;
 mod kernel;
 mod lazy;
 mod loop_errors;
+mod math_table;
 mod numpy_api;
 mod parallel;
 mod register;
@@ -257,6 +258,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(aot::aot_guvectorize, m)?)?;
     m.add_function(wrap_pyfunction!(aot::aot_object_from_ir, m)?)?;
     m.add_function(wrap_pyfunction!(aot::aot_runtime_archive, m)?)?;
+    m.add_function(wrap_pyfunction!(math_table::math_functions, m)?)?;
+    m.add_class::<math_table::MathFunctionRecord>()?;
     m.add_class::<UfuncOwner>()?;
     m.add_class::<lazy::LazyOwner>()?;
     Ok(())

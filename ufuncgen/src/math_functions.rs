@@ -5,8 +5,9 @@
 //! Derived from this table: the front end's lookup of `math.*` / `numpy.*` / `cmath.*` names
 //! (`lower::builtins`), codegen's choice of intrinsic, C library symbol or vector entry
 //! (`codegen::math::lookup`), and what `_native.math_functions()` gives Python (the accuracy
-//! tests iterate it). Checked against it by tests: svml-shim's entry list (below) and the
-//! function lists of docs/vector-math.md (`tests/math_functions_docs.rs`).
+//! tests iterate it). Checked against it by the tests below: svml-shim's entry list, and
+//! docs/vector-math.md's function list, accuracy table and generated table of every function
+//! (`BLESS=1 cargo test -p ufuncgen --lib math_functions` rewrites the generated one).
 //!
 //! Adding a math function: one row here, plus its implementation where no routine exists yet
 //! (a new `MathFn` variant; svml-shim's `UFG_UNARY`/`UFG_BINARY` and its flag rules for a
@@ -426,5 +427,95 @@ mod tests {
                 assert!(entries.contains(&name.as_str()), "{name} missing");
             }
         }
+    }
+
+    /// docs/vector-math.md lists the vector functions (prose and accuracy table) in table
+    /// order, and holds the table of every function as `markdown_table` renders it.
+    #[test]
+    fn docs_match_the_table() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/vector-math.md");
+        let doc = std::fs::read_to_string(&path).expect("docs/vector-math.md");
+        let want: Vec<&str> = vector_functions().map(|f| f.name).collect();
+
+        let covered = doc
+            .split_once("Functions covered")
+            .and_then(|(_, rest)| rest.split_once("):"))
+            .and_then(|(_, rest)| rest.split_once('.'))
+            .map(|(list, _)| list.split_whitespace().collect::<Vec<_>>())
+            .expect("a 'Functions covered (...): f g h.' sentence");
+        assert_eq!(covered, want, "docs/vector-math.md: 'Functions covered'");
+
+        let accuracy: Vec<&str> = doc
+            .split_once("| function | f64 SVML")
+            .expect("the accuracy table")
+            .1
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .filter_map(|l| l.split('|').nth(1).map(str::trim))
+            .collect();
+        assert_eq!(accuracy, want, "docs/vector-math.md: the accuracy table");
+
+        let (begin, end) = (
+            "<!-- generated from math_functions.rs: begin -->\n",
+            "<!-- generated from math_functions.rs: end -->",
+        );
+        let start = doc.find(begin).expect("the generated table's begin marker") + begin.len();
+        let stop = doc.find(end).expect("the generated table's end marker");
+        let table = markdown_table();
+        if std::env::var_os("BLESS").is_some() {
+            std::fs::write(&path, format!("{}{table}{}", &doc[..start], &doc[stop..]))
+                .expect("write docs/vector-math.md");
+            return;
+        }
+        assert!(
+            doc[start..stop] == table,
+            "docs/vector-math.md's table of math functions is stale (BLESS=1 rewrites it):\n{table}"
+        );
+    }
+
+    /// Every function: spellings, arity, complex support, vector entries, accuracy bound.
+    fn markdown_table() -> String {
+        let mut out = String::from(
+            "| function | `math.` | `np.` | `cmath.` | args | complex | vector entries | max ULP f64 / f32 |\n\
+             | --- | --- | --- | --- | --: | --- | --- | --: |\n",
+        );
+        let list = |names: &[&str]| {
+            if names.is_empty() {
+                "—".to_string()
+            } else {
+                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            }
+        };
+        for f in MATH_FUNCTIONS {
+            let math = match f.call {
+                CallKind::RoundToInt => format!("{} (int result)", list(f.spellings.math)),
+                _ => list(f.spellings.math),
+            };
+            let numpy = match f.call {
+                CallKind::PowerOperator => format!("{} (the `**` operator)", list(f.spellings.numpy)),
+                _ => list(f.spellings.numpy),
+            };
+            let complex = match f.complex {
+                Complex::No => "—".to_string(),
+                Complex::Libm { c128, c64 } => format!("`{c128}`, `{c64}`"),
+                Complex::NumpyLoop => "NumPy's loop (`np.` only)".to_string(),
+            };
+            let vector = if f.vector {
+                format!("`ufg_{}_f64x8`, ...", f.name)
+            } else {
+                "—".to_string()
+            };
+            let ulp = f
+                .max_ulp
+                .map_or("—".to_string(), |(a, b)| format!("{a} / {b}"));
+            out += &format!(
+                "| {} | {math} | {numpy} | {} | {} | {complex} | {vector} | {ulp} |\n",
+                f.name,
+                list(f.spellings.cmath),
+                f.arity
+            );
+        }
+        out
     }
 }

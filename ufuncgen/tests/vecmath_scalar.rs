@@ -17,3 +17,16 @@ fn per_lane_tier_is_bitwise_glibc() {
     assert!(vm.svml_path.is_none());
     assert_eq!(vecmath_util::check_tier(VecLib::Scalar, 0), 0);
 }
+
+/// The functions these tests check are the vector functions of the compiler's one table.
+#[test]
+fn functions_under_test_are_the_tables_vector_functions() {
+    let tested: Vec<_> = vecmath_util::functions()
+        .iter()
+        .map(|f| (f.name, f.func, f.arity))
+        .collect();
+    let declared: Vec<_> = ufuncgen::math_functions::vector_functions()
+        .map(|f| (f.name, f.func, f.arity))
+        .collect();
+    assert_eq!(tested, declared, "vecmath_util::functions() vs MATH_FUNCTIONS");
+}
