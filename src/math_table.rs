@@ -52,5 +52,8 @@ impl From<&MathFunction> for MathFunctionRecord {
 /// Every math function of the compiler's table, in table order.
 #[pyfunction]
 pub fn math_functions() -> Vec<MathFunctionRecord> {
-    MATH_FUNCTIONS.iter().map(MathFunctionRecord::from).collect()
+    MATH_FUNCTIONS
+        .iter()
+        .map(MathFunctionRecord::from)
+        .collect()
 }

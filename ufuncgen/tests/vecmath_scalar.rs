@@ -28,5 +28,8 @@ fn functions_under_test_are_the_tables_vector_functions() {
     let declared: Vec<_> = ufuncgen::math_functions::vector_functions()
         .map(|f| (f.name, f.func, f.arity))
         .collect();
-    assert_eq!(tested, declared, "vecmath_util::functions() vs MATH_FUNCTIONS");
+    assert_eq!(
+        tested, declared,
+        "vecmath_util::functions() vs MATH_FUNCTIONS"
+    );
 }
