@@ -24,7 +24,7 @@ use pyo3::{PyTraverseError, PyVisit};
 use ufuncgen::spec::layout::Layout;
 use ufuncgen::{CompileError, CompiledUfunc, KernelSpec, Scalar};
 
-use crate::kernel::{self, GlobalArg, SourceArg};
+use crate::kernel::{self, KernelPartsArg};
 use crate::loop_errors::{self, SpecLoop};
 use crate::numpy_api::{self, ArrayHead, DescrHead, IdentityCode};
 use crate::register::{self, LegacyColumns, LoopEntry, UfuncNames};
@@ -140,7 +140,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Creates a lazy ufunc (a gufunc when `layout` is given). `parts` is called once, at the first
-/// compilation, and returns `(source, globals)` as `kernel.SourceArg` and `[kernel.GlobalArg]`.
+/// compilation, and returns a `_records.KernelParts` (`kernel::KernelPartsArg`).
 #[pyfunction]
 #[pyo3(signature = (name, doc, parts, options, nin, layout=None, writable_args=Vec::new(), boundscheck=true))]
 #[allow(clippy::too_many_arguments)] // the decorator's arguments, passed through one by one
@@ -679,7 +679,7 @@ impl LazyOwner {
         let parts = lock(&self.parts).as_ref().map(|p| p.clone_ref(py));
         let parts = parts.ok_or_else(|| PyRuntimeError::new_err("the kernel's source is gone"))?;
         let result = parts.call0(py)?;
-        let (source, globals): (SourceArg, Vec<GlobalArg<'_>>) = result.bind(py).extract()?;
+        let KernelPartsArg { source, globals } = result.bind(py).extract()?;
         let spec = kernel::kernel_spec(
             self.kernel_name.clone(),
             source,

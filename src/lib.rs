@@ -25,7 +25,7 @@ use crate::kernel::{GlobalArg, SourceArg};
 use crate::numpy_api::IdentityCode;
 use crate::register::{Identity, LoopEntry, UfuncOwner, UfuncSpec};
 
-/// Decorator options, as the `options` dict of `compile_vectorize`.
+/// Decorator options: `_records.CompileOptions` (a TypedDict, read by key).
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 pub(crate) struct OptionsArg {

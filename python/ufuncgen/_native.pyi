@@ -1,9 +1,11 @@
 """Type stubs for the native extension `ufuncgen._native` (private: use `ufuncgen`)."""
 
 from collections.abc import Callable
-from typing import Any, final
+from typing import final
 
 import numpy as np
+
+from ufuncgen._records import CompileOptions, FrozenGlobal, KernelParts, KernelSource
 
 __all__ = [
     "__version__",
@@ -41,18 +43,18 @@ __version__: str
 def compile_vectorize(
     name: str,
     doc: str | None,
-    source: tuple[str, str, int, int],
+    source: KernelSource,
     signatures: list[str],
-    globals: list[tuple[str, str, Any, str | None]],
-    options: dict[str, Any],
+    globals: list[FrozenGlobal],
+    options: CompileOptions,
 ) -> np.ufunc: ...
 def compile_guvectorize(
     name: str,
     doc: str | None,
-    source: tuple[str, str, int, int],
+    source: KernelSource,
     signatures: list[str],
-    globals: list[tuple[str, str, Any, str | None]],
-    options: dict[str, Any],
+    globals: list[FrozenGlobal],
+    options: CompileOptions,
     layout: str,
     writable_args: list[int],
     boundscheck: bool,
@@ -60,8 +62,8 @@ def compile_guvectorize(
 def create_lazy_ufunc(
     name: str,
     doc: str | None,
-    parts: Callable[[], tuple[tuple[str, str, int, int], list[tuple[str, str, Any, str | None]]]],
-    options: dict[str, Any],
+    parts: Callable[[], KernelParts],
+    options: CompileOptions,
     nin: int,
     layout: str | None = None,
     writable_args: list[int] = ...,
@@ -89,19 +91,19 @@ def _loops_compiled() -> int: ...
 def aot_vectorize(
     name: str,
     _doc: str | None,
-    source: tuple[str, str, int, int],
+    source: KernelSource,
     signatures: list[str],
-    globals: list[tuple[str, str, Any, str | None]],
-    options: dict[str, Any],
+    globals: list[FrozenGlobal],
+    options: CompileOptions,
     level_index: int,
 ) -> list[tuple[str, str, str, str, bytes]]: ...
 def aot_guvectorize(
     name: str,
     _doc: str | None,
-    source: tuple[str, str, int, int],
+    source: KernelSource,
     signatures: list[str],
-    globals: list[tuple[str, str, Any, str | None]],
-    options: dict[str, Any],
+    globals: list[FrozenGlobal],
+    options: CompileOptions,
     layout: str,
     writable_args: list[int],
     boundscheck: bool,
