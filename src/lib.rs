@@ -260,6 +260,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(aot::aot_runtime_archive, m)?)?;
     m.add_function(wrap_pyfunction!(math_table::math_functions, m)?)?;
     m.add_class::<math_table::MathFunctionRecord>()?;
+    m.add_class::<aot::AotLoop>()?;
     m.add_class::<UfuncOwner>()?;
     m.add_class::<lazy::LazyOwner>()?;
     Ok(())

@@ -19,9 +19,12 @@ import sys
 import tempfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _pickle
+
+if TYPE_CHECKING:
+    from ._native import AotLoop
 
 __all__ = ["BuildError", "build"]
 
@@ -68,16 +71,16 @@ def build(
         results = list(pool.map(lambda job: _compile(_native, job[0]["recipe"], job[1]), jobs))
     objects: dict[str, bytes] = {}
     for (entry, level), loops in zip(jobs, results, strict=True):
-        shape = [(ins, outs) for _, _, ins, outs, _ in loops]
+        shape = [(loop.inputs, loop.outputs) for loop in loops]
         if level == 0:
             entry["loops"] = shape
             entry["symbols"] = []
         elif shape != entry["loops"]:
             raise BuildError(f"{entry['name']}: loops differ between CPU levels")
-        entry["symbols"].append([sym for _, sym, _, _, _ in loops])
-        for _, sym, _, _, obj in loops:
+        entry["symbols"].append([loop.symbol for loop in loops])
+        for loop in loops:
             # Equal dtype lists compile to the same symbol: the first one wins, as in NumPy.
-            objects.setdefault(sym, obj)
+            objects.setdefault(loop.symbol, loop.object)
     descriptor = _native.aot_object_from_ir(_descriptor_ir(name, entries))
     return _link(name, out_dir, objects, descriptor, _native.aot_runtime_archive())
 
@@ -132,7 +135,7 @@ def _ufunc_entries(source: pathlib.Path, recipes: list[_pickle.Recipe]) -> list[
     return entries
 
 
-def _compile(native: Any, recipe: _pickle.Recipe, level: int) -> list[tuple[Any, ...]]:
+def _compile(native: Any, recipe: _pickle.Recipe, level: int) -> list[AotLoop]:
     args = list(recipe.args)
     # The AOT loops never use the on-disk cache and run serially (see _ufunc_entries).
     args[5] = {k: v for k, v in args[5].items() if not k.startswith("cache_")} | {"parallel": False}

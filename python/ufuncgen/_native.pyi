@@ -37,6 +37,7 @@ __all__ = [
     "_LazyUfuncOwner",
     "math_functions",
     "MathFunction",
+    "AotLoop",
 ]
 __version__: str
 
@@ -96,7 +97,7 @@ def aot_vectorize(
     globals: list[FrozenGlobal],
     options: CompileOptions,
     level_index: int,
-) -> list[tuple[str, str, str, str, bytes]]: ...
+) -> list[AotLoop]: ...
 def aot_guvectorize(
     name: str,
     _doc: str | None,
@@ -108,10 +109,25 @@ def aot_guvectorize(
     writable_args: list[int],
     boundscheck: bool,
     level_index: int,
-) -> list[tuple[str, str, str, str, bytes]]: ...
+) -> list[AotLoop]: ...
 def aot_object_from_ir(llvm_ir: str) -> bytes: ...
 def aot_runtime_archive() -> bytes: ...
 def math_functions() -> list[MathFunction]: ...
+@final
+class AotLoop:
+    """One loop of an AOT module for one CPU level."""
+
+    @property
+    def signature(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def inputs(self) -> str: ...
+    @property
+    def outputs(self) -> str: ...
+    @property
+    def object(self) -> bytes: ...
+
 @final
 class MathFunction:
     """One declared math function (the compiler's `math_functions` table)."""

@@ -4,8 +4,6 @@ named Rust structs: a record of another shape (a plain tuple) is refused with th
 
 import numpy as np
 import pytest
-
-from ufuncgen import _native, _source
 from ufuncgen._decorators import _lazy_parts
 from ufuncgen._records import (
     ArrayPayload,
@@ -15,6 +13,8 @@ from ufuncgen._records import (
     KernelParts,
     KernelSource,
 )
+
+from ufuncgen import _native, _source
 
 TABLE = np.arange(3.0)
 
