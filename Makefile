@@ -7,14 +7,14 @@ PY := $(VENV)/bin/python
 # Same interpreter for cargo and maturin, so pyo3's build script does not re-run between them.
 export PYO3_PYTHON := $(PY)
 PYTEST_ARGS ?=
-PY_DIRS := python tests examples benchmarks
+PY_DIRS := python tests examples benchmarks scripts
 
 .PHONY: help setup demo test test-rust test-python test-py313 lint bench fuzz
 
 help:
 	@echo "make demo   - set up, build, run the demo kernels against NumPy"
 	@echo "make test   - set up, build, run cargo tests, pytest and lint"
-	@echo "make lint   - cargo fmt --check, cargo clippy -D warnings, ruff check, stubtest"
+	@echo "make lint   - module cycles, cargo fmt --check, cargo clippy -D warnings, ruff check, stubtest"
 	@echo "make test-py313 - build for CPython 3.13 + NumPy >= 2.5 (.venv313) and run the dispatch tests"
 	@echo "make fuzz   - a long random run of the differential fuzzer (FUZZ_EXAMPLES=5000)"
 	@echo "make bench  - set up, build, run the benchmarks (BENCH_ARGS=--quick for a short run)"
@@ -46,6 +46,7 @@ test-py313:
 	./scripts/test-py313.sh
 
 lint: setup
+	$(PY) scripts/check_module_cycles.py
 	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
 	$(VENV)/bin/ruff check $(PY_DIRS)

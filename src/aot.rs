@@ -9,7 +9,7 @@ use ufuncgen::codegen::{self, Target};
 use ufuncgen::{aot, cache::CachedLoop, Naming};
 
 use crate::errors;
-use crate::kernel::{self, GlobalArg, SourceArg};
+use crate::spec_args::{self, GlobalArg, SourceArg};
 use crate::OptionsArg;
 
 /// One loop of an AOT module for one CPU level, as `_build.py` links and describes it.
@@ -59,7 +59,7 @@ pub fn aot_vectorize<'py>(
     level_index: usize,
 ) -> PyResult<Vec<AotLoop>> {
     let (tag, target) = level(level_index)?;
-    let spec = kernel::kernel_spec(name, source, signatures, globals, options.fastmath)?;
+    let spec = spec_args::kernel_spec(name, source, signatures, globals, options.fastmath)?;
     let (loops, _) = py
         .detach(|| ufuncgen::vectorize_objects(&spec, None, &target, Naming::Level(tag)))
         .map_err(|e| errors::to_pyerr(py, &e))?;
@@ -83,7 +83,7 @@ pub fn aot_guvectorize<'py>(
     level_index: usize,
 ) -> PyResult<Vec<AotLoop>> {
     let (tag, target) = level(level_index)?;
-    let spec = kernel::kernel_spec(name, source, signatures, globals, options.fastmath)?;
+    let spec = spec_args::kernel_spec(name, source, signatures, globals, options.fastmath)?;
     let (loops, _) = py
         .detach(|| {
             ufuncgen::gufunc_objects(

@@ -12,7 +12,7 @@ use pyo3::sync::PyOnceLock;
 use ufuncgen::spec::gufunc::dimension_order;
 use ufuncgen::spec::layout::{CoreDim, Layout};
 
-use crate::loop_errors;
+use crate::array_method;
 use crate::numpy_api;
 
 /// Installs the check on `ufunc` (a gufunc made from `layout`) when the layout has output-only
@@ -48,8 +48,12 @@ fn hook_supported(py: Python<'_>) -> PyResult<bool> {
 }
 
 /// The hook: NumPy passes -1 exactly for the output-only sizes no `out=` gave.
+///
+/// # Safety
+/// Called by NumPy only, for a live ufunc of ours, with `sizes` holding one entry per core
+/// dimension of its layout.
 unsafe extern "C" fn check_core_dims(ufunc: *mut ffi::PyObject, sizes: *mut isize) -> c_int {
-    loop_errors::guarded(|| {
+    array_method::guarded(|| {
         // SAFETY: NumPy calls this while processing a call, with the GIL held.
         let py = unsafe { Python::assume_attached() };
         // SAFETY: NumPy passes the live ufunc.

@@ -24,10 +24,10 @@ use pyo3::{PyTraverseError, PyVisit};
 use ufuncgen::spec::layout::Layout;
 use ufuncgen::{CompileError, CompiledUfunc, KernelSpec, Scalar};
 
-use crate::kernel::{self, KernelPartsArg};
-use crate::loop_errors::{self, SpecLoop};
+use crate::array_method::{self, LoopOwner, SpecLoop};
 use crate::numpy_api::{self, ArrayHead, DescrHead, IdentityCode};
 use crate::register::{self, LegacyColumns, LoopEntry, UfuncNames};
+use crate::spec_args::{self, KernelPartsArg};
 use crate::{disk_cache, errors, identity_of, OptionsArg};
 
 static LIVE_LAZY: AtomicUsize = AtomicUsize::new(0);
@@ -140,7 +140,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Creates a lazy ufunc (a gufunc when `layout` is given). `parts` is called once, at the first
-/// compilation, and returns a `_records.KernelParts` (`kernel::KernelPartsArg`).
+/// compilation, and returns a `_records.KernelParts` (`spec_args::KernelPartsArg`).
 #[pyfunction]
 #[pyo3(signature = (name, doc, parts, options, nin, layout=None, writable_args=Vec::new(), boundscheck=true))]
 #[allow(clippy::too_many_arguments)] // the decorator's arguments, passed through one by one
@@ -290,29 +290,22 @@ fn make_lazy(ufunc: &Bound<'_, PyAny>) -> PyResult<()> {
 
 /// The lazy owner of a ufunc, or None for any other ufunc.
 fn owner_of<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, LazyOwner>>> {
-    Ok(register::owner_object(ufunc)?.and_then(|obj| obj.cast_into::<LazyOwner>().ok()))
+    Ok(numpy_api::owner_object(ufunc)?.and_then(|obj| obj.cast_into::<LazyOwner>().ok()))
 }
 
-/// The registered loop that `fits` of the lazy ufunc whose `ufunc->obj` is `owner`, for
-/// `get_loop`; the pointer is valid while the ufunc lives (loops are boxed and never removed).
-/// Errors when `owner` is not a lazy ufunc's.
-pub fn find_spec_loop(
-    owner: &Bound<'_, PyAny>,
-    fits: impl Fn(&SpecLoop) -> bool,
-) -> PyResult<Option<*const SpecLoop>> {
-    let owner = owner
-        .cast::<LazyOwner>()
-        .map_err(|_| PyRuntimeError::new_err("a ufuncgen loop ran for a foreign ufunc"))?;
-    let loops = owner
-        .get()
-        .loops
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    Ok(loops
-        .iter()
-        .map(|l| &l.spec_loop)
-        .find(|lp| fits(lp))
-        .map(|lp| lp as *const SpecLoop))
+impl LoopOwner for LazyOwner {
+    /// Loops are boxed and never removed, so the pointer stays valid while the ufunc lives.
+    fn find_spec_loop(&self, fits: &dyn Fn(&SpecLoop) -> bool) -> Option<*const SpecLoop> {
+        let loops = self
+            .loops
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        loops
+            .iter()
+            .map(|l| &l.spec_loop)
+            .find(|lp| fits(lp))
+            .map(|lp| lp as *const SpecLoop)
+    }
 }
 
 /// `(signature, optimized IR)` of every loop compiled so far, in compilation order, or None when
@@ -342,6 +335,10 @@ pub fn _lazy_compilations(ufunc: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
 }
 
 /// NumPy's `PyUFunc_TypeResolutionFunc`, called with the GIL held when dispatch finds no loop.
+///
+/// # Safety
+/// Called by NumPy only, for a lazy ufunc of ours, with valid `operands` (nargs entries) and
+/// `out_dtypes` (room for nargs descriptors).
 unsafe extern "C" fn type_resolver(
     ufunc: *mut ffi::PyObject,
     _casting: c_int,
@@ -349,7 +346,7 @@ unsafe extern "C" fn type_resolver(
     type_tup: *mut ffi::PyObject,
     out_dtypes: *mut *mut ffi::PyObject,
 ) -> c_int {
-    loop_errors::guarded(|| {
+    array_method::guarded(|| {
         // SAFETY: NumPy calls type resolvers with the GIL held.
         let py = unsafe { Python::assume_attached() };
         // SAFETY: NumPy passes the live ufunc, `nargs` operand slots and `nargs` out slots.
@@ -680,7 +677,7 @@ impl LazyOwner {
         let parts = parts.ok_or_else(|| PyRuntimeError::new_err("the kernel's source is gone"))?;
         let result = parts.call0(py)?;
         let KernelPartsArg { source, globals } = result.bind(py).extract()?;
-        let spec = kernel::kernel_spec(
+        let spec = spec_args::kernel_spec(
             self.kernel_name.clone(),
             source,
             Vec::new(),
@@ -804,7 +801,7 @@ impl LazyOwner {
         };
         // SAFETY: the box lives as long as the owner (loops are never removed but below, while
         // still unregistered); the GIL is held, so no call can reach it in between.
-        let registered = loop_errors::add_spec_loop(
+        let registered = array_method::add_spec_loop::<LazyOwner>(
             ufunc,
             unsafe { &*spec_loop },
             self.nin,

@@ -1,29 +1,46 @@
 //! The Python extension `ufuncgen._native`: converts errors, registers ufuncs, owns lifetimes.
 //!
-//! Everything here is glue: the compiler crate does the work, `register` talks to NumPy.
+//! Everything here is glue: the compiler crate does the work. The main files, bottom to top
+//! (each uses only files above it; `scripts/check_module_cycles.py` keeps the graph acyclic):
+//!
+//! | file | job |
+//! |---|---|
+//! | `numpy_api.rs` | NumPy's C API and the struct prefixes we read and write |
+//! | `contiguity.rs` | run-time checks of the contiguity a signature's `::1` promises |
+//! | `array_method.rs` | every loop registered as an ArrayMethod, so it can raise |
+//! | `owner.rs` | `ufunc->obj`: the owner that keeps a ufunc's tables and JIT code alive |
+//! | `register.rs` | creates the `numpy.ufunc` from loops and attaches its owner |
+//! | `spec_args.rs` | what the Python side collected → the compiler's `KernelSpec` |
+//! | this file, `guvectorize.rs`, `lazy.rs`, `aot.rs` | `vectorize`, `guvectorize`, lazy ufuncs, ahead-of-time loops |
+//!
+//! Beside them: `errors.rs` (`CompileError` → `ufuncgen.errors`), `disk_cache.rs`
+//! (`cache=True`), `parallel.rs` (`target="parallel"`), `core_dims.rs` (output-only core
+//! dimensions need `out=`), `testing.rs` (hand-written loops for the tests).
 
 mod aot;
+mod array_method;
 mod contiguity;
 mod core_dims;
 mod disk_cache;
 mod errors;
-mod gufunc;
-mod kernel;
+mod guvectorize;
 mod lazy;
-mod loop_errors;
 mod math_table;
 mod numpy_api;
+mod owner;
 mod parallel;
 mod register;
+mod spec_args;
 mod testing;
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::kernel::{GlobalArg, SourceArg};
 use crate::numpy_api::IdentityCode;
-use crate::register::{Identity, LoopEntry, UfuncOwner, UfuncSpec};
+use crate::owner::UfuncOwner;
+use crate::register::{Identity, LoopEntry, UfuncSpec};
+use crate::spec_args::{GlobalArg, SourceArg};
 
 /// Decorator options: `_records.CompileOptions` (a TypedDict, read by key).
 #[derive(FromPyObject)]
@@ -64,7 +81,7 @@ fn compile_vectorize<'py>(
     options: OptionsArg,
 ) -> PyResult<Bound<'py, PyAny>> {
     let identity = identity_of(&options, py)?;
-    let spec = kernel::kernel_spec(name, source, signatures, globals, options.fastmath)?;
+    let spec = spec_args::kernel_spec(name, source, signatures, globals, options.fastmath)?;
     let mut warnings = Vec::new();
     let cache = disk_cache::open(
         options.cache_dir.as_deref(),
@@ -93,7 +110,7 @@ fn compile_vectorize<'py>(
 }
 
 fn our_owner<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, UfuncOwner>> {
-    register::owner_of(ufunc)?.ok_or_else(|| {
+    owner::owner_of(ufunc)?.ok_or_else(|| {
         PyTypeError::new_err("inspection needs a ufunc created by ufuncgen, not a NumPy one")
     })
 }
@@ -227,7 +244,7 @@ fn _test_raising_ufunc(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 /// How many ufuncs created by this module are alive.
 #[pyfunction]
 fn _live_ufuncs() -> usize {
-    register::live_owners() + lazy::live_owners()
+    owner::live_owners() + lazy::live_owners()
 }
 
 #[pymodule]
@@ -242,10 +259,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(disk_cache::_loops_compiled, m)?)?;
     m.add_function(wrap_pyfunction!(host_info, m)?)?;
     m.add_function(wrap_pyfunction!(init_vector_math, m)?)?;
-    m.add_function(wrap_pyfunction!(gufunc::compile_guvectorize, m)?)?;
+    m.add_function(wrap_pyfunction!(guvectorize::compile_guvectorize, m)?)?;
     m.add_function(wrap_pyfunction!(lazy::create_lazy_ufunc, m)?)?;
     m.add_function(wrap_pyfunction!(lazy::_lazy_compilations, m)?)?;
-    m.add_function(wrap_pyfunction!(gufunc::layout_signature, m)?)?;
+    m.add_function(wrap_pyfunction!(guvectorize::layout_signature, m)?)?;
     m.add_function(wrap_pyfunction!(_test_ufunc, m)?)?;
     m.add_function(wrap_pyfunction!(_test_raising_ufunc, m)?)?;
     m.add_function(wrap_pyfunction!(_live_ufuncs, m)?)?;

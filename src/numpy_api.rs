@@ -352,6 +352,21 @@ pub fn ufunc_head(obj: &Bound<'_, PyAny>) -> PyResult<NonNull<UfuncHead>> {
         .ok_or_else(|| PyRuntimeError::new_err("null ufunc"))
 }
 
+/// What a ufunc keeps in `ufunc->obj` (our owner objects, or anything of another library's),
+/// or None when it keeps nothing.
+pub fn owner_object<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let head_ptr = ufunc_head(ufunc)?;
+    // SAFETY: the ufunc is alive and its head was type-checked.
+    let obj_ptr: *mut ffi::PyObject = unsafe { head_ptr.as_ref() }.obj;
+    if obj_ptr.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: `obj` is a live reference held by the ufunc, which `ufunc` keeps alive.
+    Ok(Some(unsafe {
+        Bound::<PyAny>::from_borrowed_ptr(ufunc.py(), obj_ptr)
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

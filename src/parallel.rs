@@ -88,7 +88,7 @@ pub fn requested_num_threads() -> usize {
 /// in loop order (empty for a serial ufunc): lets tests see that a call really was chunked.
 #[pyfunction]
 pub fn _parallel_stats(ufunc: &Bound<'_, PyAny>) -> PyResult<Vec<(f64, u64, f64, f64)>> {
-    let Some(owner) = crate::register::owner_of(ufunc)? else {
+    let Some(owner) = crate::owner::owner_of(ufunc)? else {
         return Ok(Vec::new());
     };
     Ok(owner

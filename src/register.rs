@@ -1,26 +1,26 @@
 //! Creates a `numpy.ufunc` from compiled loops and ties the loops' lifetime to it.
 //!
 //! NumPy stores (does not copy) the `functions`, `data`, `types`, `name` and `doc` pointers, so
-//! an [`UfuncOwner`] keeps them, with the JIT code, alive; it sits in `ufunc->obj`, which NumPy
-//! decrefs when the ufunc dies.
+//! an [`UfuncOwner`] (see `owner`) keeps them, with the JIT code, alive; it sits in
+//! `ufunc->obj`, which NumPy decrefs when the ufunc dies.
 //!
-//! NumPy runs our loops through ArrayMethods (see `loop_errors`), so a loop can raise; the legacy
-//! tables are installed after those, only for `f.types` and NumPy's legacy type resolution.
+//! NumPy runs our loops through ArrayMethods (see `array_method`), so a loop can raise; the
+//! legacy tables are installed after those, only for `f.types` and NumPy's legacy type
+//! resolution.
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
-use pyo3::ffi;
 use pyo3::prelude::*;
 
 use ufuncgen::runtime::parallel::ParallelLoop;
 use ufuncgen::{CompiledUfunc, Scalar};
 
+use crate::array_method::{self, SpecLoop};
 use crate::contiguity::ContiguityCheck;
-use crate::loop_errors::{self, SpecLoop};
 use crate::numpy_api::{self, GenericFunction, IdentityCode};
+use crate::owner::{Tables, UfuncOwner};
 
 /// One inner loop to register: its entry point and dtypes.
 pub struct LoopEntry {
@@ -104,65 +104,6 @@ pub struct Identity {
     pub value: Option<Py<PyAny>>,
 }
 
-/// The C arrays and strings NumPy points into.
-struct Tables {
-    functions: Box<[GenericFunction]>,
-    data: Box<[*mut c_void]>,
-    types: Box<[c_char]>,
-    name: CString,
-    doc: Option<CString>,
-    signature: Option<CString>,
-    /// What the `data` pointers point at.
-    loop_data: Vec<Arc<ParallelLoop>>,
-}
-
-// SAFETY: the tables are written once before the ufunc exists and only read afterwards (by
-// NumPy, under its own rules); `data` holds null or pointers into `loop_data`, which is
-// `Sync` and lives as long as the tables.
-unsafe impl Send for Tables {}
-// SAFETY: as above: shared access is read-only.
-unsafe impl Sync for Tables {}
-
-static LIVE_OWNERS: AtomicUsize = AtomicUsize::new(0);
-
-/// Keeps a ufunc's loop tables and machine code alive; lives in `ufunc->obj`.
-#[pyclass(frozen, module = "ufuncgen._native", name = "_UfuncOwner")]
-pub struct UfuncOwner {
-    tables: Tables,
-    /// The loops NumPy runs, one per entry of `tables`, in the same order.
-    spec_loops: Box<[SpecLoop]>,
-    /// `None` for the built-in test loops, which need no JIT code.
-    compiled: Option<CompiledUfunc>,
-}
-
-impl UfuncOwner {
-    /// The compiled loops (empty for test ufuncs): signature text and optimized IR.
-    pub fn compiled(&self) -> Option<&CompiledUfunc> {
-        self.compiled.as_ref()
-    }
-
-    /// The ArrayMethod loops, in signature order.
-    pub fn spec_loops(&self) -> &[SpecLoop] {
-        &self.spec_loops
-    }
-
-    /// The loop data NumPy passes to the loops (the parallel target's loops), in loop order.
-    pub fn loop_data(&self) -> &[Arc<ParallelLoop>] {
-        &self.tables.loop_data
-    }
-}
-
-impl Drop for UfuncOwner {
-    fn drop(&mut self) {
-        LIVE_OWNERS.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// How many owners (hence ufuncs created by us) are alive; used by the lifetime tests.
-pub fn live_owners() -> usize {
-    LIVE_OWNERS.load(Ordering::Relaxed)
-}
-
 fn c_string(what: &str, text: &str) -> PyResult<CString> {
     CString::new(text)
         .map_err(|_| PyValueError::new_err(format!("{what} contains a NUL character")))
@@ -219,16 +160,8 @@ pub fn create_ufunc<'py>(
             SpecLoop::new(py, l.func, data, &operands, l.checks.clone())
         })
         .collect::<PyResult<_>>()?;
-    LIVE_OWNERS.fetch_add(1, Ordering::Relaxed);
-    let owner = Bound::new(
-        py,
-        UfuncOwner {
-            tables,
-            spec_loops,
-            compiled,
-        },
-    )?;
-    let t = &owner.get().tables;
+    let owner = UfuncOwner::new(py, tables, spec_loops, compiled)?;
+    let t = owner.get().tables();
     let names = UfuncNames {
         name: &t.name,
         doc: t.doc.as_deref(),
@@ -242,8 +175,14 @@ pub fn create_ufunc<'py>(
         identity,
         owner.clone().into_any(),
     )?;
-    loop_errors::add_spec_loops(&ufunc, owner.get().spec_loops(), nin, nout, identity.code)?;
-    let t = &owner.get().tables;
+    array_method::add_spec_loops::<UfuncOwner>(
+        &ufunc,
+        owner.get().spec_loops(),
+        nin,
+        nout,
+        identity.code,
+    )?;
+    let t = owner.get().tables();
     install_legacy_tables(&ufunc, &t.functions, &t.data, &t.types, ntypes)?;
     Ok(ufunc)
 }
@@ -372,24 +311,4 @@ pub fn install_legacy_tables(
         (*head).ntypes = ntypes;
     }
     Ok(())
-}
-
-/// The owner of a ufunc we created, or None for any other ufunc.
-pub fn owner_of<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, UfuncOwner>>> {
-    Ok(owner_object(ufunc)?.and_then(|obj| obj.cast_into::<UfuncOwner>().ok()))
-}
-
-/// What a ufunc keeps in `ufunc->obj` (our owner objects, or anything of another library's),
-/// or None when it keeps nothing.
-pub fn owner_object<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let head_ptr = numpy_api::ufunc_head(ufunc)?;
-    // SAFETY: the ufunc is alive and its head was type-checked.
-    let obj_ptr: *mut ffi::PyObject = unsafe { head_ptr.as_ref() }.obj;
-    if obj_ptr.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: `obj` is a live reference held by the ufunc, which `ufunc` keeps alive.
-    Ok(Some(unsafe {
-        Bound::<PyAny>::from_borrowed_ptr(ufunc.py(), obj_ptr)
-    }))
 }

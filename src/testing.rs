@@ -7,6 +7,10 @@ use ufuncgen::Scalar;
 use crate::register::LoopEntry;
 
 /// `out = a + b` for one element type, with NumPy's loop ABI and any strides.
+///
+/// # Safety
+/// NumPy's inner-loop contract: 3 operand pointers and steps and the length, valid for that
+/// many elements of `T`.
 unsafe extern "C" fn add_loop<T: Copy + Add<Output = T>>(
     args: *mut *mut u8,
     dimensions: *const isize,
@@ -52,6 +56,10 @@ extern "C" {
 
 /// `out = a`, except that a negative `a` records the run-time error of kind `-a` (1 IndexError,
 /// 2 ValueError, ...) and stops, as generated code does.
+///
+/// # Safety
+/// NumPy's inner-loop contract for a `d->d` loop: 2 operand pointers and steps and
+/// the length, valid for that many elements.
 unsafe extern "C" fn raising_loop(
     args: *mut *mut u8,
     dimensions: *const isize,

@@ -441,22 +441,10 @@ fn decode(bytes: &[u8]) -> Result<(String, CachedLoop), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diag::SourceMap;
     use crate::spec::Options;
 
     fn spec(source: &str) -> KernelSpec {
-        KernelSpec {
-            name: "k".into(),
-            source: SourceMap {
-                source: source.into(),
-                filename: "k.py".into(),
-                first_line: 1,
-                col_offset: 0,
-            },
-            signatures: vec!["f8(f8)".into()],
-            globals: vec![],
-            options: Options::default(),
-        }
+        KernelSpec::for_tests(source)
     }
 
     fn entry() -> CachedLoop {

@@ -151,18 +151,6 @@ impl CompileError {
         }
     }
 
-    /// A `Signature` error that has no source position yet, pointed at the decorator's string
-    /// literal `text` (the signature or layout it is about); other errors are returned as is.
-    pub fn at_decorator_string(self, map: &SourceMap, text: &str) -> Self {
-        if self.kind != ErrorKind::Signature || !self.line.is_empty() {
-            return self;
-        }
-        match crate::parse::decorator_string_span(map, text) {
-            Some(span) => CompileError::at(self.kind, self.message, &self.function, map, span),
-            None => self,
-        }
-    }
-
     /// The source line with a caret under the construct, empty when the line is unknown.
     pub fn snippet(&self) -> String {
         if self.line.is_empty() {

@@ -231,22 +231,9 @@ fn gufunc_output_types(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diag::SourceMap;
-    use crate::spec::{GlobalValue, ModuleKind, Options};
 
     fn spec(source: &str) -> KernelSpec {
-        KernelSpec {
-            name: "k".into(),
-            source: SourceMap {
-                source: source.into(),
-                filename: "k.py".into(),
-                first_line: 1,
-                col_offset: 0,
-            },
-            signatures: Vec::new(),
-            globals: vec![("math".into(), GlobalValue::Module(ModuleKind::Math))],
-            options: Options::default(),
-        }
+        KernelSpec::for_tests(source)
     }
 
     fn outputs(source: &str, layout: &str, inputs: &[Scalar]) -> Vec<Scalar> {

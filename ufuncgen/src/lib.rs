@@ -130,7 +130,7 @@ pub fn vectorize_objects(
             &mut warnings,
             |tag| {
                 let func = lower::lower_kernel(spec, sig)
-                    .map_err(|e| e.at_decorator_string(&spec.source, text))?;
+                    .map_err(|e| parse::at_decorator_string(e, &spec.source, text))?;
                 let symbol = naming.symbol(spec, &func, i, tag);
                 let code = codegen::compile_loop(&func, &symbol, spec.options, target)
                     .map_err(|e| codegen_error(spec, &func, e))?;
@@ -200,7 +200,7 @@ pub fn gufunc_objects(
     let signature_error =
         |m: String| CompileError::general(ErrorKind::Signature, m, &spec.name, &spec.source);
     // Each error points at the decorator's string it is about (the layout or one signature).
-    let about = |text: &str, e: CompileError| e.at_decorator_string(&spec.source, text);
+    let about = |text: &str, e: CompileError| parse::at_decorator_string(e, &spec.source, text);
     let parsed = spec::layout::Layout::parse(layout)
         .map_err(signature_error)
         .map_err(|e| about(layout, e))?;
@@ -474,13 +474,13 @@ pub fn parse_signatures(spec: &KernelSpec) -> Result<Vec<Signature>, CompileErro
         .iter()
         .map(|s| {
             Signature::parse(s).map_err(|m| {
-                CompileError::general(
+                let e = CompileError::general(
                     ErrorKind::Signature,
                     format!("invalid signature {s:?}: {m}"),
                     &spec.name,
                     &spec.source,
-                )
-                .at_decorator_string(&spec.source, s)
+                );
+                parse::at_decorator_string(e, &spec.source, s)
             })
         })
         .collect()

@@ -109,6 +109,18 @@ pub fn parse_kernel(function: &str, map: &SourceMap) -> Result<Kernel, CompileEr
     })
 }
 
+/// A `Signature` error that has no source position yet, pointed at the decorator's string
+/// literal `text` (the signature or layout it is about); other errors are returned as is.
+pub fn at_decorator_string(e: CompileError, map: &SourceMap, text: &str) -> CompileError {
+    if e.kind != ErrorKind::Signature || !e.line.is_empty() {
+        return e;
+    }
+    match decorator_string_span(map, text) {
+        Some(span) => CompileError::at(e.kind, e.message, &e.function, map, span),
+        None => e,
+    }
+}
+
 /// The span of the string literal `text` in the decorators of the kernel's `def` (where a
 /// signature error should point), if the decorator spells it out.
 pub fn decorator_string_span(map: &SourceMap, text: &str) -> Option<Span> {

@@ -201,6 +201,9 @@ mod tests {
     use std::arch::x86_64::{__m256d, _mm256_loadu_pd, _mm256_storeu_pd};
 
     /// Calls a 4-lane f64 entry point the way generated AVX2 code does (ymm in, ymm out).
+    ///
+    /// # Safety
+    /// `addr` is a 4-lane f64 entry point, and the CPU has AVX2.
     #[target_feature(enable = "avx2")]
     unsafe fn call_x4(addr: usize, x: [f64; 4]) -> [f64; 4] {
         let f: extern "C" fn(__m256d) -> __m256d = std::mem::transmute(addr);

@@ -6,6 +6,7 @@ use inkwell::values::{FloatValue, IntValue};
 use inkwell::{FloatPredicate, IntPredicate};
 
 use super::kernel::Cg;
+use super::loop_abi::{RAISE_DIVBYZERO, RAISE_INVALID, RAISE_OVERFLOW};
 use super::value::{CgError, CgResult, Val};
 use crate::ir::{BinaryOp, CmpOp};
 use crate::types::Scalar;
@@ -39,11 +40,6 @@ fn folded_flags(op: BinaryOp, a: f64, b: f64, single: bool) -> Vec<&'static str>
     }
     flags
 }
-
-/// Names of the svml-shim helpers that raise NumPy's FP flags.
-pub(crate) const RAISE_DIVBYZERO: &str = "ufg_raise_divbyzero";
-pub(crate) const RAISE_OVERFLOW: &str = "ufg_raise_overflow";
-pub(crate) const RAISE_INVALID: &str = "ufg_raise_invalid";
 
 impl<'a, 'ctx> Cg<'a, 'ctx> {
     /// `a op b`, both of dtype `ty`.

@@ -103,7 +103,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             s if s.is_int() => self.cvtt(x, 32)?,
             s => return Err(CgError(format!("float -> {s} is not an integer cast"))),
         };
-        self.call_if(bad, super::arith::RAISE_INVALID)?;
+        self.call_if(bad, super::loop_abi::RAISE_INVALID)?;
         Ok(b.build_int_truncate_or_bit_cast(r, target, "cast")?)
     }
 

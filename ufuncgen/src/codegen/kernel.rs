@@ -11,13 +11,12 @@ use inkwell::values::BasicMetadataValueEnum;
 use inkwell::values::{FunctionValue, IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 
-use super::array::{ArraySlot, ArrayVal};
-use crate::diag::{SourceMap, Span};
-
 use super::target::Target;
 use super::value::{
-    abi_type, float_type, from_abi, int_type, to_abi, zero, CgError, CgResult, Val,
+    abi_type, float_type, from_abi, int_type, to_abi, zero, ArraySlot, ArrayVal, CgError, CgResult,
+    Val,
 };
+use crate::diag::{SourceMap, Span};
 use crate::ir::{self, Const, ExprKind, LogicalOp, StmtKind, UnaryOp};
 use crate::types::Scalar;
 
@@ -134,7 +133,7 @@ pub(crate) fn build_kernel<'ctx>(
     };
     let mut tables = Vec::with_capacity(func.tables.len());
     for (i, t) in func.tables.iter().enumerate() {
-        tables.push(super::array::const_table(
+        tables.push(super::value::const_table(
             ctx,
             module,
             t,
@@ -951,7 +950,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         {
             self.call_if(
                 self.ctx.bool_type().const_all_ones(),
-                super::arith::RAISE_OVERFLOW,
+                super::loop_abi::RAISE_OVERFLOW,
             )?;
         }
         let float = |x: f64| {

@@ -6,13 +6,14 @@
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::Builder;
 use inkwell::context::Context;
-use inkwell::module::{Linkage, Module};
+use inkwell::module::Module;
 use inkwell::values::{
     AsValueRef, BasicValueEnum, FunctionValue, InstructionValue, IntValue, MetadataValue,
     PointerValue,
 };
 use inkwell::{AddressSpace, IntPredicate};
 
+use super::loop_abi::{declare_numpy_loop, failure_flag, loop_param, stop_on_failure};
 use super::target::Target;
 use super::value::{from_abi, load_elem, store_elem, to_abi, CgError, CgResult};
 use crate::ir;
@@ -45,28 +46,6 @@ struct LoopBuilder<'ctx> {
     failed: std::cell::Cell<Option<PointerValue<'ctx>>>,
 }
 
-/// Declares the exported `void symbol(char **args, npy_intp const *dims, npy_intp const *steps,
-/// void *data)` with the target's attributes: the NumPy inner-loop ABI every loop shares.
-pub(crate) fn declare_numpy_loop<'ctx>(
-    ctx: &'ctx Context,
-    module: &Module<'ctx>,
-    symbol: &str,
-    target: &Target,
-) -> FunctionValue<'ctx> {
-    let ptr = ctx.ptr_type(AddressSpace::default());
-    let fn_type = ctx
-        .void_type()
-        .fn_type(&[ptr.into(), ptr.into(), ptr.into(), ptr.into()], false);
-    let f = module.add_function(symbol, fn_type, Some(Linkage::External));
-    target.apply_to(f);
-    let nounwind = inkwell::attributes::Attribute::get_named_enum_kind_id("nounwind");
-    f.add_attribute(
-        inkwell::attributes::AttributeLoc::Function,
-        ctx.create_enum_attribute(nounwind, 0),
-    );
-    f
-}
-
 /// Emits the exported loop `symbol` calling `kernel` (which computes `func`).
 pub(crate) fn build_loop<'ctx>(
     ctx: &'ctx Context,
@@ -95,11 +74,7 @@ impl<'ctx> LoopBuilder<'ctx> {
     }
 
     fn param(&self, i: u32) -> CgResult<PointerValue<'ctx>> {
-        Ok(self
-            .func
-            .get_nth_param(i)
-            .ok_or_else(|| CgError(format!("loop parameter {i} missing")))?
-            .into_pointer_value())
+        loop_param(self.func, i)
     }
 
     fn body(&self, func: &ir::Function) -> CgResult<()> {
@@ -109,8 +84,7 @@ impl<'ctx> LoopBuilder<'ctx> {
         let (args, dims, steps) = (self.param(0)?, self.param(1)?, self.param(2)?);
         let ptr_t = self.ctx.ptr_type(AddressSpace::default());
         let n = b.build_load(self.i64t, dims, "n")?.into_int_value();
-        self.failed
-            .set(Some(super::gufunc::failure_flag(self.ctx, b)?));
+        self.failed.set(Some(failure_flag(self.ctx, b)?));
         let types: Vec<Scalar> = (0..func.params as usize)
             .map(|i| func.locals[i].ty)
             .chain(std::iter::once(func.ret))
@@ -265,7 +239,7 @@ impl<'ctx> LoopBuilder<'ctx> {
             .basic()
             .ok_or_else(|| CgError("kernel returns void".into()))?;
         let cont = self.block("kernel.ok");
-        super::gufunc::stop_on_failure(self.ctx, &self.b, failed, exit, cont)?;
+        stop_on_failure(self.ctx, &self.b, failed, exit, cont)?;
         Ok(r)
     }
 

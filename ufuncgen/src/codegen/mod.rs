@@ -1,8 +1,9 @@
 //! Typed IR → LLVM: the scalar kernel, the NumPy loop around it, optimization, object emission.
 //!
-//! `kernel` lowers an `ir::Function` (with `arith`, `cast` and `math` for the operations),
-//! `loops` wraps it in the NumPy inner-loop ABI, `target` knows the CPU; this module runs the
-//! O3 pipeline and emits an object file (the JIT loads it; ahead-of-time modules are not built yet).
+//! `kernel` lowers an `ir::Function` (with `arith`, `cast`, `array` and `math` for the
+//! operations), `loops` or `gufunc_loop` wraps it in the NumPy inner-loop ABI (`loop_abi`),
+//! `target` knows the CPU; this module runs the O3 pipeline and emits an object file (the JIT
+//! loads it; an ahead-of-time build links it into an extension module).
 //!
 //! Where to change what:
 //!
@@ -12,24 +13,26 @@
 //! | integer/float/complex operators and comparisons, NumPy's exact semantics and FP flags | `arith.rs` |
 //! | dtype conversions (`astype` semantics) | `cast.rs` |
 //! | math functions: intrinsic, libm or vector library per dtype and tier | `math.rs`, `vector_abi.rs` |
-//! | array element addresses, bounds checks, frozen tables | `array.rs` |
+//! | array element addresses, bounds checks, slicing, local arrays | `array.rs` |
 //! | the `vectorize` loop: contiguous fast path, strided path, aliasing check | `loops.rs` |
-//! | the `guvectorize` loop: core dimensions and steps | `gufunc.rs` |
-//! | LLVM types of dtypes, ABI conversions | `value.rs` |
+//! | the `guvectorize` loop: core dimensions and steps | `gufunc_loop.rs` |
+//! | what both loops share: NumPy's loop signature, the failure flag, FP-flag helper names | `loop_abi.rs` |
+//! | LLVM types of dtypes, ABI conversions, the array value type, frozen tables | `value.rs` |
 //! | CPU, features, target machine | `target.rs` |
 
 mod arith;
 mod array;
 mod cast;
-mod gufunc;
+mod gufunc_loop;
 mod kernel;
+mod loop_abi;
 mod loops;
 pub(crate) mod math;
 mod target;
 mod value;
 mod vector_abi;
 
-pub use gufunc::{CoreArg, CoreSize};
+pub use gufunc_loop::{CoreArg, CoreSize};
 pub use target::{host_info, HostInfo, Target};
 
 use inkwell::context::Context;
@@ -163,7 +166,7 @@ pub fn compile_gufunc_loop(
         )));
     }
     compile_with(func, symbol, opts, target, |ctx, module, kernel| {
-        gufunc::build_gufunc_loop(ctx, module, kernel, args, symbol, target).map(drop)
+        gufunc_loop::build_gufunc_loop(ctx, module, kernel, args, symbol, target).map(drop)
     })
 }
 
@@ -226,7 +229,7 @@ pub fn asm_from_ir(llvm_ir: &str, target: &Target) -> Result<String, CodegenErro
     String::from_utf8(asm).map_err(|e| CodegenError::llvm(LlvmStage::Emit, e))
 }
 
-/// An object file for a module given as LLVM IR text (tests; later ahead-of-time builds).
+/// An object file for a module given as LLVM IR text (tests, ahead-of-time builds).
 pub fn object_from_ir(llvm_ir: &str, target: &Target) -> Result<Vec<u8>, CodegenError> {
     emit_from_ir(llvm_ir, target, FileType::Object)
 }

@@ -1,4 +1,5 @@
-//! How dtypes look in LLVM: register types, in-memory types, and the value of one expression.
+//! How dtypes look in LLVM: register types, in-memory types, the value of one expression, and
+//! an array value (a strided view) with the allocas an array variable lives in.
 
 use inkwell::builder::BuilderError;
 use inkwell::context::Context;
@@ -6,8 +7,9 @@ use inkwell::types::{BasicTypeEnum, FloatType, IntType};
 use inkwell::values::{
     BasicValue, BasicValueEnum, FloatValue, InstructionValue, IntValue, PointerValue,
 };
-use inkwell::IntPredicate;
+use inkwell::{AddressSpace, IntPredicate};
 
+use crate::ir;
 use crate::types::Scalar;
 
 /// An internal code generation failure (a bug, never a user error), as text.
@@ -219,4 +221,73 @@ pub(crate) fn zero<'ctx>(ctx: &'ctx Context, s: Scalar) -> Val<'ctx> {
     } else {
         Val::Int(int_type(ctx, s).const_zero())
     }
+}
+
+/// An array value: data pointer, shape and byte strides.
+#[derive(Debug, Clone)]
+pub(crate) struct ArrayVal<'ctx> {
+    pub data: PointerValue<'ctx>,
+    pub shape: Vec<IntValue<'ctx>>,
+    pub strides: Vec<IntValue<'ctx>>,
+    pub dtype: Scalar,
+    /// Whether indices into it are always checked (frozen tables and their views: their size
+    /// is no caller's promise).
+    pub checked: bool,
+}
+
+/// Where an array variable lives: allocas for its data pointer, shape and strides, and for a
+/// local array its owned buffer and that buffer's capacity in bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct ArraySlot<'ctx> {
+    pub data: PointerValue<'ctx>,
+    pub shape: Vec<PointerValue<'ctx>>,
+    pub strides: Vec<PointerValue<'ctx>>,
+    pub dtype: Scalar,
+    /// `(buffer, capacity)` for variables that own memory (`np.zeros(...)` and friends).
+    pub owned: Option<(PointerValue<'ctx>, PointerValue<'ctx>)>,
+    /// The buffer is the head of a list of every block this variable allocated (each starts
+    /// with a pointer to the previous one), because other variables may still view them.
+    pub chained: bool,
+}
+
+/// A frozen array as a private constant global of `module`, seen like an array parameter.
+pub(crate) fn const_table<'ctx>(
+    ctx: &'ctx inkwell::context::Context,
+    module: &inkwell::module::Module<'ctx>,
+    t: &ir::ConstTable,
+    name: &str,
+) -> CgResult<ArrayVal<'ctx>> {
+    let item = t.dtype.size() as u64;
+    let count: u64 = t.shape.iter().product();
+    if t.shape.is_empty() || count.checked_mul(item) != Some(t.data.len() as u64) {
+        return Err(CgError(format!(
+            "array '{}' has {} bytes for shape {:?} of {}",
+            t.name,
+            t.data.len(),
+            t.shape,
+            t.dtype
+        )));
+    }
+    let bytes = ctx.const_string(&t.data, false);
+    let g = module.add_global(bytes.get_type(), Some(AddressSpace::default()), name);
+    g.set_initializer(&bytes);
+    g.set_constant(true);
+    g.set_linkage(inkwell::module::Linkage::Private);
+    g.set_unnamed_addr(true);
+    g.set_alignment(16);
+    let i64t = ctx.i64_type();
+    // C order: the last axis is contiguous.
+    let mut strides = vec![0u64; t.shape.len()];
+    let mut step = item;
+    for (axis, &n) in t.shape.iter().enumerate().rev() {
+        strides[axis] = step;
+        step *= n;
+    }
+    Ok(ArrayVal {
+        data: g.as_pointer_value(),
+        shape: t.shape.iter().map(|&n| i64t.const_int(n, false)).collect(),
+        strides: strides.iter().map(|&s| i64t.const_int(s, false)).collect(),
+        dtype: t.dtype,
+        checked: true,
+    })
 }

@@ -16,9 +16,11 @@
 //! | `math.*`, `np.*`, `cmath.*`, builtins | `builtins.rs` (the call table), `complex.rs` | `codegen/math.rs` |
 //! | calls of other kernel-language functions | `calls.rs` | `codegen/kernel.rs` (callees) |
 //! | `a[i]`, `a.shape`, array stores (gufuncs) | `array.rs` | `codegen/array.rs` |
-//! | frozen module-level arrays | `tables.rs` | `codegen/array.rs` (`const_table`) |
+//! | frozen module-level arrays | `tables.rs` | `codegen/value.rs` (`const_table`), `codegen/array.rs` |
 //! | `assert`, `raise` | `exceptions.rs` | `codegen/kernel.rs` (`fail_if`) |
 //! | `q, r = divmod(a, b)` | `unpack.rs` | (plain IR) |
+//! | `for ... in enumerate(a)` / `zip(a, b)`, loop variables read after their loop | `iterate.rs` | `codegen/kernel.rs` |
+//! | NumPy ufuncs written in the kernel language (`np.logaddexp`, `np.heaviside`, ...) | `ufunc_src.rs` | as user helpers |
 //! | variable types across passes, definite assignment | `infer.rs`, `flow.rs` | — |
 //!
 //! A new IR node also needs `ir::verify` (its invariants) and the printer in `ir.rs`.

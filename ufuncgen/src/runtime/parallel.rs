@@ -509,6 +509,10 @@ mod tests {
     use super::*;
 
     /// out[i] = a[i] * 3 + b[i], strided, as a NumPy loop would be.
+    ///
+    /// # Safety
+    /// NumPy's inner-loop contract: 3 f64 operands' pointers and steps, valid for `dims[0]`
+    /// elements.
     unsafe extern "C" fn muladd(
         args: *mut *mut u8,
         dims: *const isize,
@@ -651,6 +655,10 @@ mod tests {
     }
 
     /// Row sums, gufunc style `(n)->()`: dims = [outer, n], steps = [outer a, outer out, core a].
+    ///
+    /// # Safety
+    /// NumPy's gufunc loop contract for `(n)->()` over f64, valid for `dims[0]` rows of
+    /// `dims[1]` elements.
     unsafe extern "C" fn row_sum(
         args: *mut *mut u8,
         dims: *const isize,

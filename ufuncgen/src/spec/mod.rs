@@ -85,3 +85,23 @@ impl KernelSpec {
         self.globals.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 }
+
+#[cfg(test)]
+impl KernelSpec {
+    /// The unit tests' kernel: `k` from `source` (file `k.py`, line 1), which may use `math`,
+    /// with no signatures and default options.
+    pub(crate) fn for_tests(source: &str) -> KernelSpec {
+        KernelSpec {
+            name: "k".into(),
+            source: crate::diag::SourceMap {
+                source: source.into(),
+                filename: "k.py".into(),
+                first_line: 1,
+                col_offset: 0,
+            },
+            signatures: Vec::new(),
+            globals: vec![("math".into(), GlobalValue::Module(ModuleKind::Math))],
+            options: Options::default(),
+        }
+    }
+}

@@ -1,6 +1,6 @@
-"""The kernel language's "resolved questions" extras (shared/API.md) against Python and NumPy:
-assert/raise, divmod, round with digits, pow, cmath on complex, calls to other kernel-language
-functions, module-level arrays read as frozen constants, truthiness, for-else and complex parts."""
+"""`assert`/`raise`, builtins (divmod, round with digits, pow, cmath on complex, truthiness,
+complex parts), for-else, calls to other kernel-language functions and module-level arrays read
+as frozen tables, against Python and NumPy."""
 
 from __future__ import annotations
 

@@ -17,7 +17,9 @@ use pyo3::exceptions::{
 };
 use pyo3::ffi;
 use pyo3::prelude::*;
+use pyo3::pyclass::boolean_struct::True;
 use pyo3::types::{PyInt, PyTuple};
+use pyo3::PyClass;
 
 use ufuncgen::runtime::errors::kind;
 use ufuncgen::{take_runtime_error, Scalar};
@@ -25,10 +27,17 @@ use ufuncgen::{take_runtime_error, Scalar};
 use crate::contiguity::ContiguityCheck;
 use crate::numpy_api::IdentityCode;
 use crate::numpy_api::{
-    self, meth, ArrayMethodContext, ArrayMethodSpec, GenericFunction, GetLoop, GetReductionInitial,
-    NpyAuxData, StridedLoop,
+    self, meth, owner_object, ArrayMethodContext, ArrayMethodSpec, GenericFunction, GetLoop,
+    GetReductionInitial, NpyAuxData, StridedLoop,
 };
-use crate::register;
+
+/// The object one kind of our ufuncs keeps in `ufunc->obj`, holding the loops registered for it
+/// (`owner::UfuncOwner`, `lazy::LazyOwner`). The callbacks are registered per owner type, so
+/// they find a ufunc's loops without this module knowing the owners.
+pub trait LoopOwner: PyClass<Frozen = True> + Sync {
+    /// The registered loop that `fits`; the pointer is valid while the ufunc lives.
+    fn find_spec_loop(&self, fits: &dyn Fn(&SpecLoop) -> bool) -> Option<*const SpecLoop>;
+}
 
 /// One loop as NumPy's ArrayMethod machinery sees it. `get_loop` hands NumPy a pointer to it as
 /// the loop's auxdata, so `aux` must stay the first field.
@@ -112,7 +121,7 @@ impl SpecLoop {
 
 /// Registers `loops` with `ufunc` (created without loops), the first of several equal dtype
 /// lists winning, as with NumPy's legacy tables.
-pub fn add_spec_loops(
+pub fn add_spec_loops<O: LoopOwner>(
     ufunc: &Bound<'_, PyAny>,
     loops: &[SpecLoop],
     nin: usize,
@@ -123,14 +132,14 @@ pub fn add_spec_loops(
         if loops[..i].iter().any(|earlier| earlier.matches(lp)) {
             continue;
         }
-        add_spec_loop(ufunc, lp, nin, nout, identity)?;
+        add_spec_loop::<O>(ufunc, lp, nin, nout, identity)?;
     }
     Ok(())
 }
 
-/// Registers one loop with `ufunc`. `identity` decides, as for NumPy's own wrappers of legacy
+/// Registers one loop with `ufunc`, whose owner is an `O`. `identity` decides, as for NumPy's own wrappers of legacy
 /// loops, whether a binary ufunc's reduction may reorder and where it starts.
-pub fn add_spec_loop(
+pub fn add_spec_loop<O: LoopOwner>(
     ufunc: &Bound<'_, PyAny>,
     lp: &SpecLoop,
     nin: usize,
@@ -156,7 +165,7 @@ pub fn add_spec_loop(
     let mut dtypes: Vec<*mut ffi::PyObject> = lp.dtypes.iter().map(|d| d.as_ptr()).collect();
     // Typed first, so the compiler checks each callback against NumPy's ABI.
     let (strided, get, initial): (StridedLoop, GetLoop, GetReductionInitial) =
-        (strided_loop, get_loop, reduction_initial);
+        (strided_loop, get_loop::<O>, reduction_initial::<O>);
     let mut slots = vec![
         slot(meth::GET_LOOP, get as *mut c_void),
         slot(meth::STRIDED_LOOP, strided as *mut c_void),
@@ -274,7 +283,10 @@ fn with_numpys_thread_state<R>(f: impl FnOnce(Python<'_>) -> R) -> R {
 /// # Safety
 /// `context` must be the live context NumPy passed to an ArrayMethod callback of one of our
 /// loops; the pointer returned is valid while the context's ufunc lives.
-unsafe fn find_loop(py: Python<'_>, context: *mut ArrayMethodContext) -> PyResult<*const SpecLoop> {
+unsafe fn find_loop<O: LoopOwner>(
+    py: Python<'_>,
+    context: *mut ArrayMethodContext,
+) -> PyResult<*const SpecLoop> {
     // SAFETY: per this function's contract.
     let ctx = unsafe { &*context };
     if ctx.caller.is_null() {
@@ -292,25 +304,20 @@ unsafe fn find_loop(py: Python<'_>, context: *mut ArrayMethodContext) -> PyResul
             !descr.is_null() && unsafe { ffi::Py_TYPE(descr) }.cast() == dtype.as_ptr()
         })
     };
-    let owner = register::owner_object(&caller)?
-        .ok_or_else(|| PyRuntimeError::new_err("a ufuncgen loop ran for a foreign ufunc"))?;
-    let found = match owner.cast::<register::UfuncOwner>() {
-        Ok(owner) => owner
-            .get()
-            .spec_loops()
-            .iter()
-            .find(|lp| fits(lp))
-            .map(|lp| lp as *const SpecLoop),
-        Err(_) => crate::lazy::find_spec_loop(&owner, fits)?,
-    };
-    found.ok_or_else(|| PyRuntimeError::new_err("no ufuncgen loop for these dtypes"))
+    let foreign = || PyRuntimeError::new_err("a ufuncgen loop ran for a foreign ufunc");
+    let owner = owner_object(&caller)?.ok_or_else(foreign)?;
+    let owner = owner.cast::<O>().map_err(|_| foreign())?;
+    owner
+        .get()
+        .find_spec_loop(&fits)
+        .ok_or_else(|| PyRuntimeError::new_err("no ufuncgen loop for these dtypes"))
 }
 
 /// `get_loop`: our strided loop, with the matching `SpecLoop` as its auxdata.
 ///
 /// # Safety
 /// Called by NumPy with a live `context` of one of our loops and valid out-pointers.
-unsafe extern "C" fn get_loop(
+unsafe extern "C" fn get_loop<O: LoopOwner>(
     context: *mut ArrayMethodContext,
     _aligned: c_int,
     _move_references: c_int,
@@ -322,7 +329,7 @@ unsafe extern "C" fn get_loop(
     guarded(|| {
         with_numpys_thread_state(|py| {
             // SAFETY: NumPy calls this with a live context of one of our loops.
-            match unsafe { find_loop(py, context) } {
+            match unsafe { find_loop::<O>(py, context) } {
                 Ok(lp) => {
                     // SAFETY: NumPy passes valid out-pointers.
                     unsafe {
@@ -348,7 +355,7 @@ unsafe extern "C" fn get_loop(
 /// # Safety
 /// Called by NumPy with a live `context` of one of our loops and `initial` pointing at room
 /// for one element of the loop's first dtype.
-unsafe extern "C" fn reduction_initial(
+unsafe extern "C" fn reduction_initial<O: LoopOwner>(
     context: *mut ArrayMethodContext,
     _reduction_is_empty: u8,
     initial: *mut u8,
@@ -356,7 +363,7 @@ unsafe extern "C" fn reduction_initial(
     guarded(|| {
         with_numpys_thread_state(|py| {
             // SAFETY: NumPy calls this with a live context of one of our loops.
-            let result = unsafe { find_loop(py, context) }.and_then(|lp| {
+            let result = unsafe { find_loop::<O>(py, context) }.and_then(|lp| {
                 // SAFETY: valid while the running ufunc lives, which spans this call.
                 let lp = unsafe { &*lp };
                 // SAFETY: as in `find_loop`.

@@ -1,6 +1,5 @@
-//! The kernel-language extras of shared/API.md run end to end without Python: `assert` and
-//! `raise` (run-time errors), `divmod`, `round(x, n)`, complex `cmath`, frozen module arrays
-//! and calls to other kernel-language functions.
+//! `assert` and `raise` (run-time errors), builtins (`divmod`, `round(x, n)`, complex `cmath`),
+//! calls to other kernel-language functions and frozen module arrays, end to end without Python.
 
 use ufuncgen::{
     compile_ufunc, take_runtime_error, CompiledUfunc, ErrorKind, FunctionSpec, GlobalValue,

@@ -7,8 +7,8 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::contiguity;
-use crate::kernel::{self, GlobalArg, SourceArg};
 use crate::register::{self, LoopEntry, UfuncSpec};
+use crate::spec_args::{self, GlobalArg, SourceArg};
 use crate::{disk_cache, errors, identity_of, numpy_api, OptionsArg};
 
 /// Compiles a `guvectorize` kernel and returns the gufunc (a `numpy.ufunc` with a signature).
@@ -28,7 +28,7 @@ pub fn compile_guvectorize<'py>(
     boundscheck: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let identity = identity_of(&options, py)?;
-    let spec = kernel::kernel_spec(name, source, signatures, globals, options.fastmath)?;
+    let spec = spec_args::kernel_spec(name, source, signatures, globals, options.fastmath)?;
     let mut warnings = Vec::new();
     let cache = disk_cache::open(
         options.cache_dir.as_deref(),

@@ -11,6 +11,7 @@ use inkwell::module::Module;
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 
+use super::loop_abi::{declare_numpy_loop, failure_flag, loop_param, stop_on_failure};
 use super::target::Target;
 use super::value::{load_elem, to_abi, CgError, CgResult};
 use crate::types::Scalar;
@@ -34,33 +35,6 @@ pub struct CoreArg {
     pub array: bool,
 }
 
-/// An `i8` failure flag in the current function's frame, cleared.
-pub(crate) fn failure_flag<'ctx>(
-    ctx: &'ctx Context,
-    b: &Builder<'ctx>,
-) -> CgResult<PointerValue<'ctx>> {
-    let flag = b.build_alloca(ctx.i8_type(), "failed")?;
-    b.build_store(flag, ctx.i8_type().const_zero())?;
-    Ok(flag)
-}
-
-/// Branches to `exit` when the kernel set its failure flag, else continues at `cont`.
-pub(crate) fn stop_on_failure<'ctx>(
-    ctx: &'ctx Context,
-    b: &Builder<'ctx>,
-    failed: PointerValue<'ctx>,
-    exit: BasicBlock<'ctx>,
-    cont: BasicBlock<'ctx>,
-) -> CgResult<()> {
-    let v = b
-        .build_load(ctx.i8_type(), failed, "failed")?
-        .into_int_value();
-    let stop = b.build_int_compare(IntPredicate::NE, v, ctx.i8_type().const_zero(), "stop")?;
-    b.build_conditional_branch(stop, exit, cont)?;
-    b.position_at_end(cont);
-    Ok(())
-}
-
 /// One argument's outer pointer and step, and its core shape and strides.
 struct Arg<'ctx> {
     base: PointerValue<'ctx>,
@@ -79,7 +53,7 @@ pub(crate) fn build_gufunc_loop<'ctx>(
     symbol: &str,
     target: &Target,
 ) -> CgResult<FunctionValue<'ctx>> {
-    let f = super::loops::declare_numpy_loop(ctx, module, symbol, target);
+    let f = declare_numpy_loop(ctx, module, symbol, target);
     let g = Gen {
         ctx,
         b: ctx.create_builder(),
@@ -103,11 +77,7 @@ impl<'ctx> Gen<'ctx> {
     }
 
     fn param(&self, i: u32) -> CgResult<PointerValue<'ctx>> {
-        Ok(self
-            .func
-            .get_nth_param(i)
-            .ok_or_else(|| CgError(format!("loop parameter {i} missing")))?
-            .into_pointer_value())
+        loop_param(self.func, i)
     }
 
     /// Loads `base[i]` of an `i64` or pointer array.
