@@ -74,7 +74,7 @@ pub struct Spellings {
 }
 
 /// One math function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MathFunction {
     /// The name in docs, tests and svml-shim's entries (`exp`: `ufg_exp_f64`, `ufg_exp_f32x16`).
     pub name: &'static str,
@@ -98,6 +98,9 @@ pub struct MathFunction {
     /// against the exact result rounded once; the accuracy tests enforce it. `None`: not
     /// measured (LLVM intrinsics and C library functions outside svml-shim).
     pub max_ulp: Option<(u32, u32)>,
+    /// An argument (every argument, for a binary function) at which it raises no FP flag but
+    /// inexact: what padded and masked-off vector lanes compute (`codegen::vector_abi`).
+    pub quiet_arg: f64,
 }
 
 impl MathFunction {
@@ -141,6 +144,10 @@ impl MathFunction {
         MathFunction { call, ..self }
     }
 
+    const fn quiet_at(self, quiet_arg: f64) -> Self {
+        MathFunction { quiet_arg, ..self }
+    }
+
     /// svml-shim vectorizes it, within `f64`/`f32` ULPs (a bound above 4 must say why).
     const fn vector(self, f64: u32, f32: u32) -> Self {
         MathFunction {
@@ -151,7 +158,7 @@ impl MathFunction {
     }
 }
 
-/// A row with no spellings, real arguments only, no vector entries.
+/// A row with no spellings, real arguments only, no vector entries, quiet at 0.5.
 const fn row(name: &'static str, func: MathFn, arity: usize, real: Real) -> MathFunction {
     MathFunction {
         name,
@@ -167,6 +174,7 @@ const fn row(name: &'static str, func: MathFn, arity: usize, real: Real) -> Math
         complex: Complex::No,
         vector: false,
         max_ulp: None,
+        quiet_arg: 0.5,
     }
 }
 
@@ -250,10 +258,12 @@ pub const MATH_FUNCTIONS: &[MathFunction] = &[
         .spelled(&["asinh"], &["arcsinh", "asinh"], &["asinh"])
         .complex("casinh", "casinhf")
         .vector(4, 4),
+    // Defined from 1 up.
     row("acosh", F::Acosh, 1, libm("acosh", "acoshf"))
         .spelled(&["acosh"], &["arccosh", "acosh"], &["acosh"])
         .complex("cacosh", "cacoshf")
-        .vector(4, 4),
+        .vector(4, 4)
+        .quiet_at(2.0),
     row("atanh", F::Atanh, 1, libm("atanh", "atanhf"))
         .spelled(&["atanh"], &["arctanh", "atanh"], &["atanh"])
         .complex("catanh", "catanhf")
@@ -314,6 +324,11 @@ pub const CPOW_C64: &str = "ufg_cpowf";
 /// The row of an IR operation, if it is a table function.
 pub fn by_func(func: MathFn) -> Option<&'static MathFunction> {
     MATH_FUNCTIONS.iter().find(|f| f.func == func)
+}
+
+/// The row named `name` (`exp`, `fabs`).
+pub fn by_name(name: &str) -> Option<&'static MathFunction> {
+    MATH_FUNCTIONS.iter().find(|f| f.name == name)
 }
 
 /// The function `module.name` spells (`numpy`, `arcsin`), if it is a table function.
@@ -526,5 +541,54 @@ mod tests {
             );
         }
         out
+    }
+
+    extern "C" {
+        fn feclearexcept(excepts: i32) -> i32;
+        fn fetestexcept(excepts: i32) -> i32;
+    }
+    /// x86-64 glibc: invalid, divide-by-zero, overflow, underflow (inexact left out).
+    const FE_FLAGS: i32 = 0x01 | 0x04 | 0x08 | 0x10;
+
+    /// Every vector function's quiet argument raises no flag but inexact, through the shim's
+    /// scalar entry (libm).
+    #[test]
+    fn quiet_arguments_raise_no_flag() {
+        for f in vector_functions() {
+            for bits in [32, 64] {
+                let name = format!("ufg_{}_f{bits}", f.name);
+                let (addr, _) = crate::vecmath::resolve(&name).expect("a scalar entry");
+                // SAFETY: the scalar entries are `T ufg_<f>_f<bits>(T[, T])`; the flags are
+                // this thread's.
+                let raised = unsafe {
+                    feclearexcept(FE_FLAGS);
+                    let x = f.quiet_arg;
+                    match (bits, f.arity) {
+                        (64, 1) => {
+                            let g: extern "C" fn(f64) -> f64 = std::mem::transmute(addr);
+                            std::hint::black_box(g(x));
+                        }
+                        (64, _) => {
+                            let g: extern "C" fn(f64, f64) -> f64 = std::mem::transmute(addr);
+                            std::hint::black_box(g(x, x));
+                        }
+                        (_, 1) => {
+                            let g: extern "C" fn(f32) -> f32 = std::mem::transmute(addr);
+                            std::hint::black_box(g(x as f32));
+                        }
+                        _ => {
+                            let g: extern "C" fn(f32, f32) -> f32 = std::mem::transmute(addr);
+                            std::hint::black_box(g(x as f32, x as f32));
+                        }
+                    }
+                    fetestexcept(FE_FLAGS)
+                };
+                assert_eq!(
+                    raised, 0,
+                    "{name}({}) raised flags {raised:#x}",
+                    f.quiet_arg
+                );
+            }
+        }
     }
 }
