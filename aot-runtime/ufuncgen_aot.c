@@ -43,6 +43,15 @@ typedef struct {
     void *m_methods, *m_slots, *m_traverse, *m_clear, *m_free;
 } PyModuleDef;
 typedef int PyGILState_STATE;
+typedef PyObject *(*PyCFunction)(PyObject *, PyObject *);
+typedef struct {
+    const char *ml_name;
+    PyCFunction ml_meth;
+    int ml_flags;
+    const char *ml_doc;
+} PyMethodDef;
+#define METH_NOARGS 0x0004
+#define METH_O 0x0008
 extern PyObject *PyModule_Create2(PyModuleDef *, int);
 extern int PyModule_AddObjectRef(PyObject *, const char *, PyObject *);
 extern PyObject *PyImport_ImportModule(const char *);
@@ -58,6 +67,14 @@ extern PyObject *PyLong_FromString(const char *, char **, int);
 extern PyObject *PyFloat_FromString(PyObject *);
 extern PyObject *PyBool_FromLong(long);
 extern PyObject *PyTuple_New(Py_ssize_t);
+extern int PyTuple_SetItem(PyObject *, Py_ssize_t, PyObject *);
+extern PyObject *PyList_New(Py_ssize_t);
+extern int PyList_SetItem(PyObject *, Py_ssize_t, PyObject *);
+extern PyObject *PyFloat_FromDouble(double);
+extern PyObject *PyLong_FromSsize_t(Py_ssize_t);
+extern Py_ssize_t PyLong_AsSsize_t(PyObject *);
+extern int PyObject_IsTrue(PyObject *);
+extern PyObject *PyErr_Occurred(void);
 extern char *PyBytes_AsString(PyObject *);
 extern Py_ssize_t PyBytes_Size(PyObject *);
 extern void Py_IncRef(PyObject *);
@@ -69,9 +86,10 @@ extern PyGILState_STATE PyGILState_Ensure(void);
 extern void PyGILState_Release(PyGILState_STATE);
 extern PyObject *PyExc_IndexError, *PyExc_ValueError, *PyExc_AssertionError,
     *PyExc_ZeroDivisionError, *PyExc_OverflowError, *PyExc_ArithmeticError, *PyExc_RuntimeError,
-    *PyExc_ImportError;
+    *PyExc_ImportError, *PyExc_UnboundLocalError;
 extern PyObject _Py_NoneStruct;
 extern void *PyLong_Type;
+extern PyObject PyComplex_Type;
 #define UFG_NONE (&_Py_NoneStruct)
 #define UFG_TYPE(o) (((PyObject *)(o))->ob_type)
 
@@ -83,7 +101,37 @@ extern int ufg_vm_bind(void *svml, void *mvec);
 /* ---- the descriptor the build generates (keep in step with python/ufuncgen/_build.py) ---- */
 typedef void (*ufg_loop_fn)(char **, const intptr_t *, const intptr_t *, void *);
 #define UFG_LEVELS 3 /* x86-64-v2, -v3, -v4 */
-#define UFG_DESCRIPTOR_VERSION 1
+#define UFG_DESCRIPTOR_VERSION 2
+
+/* The parallel pool: ufuncgen's runtime crate (the JIT's own pool and cost model, see
+ * runtime/src/capi.rs), linked into the module only when its descriptor references the table. */
+struct ufg_par_loop;
+struct ufg_par_api {
+    uint32_t version;
+    struct ufg_par_loop *(*elementwise)(ufg_loop_fn, size_t nin, size_t nargs,
+                                        const size_t *itemsizes);
+    struct ufg_par_loop *(*generalized)(ufg_loop_fn, size_t nin, size_t nargs,
+                                        const size_t *itemsizes, const size_t *naxes,
+                                        const size_t *axes, int split_anywhere);
+    ufg_loop_fn run;
+    int (*set_num_threads)(size_t);
+    size_t (*num_threads)(void);
+    void (*force_chunking)(int);
+    void (*stats)(const struct ufg_par_loop *, double *out4);
+};
+#define UFG_PAR_API_VERSION 1
+#define UFG_PAR_NONE 0
+#define UFG_PAR_ELEMENTWISE 1
+#define UFG_PAR_GENERALIZED 2
+/* A `[::1]` promise of one array argument (src/contiguity.rs): the strides NumPy passes for
+ * its core dimensions must be those of a C (or Fortran) contiguous block. */
+struct ufg_check {
+    int32_t ndims, fortran;
+    int64_t itemsize;
+    const int64_t *stride_index; /* `steps` index of each core dimension's stride */
+    const int64_t *size_index;   /* `dimensions` index of its size */
+    const char *message;
+};
 struct ufg_aot_ufunc {
     const char *name;
     const char *doc;       /* NULL: none */
@@ -94,12 +142,22 @@ struct ufg_aot_ufunc {
     const char *type_chars;      /* nloops * (nin + nout) dtype characters */
     const int8_t *type_nums;     /* the same as NumPy type numbers */
     const ufg_loop_fn *loops;    /* nloops * UFG_LEVELS, loop-major */
+    int32_t parallel;            /* UFG_PAR_*: how the loops run */
+    int32_t nrw;                 /* inputs NumPy must pass read-write */
+    const int32_t *rw;           /* their indices */
+    const size_t *naxes;         /* UFG_PAR_GENERALIZED: core axes per operand (nin + nout) */
+    const size_t *axes;          /* their indices into `dimensions`, operand after operand */
+    const int8_t *split_anywhere; /* nloops * UFG_LEVELS, loop-major: any split of the outer
+                                   * range gives the same bits (the pool may split anywhere) */
+    const struct ufg_check *checks; /* the loops' contiguity promises, loop after loop */
+    const int32_t *check_start;     /* nloops + 1 offsets into `checks` */
 };
 struct ufg_aot_module {
     int32_t version;
     int32_t nufuncs;
     const char *name;
     const struct ufg_aot_ufunc *ufuncs;
+    const struct ufg_par_api *par; /* NULL when no kernel is parallel */
 };
 
 /* ---- NumPy's C API pieces (numpy/ufuncobject.h, dtype_api.h; stable since 2.0) ---- */
@@ -130,7 +188,19 @@ typedef struct {
     const char *doc;
     void *ptr;
     PyObject *obj;
+    /* The rest as far as `op_flags` (src/numpy_api.rs has the same head). */
+    PyObject *userloops;
+    int core_enabled, core_num_dim_ix;
+    int *core_num_dims, *core_dim_ixs, *core_offsets;
+    char *core_signature;
+    void *type_resolver;
+    PyObject *dict;
+    void *vectorcall, *reserved3;
+    uint32_t *op_flags;
+    uint32_t iter_flags;
 } UfuncHead;
+#define NPY_ITER_READWRITE 0x00010000
+#define NPY_ITER_UPDATEIFCOPY 0x00800000
 typedef PyObject *(*from_func_fn)(ufg_loop_fn *, void *const *, const char *, int, int, int, int,
                                   const char *, const char *, int, const char *, PyObject *);
 typedef int (*add_loop_fn)(PyObject *, ArrayMethodSpec *);
@@ -147,10 +217,18 @@ typedef int (*strided_fn)(ArrayMethodContext *, char *const *, const intptr_t *,
 
 static const char CAPSULE_NAME[] = "ufuncgen.aot.ufunc";
 
+/* The pool's Rust standard library registers thread-local destructors against the object's
+ * `__dso_handle`, which crtbeginS.o defines; `ld -shared` links no crt files, so this weak one
+ * stands in (a `cc -shared` link's crtbeginS.o definition wins over it). */
+__attribute__((weak, visibility("hidden"))) void *__dso_handle = &__dso_handle;
+
 /* One registered loop; `aux` first, as NumPy hands it back as the loop's auxdata. */
 struct ufg_rt_loop {
     NpyAuxData aux;
     ufg_loop_fn fn;
+    void *data; /* what `fn` gets as its data: the parallel loop, or NULL */
+    const struct ufg_check *checks;
+    int nchecks;
     int nargs;
     PyObject *dtypes[32]; /* DType classes, inputs then outputs (NumPy allows 32 operands) */
     char first_char;
@@ -158,11 +236,14 @@ struct ufg_rt_loop {
     unsigned char initial[32];
 };
 struct ufg_rt_ufunc {
+    const struct ufg_aot_module *m;
     const struct ufg_aot_ufunc *d;
     struct ufg_rt_loop *loops;
 };
 
 static PyObject *numpy_mod;
+/* This module's descriptor: each module links its own copy of this file. */
+static const struct ufg_aot_module *this_module;
 
 static void aux_free(NpyAuxData *aux) { (void)aux; }
 static NpyAuxData *aux_clone(NpyAuxData *aux) { return aux; }
@@ -247,11 +328,33 @@ static int set_error(PyObject *type, const char *message) {
     return -1;
 }
 
+/* The message of the first broken contiguity promise, or NULL (as ContiguityCheck::violated:
+ * walked from the fastest-varying dimension; size-1 dimensions constrain nothing). */
+static const char *violated(const struct ufg_rt_loop *lp, const intptr_t *dims,
+                            const intptr_t *strides) {
+    for (int c = 0; c < lp->nchecks; c++) {
+        const struct ufg_check *ck = &lp->checks[c];
+        intptr_t expected = (intptr_t)ck->itemsize;
+        for (int k = 0; k < ck->ndims; k++) {
+            int d = ck->fortran ? k : ck->ndims - 1 - k;
+            intptr_t size = dims[ck->size_index[d]], stride = strides[ck->stride_index[d]];
+            if (size > 1 && stride != expected) return ck->message;
+            if (size > 1 && __builtin_mul_overflow(expected, size, &expected))
+                expected = INTPTR_MAX;
+        }
+    }
+    return NULL;
+}
+
 static int strided_loop(ArrayMethodContext *ctx, char *const *data, const intptr_t *dims,
                         const intptr_t *strides, NpyAuxData *aux) {
     (void)ctx;
     struct ufg_rt_loop *lp = (struct ufg_rt_loop *)aux;
-    lp->fn((char **)data, dims, strides, NULL);
+    if (lp->nchecks && dims[0] > 0) {
+        const char *broken = violated(lp, dims, strides);
+        if (broken) return set_error(PyExc_ValueError, broken);
+    }
+    lp->fn((char **)data, dims, strides, lp->data);
     if (!ufg_any_error()) return 0;
     const char *message = NULL;
     int kind = ufg_take_error(&message);
@@ -264,7 +367,14 @@ static int strided_loop(ArrayMethodContext *ctx, char *const *data, const intptr
     case 4: return set_error(PyExc_ZeroDivisionError, message);
     case 5: return set_error(PyExc_OverflowError, message);
     case 6: return set_error(PyExc_ArithmeticError, message);
-    default: return set_error(PyExc_RuntimeError, message);
+    case 7: return set_error(PyExc_UnboundLocalError, message);
+    default: {
+        /* As the JIT binding (src/array_method.rs runtime_error) words it. */
+        PyGILState_STATE st = PyGILState_Ensure();
+        PyErr_Format(PyExc_RuntimeError, "%s (unknown error kind %d)", message, kind);
+        PyGILState_Release(st);
+        return -1;
+    }
     }
 }
 
@@ -347,6 +457,7 @@ static PyObject *identity_object(const char *value) {
     switch (value[0]) {
     case 'i': return PyLong_FromString(value + 1, NULL, 10);
     case 'b': return PyBool_FromLong(value[1] == '1');
+    case 'c': return PyObject_CallFunction(&PyComplex_Type, "s", value + 1);
     case 'f': {
         PyObject *text = PyUnicode_FromString(value + 1);
         PyObject *f = text ? PyFloat_FromString(text) : NULL;
@@ -356,6 +467,52 @@ static PyObject *identity_object(const char *value) {
     }
     PyErr_SetString(PyExc_RuntimeError, "bad identity value in the module descriptor");
     return NULL;
+}
+
+/* Wraps `lp`'s serial loop in the pool's parallel loop, as src/parallel.rs does for the JIT. */
+static int make_parallel(const struct ufg_aot_ufunc *d, int i, int level, struct ufg_rt_loop *lp,
+                         const size_t *itemsizes) {
+    const struct ufg_par_api *par = this_module->par;
+    if (!par || par->version != UFG_PAR_API_VERSION) {
+        PyErr_SetString(PyExc_ImportError, "this module's parallel runtime is missing");
+        return -1;
+    }
+    size_t nin = (size_t)d->nin, nargs = (size_t)lp->nargs;
+    struct ufg_par_loop *pl;
+    if (d->parallel == UFG_PAR_ELEMENTWISE) {
+        pl = par->elementwise(lp->fn, nin, nargs, itemsizes);
+    } else {
+        /* An input the loop may write is an output for the race check: with any of them,
+         * every operand counts as one. */
+        pl = par->generalized(lp->fn, d->nrw ? 0 : nin, nargs, itemsizes, d->naxes, d->axes,
+                              d->split_anywhere[i * UFG_LEVELS + level]);
+    }
+    if (!pl) {
+        PyErr_Format(PyExc_ImportError, "%s: bad parallel loop description", d->name);
+        return -1;
+    }
+    lp->fn = par->run;
+    lp->data = pl;
+    return 0;
+}
+
+/* Makes NumPy pass the inputs the kernel stores into read-write (src/guvectorize.rs
+ * mark_read_write): a cast or unaligned copy is written back, a read-only array refused. */
+static int mark_read_write(PyObject *ufunc, const struct ufg_aot_ufunc *d) {
+    if (!d->nrw) return 0;
+    UfuncHead *head = (UfuncHead *)ufunc;
+    int ok = head->core_enabled == (d->signature != NULL) && head->op_flags && !head->iter_flags;
+    if (ok && d->signature)
+        ok = head->core_signature && !strcmp(head->core_signature, d->signature);
+    for (int k = 0; ok && k < d->nrw; k++) ok = d->rw[k] >= 0 && d->rw[k] < d->nin;
+    if (!ok) {
+        PyErr_SetString(PyExc_ImportError,
+                        "this NumPy's PyUFuncObject layout is not the one ufuncgen built for");
+        return -1;
+    }
+    for (int k = 0; k < d->nrw; k++)
+        head->op_flags[d->rw[k]] |= NPY_ITER_READWRITE | NPY_ITER_UPDATEIFCOPY;
+    return 0;
 }
 
 static PyObject *make_ufunc(const struct ufg_aot_ufunc *d, int level, PyObject *modname,
@@ -374,6 +531,7 @@ static PyObject *make_ufunc(const struct ufg_aot_ufunc *d, int level, PyObject *
         PyErr_SetString(PyExc_RuntimeError, "out of memory");
         return NULL;
     }
+    u->m = this_module;
     u->d = d;
     u->loops = loops;
     for (int i = 0; i < d->nloops; i++) {
@@ -383,14 +541,28 @@ static PyObject *make_ufunc(const struct ufg_aot_ufunc *d, int level, PyObject *
         lp->fn = functions[i] = d->loops[i * UFG_LEVELS + level];
         lp->nargs = nargs;
         lp->first_char = d->type_chars[i * nargs];
+        lp->checks = d->checks + d->check_start[i];
+        lp->nchecks = d->check_start[i + 1] - d->check_start[i];
+        size_t itemsizes[32];
         for (int k = 0; k < nargs; k++) {
             char ch[2] = {d->type_chars[i * nargs + k], 0};
             PyObject *dt = PyObject_CallMethod(numpy_mod, "dtype", "s", ch);
             if (!dt) return NULL;
+            PyObject *size = PyObject_GetAttrString(dt, "itemsize");
+            Py_ssize_t n = size ? PyLong_AsSsize_t(size) : -1;
+            if (size) Py_DecRef(size);
+            if (n < 0) {
+                Py_DecRef(dt);
+                return NULL;
+            }
+            itemsizes[k] = (size_t)n;
             lp->dtypes[k] = (PyObject *)UFG_TYPE(dt);
             Py_IncRef(lp->dtypes[k]);
             Py_DecRef(dt);
         }
+        if (d->parallel != UFG_PAR_NONE && make_parallel(d, i, level, lp, itemsizes) < 0) return NULL;
+        functions[i] = lp->fn;
+        data[i] = lp->data;
     }
     PyObject *identity_value = NULL;
     if (d->identity == IDENTITY_VALUE && !(identity_value = identity_object(d->identity_value)))
@@ -409,6 +581,7 @@ static PyObject *make_ufunc(const struct ufg_aot_ufunc *d, int level, PyObject *
     }
     head->obj = PyCapsule_New(u, CAPSULE_NAME, NULL);
     if (!head->obj) goto fail;
+    if (mark_read_write(ufunc, d) < 0) goto fail;
     int binary = d->nin == 2 && d->nout == 1;
     int reorderable = binary && d->identity != IDENTITY_NONE;
     int has_initial = binary && (d->identity == IDENTITY_ZERO || d->identity == IDENTITY_ONE ||
@@ -440,6 +613,74 @@ fail:
     return NULL;
 }
 
+/* ---- the module's functions for its parallel pool (as `ufuncgen`'s for the JIT's) ---- */
+static PyObject *set_num_threads(PyObject *self, PyObject *arg) {
+    (void)self;
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    if (n < 0 || this_module->par->set_num_threads((size_t)n) < 0) {
+        PyErr_Format(PyExc_ValueError, "at most 1024 threads, not %zd", n);
+        return NULL;
+    }
+    Py_IncRef(UFG_NONE);
+    return UFG_NONE;
+}
+
+static PyObject *get_num_threads(PyObject *self, PyObject *unused) {
+    (void)self, (void)unused;
+    return PyLong_FromSsize_t((Py_ssize_t)this_module->par->num_threads());
+}
+
+static PyObject *force_chunking(PyObject *self, PyObject *arg) {
+    (void)self;
+    int on = PyObject_IsTrue(arg);
+    if (on < 0) return NULL;
+    this_module->par->force_chunking(on);
+    Py_IncRef(UFG_NONE);
+    return UFG_NONE;
+}
+
+/* `[(ns per iteration, chunked calls, hand-off ns, ns per iteration of chunks)]` per loop of
+ * one of this module's parallel ufuncs (empty for a serial one), as ufuncgen._parallel_stats. */
+static PyObject *parallel_stats(PyObject *self, PyObject *ufunc) {
+    (void)self;
+    PyObject *obj = ((UfuncHead *)ufunc)->obj;
+    PyObject *umath_ufunc = PyObject_GetAttrString(numpy_mod, "ufunc");
+    int is_ufunc = umath_ufunc && UFG_TYPE(ufunc) == (void *)umath_ufunc;
+    if (umath_ufunc) Py_DecRef(umath_ufunc);
+    struct ufg_rt_ufunc *u = is_ufunc && obj ? PyCapsule_GetPointer(obj, CAPSULE_NAME) : NULL;
+    if (!u || u->m != this_module) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "not a ufunc of this module");
+        return NULL;
+    }
+    int parallel = u->d->parallel != UFG_PAR_NONE;
+    PyObject *list = PyList_New(parallel ? u->d->nloops : 0);
+    for (int i = 0; list && parallel && i < u->d->nloops; i++) {
+        double v[4];
+        this_module->par->stats(u->loops[i].data, v);
+        PyObject *t = PyTuple_New(4);
+        for (int k = 0; t && k < 4; k++) PyTuple_SetItem(t, k, PyFloat_FromDouble(v[k]));
+        if (!t || PyList_SetItem(list, i, t) < 0) {
+            Py_DecRef(list);
+            return NULL;
+        }
+    }
+    return list;
+}
+
+static PyMethodDef parallel_methods[] = {
+    {"_set_num_threads", set_num_threads, METH_O,
+     "Sets the threads this module's parallel ufuncs use (0: UFUNCGEN_NUM_THREADS or the CPUs)."},
+    {"_get_num_threads", get_num_threads, METH_NOARGS,
+     "The threads this module's parallel ufuncs use."},
+    {"_force_chunking", force_chunking, METH_O,
+     "Tests only: chunk every call that can be chunked safely, or use the cost model."},
+    {"_parallel_stats", parallel_stats, METH_O,
+     "Per loop of a parallel ufunc: (ns per iteration, chunked calls, hand-off ns, chunk ns)."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyModuleDef module_def;
 
 /* Called by the generated PyInit_<name>. */
@@ -448,6 +689,7 @@ PyObject *ufg_aot_init(const struct ufg_aot_module *m) {
         PyErr_SetString(PyExc_ImportError, "module descriptor version mismatch");
         return NULL;
     }
+    this_module = m;
     int level = choose_level();
     if (level < 0) return NULL;
     bind_vector_math();
@@ -470,6 +712,7 @@ PyObject *ufg_aot_init(const struct ufg_aot_module *m) {
     module_def.m_base.ob_base.ob_refcnt = 1;
     module_def.m_name = m->name;
     module_def.m_size = -1;
+    if (m->par) module_def.m_methods = parallel_methods;
     PyObject *mod = PyModule_Create2(&module_def, 3 /* PYTHON_ABI_VERSION */);
     if (!mod) return NULL;
     static const char *const level_names[] = {"x86-64-v2", "x86-64-v3", "x86-64-v4"};

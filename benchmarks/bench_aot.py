@@ -135,6 +135,70 @@ def main() -> None:
         j, k = statistics.median(jt) * 1e6, statistics.median(at) * 1e6
         print(f"{name:8} {j:8.1f} {k:8.1f} {k / j:8.3f}")
     print(f"AOT level: {aot.__ufuncgen_cpu_level__}")
+    parallel_speed(work, quick)
+
+
+PAR_KERNELS = """
+import math
+from ufuncgen import vectorize, guvectorize
+
+@vectorize(["float64(float64)"], target="parallel")
+def ppoly(x):
+    return ((x * 0.5 + 1.25) * x - 3.0) * x + 1.0
+
+@vectorize(["float64(float64)"], target="parallel")
+def pexp(x):
+    return math.exp(x)
+
+@guvectorize(["void(float64[:], float64[:], float64[:])"], "(n),(n)->()", target="parallel")
+def pdot(a, b, out):
+    s = 0.0
+    for i in range(a.shape[0]):
+        s += a[i] * b[i]
+    out[0] = s
+"""
+
+
+def parallel_speed(work: pathlib.Path, quick: bool) -> None:
+    """target='parallel': the module's own pool against the JIT's, same sizes, interleaved;
+    the JIT's serial target as the reference the split is measured against."""
+    import ufuncgen
+
+    src = work / "benchpar.py"
+    src.write_text(PAR_KERNELS)
+    ufuncgen.build(src, work)
+    import benchpar as aot
+
+    ns: dict = {}
+    exec(compile(PAR_KERNELS, str(src), "exec"), ns)  # noqa: S102 - the JIT twin
+    serial: dict = {}
+    serial_src = work / "benchser.py"
+    serial_src.write_text(PAR_KERNELS.replace('target="parallel"', 'target="cpu"'))
+    exec(compile(serial_src.read_text(), str(serial_src), "exec"), serial)  # noqa: S102
+    print(
+        f"\nparallel target, {ufuncgen.get_num_threads()} threads (JIT) / "
+        f"{aot._get_num_threads()} (module); JIT vector math: {ufuncgen.config()['vector_library']}"
+    )
+    # Medians, and the best run in brackets: on a loaded machine the workers often do not get
+    # a core, and the medians swing with the load while the best runs show the split.
+    print(f"{'kernel':14} {'serial us':>16} {'JIT par us':>16} {'AOT par us':>16} {'AOT/JIT':>7}")
+    rng = np.random.default_rng(1)
+    for n in (10_000, 100_000, 1_000_000):
+        x = rng.standard_normal(n)
+        m = rng.standard_normal((n // 16, 16))
+        for name, a in (("ppoly", (x,)), ("pexp", (x,)), ("pdot", (m, m))):
+            fs = (serial[name], ns[name], getattr(aot, name))
+            outs = [f(*a) for f in fs]
+            number = max(1, 2_000_000 // n)
+            times: list[list[float]] = [[], [], []]
+            for _ in range(7 if quick else 21):
+                for i, f in enumerate(fs):
+                    call = lambda f=f, a=a, o=outs[i]: f(*a, out=o)  # noqa: E731
+                    times[i].append(timeit.timeit(call, number=number) / number)
+            med = [statistics.median(t) * 1e6 for t in times]
+            best = [min(t) * 1e6 for t in times]
+            cells = " ".join(f"{m:8.1f} [{b:6.1f}]" for m, b in zip(med, best, strict=True))
+            print(f"{name + ' ' + str(n):14} {cells} {med[2] / med[1]:7.3f}")
 
 
 if __name__ == "__main__":

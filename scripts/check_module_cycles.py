@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CRATES = [ROOT / "src", ROOT / "ufuncgen" / "src"]
+DEFAULT_CRATES = [ROOT / "src", ROOT / "ufuncgen" / "src", ROOT / "runtime" / "src"]
 
 COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 STRING = re.compile(r'"(?:\\.|[^"\\])*"')

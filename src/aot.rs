@@ -25,6 +25,10 @@ pub struct AotLoop {
     outputs: String,
     /// The ELF object holding the loop.
     object: Py<PyBytes>,
+    /// The inputs NumPy must pass read-write.
+    read_write: Vec<usize>,
+    /// Whether any split of its outer range gives the same bits (the parallel target's grain).
+    split_anywhere: bool,
 }
 
 fn level(index: usize) -> PyResult<(&'static str, Target)> {
@@ -41,6 +45,8 @@ fn to_python(py: Python<'_>, loops: Vec<CachedLoop>) -> Vec<AotLoop> {
             signature: l.signature,
             symbol: l.symbol,
             object: PyBytes::new(py, &l.object).unbind(),
+            read_write: l.read_write_inputs,
+            split_anywhere: l.split_anywhere,
         })
         .collect()
 }
@@ -112,4 +118,25 @@ pub fn aot_object_from_ir<'py>(py: Python<'py>, llvm_ir: &str) -> PyResult<Bound
 #[pyfunction]
 pub fn aot_runtime_archive(py: Python<'_>) -> Bound<'_, PyBytes> {
     PyBytes::new(py, aot::RUNTIME_ARCHIVE)
+}
+
+/// Per operand of a gufunc layout, its core axes' indices into the loop's `dimensions` (what
+/// a parallel loop splits around).
+#[pyfunction]
+pub fn aot_core_axes(layout: &str) -> PyResult<Vec<Vec<usize>>> {
+    ufuncgen::layout_core_axes(layout).map_err(PyValueError::new_err)
+}
+
+/// The contiguity promises (`[::1]`) of one gufunc signature, as data for a module's runtime
+/// (see `contiguity::ContiguityCheck`): checked on every call, as the JIT checks them.
+#[pyfunction]
+pub fn aot_contiguity_checks(
+    function: &str,
+    signature: &str,
+    layout: &str,
+) -> Vec<crate::contiguity::CheckParts> {
+    crate::contiguity::signature_checks(function, signature, layout)
+        .iter()
+        .map(|c| c.parts())
+        .collect()
 }

@@ -18,7 +18,23 @@ pub struct ContiguityCheck {
     message: String,
 }
 
+/// A [`ContiguityCheck`] as plain data (AOT modules run it in C): the `steps` index of each
+/// core dimension's stride, their sizes' `dimensions` index, the item size, whether the
+/// promise is Fortran order, and the message.
+pub type CheckParts = (Vec<usize>, Vec<usize>, isize, bool, String);
+
 impl ContiguityCheck {
+    /// This check as plain data.
+    pub fn parts(&self) -> CheckParts {
+        (
+            self.stride_index.clone(),
+            self.size_index.clone(),
+            self.itemsize,
+            self.order == Contiguity::F,
+            self.message.clone(),
+        )
+    }
+
     /// None when the promise holds for these loop `dimensions`/`steps`, else the message.
     ///
     /// # Safety

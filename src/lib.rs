@@ -275,6 +275,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(aot::aot_guvectorize, m)?)?;
     m.add_function(wrap_pyfunction!(aot::aot_object_from_ir, m)?)?;
     m.add_function(wrap_pyfunction!(aot::aot_runtime_archive, m)?)?;
+    m.add_function(wrap_pyfunction!(aot::aot_core_axes, m)?)?;
+    m.add_function(wrap_pyfunction!(aot::aot_contiguity_checks, m)?)?;
     m.add_function(wrap_pyfunction!(math_table::math_functions, m)?)?;
     m.add_class::<math_table::MathFunctionRecord>()?;
     m.add_class::<aot::AotLoop>()?;

@@ -4,8 +4,9 @@ The file is executed once, as a module, with the decorators recording what they 
 `Recipe` of every eager ufunc); each recipe is compiled again for every CPU level into object
 files; a descriptor (names, docstrings, identities, dtypes, loop symbols per level) and
 `PyInit_<name>` are emitted as LLVM IR; the objects, the descriptor and the runtime archive
-(`aot-runtime/` + svml-shim, precompiled inside `_native`) are linked by the system linker
-into `NAME.abi3.so`, written atomically. See docs/aot.md.
+(`aot-runtime/` + svml-shim + the parallel pool of the `ufuncgen-runtime` crate, precompiled
+inside `_native`) are linked by the system linker into `NAME.abi3.so`, written atomically.
+See docs/aot.md.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ __all__ = ["BuildError", "build"]
 _LEVELS = ("v2", "v3", "v4")
 # NumPy identity code for "use identity_value" (ufuncobject.h).
 _IDENTITY_VALUE = -3
+# `struct ufg_aot_module` version and `UFG_PAR_*` (aot-runtime/ufuncgen_aot.c).
+_DESCRIPTOR_VERSION = 2
+_PAR_NONE, _PAR_ELEMENTWISE, _PAR_GENERALIZED = 0, 1, 2
 
 
 class BuildError(Exception):
@@ -71,13 +75,18 @@ def build(
         results = list(pool.map(lambda job: _compile(_native, job[0]["recipe"], job[1]), jobs))
     objects: dict[str, bytes] = {}
     for (entry, level), loops in zip(jobs, results, strict=True):
-        shape = [(loop.inputs, loop.outputs) for loop in loops]
+        shape = [(loop.inputs, loop.outputs, tuple(loop.read_write)) for loop in loops]
         if level == 0:
-            entry["loops"] = shape
+            entry["loops"] = [(ins, outs) for ins, outs, _ in shape]
+            entry["signatures"] = [loop.signature for loop in loops]
+            entry["read_write"] = sorted({i for _, _, rw in shape for i in rw})
+            entry["shape"] = shape
             entry["symbols"] = []
-        elif shape != entry["loops"]:
+            entry["split_anywhere"] = []
+        elif shape != entry["shape"]:
             raise BuildError(f"{entry['name']}: loops differ between CPU levels")
         entry["symbols"].append([loop.symbol for loop in loops])
+        entry["split_anywhere"].append([loop.split_anywhere for loop in loops])
         for loop in loops:
             # Equal dtype lists compile to the same symbol: the first one wins, as in NumPy.
             objects.setdefault(loop.symbol, loop.object)
@@ -111,7 +120,6 @@ def _ufunc_entries(source: pathlib.Path, recipes: list[_pickle.Recipe]) -> list[
     seen: set[str] = set()
     for recipe in recipes:
         kernel = recipe.args[0]
-        options = recipe.args[5]
         if not kernel.isidentifier():
             warnings.warn(
                 f"{source}: {kernel!r} is not a name (a lambda?); not built", stacklevel=3
@@ -119,17 +127,6 @@ def _ufunc_entries(source: pathlib.Path, recipes: list[_pickle.Recipe]) -> list[
             continue
         if kernel in seen:
             raise BuildError(f"{source}: two kernels are named {kernel!r}")
-        if recipe.constructor == "compile_guvectorize" and any("::1" in s for s in recipe.args[3]):
-            raise BuildError(
-                f"{source}: kernel {kernel!r}: contiguous array signatures ([::1]) are not "
-                "supported by ufuncgen build yet"
-            )
-        if options.get("parallel"):
-            warnings.warn(
-                f"{source}: kernel {kernel!r}: target='parallel' is built as a serial loop "
-                "(not supported by ufuncgen build yet)",
-                stacklevel=3,
-            )
         seen.add(kernel)
         entries.append({"name": kernel, "recipe": recipe})
     return entries
@@ -137,8 +134,9 @@ def _ufunc_entries(source: pathlib.Path, recipes: list[_pickle.Recipe]) -> list[
 
 def _compile(native: Any, recipe: _pickle.Recipe, level: int) -> list[AotLoop]:
     args = list(recipe.args)
-    # The AOT loops never use the on-disk cache and run serially (see _ufunc_entries).
-    args[5] = {k: v for k, v in args[5].items() if not k.startswith("cache_")} | {"parallel": False}
+    # The AOT loops never use the on-disk cache; `parallel` wraps them at import (the pool in
+    # the module), not here.
+    args[5] = {k: v for k, v in args[5].items() if not k.startswith("cache_")}
     if recipe.constructor == "compile_vectorize":
         return native.aot_vectorize(*args, level)
     return native.aot_guvectorize(*args, level)
@@ -158,10 +156,17 @@ def _descriptor_ir(module: str, entries: list[dict[str, Any]]) -> str:
     aot-runtime/ufuncgen_aot.c) and `PyInit_<module>`."""
     import numpy as np
 
+    from . import _native
+
     lines = [
-        "%ufunc = type { ptr, ptr, ptr, i32, i32, i32, i32, ptr, ptr, ptr, ptr }",
+        "%ufunc = type { ptr, ptr, ptr, i32, i32, i32, i32, ptr, ptr, ptr, ptr, "
+        "i32, i32, ptr, ptr, ptr, ptr, ptr, ptr }",
+        "%check = type { i32, i32, i64, ptr, ptr, ptr }",
         "declare ptr @ufg_aot_init(ptr)",
     ]
+    if any(e["recipe"].args[5].get("parallel") for e in entries):
+        # The pool's table: referencing it is what links the pool into the module.
+        lines.append("@UFG_PAR_API = external constant i8")
     strings: list[str] = []
 
     def string(text: str | None) -> str:
@@ -178,8 +183,6 @@ def _descriptor_ir(module: str, entries: list[dict[str, Any]]) -> str:
         name, doc, _source, _sigs, _globals, options = e["recipe"].args[:6]
         layout = e["recipe"].args[6] if e["recipe"].constructor == "compile_guvectorize" else None
         if layout is not None:
-            from . import _native
-
             layout = _native.layout_signature(layout)
         loops = e["loops"]
         nin, nout = len(loops[0][0]), len(loops[0][1])
@@ -199,21 +202,77 @@ def _descriptor_ir(module: str, entries: list[dict[str, Any]]) -> str:
         value = None
         if identity == _IDENTITY_VALUE:
             value = _identity_literal(name, options["identity_value"])
+        parallel, naxes, axes = _parallel_shape(e, nin + nout)
+        rw = e["read_write"]
+        lines.append(f"@.rw{k} = private constant [{len(rw)} x i32] [{_ints('i32', rw)}]")
+        lines.append(f"@.na{k} = private constant [{len(naxes)} x i64] [{_ints('i64', naxes)}]")
+        lines.append(f"@.ax{k} = private constant [{len(axes)} x i64] [{_ints('i64', axes)}]")
+        splits = [
+            int(e["split_anywhere"][level][j])
+            for j in range(len(loops))
+            for level in range(len(_LEVELS))
+        ]
+        lines.append(f"@.sp{k} = private constant [{len(splits)} x i8] [{_ints('i8', splits)}]")
+        checks, starts = [], [0]
+        for sig in e["signatures"] if layout is not None else ():
+            for strides, sizes, itemsize, fortran, message in _native.aot_contiguity_checks(
+                name, sig, e["recipe"].args[6]
+            ):
+                c = f"{k}_{len(checks)}"
+                lines.append(
+                    f"@.cs{c} = private constant [{len(strides)} x i64] [{_ints('i64', strides)}]"
+                )
+                lines.append(
+                    f"@.cz{c} = private constant [{len(sizes)} x i64] [{_ints('i64', sizes)}]"
+                )
+                checks.append(
+                    f"%check {{ i32 {len(strides)}, i32 {int(fortran)}, i64 {itemsize}, "
+                    f"ptr @.cs{c}, ptr @.cz{c}, {string(message)} }}"
+                )
+            starts.append(len(checks))
+        if layout is None:
+            starts = [0] * (len(loops) + 1)
+        lines.append(f"@.ck{k} = private constant [{len(checks)} x %check] [{', '.join(checks)}]")
+        lines.append(f"@.cb{k} = private constant [{len(starts)} x i32] [{_ints('i32', starts)}]")
         rows.append(
             f"%ufunc {{ {string(name)}, {string(doc)}, {string(layout)}, i32 {nin}, "
             f"i32 {nout}, i32 {len(loops)}, i32 {identity}, {string(value)}, {string(chars)}, "
-            f"ptr @.t{k}, ptr @.l{k} }}"
+            f"ptr @.t{k}, ptr @.l{k}, i32 {parallel}, i32 {len(rw)}, ptr @.rw{k}, "
+            f"ptr @.na{k}, ptr @.ax{k}, ptr @.sp{k}, ptr @.ck{k}, ptr @.cb{k} }}"
         )
     lines.append(f"@.ufuncs = private constant [{len(rows)} x %ufunc] [{', '.join(rows)}]")
     lines.append(
-        f"@.module = private constant {{ i32, i32, ptr, ptr }} "
-        f"{{ i32 1, i32 {len(rows)}, {string(module)}, ptr @.ufuncs }}"
+        f"@.module = private constant {{ i32, i32, ptr, ptr, ptr }} "
+        f"{{ i32 {_DESCRIPTOR_VERSION}, i32 {len(rows)}, {string(module)}, ptr @.ufuncs, "
+        f"ptr {'@UFG_PAR_API' if '@UFG_PAR_API = external constant i8' in lines else 'null'} }}"
     )
     lines.append(
         f"define ptr @PyInit_{module}() {{\n"
         "  %m = tail call ptr @ufg_aot_init(ptr @.module)\n  ret ptr %m\n}"
     )
     return "\n".join(strings + lines) + "\n"
+
+
+def _ints(kind: str, values: list[int]) -> str:
+    """The elements of an LLVM IR integer array constant."""
+    return ", ".join(f"{kind} {v}" for v in values)
+
+
+def _parallel_shape(entry: dict[str, Any], nargs: int) -> tuple[int, list[int], list[int]]:
+    """How a ufunc's loops run (`UFG_PAR_*` in aot-runtime/ufuncgen_aot.c) and, for a
+    parallel gufunc, its core axes per operand (counts, then the axes one operand after the
+    other), as src/parallel.rs hands them to the JIT's pool."""
+    recipe = entry["recipe"]
+    if not recipe.args[5].get("parallel"):
+        return _PAR_NONE, [], []
+    if recipe.constructor == "compile_vectorize":
+        return _PAR_ELEMENTWISE, [], []
+    from . import _native
+
+    core_axes = _native.aot_core_axes(recipe.args[6])
+    if len(core_axes) != nargs:
+        raise BuildError(f"{entry['name']}: layout has {len(core_axes)} operands, not {nargs}")
+    return _PAR_GENERALIZED, [len(a) for a in core_axes], [i for a in core_axes for i in a]
 
 
 def _identity_literal(kernel: str, value: object) -> str:
@@ -226,6 +285,8 @@ def _identity_literal(kernel: str, value: object) -> str:
         return f"i{int(value)}"
     if isinstance(value, float | np.floating):
         return f"f{float(value)!r}"
+    if isinstance(value, complex | np.complexfloating):
+        return f"c{complex(value)!r}"
     raise BuildError(f"kernel {kernel!r}: identity {value!r} is not supported by ufuncgen build")
 
 
@@ -262,6 +323,7 @@ def _link(
         (work / "exports.map").write_text(f"{{ global: PyInit_{name}; local: *; }};\n")
         flags = [
             "-shared",
+            "--gc-sections",
             "--version-script=exports.map",
             "-z",
             "noexecstack",
@@ -274,6 +336,7 @@ def _link(
         if linker[0].endswith("cc"):
             flags = [
                 "-shared",
+                "-Wl,--gc-sections",
                 "-Wl,--version-script=exports.map",
                 "-Wl,-z,noexecstack",
                 "-o",
@@ -284,7 +347,9 @@ def _link(
                 "-lm",
             ]
         elif linker[0].endswith("ld"):
-            flags += ["-lm", "-lc"]
+            # libgcc_s: the unwinder the parallel pool's Rust standard library calls (on a
+            # panic); `cc` adds it itself, and a module without a pool does not need it.
+            flags += ["-lm", "-lc", "--as-needed", "-l:libgcc_s.so.1"]
         run = subprocess.run([*linker, *flags], cwd=work, capture_output=True, text=True)
         if run.returncode != 0:
             raise BuildError(

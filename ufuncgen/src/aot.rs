@@ -33,8 +33,10 @@ pub fn level_target(index: usize) -> Option<(&'static str, Target)> {
     })
 }
 
-/// `libufuncgen_aot.a`: `aot-runtime/ufuncgen_aot.c` and svml-shim, compiled when the crate
-/// was built (see `build.rs`), so a build needs a linker but no C compiler.
+/// `libufuncgen_aot.a`: `aot-runtime/ufuncgen_aot.c`, svml-shim and the parallel pool (the
+/// `ufuncgen-runtime` crate with its C ABI, one object that modules with parallel kernels pull
+/// in), compiled when the crate was built (see `build.rs`), so a build needs a linker but no C
+/// compiler.
 pub const RUNTIME_ARCHIVE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/libufuncgen_aot.a"));
 
 #[cfg(test)]
@@ -54,5 +56,9 @@ mod tests {
         let text = String::from_utf8_lossy(super::RUNTIME_ARCHIVE);
         assert!(text.contains("ufg_aot_init"));
         assert!(text.contains("ufg_set_error"));
+        assert!(
+            text.contains("UFG_PAR_API"),
+            "the pool object is in the archive"
+        );
     }
 }

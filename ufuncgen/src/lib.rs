@@ -19,7 +19,8 @@ pub mod lazy;
 pub mod lower;
 pub mod math_functions;
 pub mod parse;
-pub mod runtime;
+/// The run-time side (parallel pool, errors, FP flags): its own crate, which AOT modules link.
+pub use ufuncgen_runtime as runtime;
 pub mod spec;
 pub mod types;
 pub mod vecmath;
@@ -32,10 +33,7 @@ pub use types::Scalar;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The NumPy inner-loop ABI: `void loop(char **args, npy_intp const *dimensions,
-/// npy_intp const *steps, void *data)`.
-pub type LoopFn =
-    unsafe extern "C" fn(*mut *mut u8, *const isize, *const isize, *mut std::ffi::c_void);
+pub use ufuncgen_runtime::LoopFn;
 
 /// One compiled loop of a ufunc, for one signature.
 pub struct CompiledLoop {

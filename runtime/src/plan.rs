@@ -301,7 +301,6 @@ mod tests {
             chunks_per_thread: 64,
             min_chunk_ns: 50_000.0,
             page_bytes: PAGE,
-            ..Limits::default()
         };
         // Output 4 KiB + 64 bytes past a page boundary; 1e7 doubles span 38 pages.
         let out = 0x7f00_0000_0000 + 4096 + 64;
