@@ -12,37 +12,41 @@ use crate::errors;
 use crate::spec_args::{self, GlobalArg, SourceArg};
 use crate::OptionsArg;
 
-/// One loop of an AOT module: signature text, symbol, input and output dtype characters, ELF
-/// object, the inputs NumPy must pass read-write, and whether any split of its outer range
-/// gives the same bits (the parallel target's grain).
-type AotLoop<'py> = (
-    String,
-    String,
-    String,
-    String,
-    Bound<'py, PyBytes>,
-    Vec<usize>,
-    bool,
-);
+/// One loop of an AOT module for one CPU level, as `_build.py` links and describes it.
+#[pyclass(frozen, get_all, module = "ufuncgen._native", name = "AotLoop")]
+pub struct AotLoop {
+    /// The signature as the user wrote it.
+    signature: String,
+    /// The loop's symbol in `object`.
+    symbol: String,
+    /// Input dtype characters (`"dd"`).
+    inputs: String,
+    /// Output dtype characters.
+    outputs: String,
+    /// The ELF object holding the loop.
+    object: Py<PyBytes>,
+    /// The inputs NumPy must pass read-write.
+    read_write: Vec<usize>,
+    /// Whether any split of its outer range gives the same bits (the parallel target's grain).
+    split_anywhere: bool,
+}
 
 fn level(index: usize) -> PyResult<(&'static str, Target)> {
     aot::level_target(index).ok_or_else(|| PyValueError::new_err(format!("no CPU level {index}")))
 }
 
-fn to_python(py: Python<'_>, loops: Vec<CachedLoop>) -> Vec<AotLoop<'_>> {
+fn to_python(py: Python<'_>, loops: Vec<CachedLoop>) -> Vec<AotLoop> {
     let chars = |s: &[ufuncgen::Scalar]| s.iter().map(|t| t.type_char()).collect::<String>();
     loops
         .into_iter()
-        .map(|l| {
-            (
-                l.signature,
-                l.symbol,
-                chars(&l.inputs),
-                chars(&l.outputs),
-                PyBytes::new(py, &l.object),
-                l.read_write_inputs,
-                l.split_anywhere,
-            )
+        .map(|l| AotLoop {
+            inputs: chars(&l.inputs),
+            outputs: chars(&l.outputs),
+            signature: l.signature,
+            symbol: l.symbol,
+            object: PyBytes::new(py, &l.object).unbind(),
+            read_write: l.read_write_inputs,
+            split_anywhere: l.split_anywhere,
         })
         .collect()
 }
@@ -59,7 +63,7 @@ pub fn aot_vectorize<'py>(
     globals: Vec<GlobalArg<'py>>,
     options: OptionsArg,
     level_index: usize,
-) -> PyResult<Vec<AotLoop<'py>>> {
+) -> PyResult<Vec<AotLoop>> {
     let (tag, target) = level(level_index)?;
     let spec = spec_args::kernel_spec(name, source, signatures, globals, options.fastmath)?;
     let (loops, _) = py
@@ -83,7 +87,7 @@ pub fn aot_guvectorize<'py>(
     writable_args: Vec<usize>,
     boundscheck: bool,
     level_index: usize,
-) -> PyResult<Vec<AotLoop<'py>>> {
+) -> PyResult<Vec<AotLoop>> {
     let (tag, target) = level(level_index)?;
     let spec = spec_args::kernel_spec(name, source, signatures, globals, options.fastmath)?;
     let (loops, _) = py

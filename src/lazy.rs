@@ -27,7 +27,7 @@ use ufuncgen::{CompileError, CompiledUfunc, KernelSpec, Scalar};
 use crate::array_method::{self, LoopOwner, SpecLoop};
 use crate::numpy_api::{self, ArrayHead, DescrHead, IdentityCode};
 use crate::register::{self, LegacyColumns, LoopEntry, UfuncNames};
-use crate::spec_args::{self, GlobalArg, SourceArg};
+use crate::spec_args::{self, KernelPartsArg};
 use crate::{disk_cache, errors, identity_of, OptionsArg};
 
 static LIVE_LAZY: AtomicUsize = AtomicUsize::new(0);
@@ -143,7 +143,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Creates a lazy ufunc (a gufunc when `layout` is given). `parts` is called once, at the first
-/// compilation, and returns `(source, globals)` as `kernel.SourceArg` and `[kernel.GlobalArg]`.
+/// compilation, and returns a `_records.KernelParts` (`spec_args::KernelPartsArg`).
 #[pyfunction]
 #[pyo3(signature = (name, doc, parts, options, nin, layout=None, writable_args=Vec::new(), boundscheck=true))]
 #[allow(clippy::too_many_arguments)] // the decorator's arguments, passed through one by one
@@ -757,7 +757,7 @@ impl LazyOwner {
         let parts = lock(&self.parts).as_ref().map(|p| p.clone_ref(py));
         let parts = parts.ok_or_else(|| PyRuntimeError::new_err("the kernel's source is gone"))?;
         let result = parts.call0(py)?;
-        let (source, globals): (SourceArg, Vec<GlobalArg<'_>>) = result.bind(py).extract()?;
+        let KernelPartsArg { source, globals } = result.bind(py).extract()?;
         let spec = spec_args::kernel_spec(
             self.kernel_name.clone(),
             source,

@@ -28,6 +28,7 @@ mod errors;
 mod guvectorize;
 mod lazy;
 mod lazy_promote;
+mod math_table;
 mod numpy_api;
 mod owner;
 mod parallel;
@@ -44,7 +45,7 @@ use crate::owner::UfuncOwner;
 use crate::register::{Identity, LoopEntry, UfuncSpec};
 use crate::spec_args::{GlobalArg, SourceArg};
 
-/// Decorator options, as the `options` dict of `compile_vectorize`.
+/// Decorator options: `_records.CompileOptions` (a TypedDict, read by key).
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 pub(crate) struct OptionsArg {
@@ -274,6 +275,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(aot::aot_runtime_archive, m)?)?;
     m.add_function(wrap_pyfunction!(aot::aot_core_axes, m)?)?;
     m.add_function(wrap_pyfunction!(aot::aot_contiguity_checks, m)?)?;
+    m.add_function(wrap_pyfunction!(math_table::math_functions, m)?)?;
+    m.add_class::<math_table::MathFunctionRecord>()?;
+    m.add_class::<aot::AotLoop>()?;
     m.add_class::<UfuncOwner>()?;
     m.add_class::<lazy::LazyOwner>()?;
     Ok(())

@@ -7,13 +7,30 @@ use pyo3::types::{PyBool, PyComplex, PyFloat, PyInt};
 use ufuncgen::ir::Const;
 use ufuncgen::{FunctionSpec, GlobalValue, KernelSpec, ModuleKind, Options, Scalar, SourceMap};
 
-/// `(source, filename, first_line, col_offset)` as `_source.kernel_source` returns it.
+/// A kernel's located source: `_records.KernelSource`, read by attribute.
 #[derive(FromPyObject)]
-pub struct SourceArg(String, String, u32, u32);
+pub struct SourceArg {
+    text: String,
+    filename: String,
+    first_line: u32,
+    col_offset: u32,
+}
 
-/// One global as `_source.collect_globals` classifies it: `(name, kind, payload, dtype)`.
+/// One frozen global: `_records.FrozenGlobal`, read by attribute.
 #[derive(FromPyObject)]
-pub struct GlobalArg<'py>(String, String, Bound<'py, PyAny>, Option<String>);
+pub struct GlobalArg<'py> {
+    name: String,
+    kind: String,
+    payload: Bound<'py, PyAny>,
+    dtype: Option<String>,
+}
+
+/// A lazy kernel's source and globals at its first compilation: `_records.KernelParts`.
+#[derive(FromPyObject)]
+pub struct KernelPartsArg<'py> {
+    pub source: SourceArg,
+    pub globals: Vec<GlobalArg<'py>>,
+}
 
 /// Builds the spec the compiler takes; fails only on a malformed record from our own package.
 pub fn kernel_spec(
@@ -33,37 +50,41 @@ pub fn kernel_spec(
 }
 
 fn source_map(source: SourceArg) -> SourceMap {
-    let SourceArg(source, filename, first_line, col_offset) = source;
     SourceMap {
-        source,
-        filename,
-        first_line,
-        col_offset,
+        source: source.text,
+        filename: source.filename,
+        first_line: source.first_line,
+        col_offset: source.col_offset,
     }
 }
 
 fn convert_globals(globals: Vec<GlobalArg<'_>>) -> PyResult<Vec<(String, GlobalValue)>> {
     globals
         .into_iter()
-        .map(|GlobalArg(name, kind, payload, dtype)| {
-            let value = global_value(&kind, &payload, dtype.as_deref())?;
-            Ok((name, value))
+        .map(|g| {
+            let value = global_value(&g.kind, &g.payload, g.dtype.as_deref())?;
+            Ok((g.name, value))
         })
         .collect()
 }
 
-/// `(name, source, globals)` of a kernel-language function the kernel calls.
+/// A kernel-language function the kernel calls: `_records.FunctionPayload`. `signatures` are
+/// an `njit` helper's or a ufuncgen ufunc's (called on scalars); empty: typed by call sites.
 #[derive(FromPyObject)]
-struct FunctionArg<'py>(String, SourceArg, Vec<GlobalArg<'py>>);
+struct FunctionArg<'py> {
+    name: String,
+    source: SourceArg,
+    globals: Vec<GlobalArg<'py>>,
+    signatures: Vec<String>,
+}
 
-/// `(name, source, globals, signatures)` of a function with explicit signatures: an `njit`
-/// helper given one, or a ufuncgen ufunc called on scalars.
+/// A module-level array: `_records.ArrayPayload` (dtype name, shape, C-order native bytes).
 #[derive(FromPyObject)]
-struct TypedFunctionArg<'py>(String, SourceArg, Vec<GlobalArg<'py>>, Vec<String>);
-
-/// `(dtype name, shape, C-order native bytes)` of a module-level array.
-#[derive(FromPyObject)]
-struct ArrayArg(String, Vec<u64>, Vec<u8>);
+struct ArrayArg {
+    dtype: String,
+    shape: Vec<u64>,
+    data: Vec<u8>,
+}
 
 fn global_value(
     kind: &str,
@@ -85,34 +106,30 @@ fn global_value(
         "const" => constant(payload, dtype)?,
         "callable" => GlobalValue::Callable(payload.extract()?),
         "function" => {
-            let FunctionArg(name, source, globals) = payload.extract()?;
-            GlobalValue::Function(Box::new(FunctionSpec {
-                name,
-                source: source_map(source),
-                globals: convert_globals(globals)?,
-                signatures: Vec::new(),
-            }))
-        }
-        "typed_function" => {
-            let TypedFunctionArg(name, source, globals, sigs) = payload.extract()?;
+            let f: FunctionArg = payload.extract()?;
             // A signature the kernel language cannot read (a Numba tuple return type, say)
             // leaves the function typed by its call sites, as if it had none.
-            let signatures = sigs
+            let signatures = f
+                .signatures
                 .iter()
                 .filter_map(|s| ufuncgen::Signature::parse(s).ok())
                 .collect();
             GlobalValue::Function(Box::new(FunctionSpec {
-                name,
-                source: source_map(source),
-                globals: convert_globals(globals)?,
+                name: f.name,
+                source: source_map(f.source),
+                globals: convert_globals(f.globals)?,
                 signatures,
             }))
         }
         "array" => {
-            let ArrayArg(dtype, shape, data) = payload.extract()?;
-            match Scalar::from_name(&dtype) {
-                Some(dtype) => GlobalValue::Array { dtype, shape, data },
-                None => GlobalValue::Other(format!("numpy array of {dtype}")),
+            let a: ArrayArg = payload.extract()?;
+            match Scalar::from_name(&a.dtype) {
+                Some(dtype) => GlobalValue::Array {
+                    dtype,
+                    shape: a.shape,
+                    data: a.data,
+                },
+                None => GlobalValue::Other(format!("numpy array of {}", a.dtype)),
             }
         }
         "other" => GlobalValue::Other(payload.extract()?),

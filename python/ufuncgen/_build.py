@@ -20,9 +20,12 @@ import sys
 import tempfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _pickle
+
+if TYPE_CHECKING:
+    from ._native import AotLoop
 
 __all__ = ["BuildError", "build"]
 
@@ -72,21 +75,21 @@ def build(
         results = list(pool.map(lambda job: _compile(_native, job[0]["recipe"], job[1]), jobs))
     objects: dict[str, bytes] = {}
     for (entry, level), loops in zip(jobs, results, strict=True):
-        shape = [(ins, outs, tuple(rw)) for _, _, ins, outs, _, rw, _ in loops]
+        shape = [(loop.inputs, loop.outputs, tuple(loop.read_write)) for loop in loops]
         if level == 0:
             entry["loops"] = [(ins, outs) for ins, outs, _ in shape]
-            entry["signatures"] = [sig for sig, *_ in loops]
+            entry["signatures"] = [loop.signature for loop in loops]
             entry["read_write"] = sorted({i for _, _, rw in shape for i in rw})
             entry["shape"] = shape
             entry["symbols"] = []
             entry["split_anywhere"] = []
         elif shape != entry["shape"]:
             raise BuildError(f"{entry['name']}: loops differ between CPU levels")
-        entry["symbols"].append([sym for _, sym, *_ in loops])
-        entry["split_anywhere"].append([split for *_, split in loops])
-        for _, sym, _, _, obj, _, _ in loops:
+        entry["symbols"].append([loop.symbol for loop in loops])
+        entry["split_anywhere"].append([loop.split_anywhere for loop in loops])
+        for loop in loops:
             # Equal dtype lists compile to the same symbol: the first one wins, as in NumPy.
-            objects.setdefault(sym, obj)
+            objects.setdefault(loop.symbol, loop.object)
     descriptor = _native.aot_object_from_ir(_descriptor_ir(name, entries))
     return _link(name, out_dir, objects, descriptor, _native.aot_runtime_archive())
 
@@ -129,7 +132,7 @@ def _ufunc_entries(source: pathlib.Path, recipes: list[_pickle.Recipe]) -> list[
     return entries
 
 
-def _compile(native: Any, recipe: _pickle.Recipe, level: int) -> list[tuple[Any, ...]]:
+def _compile(native: Any, recipe: _pickle.Recipe, level: int) -> list[AotLoop]:
     args = list(recipe.args)
     # The AOT loops never use the on-disk cache; `parallel` wraps them at import (the pool in
     # the module), not here.

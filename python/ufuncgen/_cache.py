@@ -14,6 +14,7 @@ import time
 import types
 import warnings
 
+from ._records import CacheOptions
 from .errors import CacheWarning
 
 __all__ = ["cache_dir", "cache_options", "clear", "entries"]
@@ -87,12 +88,12 @@ def _max_bytes() -> int:
     return int(value * (1 << 20))
 
 
-def cache_options(func: types.FunctionType | None) -> dict:
+def cache_options(func: types.FunctionType | None) -> CacheOptions:
     """The compiler options that turn the cache on for `func` (empty when it cannot be cached:
     a kernel with no source file behind it runs uncached, with a warning). With no `func`
     (a kernel rebuilt from a pickle, whose file may live on another machine), just the cache."""
     if func is None:
-        return {"cache_dir": _usable_dir(cache_dir()), "cache_max_bytes": _max_bytes()}
+        return CacheOptions(cache_dir=_usable_dir(cache_dir()), cache_max_bytes=_max_bytes())
     source_file = func.__code__.co_filename
     if not os.path.isfile(source_file):
         name = func.__name__
@@ -102,8 +103,8 @@ def cache_options(func: types.FunctionType | None) -> dict:
             CacheWarning,
             stacklevel=3,
         )
-        return {}
-    return {"cache_dir": _usable_dir(cache_dir()), "cache_max_bytes": _max_bytes()}
+        return CacheOptions()
+    return CacheOptions(cache_dir=_usable_dir(cache_dir()), cache_max_bytes=_max_bytes())
 
 
 def entries(directory: str | None = None) -> list[dict]:

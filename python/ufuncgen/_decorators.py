@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import _cache, _njit, _pickle, _source
+from ._records import CompileOptions, FrozenGlobal, KernelParts, KernelSource
 from ._runtime import vector_math
 from .errors import SignatureError
 
@@ -94,18 +95,18 @@ def vectorize(
     _check_target(target)
     identity_code, identity_value = _identity(identity)
     del nopython  # there is no object mode: nopython=False compiles the same way
-    options = {
-        "fastmath": bool(fastmath),
-        "identity": identity_code,
-        "identity_value": identity_value,
-        "parallel": target == "parallel",
-    }
+    options = CompileOptions(
+        fastmath=bool(fastmath),
+        identity=identity_code,
+        identity_value=identity_value,
+        parallel=target == "parallel",
+    )
     lazy = signatures is None or (isinstance(signatures, list | tuple) and not signatures)
 
     def decorate(func: Callable[..., Any]) -> np.ufunc:
         if not isinstance(func, types.FunctionType):
             raise TypeError(f"vectorize needs a Python function, not {type(func).__name__}")
-        opts = {**options, **_cache.cache_options(func)} if cache else options
+        opts = _with_cache(options, func) if cache else options
         if lazy:
             if _pickle.RECORDING is not None:  # `ufuncgen build` exports eager kernels only
                 return _pickle.RECORDING.skip_lazy(func)
@@ -129,7 +130,7 @@ def vectorize(
 
 def _lazy_ufunc(
     func: types.FunctionType,
-    options: dict[str, Any],
+    options: CompileOptions,
     layout: str | None = None,
     writable: Sequence[int] = (),
     boundscheck: bool = True,
@@ -156,19 +157,27 @@ def _lazy_ufunc(
     return ufunc
 
 
-def _lazy_parts(func: types.FunctionType) -> tuple[tuple[Any, ...], Any]:
+def _lazy_parts(func: types.FunctionType) -> KernelParts:
     """Source and frozen globals of a lazy kernel, taken at its first compilation."""
     _, _, source, globals_ = _kernel_parts(func)
-    return source, globals_
+    return KernelParts(source, globals_)
 
 
-def _kernel_parts(func: types.FunctionType) -> tuple[str, str | None, tuple[Any, ...], Any]:
+def _kernel_parts(
+    func: types.FunctionType,
+) -> tuple[str, str | None, KernelSource, list[FrozenGlobal]]:
     """What the compiler needs of a kernel: name, docstring, located source, frozen globals."""
     source = _source.kernel_source(func)
     globals_ = _source.collect_globals(func)
     vector_math()  # generated code links against the library bound here
-    located = (source.text, source.filename, source.first_line, source.col_offset)
-    return func.__name__, func.__doc__, located, globals_
+    return func.__name__, func.__doc__, source, globals_
+
+
+def _with_cache(options: CompileOptions, func: types.FunctionType) -> CompileOptions:
+    """`options` plus the cache's (none when `func` cannot be cached)."""
+    opts = options.copy()
+    opts.update(_cache.cache_options(func))
+    return opts
 
 
 def _set_module(ufunc: np.ufunc, func: types.FunctionType) -> None:

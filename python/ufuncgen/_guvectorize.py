@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _cache, _pickle
+from . import _pickle
 from ._decorators import (
     _check_target,
     _identity,
@@ -16,7 +16,9 @@ from ._decorators import (
     _lazy_ufunc,
     _set_module,
     _signature_list,
+    _with_cache,
 )
+from ._records import CompileOptions
 from .errors import SignatureError
 
 __all__ = ["guvectorize"]
@@ -84,12 +86,12 @@ def guvectorize(
     _check_target(target)
     identity_code, identity_value = _identity(identity)
     del nopython  # there is no object mode: nopython=False compiles the same way
-    options = {
-        "fastmath": bool(fastmath),
-        "parallel": target == "parallel",
-        "identity": identity_code,
-        "identity_value": identity_value,
-    }
+    options = CompileOptions(
+        fastmath=bool(fastmath),
+        parallel=target == "parallel",
+        identity=identity_code,
+        identity_value=identity_value,
+    )
 
     def decorate(func: Callable[..., Any]) -> np.ufunc:
         if not isinstance(func, types.FunctionType):
@@ -99,7 +101,7 @@ def guvectorize(
                 func, f"the layout must be a string such as '(n),(n)->()', not {layout!r}"
             )
         writable = _writable_indices(writable_args, func)
-        opts = {**options, **_cache.cache_options(func)} if cache else options
+        opts = _with_cache(options, func) if cache else options
         if lazy:
             if _pickle.RECORDING is not None:  # `ufuncgen build` exports eager kernels only
                 return _pickle.RECORDING.skip_lazy(func)

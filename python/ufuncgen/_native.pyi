@@ -1,9 +1,11 @@
 """Type stubs for the native extension `ufuncgen._native` (private: use `ufuncgen`)."""
 
 from collections.abc import Callable
-from typing import Any, final
+from typing import final
 
 import numpy as np
+
+from ufuncgen._records import CompileOptions, FrozenGlobal, KernelParts, KernelSource
 
 __all__ = [
     "__version__",
@@ -35,24 +37,27 @@ __all__ = [
     "create_lazy_ufunc",
     "_lazy_compilations",
     "_LazyUfuncOwner",
+    "math_functions",
+    "MathFunction",
+    "AotLoop",
 ]
 __version__: str
 
 def compile_vectorize(
     name: str,
     doc: str | None,
-    source: tuple[str, str, int, int],
+    source: KernelSource,
     signatures: list[str],
-    globals: list[tuple[str, str, Any, str | None]],
-    options: dict[str, Any],
+    globals: list[FrozenGlobal],
+    options: CompileOptions,
 ) -> np.ufunc: ...
 def compile_guvectorize(
     name: str,
     doc: str | None,
-    source: tuple[str, str, int, int],
+    source: KernelSource,
     signatures: list[str],
-    globals: list[tuple[str, str, Any, str | None]],
-    options: dict[str, Any],
+    globals: list[FrozenGlobal],
+    options: CompileOptions,
     layout: str,
     writable_args: list[int],
     boundscheck: bool,
@@ -60,8 +65,8 @@ def compile_guvectorize(
 def create_lazy_ufunc(
     name: str,
     doc: str | None,
-    parts: Callable[[], tuple[tuple[str, str, int, int], list[tuple[str, str, Any, str | None]]]],
-    options: dict[str, Any],
+    parts: Callable[[], KernelParts],
+    options: CompileOptions,
     nin: int,
     layout: str | None = None,
     writable_args: list[int] = ...,
@@ -89,30 +94,70 @@ def _loops_compiled() -> int: ...
 def aot_vectorize(
     name: str,
     _doc: str | None,
-    source: tuple[str, str, int, int],
+    source: KernelSource,
     signatures: list[str],
-    globals: list[tuple[str, str, Any, str | None]],
-    options: dict[str, Any],
+    globals: list[FrozenGlobal],
+    options: CompileOptions,
     level_index: int,
-) -> list[tuple[str, str, str, str, bytes, list[int], bool]]: ...
+) -> list[AotLoop]: ...
 def aot_guvectorize(
     name: str,
     _doc: str | None,
-    source: tuple[str, str, int, int],
+    source: KernelSource,
     signatures: list[str],
-    globals: list[tuple[str, str, Any, str | None]],
-    options: dict[str, Any],
+    globals: list[FrozenGlobal],
+    options: CompileOptions,
     layout: str,
     writable_args: list[int],
     boundscheck: bool,
     level_index: int,
-) -> list[tuple[str, str, str, str, bytes, list[int], bool]]: ...
+) -> list[AotLoop]: ...
 def aot_object_from_ir(llvm_ir: str) -> bytes: ...
 def aot_runtime_archive() -> bytes: ...
 def aot_core_axes(layout: str) -> list[list[int]]: ...
 def aot_contiguity_checks(
     function: str, signature: str, layout: str
 ) -> list[tuple[list[int], list[int], int, bool, str]]: ...
+def math_functions() -> list[MathFunction]: ...
+@final
+class AotLoop:
+    """One loop of an AOT module for one CPU level."""
+
+    @property
+    def signature(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def inputs(self) -> str: ...
+    @property
+    def outputs(self) -> str: ...
+    @property
+    def object(self) -> bytes: ...
+    @property
+    def read_write(self) -> list[int]: ...
+    @property
+    def split_anywhere(self) -> bool: ...
+
+@final
+class MathFunction:
+    """One declared math function (the compiler's `math_functions` table)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def arity(self) -> int: ...
+    @property
+    def math(self) -> list[str]: ...
+    @property
+    def numpy(self) -> list[str]: ...
+    @property
+    def cmath(self) -> list[str]: ...
+    @property
+    def complex(self) -> bool: ...
+    @property
+    def vector(self) -> bool: ...
+    @property
+    def max_ulp(self) -> tuple[int, int] | None: ...
 
 @final
 class _UfuncOwner:

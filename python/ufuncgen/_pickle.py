@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._records import FrozenGlobal, KernelParts, KernelSource
+
 __all__ = ["Recipe", "attach", "install"]
 
 # Attribute under which a ufunc keeps its recipe (ufuncs have an instance dict since NumPy 2.2).
@@ -49,12 +51,12 @@ class FrozenParts:
     process compiles its loops from (the sender's callable refers to a function it may not
     be able to import)."""
 
-    def __init__(self, source: Any, globals_: Any) -> None:
+    def __init__(self, source: KernelSource, globals_: list[FrozenGlobal]) -> None:
         self.source = source
         self.globals = globals_
 
-    def __call__(self) -> tuple[Any, Any]:
-        return self.source, self.globals
+    def __call__(self) -> KernelParts:
+        return KernelParts(self.source, self.globals)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return FrozenParts, (self.source, self.globals)

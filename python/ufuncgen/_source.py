@@ -13,23 +13,18 @@ import math
 import sys
 import types
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from . import _njit
+from ._records import ArrayPayload, FrozenGlobal, FunctionPayload, GlobalKind, KernelSource
 from .errors import CompileError
 
 __all__ = ["KernelSource", "kernel_source", "collect_globals"]
 
-
-class KernelSource(NamedTuple):
-    """Source text plus where it sits in its file, so errors point at the real position."""
-
-    text: str
-    filename: str
-    first_line: int  # 1-based line of `text`'s first line in `filename`
-    col_offset: int  # characters removed from the start of every line
+# A global classified: its kind, payload and NumPy scalar type (FrozenGlobal less the name).
+_Classified = tuple[GlobalKind, Any, str | None]
 
 
 def _no_source(func: types.FunctionType, why: str) -> CompileError:
@@ -292,19 +287,19 @@ def _known_callables() -> dict[int, tuple[object, str]]:
     return table
 
 
-def _array(value: np.ndarray) -> tuple[str, Any, str | None]:
+def _array(value: np.ndarray) -> _Classified:
     """A module-level array, frozen: its dtype, shape and C-order native-endian bytes."""
     if value.dtype.kind not in "biufc" or value.ndim == 0:
         return ("other", f"numpy array of {value.dtype} with {value.ndim} dimensions", None)
     frozen = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("="))
-    return ("array", (frozen.dtype.name, list(frozen.shape), frozen.tobytes()), None)
+    return ("array", ArrayPayload(frozen.dtype.name, list(frozen.shape), frozen.tobytes()), None)
 
 
 def _function(
     value: types.FunctionType,
     stack: tuple[types.CodeType, ...],
     signatures: list[str] | None = None,
-) -> tuple:
+) -> _Classified:
     """A plain Python function the kernel calls: its source and its own globals, collected
     transitively. A function already being collected (recursion) gets no globals: the
     compiler reports the cycle before it would need them. `signatures` (an `njit` helper's,
@@ -316,9 +311,8 @@ def _function(
     globals_ = [] if value.__code__ in stack else collect_globals(value, stack)
     if signatures is None:
         signatures = getattr(value, _njit.MARK, {}).get("signatures") or None
-    if signatures:
-        return ("typed_function", (value.__name__, tuple(src), globals_, signatures), None)
-    return ("function", (value.__name__, tuple(src), globals_), None)
+    payload = FunctionPayload(value.__name__, src, globals_, list(signatures or ()))
+    return ("function", payload, None)
 
 
 def _ufunc_signatures(ufunc: np.ufunc) -> list[str]:
@@ -331,7 +325,7 @@ def _ufunc_signatures(ufunc: np.ufunc) -> list[str]:
     return sigs
 
 
-def _foreign_callable(value: Any, stack: tuple[types.CodeType, ...]) -> tuple | None:
+def _foreign_callable(value: Any, stack: tuple[types.CodeType, ...]) -> _Classified | None:
     """Numba's `njit` dispatchers and `prange` (when Numba is loaded) and the ufuncs this
     package built, as the kernel language sees them (`None`: none of these)."""
     kernel = _njit.ufunc_kernel(value)
@@ -365,8 +359,8 @@ def _foreign_callable(value: Any, stack: tuple[types.CodeType, ...]) -> tuple | 
     return None
 
 
-def _classify(value: Any, stack: tuple[types.CodeType, ...] = ()) -> tuple[str, Any, str | None]:
-    """(kind, payload, dtype) as `_native.compile_vectorize` expects for one global."""
+def _classify(value: Any, stack: tuple[types.CodeType, ...] = ()) -> _Classified:
+    """(kind, payload, dtype) of one global, as `_records.FrozenGlobal` describes them."""
     for module, name in _MODULES.items():
         if value is module:
             return ("module", name, None)
@@ -403,9 +397,9 @@ def _names_read(code: types.CodeType) -> Iterator[str]:
 
 def collect_globals(
     func: types.FunctionType, stack: tuple[types.CodeType, ...] = ()
-) -> list[tuple[str, str, Any, str | None]]:
-    """Every outside name the kernel may read, with its value classified: `(name, kind,
-    payload, dtype)`. Closure cells win over globals, globals over builtins, as in Python.
+) -> list[FrozenGlobal]:
+    """Every outside name the kernel may read, with its value classified (`FrozenGlobal`).
+    Closure cells win over globals, globals over builtins, as in Python.
     `stack` holds the functions whose globals are being collected (callers of `func`)."""
     code = func.__code__
     values: dict[str, Any] = {}
@@ -422,4 +416,4 @@ def collect_globals(
         except ValueError:  # a cell not yet assigned: the compiler reports the name
             continue
     inner = (*stack, code)
-    return [(name, *_classify(value, inner)) for name, value in values.items()]
+    return [FrozenGlobal(name, *_classify(value, inner)) for name, value in values.items()]

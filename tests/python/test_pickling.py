@@ -151,11 +151,10 @@ def test_install_is_idempotent():
 def test_a_recipe_that_no_longer_compiles_raises_compile_error_with_its_origin():
     f = _in_function()
     recipe = f._ufuncgen_recipe
-    text, filename, first_line, col = recipe.args[2]
-    broken = text.replace("return x * SCALE + offset", "return x * SCALE + 'offset'")
-    bad = recipe._replace(
-        args=(*recipe.args[:2], (broken, filename, first_line, col), *recipe.args[3:])
-    )
+    source = recipe.args[2]  # a _records.KernelSource
+    first_line = source.first_line
+    broken = source.text.replace("return x * SCALE + offset", "return x * SCALE + 'offset'")
+    bad = recipe._replace(args=(*recipe.args[:2], source._replace(text=broken), *recipe.args[3:]))
     f._ufuncgen_recipe = bad
     try:
         data = pickle.dumps(f)

@@ -52,15 +52,22 @@ REFERENCE_BITS = 192
 
 @dataclass(frozen=True)
 class VmFunc:
-    """One vector-math function: how kernels spell it, NumPy's version, the exact version."""
+    """One vector-math function: its declaration in the compiler's table (spellings, arity,
+    accuracy bound) and what this test adds (the exact version and where to draw inputs)."""
 
     name: str
     arity: int
     math_call: str  # the `math` spelling, used for the accuracy kernels
-    np_call: str | None  # the NumPy spelling, None where NumPy has none (erf, erfc)
+    np_calls: tuple[str, ...]  # the NumPy spellings (ufunc name first); none for erf, erfc
+    max_ulp: tuple[int, int]  # the accuracy bound (float64, float32) the table declares
     exact: object  # mpmath function of the arguments
     ranges: tuple[tuple[float, float], ...]  # random first-argument ranges (linear)
     points: tuple[float, ...] = ()  # poles, branch points, overflow thresholds (both signs)
+
+    @property
+    def np_call(self) -> str | None:
+        """NumPy's ufunc spelling, None where NumPy has none (erf, erfc)."""
+        return self.np_calls[0] if self.np_calls else None
 
     def numpy(self, *args: np.ndarray) -> np.ndarray:
         """NumPy's answer; for erf/erfc, which NumPy lacks, C99's via Python's math module."""
@@ -80,77 +87,75 @@ def _erfc(x):
 
 
 _PI_2 = math.pi / 2
-FUNCS = (
-    VmFunc(
-        "exp",
-        1,
-        "math.exp",
-        "np.exp",
+# Per vector function of the compiler's table: (exact mpmath version, random first-argument
+# ranges, points probed with their neighbours). A function added to the table with vector
+# entries needs a row here (FUNCS below refuses to build without one).
+REFERENCES = {
+    "exp": (
         mpmath.exp,
         ((-750, 720), (-5, 5)),
         (709.782712893384, 745.1332191019411, 708.3964185322641, 88.72283, 103.97208, 87.33655),
     ),
-    VmFunc(
-        "exp2",
-        1,
-        "math.exp2",
-        "np.exp2",
+    "exp2": (
         lambda x: mpmath.power(2, x),
         ((-1080, 1030), (-5, 5)),
         (1024.0, 1074.0, 1075.0, 1022.0, 128.0, 149.0, 150.0, 126.0),
     ),
-    VmFunc(
-        "expm1",
-        1,
-        "math.expm1",
-        "np.expm1",
-        mpmath.expm1,
-        ((-40, 720), (-1, 1)),
-        (709.782712893384, 88.72283, 1e-10),
-    ),
-    VmFunc("log", 1, "math.log", "np.log", mpmath.log, ((0, 10), (-2, 2)), (1.0,)),
-    VmFunc("log2", 1, "math.log2", "np.log2", lambda x: mpmath.log(x, 2), ((0, 10),), (1.0, 2.0)),
-    VmFunc("log10", 1, "math.log10", "np.log10", mpmath.log10, ((0, 10),), (1.0, 10.0)),
-    VmFunc("log1p", 1, "math.log1p", "np.log1p", mpmath.log1p, ((-1, 10),), (1.0, 1e-10)),
-    VmFunc("cbrt", 1, "math.cbrt", "np.cbrt", _cbrt, ((-10, 10),), (1.0, 8.0)),
-    VmFunc(
-        "sin", 1, "math.sin", "np.sin", mpmath.sin, ((-10, 10), (-1e5, 1e5)), (_PI_2, math.pi, 1e22)
-    ),
-    VmFunc(
-        "cos", 1, "math.cos", "np.cos", mpmath.cos, ((-10, 10), (-1e5, 1e5)), (_PI_2, math.pi, 1e22)
-    ),
-    VmFunc("tan", 1, "math.tan", "np.tan", mpmath.tan, ((-10, 10), (-1e5, 1e5)), (_PI_2, 1e22)),
-    VmFunc("asin", 1, "math.asin", "np.arcsin", mpmath.asin, ((-1, 1), (-1.5, 1.5)), (1.0,)),
-    VmFunc("acos", 1, "math.acos", "np.arccos", mpmath.acos, ((-1, 1), (-1.5, 1.5)), (1.0,)),
-    VmFunc("atan", 1, "math.atan", "np.arctan", mpmath.atan, ((-5, 5),), (1.0,)),
-    VmFunc(
-        "sinh",
-        1,
-        "math.sinh",
-        "np.sinh",
-        mpmath.sinh,
-        ((-720, 720), (-2, 2)),
-        (710.4758600739439, 89.41599),
-    ),
-    VmFunc(
-        "cosh",
-        1,
-        "math.cosh",
-        "np.cosh",
-        mpmath.cosh,
-        ((-720, 720), (-2, 2)),
-        (710.4758600739439, 89.41599),
-    ),
-    VmFunc("tanh", 1, "math.tanh", "np.tanh", mpmath.tanh, ((-20, 20),), (19.0, 9.0)),
-    VmFunc("asinh", 1, "math.asinh", "np.arcsinh", mpmath.asinh, ((-5, 5),)),
-    VmFunc("acosh", 1, "math.acosh", "np.arccosh", mpmath.acosh, ((0.5, 10),), (1.0,)),
-    VmFunc("atanh", 1, "math.atanh", "np.arctanh", mpmath.atanh, ((-1, 1), (-1.5, 1.5)), (1.0,)),
-    VmFunc("erf", 1, "math.erf", None, mpmath.erf, ((-6, 6),), (5.9, 3.9)),
-    VmFunc("erfc", 1, "math.erfc", None, _erfc, ((-6, 28),), (26.5, 27.2, 10.0, 9.0)),
-    VmFunc("pow", 2, "math.pow", "np.power", mpmath.power, ((0, 4),)),
-    VmFunc("atan2", 2, "math.atan2", "np.arctan2", mpmath.atan2, ((-5, 5),)),
-    VmFunc("hypot", 2, "math.hypot", "np.hypot", mpmath.hypot, ((-5, 5),)),
-)
+    "expm1": (mpmath.expm1, ((-40, 720), (-1, 1)), (709.782712893384, 88.72283, 1e-10)),
+    "log": (mpmath.log, ((0, 10), (-2, 2)), (1.0,)),
+    "log2": (lambda x: mpmath.log(x, 2), ((0, 10),), (1.0, 2.0)),
+    "log10": (mpmath.log10, ((0, 10),), (1.0, 10.0)),
+    "log1p": (mpmath.log1p, ((-1, 10),), (1.0, 1e-10)),
+    "cbrt": (_cbrt, ((-10, 10),), (1.0, 8.0)),
+    "sin": (mpmath.sin, ((-10, 10), (-1e5, 1e5)), (_PI_2, math.pi, 1e22)),
+    "cos": (mpmath.cos, ((-10, 10), (-1e5, 1e5)), (_PI_2, math.pi, 1e22)),
+    "tan": (mpmath.tan, ((-10, 10), (-1e5, 1e5)), (_PI_2, 1e22)),
+    "asin": (mpmath.asin, ((-1, 1), (-1.5, 1.5)), (1.0,)),
+    "acos": (mpmath.acos, ((-1, 1), (-1.5, 1.5)), (1.0,)),
+    "atan": (mpmath.atan, ((-5, 5),), (1.0,)),
+    "sinh": (mpmath.sinh, ((-720, 720), (-2, 2)), (710.4758600739439, 89.41599)),
+    "cosh": (mpmath.cosh, ((-720, 720), (-2, 2)), (710.4758600739439, 89.41599)),
+    "tanh": (mpmath.tanh, ((-20, 20),), (19.0, 9.0)),
+    "asinh": (mpmath.asinh, ((-5, 5),), ()),
+    "acosh": (mpmath.acosh, ((0.5, 10),), (1.0,)),
+    "atanh": (mpmath.atanh, ((-1, 1), (-1.5, 1.5)), (1.0,)),
+    "erf": (mpmath.erf, ((-6, 6),), (5.9, 3.9)),
+    "erfc": (_erfc, ((-6, 28),), (26.5, 27.2, 10.0, 9.0)),
+    "pow": (mpmath.power, ((0, 4),), ()),
+    "atan2": (mpmath.atan2, ((-5, 5),), ()),
+    "hypot": (mpmath.hypot, ((-5, 5),), ()),
+}
+
+
+def _table_functions() -> tuple[VmFunc, ...]:
+    """The vector functions of the compiler's table (`ufuncgen._native.math_functions()`), in
+    its order, each with its reference from REFERENCES."""
+    from ufuncgen import _native
+
+    declared = [f for f in _native.math_functions() if f.vector]
+    missing = [f.name for f in declared if f.name not in REFERENCES]
+    if missing:
+        raise LookupError(f"vecmath_cases.REFERENCES has no row for {missing}")
+    stale = sorted(set(REFERENCES) - {f.name for f in declared})
+    if stale:
+        raise LookupError(f"vecmath_cases.REFERENCES names functions not vectorized: {stale}")
+    out = []
+    for f in declared:
+        assert f.max_ulp is not None, f.name
+        out.append(
+            VmFunc(
+                f.name,
+                f.arity,
+                f"math.{f.math[0]}",
+                tuple(f"np.{n}" for n in f.numpy),
+                f.max_ulp,
+                *REFERENCES[f.name],
+            )
+        )
+    return tuple(out)
+
+
+FUNCS = _table_functions()
 BY_NAME = {f.name: f for f in FUNCS}
 
 

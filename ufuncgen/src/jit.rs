@@ -47,11 +47,11 @@ fn shim_symbols() -> Vec<(&'static str, usize)> {
         ("ufg_set_error", ufg_set_error as *const () as usize),
         ("ufg_index_error", ufg_index_error as *const () as usize),
         (
-            crate::codegen::math::CPOW_C128,
+            crate::math_functions::CPOW_C128,
             ufg_cpow as *const () as usize,
         ),
         (
-            crate::codegen::math::CPOW_C64,
+            crate::math_functions::CPOW_C64,
             ufg_cpowf as *const () as usize,
         ),
     ];

@@ -17,6 +17,7 @@ pub mod ir;
 pub mod jit;
 pub mod lazy;
 pub mod lower;
+pub mod math_functions;
 pub mod parse;
 /// The run-time side (parallel pool, errors, FP flags): its own crate, which AOT modules link.
 pub use ufuncgen_runtime as runtime;

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 /// Which library the vector entry points were bound to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Tier {
+pub enum VecLib {
     /// Per-lane calls to scalar libm.
     Scalar,
     /// glibc's libmvec.
@@ -19,13 +19,13 @@ pub enum Tier {
     Svml,
 }
 
-impl Tier {
+impl VecLib {
     /// The name `ufuncgen.config()["vector_library"]` reports.
     pub fn name(self) -> &'static str {
         match self {
-            Tier::Scalar => "scalar",
-            Tier::Libmvec => "libmvec",
-            Tier::Svml => "svml",
+            VecLib::Scalar => "scalar",
+            VecLib::Libmvec => "libmvec",
+            VecLib::Svml => "svml",
         }
     }
 }
@@ -67,7 +67,7 @@ impl Settings {
 #[derive(Debug, Clone)]
 pub struct VecMath {
     /// The best tier any entry point got (what `config()` reports).
-    pub tier: Tier,
+    pub tier: VecLib,
     /// The SVML library that was loaded, if any.
     pub svml_path: Option<PathBuf>,
 }
@@ -135,10 +135,14 @@ pub fn init(settings: &Settings) -> &'static VecMath {
             .iter()
             .filter_map(|n| resolve(n).map(|(_, t)| t))
             .max()
-            .unwrap_or(Tier::Scalar);
+            .unwrap_or(VecLib::Scalar);
         VecMath {
             tier,
-            svml_path: if tier == Tier::Svml { svml_path } else { None },
+            svml_path: if tier == VecLib::Svml {
+                svml_path
+            } else {
+                None
+            },
         }
     })
 }
@@ -153,7 +157,7 @@ pub fn state() -> &'static VecMath {
 
 /// Address and tier of the implementation an entry point (`ufg_exp_f64x8`) or scalar entry
 /// (`ufg_exp_f64`, always libm) is bound to.
-pub fn resolve(name: &str) -> Option<(usize, Tier)> {
+pub fn resolve(name: &str) -> Option<(usize, VecLib)> {
     let c = CString::new(name).ok()?;
     let mut tier: c_int = 0;
     // SAFETY: a NUL-terminated name; the table is static and only written by `init`.
@@ -162,9 +166,9 @@ pub fn resolve(name: &str) -> Option<(usize, Tier)> {
         return None;
     }
     let tier = match tier {
-        2 => Tier::Svml,
-        1 => Tier::Libmvec,
-        _ => Tier::Scalar,
+        2 => VecLib::Svml,
+        1 => VecLib::Libmvec,
+        _ => VecLib::Scalar,
     };
     Some((p as usize, tier))
 }
@@ -217,7 +221,7 @@ mod tests {
         });
         assert_eq!(
             vm.tier,
-            Tier::Libmvec,
+            VecLib::Libmvec,
             "glibc >= 2.35 on x86-64 has libmvec"
         );
         assert!(entry_names().len() >= 100);
@@ -229,12 +233,12 @@ mod tests {
             "f64 and f32 of each function"
         );
         let (sin_addr, sin_tier) = resolve("ufg_sin_f32").expect("scalar entries resolve");
-        assert_eq!(sin_tier, Tier::Scalar);
+        assert_eq!(sin_tier, VecLib::Scalar);
         // SAFETY: the scalar entry is `float ufg_sin_f32(float)`.
         let sinf: extern "C" fn(f32) -> f32 = unsafe { std::mem::transmute(sin_addr) };
         assert_eq!(sinf(0.5).to_bits(), 0.5f32.sin().to_bits());
         let (addr, tier) = resolve("ufg_exp_f64x4").expect("exp x4 is an entry point");
-        assert_eq!(tier, Tier::Libmvec);
+        assert_eq!(tier, VecLib::Libmvec);
         if !std::arch::is_x86_feature_detected!("avx2") {
             return;
         }

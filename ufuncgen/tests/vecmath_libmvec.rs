@@ -3,7 +3,7 @@
 mod codegen_util;
 mod vecmath_util;
 
-use ufuncgen::vecmath::{init, Settings, Tier};
+use ufuncgen::vecmath::{init, Settings, VecLib};
 
 #[test]
 fn libmvec_tier_matches_glibc_within_4_ulp() {
@@ -16,10 +16,10 @@ fn libmvec_tier_matches_glibc_within_4_ulp() {
     });
     assert_eq!(
         vm.tier,
-        Tier::Libmvec,
+        VecLib::Libmvec,
         "glibc >= 2.35 on x86-64 ships libmvec"
     );
-    let largest = vecmath_util::check_tier(Tier::Libmvec, 4);
+    let largest = vecmath_util::check_tier(VecLib::Libmvec, 4);
     assert!(
         largest > 0,
         "results identical to scalar libm: libmvec is not in use"

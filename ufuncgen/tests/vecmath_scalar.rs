@@ -4,7 +4,7 @@
 mod codegen_util;
 mod vecmath_util;
 
-use ufuncgen::vecmath::{init, Settings, Tier};
+use ufuncgen::vecmath::{init, Settings, VecLib};
 
 #[test]
 fn per_lane_tier_is_bitwise_glibc() {
@@ -15,7 +15,23 @@ fn per_lane_tier_is_bitwise_glibc() {
         disable_libmvec: true,
         svml_candidates: vec![],
     });
-    assert_eq!(vm.tier, Tier::Scalar);
+    assert_eq!(vm.tier, VecLib::Scalar);
     assert!(vm.svml_path.is_none());
-    assert_eq!(vecmath_util::check_tier(Tier::Scalar, 0), 0);
+    assert_eq!(vecmath_util::check_tier(VecLib::Scalar, 0), 0);
+}
+
+/// The functions these tests check are the vector functions of the compiler's one table.
+#[test]
+fn functions_under_test_are_the_tables_vector_functions() {
+    let tested: Vec<_> = vecmath_util::functions()
+        .iter()
+        .map(|f| (f.name, f.func, f.arity))
+        .collect();
+    let declared: Vec<_> = ufuncgen::math_functions::vector_functions()
+        .map(|f| (f.name, f.func, f.arity))
+        .collect();
+    assert_eq!(
+        tested, declared,
+        "vecmath_util::functions() vs MATH_FUNCTIONS"
+    );
 }

@@ -6,7 +6,7 @@ mod vecmath_util;
 
 use std::path::PathBuf;
 
-use ufuncgen::vecmath::{init, Settings, Tier};
+use ufuncgen::vecmath::{init, Settings, VecLib};
 
 #[test]
 fn svml_tier_matches_glibc_within_2_ulp() {
@@ -21,7 +21,7 @@ fn svml_tier_matches_glibc_within_2_ulp() {
         disable_libmvec: false,
         svml_candidates: vec![path.clone()],
     });
-    if vm.tier != Tier::Svml {
+    if vm.tier != VecLib::Svml {
         eprintln!("skipped: no loadable SVML at {path:?}");
         return;
     }
@@ -29,7 +29,7 @@ fn svml_tier_matches_glibc_within_2_ulp() {
         .svml_path
         .as_deref()
         .is_some_and(|p| p.starts_with(&path)));
-    let largest = vecmath_util::check_tier(Tier::Svml, 2);
+    let largest = vecmath_util::check_tier(VecLib::Svml, 2);
     assert!(
         largest > 0,
         "results identical to scalar libm: SVML is not in use"

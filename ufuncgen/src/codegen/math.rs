@@ -1,6 +1,6 @@
 //! Math functions: ONE table maps (function, dtype, tier) to an LLVM intrinsic or a library
 //! symbol; functions that are a few instructions (sign, min/max, predicates) are lowered inline.
-//! `Tier::Vector` rows name svml-shim entry points, which the loop vectorizer widens into calls
+//! `MathImpl::Vector` rows name svml-shim entry points, which the loop vectorizer widens into calls
 //! of SVML, libmvec or per-lane libm (chosen at run time, see `vector_abi`).
 
 use inkwell::attributes::{Attribute, AttributeLoc};
@@ -13,11 +13,12 @@ use inkwell::{FloatPredicate, IntPredicate};
 use super::kernel::Cg;
 use super::value::{float_type, CgError, CgResult, Val};
 use crate::ir::{CmpOp, MathFn};
+use crate::math_functions::{self, Complex, Real};
 use crate::types::Scalar;
 
-/// Which implementation family a row belongs to.
+/// Which implementation of a math function codegen asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Tier {
+pub(crate) enum MathImpl {
     /// LLVM intrinsics and the C library's scalar functions.
     Scalar,
     /// svml-shim's scalar entries with vector variants (`ufg_exp_f64` → `ufg_exp_f64x8`), used
@@ -36,126 +37,6 @@ pub(crate) enum Lowering {
     VectorEntry(&'static str),
 }
 
-/// One function at one tier, per dtype (`None`: not available for that dtype).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct MathRow {
-    pub func: MathFn,
-    pub tier: Tier,
-    pub f32: Option<Lowering>,
-    pub f64: Option<Lowering>,
-    pub c64: Option<Lowering>,
-    pub c128: Option<Lowering>,
-}
-
-const fn both(func: MathFn, l: Lowering) -> MathRow {
-    MathRow {
-        func,
-        tier: Tier::Scalar,
-        f32: Some(l),
-        f64: Some(l),
-        c64: None,
-        c128: None,
-    }
-}
-
-const fn libm(func: MathFn, f64: &'static str, f32: &'static str) -> MathRow {
-    MathRow {
-        func,
-        tier: Tier::Scalar,
-        f32: Some(Lowering::Symbol(f32)),
-        f64: Some(Lowering::Symbol(f64)),
-        c64: None,
-        c128: None,
-    }
-}
-
-const fn with_complex(row: MathRow, c128: &'static str, c64: &'static str) -> MathRow {
-    MathRow {
-        c64: Some(Lowering::Symbol(c64)),
-        c128: Some(Lowering::Symbol(c128)),
-        ..row
-    }
-}
-
-/// A function svml-shim vectorizes, for both float dtypes.
-const fn vector(func: MathFn, base: &'static str) -> MathRow {
-    MathRow {
-        func,
-        tier: Tier::Vector,
-        f32: Some(Lowering::VectorEntry(base)),
-        f64: Some(Lowering::VectorEntry(base)),
-        c64: None,
-        c128: None,
-    }
-}
-
-use Lowering::Intrinsic as I;
-
-/// The table: every math function lowered through an intrinsic or a library symbol.
-pub(crate) const TABLE: &[MathRow] = &[
-    with_complex(both(MathFn::Exp, I("llvm.exp")), "cexp", "cexpf"),
-    both(MathFn::Exp2, I("llvm.exp2")),
-    libm(MathFn::Expm1, "expm1", "expm1f"),
-    with_complex(both(MathFn::Log, I("llvm.log")), "clog", "clogf"),
-    both(MathFn::Log2, I("llvm.log2")),
-    with_complex(both(MathFn::Log10, I("llvm.log10")), "clog10", "clog10f"),
-    libm(MathFn::Log1p, "log1p", "log1pf"),
-    with_complex(both(MathFn::Sqrt, I("llvm.sqrt")), "csqrt", "csqrtf"),
-    libm(MathFn::Cbrt, "cbrt", "cbrtf"),
-    with_complex(both(MathFn::Sin, I("llvm.sin")), "csin", "csinf"),
-    with_complex(both(MathFn::Cos, I("llvm.cos")), "ccos", "ccosf"),
-    with_complex(both(MathFn::Tan, I("llvm.tan")), "ctan", "ctanf"),
-    with_complex(both(MathFn::Asin, I("llvm.asin")), "casin", "casinf"),
-    with_complex(both(MathFn::Acos, I("llvm.acos")), "cacos", "cacosf"),
-    with_complex(both(MathFn::Atan, I("llvm.atan")), "catan", "catanf"),
-    with_complex(both(MathFn::Sinh, I("llvm.sinh")), "csinh", "csinhf"),
-    with_complex(both(MathFn::Cosh, I("llvm.cosh")), "ccosh", "ccoshf"),
-    with_complex(both(MathFn::Tanh, I("llvm.tanh")), "ctanh", "ctanhf"),
-    with_complex(libm(MathFn::Asinh, "asinh", "asinhf"), "casinh", "casinhf"),
-    with_complex(libm(MathFn::Acosh, "acosh", "acoshf"), "cacosh", "cacoshf"),
-    with_complex(libm(MathFn::Atanh, "atanh", "atanhf"), "catanh", "catanhf"),
-    libm(MathFn::Erf, "erf", "erff"),
-    libm(MathFn::Erfc, "erfc", "erfcf"),
-    libm(MathFn::Gamma, "tgamma", "tgammaf"),
-    libm(MathFn::Lgamma, "lgamma", "lgammaf"),
-    both(MathFn::Floor, I("llvm.floor")),
-    both(MathFn::Ceil, I("llvm.ceil")),
-    both(MathFn::Trunc, I("llvm.trunc")),
-    both(MathFn::Rint, I("llvm.rint")),
-    both(MathFn::Abs, I("llvm.fabs")),
-    both(MathFn::Atan2, I("llvm.atan2")),
-    libm(MathFn::Hypot, "hypot", "hypotf"),
-    with_complex(both(MathFn::Pow, I("llvm.pow")), CPOW_C128, CPOW_C64),
-    both(MathFn::Copysign, I("llvm.copysign")),
-    libm(MathFn::Nextafter, "nextafter", "nextafterf"),
-    // svml-shim's functions (UFG_UNARY / UFG_BINARY in svml-shim/vecmath.c).
-    vector(MathFn::Exp, "exp"),
-    vector(MathFn::Exp2, "exp2"),
-    vector(MathFn::Expm1, "expm1"),
-    vector(MathFn::Log, "log"),
-    vector(MathFn::Log2, "log2"),
-    vector(MathFn::Log10, "log10"),
-    vector(MathFn::Log1p, "log1p"),
-    vector(MathFn::Cbrt, "cbrt"),
-    vector(MathFn::Sin, "sin"),
-    vector(MathFn::Cos, "cos"),
-    vector(MathFn::Tan, "tan"),
-    vector(MathFn::Asin, "asin"),
-    vector(MathFn::Acos, "acos"),
-    vector(MathFn::Atan, "atan"),
-    vector(MathFn::Sinh, "sinh"),
-    vector(MathFn::Cosh, "cosh"),
-    vector(MathFn::Tanh, "tanh"),
-    vector(MathFn::Asinh, "asinh"),
-    vector(MathFn::Acosh, "acosh"),
-    vector(MathFn::Atanh, "atanh"),
-    vector(MathFn::Erf, "erf"),
-    vector(MathFn::Erfc, "erfc"),
-    vector(MathFn::Pow, "pow"),
-    vector(MathFn::Atan2, "atan2"),
-    vector(MathFn::Hypot, "hypot"),
-];
-
 /// Whether LLVM float intrinsic `name` can raise an FP flag on a quiet input (rounding to an
 /// integer, `fabs` and `copysign` cannot), so that on a conditional path it is guarded.
 fn raises_flags(name: &str) -> bool {
@@ -165,15 +46,22 @@ fn raises_flags(name: &str) -> bool {
     )
 }
 
-/// The lowering of `func` for `dtype` at `tier`, if the table has one.
-pub(crate) fn lookup(func: MathFn, dtype: Scalar, tier: Tier) -> Option<Lowering> {
-    let row = TABLE.iter().find(|r| r.func == func && r.tier == tier)?;
-    match dtype {
-        Scalar::F32 => row.f32,
-        Scalar::F64 => row.f64,
-        Scalar::C64 => row.c64,
-        Scalar::C128 => row.c128,
-        _ => None,
+/// The lowering of `func` for `dtype` by `imp`, from the one table (`math_functions`).
+pub(crate) fn lookup(func: MathFn, dtype: Scalar, imp: MathImpl) -> Option<Lowering> {
+    let row = math_functions::by_func(func)?;
+    match imp {
+        MathImpl::Scalar => match (dtype, row.real, row.complex) {
+            (Scalar::F32 | Scalar::F64, Real::Intrinsic(name), _) => {
+                Some(Lowering::Intrinsic(name))
+            }
+            (Scalar::F64, Real::Libm { f64, .. }, _) => Some(Lowering::Symbol(f64)),
+            (Scalar::F32, Real::Libm { f32, .. }, _) => Some(Lowering::Symbol(f32)),
+            (Scalar::C128, _, Complex::Libm { c128, .. }) => Some(Lowering::Symbol(c128)),
+            (Scalar::C64, _, Complex::Libm { c64, .. }) => Some(Lowering::Symbol(c64)),
+            _ => None,
+        },
+        MathImpl::Vector => (row.vector && matches!(dtype, Scalar::F32 | Scalar::F64))
+            .then_some(Lowering::VectorEntry(row.name)),
     }
 }
 
@@ -189,7 +77,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         if let Some(v) = self.inline_math(func, args, arg_ty)? {
             return Ok(v);
         }
-        let lowering = lookup(func, arg_ty, Tier::Scalar).ok_or_else(|| {
+        let lowering = lookup(func, arg_ty, MathImpl::Scalar).ok_or_else(|| {
             CgError(format!(
                 "{func:?} is not available for {arg_ty} (result {ret_ty})"
             ))
@@ -232,7 +120,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         if let Some(v) = self.guarded_whole_power(func, &floats)? {
             return Ok(Val::Float(v));
         }
-        if let Some(Lowering::VectorEntry(base)) = lookup(func, arg_ty, Tier::Vector) {
+        if let Some(Lowering::VectorEntry(base)) = lookup(func, arg_ty, MathImpl::Vector) {
             if let Some(v) = self.call_vector_entry(func, base, &floats)? {
                 return Ok(Val::Float(v));
             }
@@ -601,7 +489,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         b: (FloatValue<'ctx>, FloatValue<'ctx>),
         ty: Scalar,
     ) -> CgResult<Val<'ctx>> {
-        let name = match lookup(MathFn::Pow, ty, Tier::Scalar) {
+        let name = match lookup(MathFn::Pow, ty, MathImpl::Scalar) {
             Some(Lowering::Symbol(name)) => name,
             other => return Err(CgError(format!("complex power lowered as {other:?}"))),
         };
@@ -610,42 +498,45 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     }
 }
 
-/// svml-shim's complex power for complex128 and complex64 (`double complex` C ABI).
-pub(crate) const CPOW_C128: &str = "ufg_cpow";
-pub(crate) const CPOW_C64: &str = "ufg_cpowf";
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn every_row_is_unique_and_complete_for_floats() {
-        for (i, r) in TABLE.iter().enumerate() {
-            assert!(r.f32.is_some() && r.f64.is_some(), "{:?}", r.func);
-            assert!(
-                TABLE[i + 1..]
-                    .iter()
-                    .all(|o| o.func != r.func || o.tier != r.tier),
-                "{:?} twice",
-                r.func
-            );
+    fn every_table_function_lowers_for_both_floats() {
+        for f in math_functions::MATH_FUNCTIONS {
+            for t in [Scalar::F32, Scalar::F64] {
+                assert!(lookup(f.func, t, MathImpl::Scalar).is_some(), "{}", f.name);
+                assert_eq!(
+                    lookup(f.func, t, MathImpl::Vector).is_some(),
+                    f.vector,
+                    "{}",
+                    f.name
+                );
+            }
         }
     }
 
     #[test]
     fn lookup_picks_dtype_column() {
         assert_eq!(
-            lookup(MathFn::Expm1, Scalar::F32, Tier::Scalar),
+            lookup(MathFn::Expm1, Scalar::F32, MathImpl::Scalar),
             Some(Lowering::Symbol("expm1f"))
         );
         assert_eq!(
-            lookup(MathFn::Gamma, Scalar::F64, Tier::Scalar),
+            lookup(MathFn::Gamma, Scalar::F64, MathImpl::Scalar),
             Some(Lowering::Symbol("tgamma"))
         );
         assert_eq!(
-            lookup(MathFn::Exp, Scalar::C64, Tier::Scalar),
+            lookup(MathFn::Exp, Scalar::C64, MathImpl::Scalar),
             Some(Lowering::Symbol("cexpf"))
         );
-        assert_eq!(lookup(MathFn::Erf, Scalar::C128, Tier::Scalar), None);
+        assert_eq!(
+            lookup(MathFn::Exp, Scalar::F64, MathImpl::Vector),
+            Some(Lowering::VectorEntry("exp"))
+        );
+        assert_eq!(lookup(MathFn::Exp, Scalar::C128, MathImpl::Vector), None);
+        assert_eq!(lookup(MathFn::Erf, Scalar::C128, MathImpl::Scalar), None);
+        assert_eq!(lookup(MathFn::Sign, Scalar::F64, MathImpl::Scalar), None);
     }
 }

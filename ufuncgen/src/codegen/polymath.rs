@@ -33,7 +33,7 @@ use super::polymath_coeffs::{EXP_E_F32, LOG_Q_F32};
 use super::target::Target;
 use super::value::{CgError, CgResult};
 use crate::ir::MathFn;
-use crate::vecmath::Tier as VecLib;
+use crate::vecmath::VecLib;
 
 /// Which logarithm a log-family routine returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

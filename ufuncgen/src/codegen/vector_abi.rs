@@ -71,14 +71,11 @@ pub(crate) fn vfabi_masked_mapping(callee: &str, scalar: &str, lanes: u32, arity
     )
 }
 
-/// An argument every function of svml-shim accepts without raising an FP flag (`acosh` is
-/// defined from 1 up; everything else is fine at 0.5).
-fn harmless_argument(base: &str) -> f64 {
-    if base == "acosh" {
-        2.0
-    } else {
-        0.5
-    }
+/// An argument the function `base` accepts without raising an FP flag (the table's).
+fn harmless_argument(base: &str) -> CgResult<f64> {
+    crate::math_functions::by_name(base)
+        .map(|f| f.quiet_arg)
+        .ok_or_else(|| CgError(format!("{base} is not a declared math function")))
 }
 
 /// Whether `name` is one of svml-shim's vector entries (`ufg_<fn>_f64x8`, ...) or a masked
@@ -197,7 +194,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             return None;
         }
         crate::vecmath::state();
-        let lib = crate::vecmath::resolve(entry).map_or(crate::vecmath::Tier::Scalar, |(_, t)| t);
+        let lib = crate::vecmath::resolve(entry).map_or(crate::vecmath::VecLib::Scalar, |(_, t)| t);
         super::polymath::lookup(func, bits, lib)
     }
 
@@ -326,7 +323,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         b.position_at_end(self.ctx.append_basic_block(f, "entry"));
         let i32t = self.ctx.i32_type();
         let safe = VectorType::const_vector(&vec![
-            elem.const_float(harmless_argument(base));
+            elem.const_float(harmless_argument(base)?);
             widest as usize
         ]);
         let mut call_args: Vec<BasicMetadataValueEnum> = Vec::with_capacity(arity);
@@ -387,7 +384,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let b = self.ctx.create_builder();
         b.position_at_end(self.ctx.append_basic_block(f, "entry"));
         let elem = v.get_element_type().into_float_type();
-        let safe_scalar = elem.const_float(harmless_argument(base));
+        let safe_scalar = elem.const_float(harmless_argument(base)?);
         let safe = VectorType::const_vector(&vec![safe_scalar; lanes as usize]);
         let mask = f
             .get_nth_param(arity as u32)

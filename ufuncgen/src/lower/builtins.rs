@@ -6,6 +6,7 @@ use super::val::{mk, Val};
 use super::Lowerer;
 use crate::diag::CompileError;
 use crate::ir::{BinaryOp, CmpOp, Const, ExprKind, MathFn, UnaryOp};
+use crate::math_functions::{self, CallKind, Complex};
 use crate::spec::{GlobalValue, ModuleKind};
 use crate::types::{promote_ty, Kind, Scalar, Ty};
 use ruff_python_ast::{self as ast, Expr, Operator};
@@ -149,67 +150,16 @@ fn normalize(q: &str) -> String {
 
 /// The callable a qualified name (`math.exp`, `numpy.arcsin`, `builtins.abs`) stands for.
 pub(super) fn lookup(q: &str) -> Option<Callee> {
-    use MathFn::*;
     let q = normalize(q);
     let (module, name) = q.rsplit_once('.')?;
-    let (math, np, cm) = (module == "math", module == "numpy", module == "cmath");
-    let real = |f| Callee::Float {
-        f,
-        arity: 1,
-        complex: false,
-        to_complex: false,
+    let module = match module {
+        "builtins" => return builtin(name),
+        "math" => ModuleKind::Math,
+        "numpy" => ModuleKind::Numpy,
+        "cmath" => ModuleKind::Cmath,
+        _ => return None,
     };
-    let real2 = |f| Callee::Float {
-        f,
-        arity: 2,
-        complex: false,
-        to_complex: false,
-    };
-    // Functions with complex versions: NumPy's and cmath's take complex arguments, cmath's
-    // also turn real ones complex.
-    let src = |name, text, conv| Callee::Source {
-        name,
-        text,
-        conv,
-        alt: None,
-    };
-    let np_complex = |f| Callee::Float {
-        f,
-        arity: 1,
-        complex: true,
-        to_complex: false,
-    };
-    let cplx = |f| Callee::Float {
-        f,
-        arity: 1,
-        complex: np || cm,
-        to_complex: cm,
-    };
-    if module == "builtins" {
-        return Some(match name {
-            "abs" => Callee::Abs { python: true },
-            "min" => Callee::PyMinMax(PyMin),
-            "max" => Callee::PyMinMax(PyMax),
-            "round" => Callee::Round,
-            "pow" => Callee::Power,
-            "divmod" => Callee::Divmod,
-            "int" => Callee::Cast {
-                to: Scalar::I64,
-                python: true,
-            },
-            "float" => Callee::Cast {
-                to: Scalar::F64,
-                python: true,
-            },
-            "bool" => Callee::Bool,
-            "complex" => Callee::Complex {
-                to: Scalar::C128,
-                python: true,
-            },
-            _ => return None,
-        });
-    }
-    if np {
+    if module == ModuleKind::Numpy {
         if let Some(t) = numpy_scalar_type(name) {
             return Some(match t.kind() {
                 Kind::Bool => Callee::Bool,
@@ -224,72 +174,90 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
             });
         }
     }
-    let mathlike = math || np;
+    table_callee(module, name).or_else(|| other_callee(module, name))
+}
+
+/// A math function of the one table (`crate::math_functions`) by one of its spellings.
+fn table_callee(module: ModuleKind, name: &str) -> Option<Callee> {
+    let row = math_functions::by_spelling(module, name)?;
+    Some(match (row.call, module) {
+        (CallKind::RoundToInt, ModuleKind::Math) => Callee::ToInt(row.func),
+        (CallKind::RoundToInt, _) => Callee::Rounding(row.func),
+        (CallKind::PowerOperator, ModuleKind::Numpy) => Callee::Power,
+        // NumPy's and cmath's take complex arguments, cmath's also turn real ones complex;
+        // math's refuse complex, as Python.
+        _ => Callee::Float {
+            f: row.func,
+            arity: row.arity,
+            complex: module != ModuleKind::Math && row.complex != Complex::No,
+            to_complex: module == ModuleKind::Cmath,
+        },
+    })
+}
+
+/// Python's builtins a kernel may call.
+fn builtin(name: &str) -> Option<Callee> {
+    use MathFn::*;
     Some(match name {
-        "exp" if mathlike || cm => cplx(Exp),
-        "log" if mathlike || cm => cplx(Log),
-        "sqrt" if mathlike || cm => cplx(Sqrt),
-        "log10" if mathlike || cm => cplx(Log10),
-        "sin" if mathlike || cm => cplx(Sin),
-        "cos" if mathlike || cm => cplx(Cos),
-        "tan" if mathlike || cm => cplx(Tan),
-        "asin" if math || cm => cplx(Asin),
-        "acos" if math || cm => cplx(Acos),
-        "atan" if math || cm => cplx(Atan),
-        "arcsin" if np => cplx(Asin),
-        "arccos" if np => cplx(Acos),
-        "arctan" if np => cplx(Atan),
-        "sinh" if mathlike || cm => cplx(Sinh),
-        "cosh" if mathlike || cm => cplx(Cosh),
-        "tanh" if mathlike || cm => cplx(Tanh),
-        "asinh" if math || cm => cplx(Asinh),
-        "acosh" if math || cm => cplx(Acosh),
-        "atanh" if math || cm => cplx(Atanh),
-        "arcsinh" if np => cplx(Asinh),
-        "arccosh" if np => cplx(Acosh),
-        "arctanh" if np => cplx(Atanh),
-        "exp2" if math => real(Exp2),
-        "expm1" if math => real(Expm1),
-        "log2" if math => real(Log2),
-        "log1p" if math => real(Log1p),
-        // NumPy's have complex loops (`complex_variant`); math's refuse complex, as Python.
-        "exp2" if np => np_complex(Exp2),
-        "expm1" if np => np_complex(Expm1),
-        "log2" if np => np_complex(Log2),
-        "log1p" if np => np_complex(Log1p),
-        "cbrt" if mathlike => real(Cbrt),
+        "abs" => Callee::Abs { python: true },
+        "min" => Callee::PyMinMax(PyMin),
+        "max" => Callee::PyMinMax(PyMax),
+        "round" => Callee::Round,
+        "pow" => Callee::Power,
+        "divmod" => Callee::Divmod,
+        "int" => Callee::Cast {
+            to: Scalar::I64,
+            python: true,
+        },
+        "float" => Callee::Cast {
+            to: Scalar::F64,
+            python: true,
+        },
+        "bool" => Callee::Bool,
+        "complex" => Callee::Complex {
+            to: Scalar::C128,
+            python: true,
+        },
+        _ => return None,
+    })
+}
+
+/// The module functions that are not table math functions: inline operations, NumPy ufuncs
+/// written in the kernel language, operators and predicates.
+fn other_callee(module: ModuleKind, name: &str) -> Option<Callee> {
+    use MathFn::*;
+    let (math, np, cm) = (
+        module == ModuleKind::Math,
+        module == ModuleKind::Numpy,
+        module == ModuleKind::Cmath,
+    );
+    let mathlike = math || np;
+    let real2 = |f| Callee::Float {
+        f,
+        arity: 2,
+        complex: false,
+        to_complex: false,
+    };
+    let src = |name, text, conv| Callee::Source {
+        name,
+        text,
+        conv,
+        alt: None,
+    };
+    Some(match name {
         "phase" if cm => Callee::Phase,
         "angle" if np => Callee::Phase,
         "real" if np => Callee::Part { imag: false },
         "imag" if np => Callee::Part { imag: true },
         "conj" | "conjugate" if np => Callee::Conj,
         "round" | "around" if np => Callee::NpRound,
-        "erf" if math => real(Erf),
-        "erfc" if math => real(Erfc),
-        "gamma" if math => real(Gamma),
-        "lgamma" if math => real(Lgamma),
-        "floor" if math => Callee::ToInt(Floor),
-        "ceil" if math => Callee::ToInt(Ceil),
-        "trunc" if math => Callee::ToInt(Trunc),
-        "floor" if np => Callee::Rounding(Floor),
-        "ceil" if np => Callee::Rounding(Ceil),
-        "trunc" if np => Callee::Rounding(Trunc),
-        "rint" if np => np_complex(Rint),
-        "fabs" if mathlike => real(Abs),
         "abs" | "absolute" if np => Callee::Abs { python: false },
         "sign" if np => Callee::Sign,
-        "atan2" if math => real2(Atan2),
-        "arctan2" if np => real2(Atan2),
-        "hypot" if mathlike => real2(Hypot),
-        "pow" if math => real2(Pow),
-        "power" if np => Callee::Power,
-        "copysign" if mathlike => real2(Copysign),
         "fmod" if math => real2(Fmod),
         "minimum" if np => Callee::Pairwise(Minimum),
         "maximum" if np => Callee::Pairwise(Maximum),
         "fmin" if np => Callee::Pairwise(Fmin),
         "fmax" if np => Callee::Pairwise(Fmax),
-        "nextafter" if np => real2(Nextafter),
         "logaddexp" if np => src("logaddexp", LOGADDEXP, Conv::Float),
         "logaddexp2" if np => src("logaddexp2", LOGADDEXP2, Conv::Float),
         "heaviside" if np => src("heaviside", HEAVISIDE, Conv::Float),
@@ -335,7 +303,6 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         "divide" | "true_divide" if np => Callee::Operator(Operator::Div),
         "floor_divide" if np => Callee::Operator(Operator::FloorDiv),
         "remainder" | "mod" if np => Callee::Operator(Operator::Mod),
-        "pow" if np => Callee::Power,
         "float_power" if np => src("float_power", FLOAT_POWER, Conv::AtLeast64),
         "bitwise_and" if np => Callee::Operator(Operator::BitAnd),
         "bitwise_or" if np => Callee::Operator(Operator::BitOr),
@@ -356,13 +323,6 @@ pub(super) fn lookup(q: &str) -> Option<Callee> {
         "logical_xor" if np => Callee::Logical(LogicalFn::Xor),
         "logical_not" if np => Callee::Logical(LogicalFn::Not),
         "divmod" if np => Callee::Divmod,
-        "asin" if np => cplx(Asin),
-        "acos" if np => cplx(Acos),
-        "atan" if np => cplx(Atan),
-        "asinh" if np => cplx(Asinh),
-        "acosh" if np => cplx(Acosh),
-        "atanh" if np => cplx(Atanh),
-        "atan2" if np => real2(Atan2),
         "isnan" if mathlike || cm => Callee::Predicate(IsNan),
         "isinf" if mathlike || cm => Callee::Predicate(IsInf),
         "isfinite" if mathlike || cm => Callee::Predicate(IsFinite),
@@ -1181,4 +1141,59 @@ pub(super) fn round_back(v: Val, t: Scalar) -> Val {
         return Val::strong(super::val::cast(v.expr, t));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn float(f: MathFn, arity: usize, complex: bool, to_complex: bool) -> Option<Callee> {
+        Some(Callee::Float {
+            f,
+            arity,
+            complex,
+            to_complex,
+        })
+    }
+
+    /// A spelling means one thing: no table function is also one of the other callables.
+    #[test]
+    fn table_spellings_are_not_shadowed() {
+        for f in math_functions::MATH_FUNCTIONS {
+            for m in [ModuleKind::Math, ModuleKind::Numpy, ModuleKind::Cmath] {
+                for name in f.names_in(m) {
+                    assert_eq!(other_callee(m, name), None, "{m:?}.{name}");
+                    assert!(lookup(&format!("{}.{name}", module_name(m))).is_some());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn table_spellings_by_module() {
+        use MathFn::*;
+        assert_eq!(lookup("math.exp"), float(Exp, 1, false, false));
+        assert_eq!(lookup("np.exp"), float(Exp, 1, true, false));
+        assert_eq!(lookup("cmath.exp"), float(Exp, 1, true, true));
+        assert_eq!(lookup("numpy.arcsin"), float(Asin, 1, true, false));
+        assert_eq!(lookup("numpy.asin"), float(Asin, 1, true, false));
+        assert_eq!(lookup("math.arcsin"), None);
+        assert_eq!(lookup("math.exp2"), float(Exp2, 1, false, false));
+        assert_eq!(lookup("numpy.exp2"), float(Exp2, 1, true, false));
+        assert_eq!(lookup("cmath.exp2"), None);
+        assert_eq!(lookup("numpy.cbrt"), float(Cbrt, 1, false, false));
+        assert_eq!(lookup("numpy.rint"), float(Rint, 1, true, false));
+        assert_eq!(lookup("math.pow"), float(Pow, 2, false, false));
+        assert_eq!(lookup("numpy.power"), Some(Callee::Power));
+        assert_eq!(lookup("numpy.pow"), Some(Callee::Power));
+        assert_eq!(lookup("numpy.arctan2"), float(Atan2, 2, false, false));
+        assert_eq!(lookup("math.floor"), Some(Callee::ToInt(Floor)));
+        assert_eq!(lookup("numpy.floor"), Some(Callee::Rounding(Floor)));
+        assert_eq!(lookup("numpy.fabs"), float(Abs, 1, false, false));
+        assert_eq!(lookup("math.gamma"), float(Gamma, 1, false, false));
+        assert_eq!(lookup("numpy.nextafter"), float(Nextafter, 2, false, false));
+        assert_eq!(lookup("math.nextafter"), None);
+        assert_eq!(lookup("math.fmod"), float(Fmod, 2, false, false));
+        assert_eq!(lookup("os.exp"), None);
+    }
 }

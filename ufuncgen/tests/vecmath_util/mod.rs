@@ -517,7 +517,7 @@ pub const TIER_ROWS: usize = 3000;
 /// errors against glibc's function of the same precision stay within `bound` ULPs (0: bit for
 /// bit), and float64 results stay within each validation row's tolerance. Returns the largest
 /// error seen, so callers can tell a vector library from the per-lane fallback.
-pub fn check_tier(expect: ufuncgen::vecmath::Tier, bound: u64) -> u64 {
+pub fn check_tier(expect: ufuncgen::vecmath::VecLib, bound: u64) -> u64 {
     let vector_isa = std::arch::is_x86_feature_detected!("avx2");
     let mut problems = Vec::new();
     let mut largest = 0;
