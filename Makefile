@@ -14,7 +14,7 @@ PY_DIRS := python tests examples benchmarks scripts
 help:
 	@echo "make demo   - set up, build, run the demo kernels against NumPy"
 	@echo "make test   - set up, build, run cargo tests, pytest and lint"
-	@echo "make lint   - module cycles, cargo fmt --check, cargo clippy -D warnings, ruff check, stubtest"
+	@echo "make lint   - module cycles, cargo fmt --check, cargo clippy -D warnings, ruff check and format, stubtest"
 	@echo "make test-py313 - build for CPython 3.13 + NumPy >= 2.5 (.venv313) and run the dispatch tests"
 	@echo "make fuzz   - a long random run of the differential fuzzer (FUZZ_EXAMPLES=5000)"
 	@echo "make bench  - set up, build, run the benchmarks (BENCH_ARGS=--quick for a short run)"
@@ -51,6 +51,7 @@ lint: setup
 	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
 	$(VENV)/bin/ruff check $(PY_DIRS)
+	$(VENV)/bin/ruff format --check $(PY_DIRS)
 	$(PY) -m mypy.stubtest ufuncgen._native
 
 # The bounded, derandomized run is part of `make test`; this one draws new kernels each time.

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use ufuncgen::cache::Cache;
 use ufuncgen::CompileError;
 
-use crate::errors;
+use crate::py_errors;
 
 /// Default size cap when the decorator gives none (`UFUNCGEN_CACHE_MAX_MB` sets it in Python).
 const DEFAULT_MAX_BYTES: u64 = 512 << 20;
@@ -42,7 +42,7 @@ pub fn compile_cached<T: Send>(
     let cache = open(dir, max_bytes, &mut warnings);
     let (compiled, cache_warnings) = py
         .detach(|| compile(cache.as_ref()))
-        .map_err(|e| errors::to_pyerr(py, &e))?;
+        .map_err(|e| py_errors::to_pyerr(py, &e))?;
     warnings.extend(cache_warnings);
     warn(py, &warnings)?;
     Ok(compiled)

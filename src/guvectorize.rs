@@ -54,7 +54,9 @@ pub fn compile_guvectorize<'py>(
         loops = loops
             .into_iter()
             .zip(&compiled.loops)
-            .map(|(l, c)| crate::parallel::generalized(l, &axes, writes_inputs, c.split_anywhere))
+            .map(|(l, c)| {
+                crate::parallel_loop::generalized(l, &axes, writes_inputs, c.split_anywhere)
+            })
             .collect::<PyResult<_>>()?;
     }
     let (nin, nout) = loops

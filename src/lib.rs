@@ -11,27 +11,27 @@
 //! | `owner.rs` | `ufunc->obj`: the owner that keeps a ufunc's tables and JIT code alive |
 //! | `register.rs` | creates the `numpy.ufunc` from loops and attaches its owner |
 //! | `spec_args.rs` | what the Python side collected → the compiler's `KernelSpec` |
-//! | this file, `guvectorize.rs`, `lazy.rs`, `aot.rs` | `vectorize`, `guvectorize`, lazy ufuncs, ahead-of-time loops |
+//! | this file, `guvectorize.rs`, `lazy_ufunc.rs`, `aot_export.rs` | `vectorize`, `guvectorize`, lazy ufuncs, AOT loops |
 //!
-//! Beside them: `errors.rs` (`CompileError` → `ufuncgen.errors`), `disk_cache.rs`
-//! (`cache=True`), `parallel.rs` (`target="parallel"`), `core_dims.rs` (output-only core
+//! Beside them: `py_errors.rs` (`CompileError` → `ufuncgen.errors`), `disk_cache.rs`
+//! (`cache=True`), `parallel_loop.rs` (`target="parallel"`), `core_dims.rs` (output-only core
 //! dimensions need `out=`), `lazy_promote.rs` (the promoters that keep a lazy ufunc's
 //! signature loops from answering calls without one), `testing.rs` (hand-written loops for the
 //! tests).
 
-mod aot;
+mod aot_export;
 mod array_method;
 mod contiguity;
 mod core_dims;
 mod disk_cache;
-mod errors;
 mod guvectorize;
-mod lazy;
 mod lazy_promote;
+mod lazy_ufunc;
 mod math_table;
 mod numpy_api;
 mod owner;
-mod parallel;
+mod parallel_loop;
+mod py_errors;
 mod register;
 mod spec_args;
 mod testing;
@@ -93,7 +93,7 @@ fn compile_vectorize<'py>(
     )?;
     let mut loops: Vec<LoopEntry> = compiled.loops.iter().map(LoopEntry::from).collect();
     if options.parallel {
-        loops = loops.into_iter().map(parallel::elementwise).collect();
+        loops = loops.into_iter().map(parallel_loop::elementwise).collect();
     }
     let nin = loops.first().map_or(0, |l| l.inputs.len());
     let shape = UfuncSpec {
@@ -115,7 +115,7 @@ fn our_owner<'py>(ufunc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, UfuncOwner>>
 
 /// Signature text → optimized LLVM IR, in signature order.
 fn loop_ir(ufunc: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
-    if let Some(loops) = lazy::loop_ir(ufunc)? {
+    if let Some(loops) = lazy_ufunc::loop_ir(ufunc)? {
         return Ok(loops);
     }
     let owner = our_owner(ufunc)?;
@@ -242,7 +242,7 @@ fn _test_raising_ufunc(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 /// How many ufuncs created by this module are alive.
 #[pyfunction]
 fn _live_ufuncs() -> usize {
-    owner::live_owners() + lazy::live_owners()
+    owner::live_owners() + lazy_ufunc::live_owners()
 }
 
 #[pymodule]
@@ -258,27 +258,27 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(host_info, m)?)?;
     m.add_function(wrap_pyfunction!(init_vector_math, m)?)?;
     m.add_function(wrap_pyfunction!(guvectorize::compile_guvectorize, m)?)?;
-    m.add_function(wrap_pyfunction!(lazy::create_lazy_ufunc, m)?)?;
-    m.add_function(wrap_pyfunction!(lazy::_lazy_compilations, m)?)?;
+    m.add_function(wrap_pyfunction!(lazy_ufunc::create_lazy_ufunc, m)?)?;
+    m.add_function(wrap_pyfunction!(lazy_ufunc::_lazy_compilations, m)?)?;
     m.add_function(wrap_pyfunction!(guvectorize::layout_signature, m)?)?;
     m.add_function(wrap_pyfunction!(_test_ufunc, m)?)?;
     m.add_function(wrap_pyfunction!(_test_raising_ufunc, m)?)?;
     m.add_function(wrap_pyfunction!(_live_ufuncs, m)?)?;
-    m.add_function(wrap_pyfunction!(parallel::set_num_threads, m)?)?;
-    m.add_function(wrap_pyfunction!(parallel::get_num_threads, m)?)?;
-    m.add_function(wrap_pyfunction!(parallel::requested_num_threads, m)?)?;
-    m.add_function(wrap_pyfunction!(parallel::_parallel_stats, m)?)?;
-    m.add_function(wrap_pyfunction!(parallel::_force_chunking, m)?)?;
-    m.add_function(wrap_pyfunction!(aot::aot_vectorize, m)?)?;
-    m.add_function(wrap_pyfunction!(aot::aot_guvectorize, m)?)?;
-    m.add_function(wrap_pyfunction!(aot::aot_object_from_ir, m)?)?;
-    m.add_function(wrap_pyfunction!(aot::aot_runtime_archive, m)?)?;
-    m.add_function(wrap_pyfunction!(aot::aot_core_axes, m)?)?;
-    m.add_function(wrap_pyfunction!(aot::aot_contiguity_checks, m)?)?;
+    m.add_function(wrap_pyfunction!(parallel_loop::set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(parallel_loop::get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(parallel_loop::requested_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(parallel_loop::_parallel_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(parallel_loop::_force_chunking, m)?)?;
+    m.add_function(wrap_pyfunction!(aot_export::aot_vectorize, m)?)?;
+    m.add_function(wrap_pyfunction!(aot_export::aot_guvectorize, m)?)?;
+    m.add_function(wrap_pyfunction!(aot_export::aot_object_from_ir, m)?)?;
+    m.add_function(wrap_pyfunction!(aot_export::aot_runtime_archive, m)?)?;
+    m.add_function(wrap_pyfunction!(aot_export::aot_core_axes, m)?)?;
+    m.add_function(wrap_pyfunction!(aot_export::aot_contiguity_checks, m)?)?;
     m.add_function(wrap_pyfunction!(math_table::math_functions, m)?)?;
     m.add_class::<math_table::MathFunctionRecord>()?;
-    m.add_class::<aot::AotLoop>()?;
+    m.add_class::<aot_export::AotLoop>()?;
     m.add_class::<UfuncOwner>()?;
-    m.add_class::<lazy::LazyOwner>()?;
+    m.add_class::<lazy_ufunc::LazyOwner>()?;
     Ok(())
 }

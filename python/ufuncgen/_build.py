@@ -261,7 +261,7 @@ def _ints(kind: str, values: list[int]) -> str:
 def _parallel_shape(entry: dict[str, Any], nargs: int) -> tuple[int, list[int], list[int]]:
     """How a ufunc's loops run (`UFG_PAR_*` in aot-runtime/ufuncgen_aot.c) and, for a
     parallel gufunc, its core axes per operand (counts, then the axes one operand after the
-    other), as src/parallel.rs hands them to the JIT's pool."""
+    other), as src/parallel_loop.rs hands them to the JIT's pool."""
     recipe = entry["recipe"]
     if not recipe.args[5].get("parallel"):
         return _PAR_NONE, [], []

@@ -119,6 +119,7 @@ def aot_contiguity_checks(
     function: str, signature: str, layout: str
 ) -> list[tuple[list[int], list[int], int, bool, str]]: ...
 def math_functions() -> list[MathFunction]: ...
+
 @final
 class AotLoop:
     """One loop of an AOT module for one CPU level."""

@@ -50,9 +50,7 @@ def kernel_source(func: types.FunctionType) -> KernelSource:
     if func.__code__.co_filename.startswith("<") and not _same_function(func, lines, indent):
         # Code made by exec/eval names a pseudo-file such as "<string>" whose text in
         # linecache may be another program's (CPython 3.13 keeps `python -c`'s there).
-        raise _no_source(
-            func, f"the text {func.__code__.co_filename} holds is another function's"
-        )
+        raise _no_source(func, f"the text {func.__code__.co_filename} holds is another function's")
     return KernelSource(
         "".join(_strip_prefix(line, indent) for line in lines),
         func.__code__.co_filename,

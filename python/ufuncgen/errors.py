@@ -22,7 +22,7 @@ def located_message(
         return message
     where = f"{message} (in function '{function}'"
     if filename is not None:
-        where += f", file \"{filename}\""
+        where += f', file "{filename}"'
     if lineno is not None:
         where += f", line {lineno}"
     if col:

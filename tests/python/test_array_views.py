@@ -508,7 +508,6 @@ def test_helper_errors_are_compile_errors():
         guvectorize(["void(f8[:], f8[:])"], "(n)->()")(uses_none)
 
 
-
 def test_a_helper_writing_an_input_makes_it_read_write():
     """A store into an input through a helper marks the input read-write for NumPy: a cast
     copy is written back, and a read-only array is refused by NumPy itself."""

@@ -68,9 +68,7 @@ KNOWN_DEFECTS = [
         frozenset({"flags"}),
         lambda ev: (
             ev.kind == "call"
-            and any(
-                isinstance(a, np.float32) and a != 0 and abs(a) < 2.0**-60 for a in ev.args
-            )
+            and any(isinstance(a, np.float32) and a != 0 and abs(a) < 2.0**-60 for a in ev.args)
         ),
     ),
     # Not in issue 9 (found by this fuzzer): LLVM evaluates an operation over a bool input at

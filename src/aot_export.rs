@@ -8,7 +8,7 @@ use pyo3::types::PyBytes;
 use ufuncgen::codegen::{self, Target};
 use ufuncgen::{aot, cache::CachedLoop, Naming};
 
-use crate::errors;
+use crate::py_errors;
 use crate::spec_args::{self, GlobalArg, SourceArg};
 use crate::OptionsArg;
 
@@ -68,7 +68,7 @@ pub fn aot_vectorize<'py>(
     let spec = spec_args::kernel_spec(name, source, signatures, globals, options.fastmath)?;
     let (loops, _) = py
         .detach(|| ufuncgen::vectorize_objects(&spec, None, &target, Naming::Level(tag)))
-        .map_err(|e| errors::to_pyerr(py, &e))?;
+        .map_err(|e| py_errors::to_pyerr(py, &e))?;
     Ok(to_python(py, loops))
 }
 
@@ -102,7 +102,7 @@ pub fn aot_guvectorize<'py>(
                 Naming::Level(tag),
             )
         })
-        .map_err(|e| errors::to_pyerr(py, &e))?;
+        .map_err(|e| py_errors::to_pyerr(py, &e))?;
     Ok(to_python(py, loops))
 }
 

@@ -28,7 +28,7 @@ use crate::array_method::{self, LoopOwner, SpecLoop};
 use crate::numpy_api::{self, ArrayHead, DescrHead, IdentityCode};
 use crate::register::{self, LegacyColumns, LoopEntry, UfuncNames};
 use crate::spec_args::{self, KernelPartsArg};
-use crate::{disk_cache, errors, identity_of, OptionsArg};
+use crate::{disk_cache, identity_of, py_errors, OptionsArg};
 
 static LIVE_LAZY: AtomicUsize = AtomicUsize::new(0);
 
@@ -271,7 +271,7 @@ fn signature_error(py: Python<'_>, name: &str, message: String) -> PyErr {
         line: String::new(),
         caret: (0, 0),
     };
-    errors::to_pyerr(py, &err)
+    py_errors::to_pyerr(py, &err)
 }
 
 /// Points NumPy's dispatcher at our resolver: it falls back to `type_resolver` only for a ufunc
@@ -676,7 +676,7 @@ impl LazyOwner {
                 Some(Slot::Failed(e)) => {
                     let e = e.clone();
                     drop(requests);
-                    return Err(errors::to_pyerr(py, &e));
+                    return Err(py_errors::to_pyerr(py, &e));
                 }
                 Some(Slot::Compiling(thread)) if *thread == std::thread::current().id() => {
                     // Only Python code run while freezing the kernel's names could get here;
@@ -722,7 +722,7 @@ impl LazyOwner {
                     };
                     pending.finish(slot);
                     return result.map_err(|f| match f {
-                        Failure::Compile(e) => errors::to_pyerr(py, &e),
+                        Failure::Compile(e) => py_errors::to_pyerr(py, &e),
                         Failure::Python(e) => e,
                     });
                 }
@@ -850,12 +850,12 @@ impl LazyOwner {
         }
         if self.parallel {
             entry = match &self.kind {
-                Kind::Elementwise => crate::parallel::elementwise(entry),
+                Kind::Elementwise => crate::parallel_loop::elementwise(entry),
                 Kind::Generalized {
                     core_axes,
                     writable_args,
                     ..
-                } => crate::parallel::generalized(
+                } => crate::parallel_loop::generalized(
                     entry,
                     core_axes,
                     !writable_args.is_empty(),
