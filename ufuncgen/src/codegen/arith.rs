@@ -8,7 +8,7 @@ use inkwell::{FloatPredicate, IntPredicate};
 use super::guard::FlagOp;
 use super::kernel::Cg;
 use super::loop_abi::{RAISE_DIVBYZERO, RAISE_INVALID, RAISE_OVERFLOW};
-use super::value::{CgError, CgResult, Val};
+use super::value::{CgError, CgResult, CgVal};
 use crate::ir::{BinaryOp, CmpOp};
 use crate::types::Scalar;
 
@@ -47,15 +47,15 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     pub(crate) fn binary(
         &mut self,
         op: BinaryOp,
-        a: Val<'ctx>,
-        b: Val<'ctx>,
+        a: CgVal<'ctx>,
+        b: CgVal<'ctx>,
         ty: Scalar,
-    ) -> CgResult<Val<'ctx>> {
+    ) -> CgResult<CgVal<'ctx>> {
         match (a, b) {
-            (Val::Int(x), Val::Int(y)) if ty == Scalar::Bool => self.bool_binary(op, x, y),
-            (Val::Int(x), Val::Int(y)) => self.int_binary(op, x, y, ty).map(Val::Int),
-            (Val::Float(x), Val::Float(y)) => self.float_binary(op, x, y, ty).map(Val::Float),
-            (Val::Complex(ar, ai), Val::Complex(br, bi)) => {
+            (CgVal::Int(x), CgVal::Int(y)) if ty == Scalar::Bool => self.bool_binary(op, x, y),
+            (CgVal::Int(x), CgVal::Int(y)) => self.int_binary(op, x, y, ty).map(CgVal::Int),
+            (CgVal::Float(x), CgVal::Float(y)) => self.float_binary(op, x, y, ty).map(CgVal::Float),
+            (CgVal::Complex(ar, ai), CgVal::Complex(br, bi)) => {
                 self.complex_binary(op, (ar, ai), (br, bi), ty)
             }
             _ => Err(CgError(format!("operands of {op:?} differ in kind"))),
@@ -68,9 +68,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         op: BinaryOp,
         x: IntValue<'ctx>,
         y: IntValue<'ctx>,
-    ) -> CgResult<Val<'ctx>> {
+    ) -> CgResult<CgVal<'ctx>> {
         let b = &self.b;
-        Ok(Val::Int(match op {
+        Ok(CgVal::Int(match op {
             BinaryOp::Add | BinaryOp::BitOr => b.build_or(x, y, "or")?,
             BinaryOp::Mul | BinaryOp::BitAnd => b.build_and(x, y, "and")?,
             BinaryOp::Sub | BinaryOp::BitXor => b.build_xor(x, y, "xor")?,
@@ -278,7 +278,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             BinaryOp::Pow => self
                 .call_math(
                     crate::ir::MathFn::Pow,
-                    &[Val::Float(x), Val::Float(y)],
+                    &[CgVal::Float(x), CgVal::Float(y)],
                     ty,
                     ty,
                 )?
@@ -382,23 +382,23 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         (ar, ai): (FloatValue<'ctx>, FloatValue<'ctx>),
         (br, bi): (FloatValue<'ctx>, FloatValue<'ctx>),
         ty: Scalar,
-    ) -> CgResult<Val<'ctx>> {
+    ) -> CgResult<CgVal<'ctx>> {
         Ok(match op {
-            BinaryOp::Add => Val::Complex(
+            BinaryOp::Add => CgVal::Complex(
                 self.fop(FlagOp::Add, ar, br)?,
                 self.fop(FlagOp::Add, ai, bi)?,
             ),
-            BinaryOp::Sub => Val::Complex(
+            BinaryOp::Sub => CgVal::Complex(
                 self.fop(FlagOp::Sub, ar, br)?,
                 self.fop(FlagOp::Sub, ai, bi)?,
             ),
             BinaryOp::Mul => {
                 let (r, i) = self.cmul((ar, ai), (br, bi))?;
-                Val::Complex(r, i)
+                CgVal::Complex(r, i)
             }
             BinaryOp::Div => {
                 let (r, i) = self.cdiv((ar, ai), (br, bi))?;
-                Val::Complex(r, i)
+                CgVal::Complex(r, i)
             }
             BinaryOp::Pow => self.complex_pow((ar, ai), (br, bi), ty)?,
             op => return Err(CgError(format!("{op:?} is not defined on {ty}"))),
@@ -545,12 +545,12 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     pub(crate) fn compare(
         &self,
         op: CmpOp,
-        a: Val<'ctx>,
-        b: Val<'ctx>,
+        a: CgVal<'ctx>,
+        b: CgVal<'ctx>,
         ty: Scalar,
     ) -> CgResult<IntValue<'ctx>> {
         match (a, b) {
-            (Val::Int(x), Val::Int(y)) => {
+            (CgVal::Int(x), CgVal::Int(y)) => {
                 let signed = ty.is_signed();
                 let pred = match op {
                     CmpOp::Eq => IntPredicate::EQ,
@@ -566,8 +566,8 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 };
                 Ok(self.b.build_int_compare(pred, x, y, "cmp")?)
             }
-            (Val::Float(x), Val::Float(y)) => self.fcmp(op, x, y),
-            (Val::Complex(xr, xi), Val::Complex(yr, yi)) => {
+            (CgVal::Float(x), CgVal::Float(y)) => self.fcmp(op, x, y),
+            (CgVal::Complex(xr, xi), CgVal::Complex(yr, yi)) => {
                 self.complex_compare(op, (xr, xi), (yr, yi))
             }
             _ => Err(CgError(format!("operands of {op:?} differ in kind"))),

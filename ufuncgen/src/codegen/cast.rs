@@ -6,24 +6,24 @@ use inkwell::values::{FloatValue, IntValue};
 use inkwell::FloatPredicate;
 
 use super::kernel::Cg;
-use super::value::{float_type, int_type, CgError, CgResult, Val};
+use super::value::{float_type, int_type, CgError, CgResult, CgVal};
 use crate::types::Scalar;
 
 impl<'a, 'ctx> Cg<'a, 'ctx> {
     /// Converts `v` from dtype `from` to dtype `to`.
-    pub(crate) fn cast(&self, v: Val<'ctx>, from: Scalar, to: Scalar) -> CgResult<Val<'ctx>> {
+    pub(crate) fn cast(&self, v: CgVal<'ctx>, from: Scalar, to: Scalar) -> CgResult<CgVal<'ctx>> {
         if from == to {
             return Ok(v);
         }
         let b = &self.b;
         if to == Scalar::Bool {
-            return Ok(Val::Int(self.truthy(v)?));
+            return Ok(CgVal::Int(self.truthy(v)?));
         }
         Ok(match v {
-            Val::Int(x) => {
+            CgVal::Int(x) => {
                 let from_signed = from.is_signed();
                 if to.is_int() {
-                    Val::Int(b.build_int_cast_sign_flag(
+                    CgVal::Int(b.build_int_cast_sign_flag(
                         x,
                         int_type(self.ctx, to),
                         from_signed,
@@ -39,9 +39,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                     self.real_to(f, to)
                 }
             }
-            Val::Float(x) => {
+            CgVal::Float(x) => {
                 if to.is_int() {
-                    Val::Int(self.float_to_int(x, to)?)
+                    CgVal::Int(self.float_to_int(x, to)?)
                 } else {
                     let ft = float_type(self.ctx, to);
                     let f = if to.real_part() == from {
@@ -53,12 +53,12 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 }
             }
             // complex -> real drops the imaginary part (the front end normally rejects it).
-            Val::Complex(r, i) => {
+            CgVal::Complex(r, i) => {
                 if to.is_complex() {
                     let ft = float_type(self.ctx, to);
-                    Val::Complex(self.float_cast(r, ft)?, self.float_cast(i, ft)?)
+                    CgVal::Complex(self.float_cast(r, ft)?, self.float_cast(i, ft)?)
                 } else {
-                    return self.cast(Val::Float(r), from.real_part(), to);
+                    return self.cast(CgVal::Float(r), from.real_part(), to);
                 }
             }
         })
@@ -79,11 +79,11 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     }
 
     /// A float of `to`'s part type, as `to` (a complex gets a zero imaginary part).
-    fn real_to(&self, f: FloatValue<'ctx>, to: Scalar) -> Val<'ctx> {
+    fn real_to(&self, f: FloatValue<'ctx>, to: Scalar) -> CgVal<'ctx> {
         if to.is_complex() {
-            Val::Complex(f, f.get_type().const_zero())
+            CgVal::Complex(f, f.get_type().const_zero())
         } else {
-            Val::Float(f)
+            CgVal::Float(f)
         }
     }
 

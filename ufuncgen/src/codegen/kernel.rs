@@ -16,7 +16,7 @@ use super::size_limits::{self, SizeCounter};
 use super::target::Target;
 use super::value::{
     abi_type, float_type, from_abi, int_type, to_abi, zero, ArraySlot, ArrayVal, CgError, CgResult,
-    Val,
+    CgVal,
 };
 use crate::diag::{SourceMap, Span};
 use crate::ir::{self, Const, ExprKind, LogicalOp, StmtKind, UnaryOp};
@@ -529,7 +529,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     }
 
     /// Returns the parts of a tuple as one struct of their ABI values.
-    fn ret_tuple(&self, parts: Vec<Val<'ctx>>) -> CgResult<()> {
+    fn ret_tuple(&self, parts: Vec<CgVal<'ctx>>) -> CgResult<()> {
         let t = tuple_type(self.ctx, &self.ret_parts);
         let mut agg: inkwell::values::AggregateValueEnum<'ctx> = t.get_undef().into();
         for (i, (v, &ty)) in parts.into_iter().zip(&self.ret_parts).enumerate() {
@@ -540,7 +540,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         Ok(())
     }
 
-    fn ret_value(&self, v: Val<'ctx>) -> CgResult<()> {
+    fn ret_value(&self, v: CgVal<'ctx>) -> CgResult<()> {
         self.free_locals()?;
         let abi = to_abi(self.ctx, &self.b, self.ret, v)?;
         self.b.build_return(Some(&abi))?;
@@ -554,21 +554,21 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             .ok_or_else(|| CgError(format!("unknown local {l}")))
     }
 
-    fn store_local(&self, l: ir::Local, v: Val<'ctx>) -> CgResult<()> {
+    fn store_local(&self, l: ir::Local, v: CgVal<'ctx>) -> CgResult<()> {
         let slot = self
             .slots
             .get(l.0 as usize)
             .copied()
             .ok_or_else(|| CgError(format!("unknown local {l}")))?;
         match (slot, v) {
-            (Slot::Two(pr, pi), Val::Complex(r, i)) => {
+            (Slot::Two(pr, pi), CgVal::Complex(r, i)) => {
                 self.b.build_store(pr, r)?;
                 self.b.build_store(pi, i)?;
             }
-            (Slot::One(p), Val::Int(x)) => {
+            (Slot::One(p), CgVal::Int(x)) => {
                 self.b.build_store(p, x)?;
             }
-            (Slot::One(p), Val::Float(x)) => {
+            (Slot::One(p), CgVal::Float(x)) => {
                 self.b.build_store(p, x)?;
             }
             _ => return Err(CgError(format!("value of the wrong kind stored to {l}"))),
@@ -576,13 +576,13 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         Ok(())
     }
 
-    fn load_local(&self, l: ir::Local) -> CgResult<Val<'ctx>> {
+    fn load_local(&self, l: ir::Local) -> CgResult<CgVal<'ctx>> {
         let ty = self.local_ty(l)?;
         let slot = self.slots[l.0 as usize];
         Ok(match slot {
             Slot::Two(pr, pi) => {
                 let t = float_type(self.ctx, ty);
-                Val::Complex(
+                CgVal::Complex(
                     self.b.build_load(t, pr, "re")?.into_float_value(),
                     self.b.build_load(t, pi, "im")?.into_float_value(),
                 )
@@ -590,9 +590,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             Slot::One(p) => {
                 let v = self.b.build_load(abi_type(self.ctx, ty), p, "v")?;
                 if ty.is_float() {
-                    Val::Float(v.into_float_value())
+                    CgVal::Float(v.into_float_value())
                 } else {
-                    Val::Int(v.into_int_value())
+                    CgVal::Int(v.into_int_value())
                 }
             }
         })
@@ -869,7 +869,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         let value = self
             .b
             .build_int_add(a, self.b.build_int_mul(kv, st, "")?, "i")?;
-        self.store_local(var, Val::Int(value))?;
+        self.store_local(var, CgVal::Int(value))?;
         self.loops.push(LoopTargets {
             continue_to: latch,
             break_to: exit,
@@ -912,7 +912,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             let (next, first) = (self.new_block("for.next"), self.new_block("for.iter"));
             self.br(first)?;
             self.b.position_at_end(first);
-            self.store_local(var, Val::Int(value(k)))?;
+            self.store_local(var, CgVal::Int(value(k)))?;
             self.loops.push(LoopTargets {
                 continue_to: next,
                 break_to: exit,
@@ -971,7 +971,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     // ---- expressions ----
 
     /// Lowers an expression to its value (of dtype `e.ty`).
-    pub(crate) fn expr(&mut self, e: &ir::Expr) -> CgResult<Val<'ctx>> {
+    pub(crate) fn expr(&mut self, e: &ir::Expr) -> CgResult<CgVal<'ctx>> {
         match &e.kind {
             ExprKind::Const(c) => self.constant(*c, e.ty),
             ExprKind::Local(l) => self.load_local(*l),
@@ -990,7 +990,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             }
             ExprKind::Compare(op, l, r) => {
                 let (a, b) = (self.expr(l)?, self.expr(r)?);
-                Ok(Val::Int(self.compare(*op, a, b, l.ty)?))
+                Ok(CgVal::Int(self.compare(*op, a, b, l.ty)?))
             }
             ExprKind::Logical(op, l, r) => self.logical(*op, l, r, e.ty),
             ExprKind::Select {
@@ -1016,7 +1016,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             }
             ExprKind::MakeComplex(r, i) => {
                 let (r, i) = (self.expr(r)?.float()?, self.expr(i)?.float()?);
-                Ok(Val::Complex(r, i))
+                Ok(CgVal::Complex(r, i))
             }
             ExprKind::Load { array, index } => {
                 let span = e.span;
@@ -1024,7 +1024,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             }
             ExprKind::Shape(a, axis) => {
                 self.span = e.span;
-                Ok(Val::Int(self.shape(a, *axis)?))
+                Ok(CgVal::Int(self.shape(a, *axis)?))
             }
             ExprKind::CallFunction(id, args) => self.call_function(*id, args, e.span),
             ExprKind::Guarded {
@@ -1057,7 +1057,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         id: ir::CalleeId,
         args: &[ir::Expr],
         span: Span,
-    ) -> CgResult<Val<'ctx>> {
+    ) -> CgResult<CgVal<'ctx>> {
         let ret = self
             .callees
             .get(id.0 as usize)
@@ -1066,7 +1066,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         match self.call_raw(id, args, span)? {
             Some(r) => from_abi(&self.b, ret, r),
             // A callee that returns nothing: its value is never used (the front end checks).
-            None => Ok(Val::Int(self.ctx.bool_type().const_zero())),
+            None => Ok(CgVal::Int(self.ctx.bool_type().const_zero())),
         }
     }
 
@@ -1125,7 +1125,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         Ok(r)
     }
 
-    fn constant(&self, c: Const, ty: Scalar) -> CgResult<Val<'ctx>> {
+    fn constant(&self, c: Const, ty: Scalar) -> CgResult<CgVal<'ctx>> {
         // Rounding a finite constant to float32 infinity happens here, at compile time: raise
         // the overflow NumPy's cast raises (`np.float32(1e300)`, float32 `a * 1e300`) where the
         // constant is used.
@@ -1155,35 +1155,37 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             }
         };
         Ok(match (c, ty) {
-            (Const::Complex(r, i), t) if t.is_complex() => Val::Complex(float(r), float(i)),
-            (Const::Float(x), t) if t.is_complex() => Val::Complex(float(x), float(0.0)),
-            (Const::Float(x), t) if t.is_float() => Val::Float(float(x)),
-            (Const::Int(i), t) if t.is_float() => Val::Float(float(i as f64)),
+            (Const::Complex(r, i), t) if t.is_complex() => CgVal::Complex(float(r), float(i)),
+            (Const::Float(x), t) if t.is_complex() => CgVal::Complex(float(x), float(0.0)),
+            (Const::Float(x), t) if t.is_float() => CgVal::Float(float(x)),
+            (Const::Int(i), t) if t.is_float() => CgVal::Float(float(i as f64)),
             (Const::Bool(v), t) if !t.is_float() && !t.is_complex() => {
-                Val::Int(int_type(self.ctx, t).const_int(v as u64, false))
+                CgVal::Int(int_type(self.ctx, t).const_int(v as u64, false))
             }
             // Two's complement of the (already wrapped) value; const_int truncates to the width.
             (Const::Int(i), t) if !t.is_complex() => {
-                Val::Int(int_type(self.ctx, t).const_int(i as u64, false))
+                CgVal::Int(int_type(self.ctx, t).const_int(i as u64, false))
             }
             (c, t) => return Err(CgError(format!("constant {c:?} cannot have type {t}"))),
         })
     }
 
-    fn unary(&mut self, op: UnaryOp, v: Val<'ctx>, ty: Scalar) -> CgResult<Val<'ctx>> {
+    fn unary(&mut self, op: UnaryOp, v: CgVal<'ctx>, ty: Scalar) -> CgResult<CgVal<'ctx>> {
         let b = &self.b;
         Ok(match (op, v) {
-            (UnaryOp::Neg, Val::Int(x)) => Val::Int(b.build_int_neg(x, "neg")?),
-            (UnaryOp::Neg, Val::Float(x)) => Val::Float(b.build_float_neg(x, "neg")?),
-            (UnaryOp::Neg, Val::Complex(r, i)) => {
-                Val::Complex(b.build_float_neg(r, "neg")?, b.build_float_neg(i, "neg")?)
+            (UnaryOp::Neg, CgVal::Int(x)) => CgVal::Int(b.build_int_neg(x, "neg")?),
+            (UnaryOp::Neg, CgVal::Float(x)) => CgVal::Float(b.build_float_neg(x, "neg")?),
+            (UnaryOp::Neg, CgVal::Complex(r, i)) => {
+                CgVal::Complex(b.build_float_neg(r, "neg")?, b.build_float_neg(i, "neg")?)
             }
-            (UnaryOp::Invert | UnaryOp::Not, Val::Int(x)) => Val::Int(b.build_not(x, "not")?),
-            (UnaryOp::Real, Val::Complex(r, _)) => Val::Float(r),
-            (UnaryOp::Imag, Val::Complex(_, i)) => Val::Float(i),
-            (UnaryOp::Real, v @ (Val::Float(_) | Val::Int(_))) => v,
-            (UnaryOp::Conj, Val::Complex(r, i)) => Val::Complex(r, b.build_float_neg(i, "conj")?),
-            (UnaryOp::Conj, v @ (Val::Float(_) | Val::Int(_))) => v,
+            (UnaryOp::Invert | UnaryOp::Not, CgVal::Int(x)) => CgVal::Int(b.build_not(x, "not")?),
+            (UnaryOp::Real, CgVal::Complex(r, _)) => CgVal::Float(r),
+            (UnaryOp::Imag, CgVal::Complex(_, i)) => CgVal::Float(i),
+            (UnaryOp::Real, v @ (CgVal::Float(_) | CgVal::Int(_))) => v,
+            (UnaryOp::Conj, CgVal::Complex(r, i)) => {
+                CgVal::Complex(r, b.build_float_neg(i, "conj")?)
+            }
+            (UnaryOp::Conj, v @ (CgVal::Float(_) | CgVal::Int(_))) => v,
             (op, v) => {
                 return Err(CgError(format!(
                     "unary {op:?} on {v:?} of type {ty} is not defined"
@@ -1193,20 +1195,20 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     }
 
     /// Python truthiness: non-zero (NaN is true; a complex is true if either part is).
-    pub(crate) fn truthy(&self, v: Val<'ctx>) -> CgResult<IntValue<'ctx>> {
+    pub(crate) fn truthy(&self, v: CgVal<'ctx>) -> CgResult<IntValue<'ctx>> {
         let b = &self.b;
         Ok(match v {
-            Val::Int(x) if x.get_type().get_bit_width() == 1 => x,
-            Val::Int(x) => {
+            CgVal::Int(x) if x.get_type().get_bit_width() == 1 => x,
+            CgVal::Int(x) => {
                 b.build_int_compare(IntPredicate::NE, x, x.get_type().const_zero(), "nz")?
             }
-            Val::Float(x) => b.build_float_compare(
+            CgVal::Float(x) => b.build_float_compare(
                 inkwell::FloatPredicate::UNE,
                 x,
                 x.get_type().const_zero(),
                 "nz",
             )?,
-            Val::Complex(r, i) => {
+            CgVal::Complex(r, i) => {
                 let z = r.get_type().const_zero();
                 let rn = b.build_float_compare(inkwell::FloatPredicate::UNE, r, z, "")?;
                 let inz = b.build_float_compare(inkwell::FloatPredicate::UNE, i, z, "")?;
@@ -1222,7 +1224,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         l: &ir::Expr,
         r: &ir::Expr,
         ty: Scalar,
-    ) -> CgResult<Val<'ctx>> {
+    ) -> CgResult<CgVal<'ctx>> {
         let a = self.expr(l)?;
         let t = self.truthy(a)?;
         // `and` evaluates b when a is true; `or` when a is false.
@@ -1237,9 +1239,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         &mut self,
         cond: IntValue<'ctx>,
         ty: Scalar,
-        then: impl FnOnce(&mut Self) -> CgResult<Val<'ctx>>,
-        otherwise: impl FnOnce(&mut Self) -> CgResult<Val<'ctx>>,
-    ) -> CgResult<Val<'ctx>> {
+        then: impl FnOnce(&mut Self) -> CgResult<CgVal<'ctx>>,
+        otherwise: impl FnOnce(&mut Self) -> CgResult<CgVal<'ctx>>,
+    ) -> CgResult<CgVal<'ctx>> {
         let (tb, eb, join) = (
             self.new_block("sel.then"),
             self.new_block("sel.else"),
@@ -1268,9 +1270,9 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     pub(crate) fn phi<const N: usize>(
         &self,
         ty: Scalar,
-        incoming: [(Val<'ctx>, BasicBlock<'ctx>); N],
-    ) -> CgResult<Val<'ctx>> {
-        let part = |sel: fn(Val<'ctx>) -> CgResult<inkwell::values::BasicValueEnum<'ctx>>,
+        incoming: [(CgVal<'ctx>, BasicBlock<'ctx>); N],
+    ) -> CgResult<CgVal<'ctx>> {
+        let part = |sel: fn(CgVal<'ctx>) -> CgResult<inkwell::values::BasicValueEnum<'ctx>>,
                     t: inkwell::types::BasicTypeEnum<'ctx>|
          -> CgResult<inkwell::values::BasicValueEnum<'ctx>> {
             let phi = self.b.build_phi(t, "phi")?;
@@ -1284,15 +1286,17 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
             let t = float_type(self.ctx, ty).into();
             let re = part(|v| Ok(v.complex()?.0.into()), t)?;
             let im = part(|v| Ok(v.complex()?.1.into()), t)?;
-            Ok(Val::Complex(re.into_float_value(), im.into_float_value()))
+            Ok(CgVal::Complex(re.into_float_value(), im.into_float_value()))
         } else if ty.is_float() {
             let t = float_type(self.ctx, ty).into();
-            Ok(Val::Float(
+            Ok(CgVal::Float(
                 part(|v| Ok(v.float()?.into()), t)?.into_float_value(),
             ))
         } else {
             let t = int_type(self.ctx, ty).into();
-            Ok(Val::Int(part(|v| Ok(v.int()?.into()), t)?.into_int_value()))
+            Ok(CgVal::Int(
+                part(|v| Ok(v.int()?.into()), t)?.into_int_value(),
+            ))
         }
     }
 

@@ -11,7 +11,7 @@ use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, FloatValue, IntVal
 use inkwell::{FloatPredicate, IntPredicate};
 
 use super::kernel::Cg;
-use super::value::{float_type, CgError, CgResult, Val};
+use super::value::{float_type, CgError, CgResult, CgVal};
 use crate::ir::{CmpOp, MathFn};
 use crate::math_functions::{self, Complex, Real};
 use crate::types::Scalar;
@@ -70,10 +70,10 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     pub(crate) fn call_math(
         &mut self,
         func: MathFn,
-        args: &[Val<'ctx>],
+        args: &[CgVal<'ctx>],
         arg_ty: Scalar,
         ret_ty: Scalar,
-    ) -> CgResult<Val<'ctx>> {
+    ) -> CgResult<CgVal<'ctx>> {
         if let Some(v) = self.inline_math(func, args, arg_ty)? {
             return Ok(v);
         }
@@ -91,7 +91,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                 return Err(CgError(format!("complex {func:?} must be a library call")));
             };
             let (r, i) = self.call_complex_symbol(name, &parts, arg_ty)?;
-            return Ok(Val::Complex(r, i));
+            return Ok(CgVal::Complex(r, i));
         }
         let floats = args
             .iter()
@@ -115,18 +115,18 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         }
         if let (Some(x), false) = (sqrt_arg, self.fastmath) {
             let sqrt = super::guard::FlagOp::Intrinsic("llvm.sqrt");
-            return Ok(Val::Float(self.flag_op(sqrt, &[x])?));
+            return Ok(CgVal::Float(self.flag_op(sqrt, &[x])?));
         }
         if let Some(v) = self.guarded_whole_power(func, &floats)? {
-            return Ok(Val::Float(v));
+            return Ok(CgVal::Float(v));
         }
         if let Some(Lowering::VectorEntry(base)) = lookup(func, arg_ty, MathImpl::Vector) {
             if let Some(v) = self.call_vector_entry(func, base, &floats)? {
-                return Ok(Val::Float(v));
+                return Ok(CgVal::Float(v));
             }
         }
         let t = float_type(self.ctx, arg_ty);
-        Ok(Val::Float(match lowering {
+        Ok(CgVal::Float(match lowering {
             Lowering::Intrinsic(name) if raises_flags(name) => {
                 self.flag_op(super::guard::FlagOp::Intrinsic(name), &floats)?
             }
@@ -175,31 +175,31 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
     fn inline_math(
         &mut self,
         func: MathFn,
-        args: &[Val<'ctx>],
+        args: &[CgVal<'ctx>],
         ty: Scalar,
-    ) -> CgResult<Option<Val<'ctx>>> {
+    ) -> CgResult<Option<CgVal<'ctx>>> {
         use MathFn::*;
         Ok(Some(match (func, args) {
-            (Abs, [Val::Int(x)]) => Val::Int(self.int_abs(*x, ty)?),
-            (Abs, [Val::Complex(r, i)]) => {
+            (Abs, [CgVal::Int(x)]) => CgVal::Int(self.int_abs(*x, ty)?),
+            (Abs, [CgVal::Complex(r, i)]) => {
                 let hy = self.call_math(
                     Hypot,
-                    &[Val::Float(*r), Val::Float(*i)],
+                    &[CgVal::Float(*r), CgVal::Float(*i)],
                     ty.real_part(),
                     ty.real_part(),
                 )?;
                 return Ok(Some(hy));
             }
-            (Sign, [Val::Int(x)]) => Val::Int(self.int_sign(*x, ty)?),
-            (Sign, [Val::Float(x)]) => Val::Float(self.float_sign(*x)?),
-            (Fmod, [Val::Float(x), Val::Float(y)]) => {
-                Val::Float(self.fop(super::guard::FlagOp::Rem, *x, *y)?)
+            (Sign, [CgVal::Int(x)]) => CgVal::Int(self.int_sign(*x, ty)?),
+            (Sign, [CgVal::Float(x)]) => CgVal::Float(self.float_sign(*x)?),
+            (Fmod, [CgVal::Float(x), CgVal::Float(y)]) => {
+                CgVal::Float(self.fop(super::guard::FlagOp::Rem, *x, *y)?)
             }
-            (IsNan, [Val::Float(x)]) => Val::Int(self.is_nan(*x)?),
-            (IsInf, [Val::Float(x)]) => Val::Int(self.is_inf(*x)?),
-            (IsFinite, [Val::Float(x)]) => Val::Int(self.is_finite(*x)?),
-            (IsNan | IsInf, [Val::Int(_)]) => Val::Int(self.ctx.bool_type().const_zero()),
-            (IsFinite, [Val::Int(_)]) => Val::Int(self.ctx.bool_type().const_all_ones()),
+            (IsNan, [CgVal::Float(x)]) => CgVal::Int(self.is_nan(*x)?),
+            (IsInf, [CgVal::Float(x)]) => CgVal::Int(self.is_inf(*x)?),
+            (IsFinite, [CgVal::Float(x)]) => CgVal::Int(self.is_finite(*x)?),
+            (IsNan | IsInf, [CgVal::Int(_)]) => CgVal::Int(self.ctx.bool_type().const_zero()),
+            (IsFinite, [CgVal::Int(_)]) => CgVal::Int(self.ctx.bool_type().const_all_ones()),
             (Minimum | Maximum | Fmin | Fmax | PyMin | PyMax, [x, y]) => {
                 self.min_max(func, *x, *y, ty)?
             }
@@ -258,11 +258,17 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
 
     /// minimum/maximum (NaN-propagating), fmin/fmax (NaN-ignoring) and Python's min/max, in
     /// NumPy's scalar formulation with quiet comparisons, so NaNs raise no flag.
-    fn min_max(&self, func: MathFn, x: Val<'ctx>, y: Val<'ctx>, ty: Scalar) -> CgResult<Val<'ctx>> {
+    fn min_max(
+        &self,
+        func: MathFn,
+        x: CgVal<'ctx>,
+        y: CgVal<'ctx>,
+        ty: Scalar,
+    ) -> CgResult<CgVal<'ctx>> {
         use MathFn::*;
         let b = &self.b;
         match (x, y) {
-            (Val::Int(a), Val::Int(c)) => {
+            (CgVal::Int(a), CgVal::Int(c)) => {
                 let lt = if ty.is_signed() {
                     IntPredicate::SLT
                 } else {
@@ -279,12 +285,12 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                     _ => (gt, a, c),
                 };
                 let take_first = b.build_int_compare(pred, first, second, "")?;
-                Ok(Val::Int(
+                Ok(CgVal::Int(
                     b.build_select(take_first, first, second, "minmax")?
                         .into_int_value(),
                 ))
             }
-            (Val::Float(a), Val::Float(c)) => {
+            (CgVal::Float(a), CgVal::Float(c)) => {
                 let take_a = match func {
                     Minimum | Maximum | Fmin | Fmax => {
                         let op = if matches!(func, Minimum | Fmin) {
@@ -305,7 +311,7 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
                     PyMin => self.b.build_not(self.fcmp(CmpOp::Lt, c, a)?, "")?,
                     _ => self.b.build_not(self.fcmp(CmpOp::Gt, c, a)?, "")?,
                 };
-                Ok(Val::Float(
+                Ok(CgVal::Float(
                     self.b
                         .build_select(take_a, a, c, "minmax")?
                         .into_float_value(),
@@ -488,13 +494,13 @@ impl<'a, 'ctx> Cg<'a, 'ctx> {
         a: (FloatValue<'ctx>, FloatValue<'ctx>),
         b: (FloatValue<'ctx>, FloatValue<'ctx>),
         ty: Scalar,
-    ) -> CgResult<Val<'ctx>> {
+    ) -> CgResult<CgVal<'ctx>> {
         let name = match lookup(MathFn::Pow, ty, MathImpl::Scalar) {
             Some(Lowering::Symbol(name)) => name,
             other => return Err(CgError(format!("complex power lowered as {other:?}"))),
         };
         let (r, i) = self.call_complex_symbol(name, &[a, b], ty)?;
-        Ok(Val::Complex(r, i))
+        Ok(CgVal::Complex(r, i))
     }
 }
 

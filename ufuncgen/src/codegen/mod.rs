@@ -14,7 +14,7 @@
 //! | FP operations on conditional paths: no flags from branches not taken | `guard.rs` |
 //! | dtype conversions (`astype` semantics) | `cast.rs` |
 //! | math functions: intrinsic, libm or vector library per dtype and tier | `math.rs`, `vector_abi.rs` |
-//! | array element addresses, bounds checks, slicing, local arrays | `array.rs` |
+//! | array element addresses, bounds checks, slicing, local arrays | `array_access.rs` |
 //! | the `vectorize` loop: contiguous fast path, strided path, aliasing check | `loops.rs` |
 //! | the `guvectorize` loop: core dimensions and steps | `gufunc_loop.rs` |
 //! | what both loops share: NumPy's loop signature, the failure flag, FP-flag helper names | `loop_abi.rs` |
@@ -23,7 +23,7 @@
 //! | compile-time guards for big kernels: inlining, vectorizing, unrolling limits | `size_limits.rs` |
 
 mod arith;
-mod array;
+mod array_access;
 mod cast;
 mod guard;
 mod gufunc_loop;

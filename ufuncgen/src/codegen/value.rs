@@ -33,17 +33,17 @@ pub(crate) type CgResult<T> = Result<T, CgError>;
 
 /// One value in registers: bool is `i1`, complex a (real, imag) pair.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Val<'ctx> {
+pub(crate) enum CgVal<'ctx> {
     Int(IntValue<'ctx>),
     Float(FloatValue<'ctx>),
     Complex(FloatValue<'ctx>, FloatValue<'ctx>),
 }
 
-impl<'ctx> Val<'ctx> {
+impl<'ctx> CgVal<'ctx> {
     /// The integer (or bool) inside, or an internal error.
     pub(crate) fn int(self) -> CgResult<IntValue<'ctx>> {
         match self {
-            Val::Int(v) => Ok(v),
+            CgVal::Int(v) => Ok(v),
             other => Err(CgError(format!("expected an integer value, got {other:?}"))),
         }
     }
@@ -51,7 +51,7 @@ impl<'ctx> Val<'ctx> {
     /// The float inside, or an internal error.
     pub(crate) fn float(self) -> CgResult<FloatValue<'ctx>> {
         match self {
-            Val::Float(v) => Ok(v),
+            CgVal::Float(v) => Ok(v),
             other => Err(CgError(format!("expected a float value, got {other:?}"))),
         }
     }
@@ -59,7 +59,7 @@ impl<'ctx> Val<'ctx> {
     /// The complex parts inside, or an internal error.
     pub(crate) fn complex(self) -> CgResult<(FloatValue<'ctx>, FloatValue<'ctx>)> {
         match self {
-            Val::Complex(r, i) => Ok((r, i)),
+            CgVal::Complex(r, i) => Ok((r, i)),
             other => Err(CgError(format!("expected a complex value, got {other:?}"))),
         }
     }
@@ -115,16 +115,16 @@ pub(crate) fn from_abi<'ctx>(
     b: &inkwell::builder::Builder<'ctx>,
     s: Scalar,
     v: BasicValueEnum<'ctx>,
-) -> CgResult<Val<'ctx>> {
+) -> CgResult<CgVal<'ctx>> {
     Ok(if s.is_complex() {
         let st = v.into_struct_value();
         let re = b.build_extract_value(st, 0, "re")?.into_float_value();
         let im = b.build_extract_value(st, 1, "im")?.into_float_value();
-        Val::Complex(re, im)
+        CgVal::Complex(re, im)
     } else if s.is_float() {
-        Val::Float(v.into_float_value())
+        CgVal::Float(v.into_float_value())
     } else {
-        Val::Int(v.into_int_value())
+        CgVal::Int(v.into_int_value())
     })
 }
 
@@ -133,10 +133,10 @@ pub(crate) fn to_abi<'ctx>(
     ctx: &'ctx Context,
     b: &inkwell::builder::Builder<'ctx>,
     s: Scalar,
-    v: Val<'ctx>,
+    v: CgVal<'ctx>,
 ) -> CgResult<BasicValueEnum<'ctx>> {
     Ok(match v {
-        Val::Complex(re, im) => {
+        CgVal::Complex(re, im) => {
             let st = abi_type(ctx, s).into_struct_type();
             let agg = b
                 .build_insert_value(st.get_undef(), re, 0, "c")?
@@ -144,8 +144,8 @@ pub(crate) fn to_abi<'ctx>(
             let agg = b.build_insert_value(agg, im, 1, "c")?.into_struct_value();
             agg.into()
         }
-        Val::Float(f) => f.into(),
-        Val::Int(i) => i.into(),
+        CgVal::Float(f) => f.into(),
+        CgVal::Int(i) => i.into(),
     })
 }
 
@@ -156,7 +156,7 @@ pub(crate) fn load_elem<'ctx>(
     b: &inkwell::builder::Builder<'ctx>,
     p: PointerValue<'ctx>,
     s: Scalar,
-) -> CgResult<(Val<'ctx>, Vec<InstructionValue<'ctx>>)> {
+) -> CgResult<(CgVal<'ctx>, Vec<InstructionValue<'ctx>>)> {
     let mut insts = Vec::with_capacity(2);
     let mut load =
         |t: BasicTypeEnum<'ctx>, at: PointerValue<'ctx>| -> CgResult<BasicValueEnum<'ctx>> {
@@ -169,20 +169,20 @@ pub(crate) fn load_elem<'ctx>(
         let re = load(ft.into(), p)?.into_float_value();
         // SAFETY (of the generated code): a complex element is two adjacent parts.
         let pi = unsafe { b.build_gep(ft, p, &[ctx.i64_type().const_int(1, false)], "imp")? };
-        Val::Complex(re, load(ft.into(), pi)?.into_float_value())
+        CgVal::Complex(re, load(ft.into(), pi)?.into_float_value())
     } else if s.is_float() {
-        Val::Float(load(mem_type(ctx, s), p)?.into_float_value())
+        CgVal::Float(load(mem_type(ctx, s), p)?.into_float_value())
     } else {
         let raw = load(mem_type(ctx, s), p)?.into_int_value();
         if s == Scalar::Bool {
-            Val::Int(b.build_int_compare(
+            CgVal::Int(b.build_int_compare(
                 IntPredicate::NE,
                 raw,
                 raw.get_type().const_zero(),
                 "b",
             )?)
         } else {
-            Val::Int(raw)
+            CgVal::Int(raw)
         }
     };
     Ok((v, insts))
@@ -194,32 +194,32 @@ pub(crate) fn store_elem<'ctx>(
     b: &inkwell::builder::Builder<'ctx>,
     p: PointerValue<'ctx>,
     s: Scalar,
-    v: Val<'ctx>,
+    v: CgVal<'ctx>,
 ) -> CgResult<Vec<InstructionValue<'ctx>>> {
     Ok(match v {
-        Val::Complex(re, im) => {
+        CgVal::Complex(re, im) => {
             let ft = float_type(ctx, s);
             // SAFETY (of the generated code): a complex element is two adjacent parts.
             let pi = unsafe { b.build_gep(ft, p, &[ctx.i64_type().const_int(1, false)], "imp")? };
             vec![b.build_store(p, re)?, b.build_store(pi, im)?]
         }
-        Val::Float(x) => vec![b.build_store(p, x)?],
-        Val::Int(x) if s == Scalar::Bool => {
+        CgVal::Float(x) => vec![b.build_store(p, x)?],
+        CgVal::Int(x) if s == Scalar::Bool => {
             vec![b.build_store(p, b.build_int_z_extend(x, ctx.i8_type(), "byte")?)?]
         }
-        Val::Int(x) => vec![b.build_store(p, x)?],
+        CgVal::Int(x) => vec![b.build_store(p, x)?],
     })
 }
 
 /// The zero of a dtype (the kernel's result when control falls off its end).
-pub(crate) fn zero<'ctx>(ctx: &'ctx Context, s: Scalar) -> Val<'ctx> {
+pub(crate) fn zero<'ctx>(ctx: &'ctx Context, s: Scalar) -> CgVal<'ctx> {
     if s.is_complex() {
         let z = float_type(ctx, s).const_zero();
-        Val::Complex(z, z)
+        CgVal::Complex(z, z)
     } else if s.is_float() {
-        Val::Float(float_type(ctx, s).const_zero())
+        CgVal::Float(float_type(ctx, s).const_zero())
     } else {
-        Val::Int(int_type(ctx, s).const_zero())
+        CgVal::Int(int_type(ctx, s).const_zero())
     }
 }
 

@@ -15,8 +15,8 @@
 //! | a conversion between dtypes | `val.rs` | `codegen/cast.rs` |
 //! | `math.*`, `np.*`, `cmath.*`, builtins | `builtins.rs` (the call table), `complex.rs` | `codegen/math.rs` |
 //! | calls of other kernel-language functions | `calls.rs` | `codegen/kernel.rs` (callees) |
-//! | `a[i]`, `a.shape`, array stores (gufuncs) | `array.rs` | `codegen/array.rs` |
-//! | frozen module-level arrays | `tables.rs` | `codegen/value.rs` (`const_table`), `codegen/array.rs` |
+//! | `a[i]`, `a.shape`, array stores (gufuncs) | `array.rs` | `codegen/array_access.rs` |
+//! | frozen module-level arrays | `tables.rs` | `codegen/value.rs` (`const_table`), `codegen/array_access.rs` |
 //! | `assert`, `raise` | `exceptions.rs` | `codegen/kernel.rs` (`fail_if`) |
 //! | `q, r = divmod(a, b)` | `unpack.rs` | (plain IR) |
 //! | `for ... in enumerate(a)` / `zip(a, b)`, loop variables read after their loop | `iterate.rs` | `codegen/kernel.rs` |

@@ -9,7 +9,7 @@ use inkwell::values::{IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 
 use super::kernel::Cg;
-use super::value::{load_elem, store_elem, ArraySlot, ArrayVal, CgError, CgResult, Val};
+use super::value::{load_elem, store_elem, ArraySlot, ArrayVal, CgError, CgResult, CgVal};
 use crate::diag::Span;
 use crate::ir::{self, ArrayExpr, ArrayId, BinaryOp, MathFn, Reduction, SliceValue, ViewDim};
 use crate::types::Scalar;
@@ -318,7 +318,7 @@ impl<'ctx> Cg<'_, 'ctx> {
         a: &ArrayExpr,
         index: &[ir::Expr],
         span: Span,
-    ) -> CgResult<Val<'ctx>> {
+    ) -> CgResult<CgVal<'ctx>> {
         self.span = span;
         let (p, dtype) = self.item_address(a, index)?;
         Ok(load_elem(self.ctx, &self.b, p, dtype)?.0)
@@ -329,7 +329,7 @@ impl<'ctx> Cg<'_, 'ctx> {
         &mut self,
         a: &ArrayExpr,
         index: &[ir::Expr],
-        v: Val<'ctx>,
+        v: CgVal<'ctx>,
     ) -> CgResult<()> {
         let (p, dtype) = self.item_address(a, index)?;
         store_elem(self.ctx, &self.b, p, dtype, v)?;
@@ -416,7 +416,7 @@ impl<'ctx> Cg<'_, 'ctx> {
     }
 
     /// Stores `v` (of the array's dtype) into every element of `dst`.
-    pub(crate) fn fill(&mut self, dst: &ArrayVal<'ctx>, v: Val<'ctx>) -> CgResult<()> {
+    pub(crate) fn fill(&mut self, dst: &ArrayVal<'ctx>, v: CgVal<'ctx>) -> CgResult<()> {
         self.for_each_index(&dst.shape, &mut |cg, ks| {
             let p = cg.element_at(dst, ks)?;
             store_elem(cg.ctx, &cg.b, p, dst.dtype, v)?;
@@ -756,7 +756,7 @@ impl<'ctx> Cg<'_, 'ctx> {
         r: Reduction,
         a: &ArrayExpr,
         ty: Scalar,
-    ) -> CgResult<Val<'ctx>> {
+    ) -> CgResult<CgVal<'ctx>> {
         use Reduction::*;
         let span = self.span;
         let v = self.array_value(a)?;
@@ -788,7 +788,7 @@ impl<'ctx> Cg<'_, 'ctx> {
         let acc = self.b.build_alloca(slot_ty, "acc")?;
         let count = self.b.build_alloca(i64t, "count")?;
         self.b.build_store(count, i64t.const_zero())?;
-        let init: Val<'ctx> = match (r, acc_ty.is_float()) {
+        let init: CgVal<'ctx> = match (r, acc_ty.is_float()) {
             (Sum | NanSum | Mean | NanMean, _) => self.cast_const(0.0, 0, acc_ty)?,
             (Prod, _) => self.cast_const(1.0, 1, acc_ty)?,
             (Min | NanMin, true) => self.cast_const(f64::INFINITY, 0, acc_ty)?,
@@ -811,10 +811,10 @@ impl<'ctx> Cg<'_, 'ctx> {
                 } else {
                     smallest
                 };
-                Val::Int(super::value::int_type(self.ctx, acc_ty).const_int(k, false))
+                CgVal::Int(super::value::int_type(self.ctx, acc_ty).const_int(k, false))
             }
-            (Any, _) => Val::Int(self.ctx.bool_type().const_zero()),
-            (All, _) => Val::Int(self.ctx.bool_type().const_all_ones()),
+            (Any, _) => CgVal::Int(self.ctx.bool_type().const_zero()),
+            (All, _) => CgVal::Int(self.ctx.bool_type().const_all_ones()),
         };
         self.store_raw(acc, init)?;
         self.for_each_index(&v.shape.clone(), &mut |cg, ks| {
@@ -870,13 +870,13 @@ impl<'ctx> Cg<'_, 'ctx> {
                 .b
                 .build_load(self.ctx.bool_type(), acc, "")?
                 .into_int_value();
-            return Ok(Val::Int(b));
+            return Ok(CgVal::Int(b));
         }
         let total = self.load_raw(acc, acc_ty)?;
         let n = self.b.build_load(i64t, count, "n")?.into_int_value();
         match r {
             Mean | NanMean => {
-                let n = self.cast(Val::Int(n), Scalar::I64, acc_ty)?;
+                let n = self.cast(CgVal::Int(n), Scalar::I64, acc_ty)?;
                 self.binary(BinaryOp::Div, total, n, acc_ty)
             }
             NanMin | NanMax if acc_ty.is_float() => {
@@ -886,7 +886,7 @@ impl<'ctx> Cg<'_, 'ctx> {
                     .build_int_compare(IntPredicate::EQ, n, i64t.const_zero(), "")?;
                 let nan = self.cast_const(f64::NAN, 0, acc_ty)?.float()?;
                 let t = total.float()?;
-                Ok(Val::Float(
+                Ok(CgVal::Float(
                     self.b.build_select(none, nan, t, "")?.into_float_value(),
                 ))
             }
@@ -895,37 +895,37 @@ impl<'ctx> Cg<'_, 'ctx> {
     }
 
     /// A real constant of a non-complex dtype (`i` for integer dtypes).
-    fn cast_const(&self, x: f64, i: u64, ty: Scalar) -> CgResult<Val<'ctx>> {
+    fn cast_const(&self, x: f64, i: u64, ty: Scalar) -> CgResult<CgVal<'ctx>> {
         if ty.is_float() {
-            Ok(Val::Float(
+            Ok(CgVal::Float(
                 super::value::float_type(self.ctx, ty).const_float(x),
             ))
         } else if ty.is_complex() {
             Err(CgError("complex reductions are not supported".into()))
         } else {
-            Ok(Val::Int(
+            Ok(CgVal::Int(
                 super::value::int_type(self.ctx, ty).const_int(i, false),
             ))
         }
     }
 
-    fn store_raw(&self, p: PointerValue<'ctx>, v: Val<'ctx>) -> CgResult<()> {
+    fn store_raw(&self, p: PointerValue<'ctx>, v: CgVal<'ctx>) -> CgResult<()> {
         match v {
-            Val::Int(x) => self.b.build_store(p, x)?,
-            Val::Float(x) => self.b.build_store(p, x)?,
-            Val::Complex(..) => return Err(CgError("complex accumulator".into())),
+            CgVal::Int(x) => self.b.build_store(p, x)?,
+            CgVal::Float(x) => self.b.build_store(p, x)?,
+            CgVal::Complex(..) => return Err(CgError("complex accumulator".into())),
         };
         Ok(())
     }
 
-    fn load_raw(&self, p: PointerValue<'ctx>, ty: Scalar) -> CgResult<Val<'ctx>> {
+    fn load_raw(&self, p: PointerValue<'ctx>, ty: Scalar) -> CgResult<CgVal<'ctx>> {
         let v = self
             .b
             .build_load(super::value::abi_type(self.ctx, ty), p, "")?;
         Ok(if ty.is_float() {
-            Val::Float(v.into_float_value())
+            CgVal::Float(v.into_float_value())
         } else {
-            Val::Int(v.into_int_value())
+            CgVal::Int(v.into_int_value())
         })
     }
 }
