@@ -309,3 +309,17 @@ def test_conditional_kernels_still_vectorize(kernel):
     ir = "\n".join(inspect_llvm(f).values())
     assert "x double>" in ir
     assert "ufg_guard_" not in ir  # every guard was inlined
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (issue 9 item 7): under an np.isinf condition, an untaken arm subtracting a "
+    "rounding or abs of x (x - np.trunc(x)) still raises invalid in the vector body",
+)
+def test_isinf_condition_over_a_rounded_operand_raises_nothing():
+    def frac(x):
+        return 0.0 if np.isinf(x) else x - np.trunc(x)
+
+    f = vectorize(["(float64)"])(frac)
+    with np.errstate(all="raise"):
+        f(np.full(16, np.inf))

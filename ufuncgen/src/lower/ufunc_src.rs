@@ -96,9 +96,8 @@ def spacing(x):
 pub(super) const MODF: &str = "\
 def modf(x):
     i = np.trunc(x)
-    if np.isinf(x):
-        return np.copysign(0.0, x), i
-    return np.copysign(x - i, x), i
+    y = 0.0 if np.isinf(x) else x
+    return np.copysign(y - np.trunc(y), x), i
 ";
 
 /// `np.frexp` in float64 (exact for float32 too): mantissa in [0.5, 1) with the sign of x and
