@@ -5,6 +5,7 @@
 //! Element loads and stores, `a.shape[k]`, `len(a)`, `a.size`, `a.ndim`, `m, n = a.shape`,
 //! `for v in a` and slice stores (`out[:] = 0`, `out[1:] = a[:-1]`) all take any array value.
 
+use super::val::stmt;
 use super::val::{mk, Val};
 use super::Lowerer;
 use crate::diag::CompileError;
@@ -16,13 +17,6 @@ use crate::spec::GlobalValue;
 use crate::types::{Kind, Scalar, Ty};
 use ruff_python_ast::{self as ast, Expr, Operator};
 use ruff_text_size::{Ranged, TextRange};
-
-fn stmt(kind: StmtKind, range: TextRange) -> ir::Stmt {
-    ir::Stmt {
-        kind,
-        span: parse::span(range),
-    }
-}
 
 /// An array value during lowering: its IR and what the front end knows about it.
 #[derive(Debug, Clone)]
@@ -374,19 +368,18 @@ impl Lowerer<'_> {
     /// is something else).
     fn reduction(&mut self, c: &ast::ExprCall) -> Result<Option<Val>, CompileError> {
         use ir::Reduction::*;
-        let (name, arr_expr, extra) = match &*c.func {
-            Expr::Attribute(a) if self.module_of(&a.value).is_none() => {
-                (a.attr.id.to_string(), &*a.value, c.arguments.args.len())
-            }
-            f => match (self.qualified(f), c.arguments.args.first()) {
-                (Some(q), Some(first)) if q.starts_with("numpy.") => (
-                    q["numpy.".len()..].to_string(),
-                    first,
-                    c.arguments.args.len() - 1,
-                ),
-                _ => return Ok(None),
-            },
+        let Some((callee, args)) = self.array_callee(c)? else {
+            return Ok(None);
         };
+        let (Some(name), Some(&arr_expr)) = (
+            callee
+                .strip_prefix("method.")
+                .or_else(|| callee.strip_prefix("numpy.")),
+            args.first(),
+        ) else {
+            return Ok(None);
+        };
+        let (name, extra) = (name.to_string(), args.len() - 1);
         let r = match name.as_str() {
             "sum" => Sum,
             "prod" => Prod,

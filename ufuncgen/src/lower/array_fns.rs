@@ -9,6 +9,7 @@
 use super::array::ArrayVal;
 use super::array_src::*;
 use super::calls::CallArg;
+use super::val::int;
 use super::val::{mk, Val};
 use super::Lowerer;
 use crate::diag::CompileError;
@@ -40,10 +41,6 @@ fn helper(name: &str, text: &str, callees: &[(&str, &str)]) -> FunctionSpec {
         ));
     }
     spec
-}
-
-fn int(v: i128, range: TextRange) -> ir::Expr {
-    mk(ExprKind::Const(Const::Int(v)), Scalar::I64, range)
 }
 
 fn cmp(op: CmpOp, a: ir::Expr, b: ir::Expr, range: TextRange) -> ir::Expr {
@@ -96,7 +93,7 @@ fn accumulated(t: Scalar) -> Scalar {
 impl Lowerer<'_> {
     /// The function a call names, as `numpy.<name>` / `numpy.linalg.<name>`, or a method of an
     /// array value (then the array is the call's first argument).
-    fn array_callee<'e>(
+    pub(super) fn array_callee<'e>(
         &mut self,
         c: &'e ast::ExprCall,
     ) -> Result<Option<(String, Vec<&'e Expr>)>, CompileError> {

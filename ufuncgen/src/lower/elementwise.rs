@@ -7,10 +7,11 @@
 
 use super::array::ArrayVal;
 use super::array_fns::guarded;
+use super::val::{int, stmt};
 use super::val::{mk, Val};
 use super::Lowerer;
 use crate::diag::CompileError;
-use crate::ir::{self, ArrayExpr, BinaryOp, CmpOp, Const, Exception, ExprKind, Local, StmtKind};
+use crate::ir::{self, ArrayExpr, BinaryOp, CmpOp, Exception, ExprKind, Local, StmtKind};
 use crate::parse;
 use crate::types::{Kind, Scalar};
 use ruff_python_ast::{self as ast, Expr};
@@ -35,17 +36,6 @@ struct Arange {
 /// What the operands of a whole-array expression are: arrays (and aranges) with their lengths.
 struct Operands {
     lengths: Vec<ir::Expr>,
-}
-
-fn stmt(kind: StmtKind, range: TextRange) -> ir::Stmt {
-    ir::Stmt {
-        kind,
-        span: parse::span(range),
-    }
-}
-
-fn int(v: i128, range: TextRange) -> ir::Expr {
-    mk(ExprKind::Const(Const::Int(v)), Scalar::I64, range)
 }
 
 /// NumPy functions of whole arrays (reductions and the like): never element by element.

@@ -1,20 +1,13 @@
 //! `assert cond[, "message"]` and `raise Exc("message")`: a run-time exception that stops the
 //! loop and reaches the caller. Messages must be constant strings.
 
+use super::val::stmt;
 use super::Lowerer;
 use crate::diag::CompileError;
 use crate::ir::{self, Exception, StmtKind};
-use crate::parse;
 use crate::spec::GlobalValue;
 use ruff_python_ast::{self as ast, Expr};
-use ruff_text_size::{Ranged, TextRange};
-
-fn stmt(kind: StmtKind, range: TextRange) -> ir::Stmt {
-    ir::Stmt {
-        kind,
-        span: parse::span(range),
-    }
-}
+use ruff_text_size::Ranged;
 
 impl Lowerer<'_> {
     /// `assert test[, msg]`: `if not test: raise AssertionError(msg)`.

@@ -2,11 +2,11 @@
 //! variables read after their loop: defined when the loop ran, else a read raises
 //! `UnboundLocalError` at run time, as in Python.
 
+use super::val::stmt;
 use super::val::{mk, Val};
 use super::Lowerer;
 use crate::diag::CompileError;
 use crate::ir::{self, CmpOp, Const, Exception, ExprKind, Local, MathFn, StmtKind};
-use crate::parse;
 use crate::spec::GlobalValue;
 use crate::types::Scalar;
 use ruff_python_ast::{self as ast, Expr, Operator};
@@ -14,13 +14,6 @@ use ruff_text_size::{Ranged, TextRange};
 
 /// The hidden flags of the loop variables one loop may leave unbound: (name, flag).
 pub(super) type Guards = Vec<(String, Local)>;
-
-fn stmt(kind: StmtKind, range: TextRange) -> ir::Stmt {
-    ir::Stmt {
-        kind,
-        span: parse::span(range),
-    }
-}
 
 fn flag_value(v: bool, range: TextRange) -> ir::Expr {
     mk(ExprKind::Const(Const::Bool(v)), Scalar::Bool, range)

@@ -1,6 +1,7 @@
 //! Statements: assignment, `if`, `while`, `for ... in range(...)`, `break`, `continue`,
 //! `return`; flow (definite assignment, reachability) is tracked alongside.
 
+use super::val::stmt;
 use super::val::{mk, Val};
 use super::Lowerer;
 use crate::diag::{CompileError, ErrorKind, Span};
@@ -9,13 +10,6 @@ use crate::parse;
 use crate::types::{promote_ty, Kind, Scalar, Ty};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
-
-fn stmt(kind: StmtKind, range: TextRange) -> ir::Stmt {
-    ir::Stmt {
-        kind,
-        span: parse::span(range),
-    }
-}
 
 impl Lowerer<'_> {
     /// Lowers a statement list; statements no path reaches are skipped (like dead code).

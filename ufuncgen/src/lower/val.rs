@@ -6,7 +6,7 @@
 
 use super::Lowerer;
 use crate::diag::CompileError;
-use crate::ir::{CmpOp, Const, Expr, ExprKind, Local, UnaryOp};
+use crate::ir::{self, CmpOp, Const, Expr, ExprKind, Local, UnaryOp};
 use crate::parse;
 use crate::types::{Kind, Scalar, Ty, Weak};
 use ruff_text_size::TextRange;
@@ -25,6 +25,19 @@ pub(super) fn mk(kind: ExprKind, ty: Scalar, range: TextRange) -> Expr {
         ty,
         span: parse::span(range),
     }
+}
+
+/// Builds an IR statement.
+pub(super) fn stmt(kind: ir::StmtKind, range: TextRange) -> ir::Stmt {
+    ir::Stmt {
+        kind,
+        span: parse::span(range),
+    }
+}
+
+/// An int64 constant.
+pub(super) fn int(v: i128, range: TextRange) -> Expr {
+    mk(ExprKind::Const(Const::Int(v)), Scalar::I64, range)
 }
 
 impl Val {
